@@ -1,0 +1,64 @@
+/* The debuggee process: spawning it (in its own process group, stdin from
+ * /dev/null, stdout and stderr piped to us, the runtime's socketpair end as
+ * fd 3), relaying its output, the runtime link, its exit, and ending it.
+ *
+ * Lifetime: the debuggee object lives until the process has exited, its
+ * output is drained (EOF on both pipes, or a short deadline when a
+ * grandchild keeps them open) and its handles are closed. Then on_gone is
+ * called and the object frees itself. */
+#ifndef DAPPER_ADAPTER_DEBUGGEE_H
+#define DAPPER_ADAPTER_DEBUGGEE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "dapper/message.h"
+#include "launch.h"
+
+/* The fd number the runtime's end has in the debuggee. */
+#define DAP_DEBUGGEE_RUNTIME_FD 3
+
+typedef struct dap_debuggee dap_debuggee_t;
+
+typedef struct {
+  /* Program output. `text` is valid UTF-8 (invalid bytes replaced),
+   * NUL-terminated, borrowed; category is "stdout" or "stderr". */
+  void (*on_output)(void *ud, const char *category, const char *text, size_t len);
+  /* A message from the runtime; the callee owns msg. */
+  void (*on_runtime_message)(void *ud, cJSON *msg, dap_msg_kind_t kind);
+  /* The runtime link closed (the process may still run). */
+  void (*on_runtime_closed)(void *ud);
+  /* The process exited and its output was delivered. term_signal is 0 for a
+   * normal exit. */
+  void (*on_exit)(void *ud, int exit_status, int term_signal);
+  /* Everything is closed; the object is freed right after this returns. */
+  void (*on_gone)(void *ud);
+} dap_debuggee_callbacks_t;
+
+/* Spawns the process described by l (borrowed). with_runtime: create the
+ * runtime socketpair. Returns 0 and *out, or a negative code with a sentence
+ * for the user in err. */
+int dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_runtime,
+                       const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                       char *err, size_t errlen);
+
+int dap_debuggee_pid(const dap_debuggee_t *d);
+bool dap_debuggee_exited(const dap_debuggee_t *d);
+
+/* Sends a message to the runtime; consumes msg. */
+int dap_debuggee_send(dap_debuggee_t *d, cJSON *msg);
+
+/* Stops or resumes reading the program's output (backpressure). */
+void dap_debuggee_pause_output(dap_debuggee_t *d, bool pause);
+
+/* Ends the process group: SIGTERM now, SIGKILL after grace_ms if still
+ * running. Idempotent; a shorter grace replaces a longer one. */
+void dap_debuggee_terminate(dap_debuggee_t *d, unsigned grace_ms);
+
+/* Closes the runtime link (detach): the runtime lets the program run on. */
+void dap_debuggee_detach(dap_debuggee_t *d);
+
+#endif

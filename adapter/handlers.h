@@ -1,0 +1,45 @@
+/* The dispatch table: every request the adapter serves, its handler, its
+ * preconditions and the capability it advertises in `initialize`.
+ * Adding a request: docs/adding-a-request.md. */
+#ifndef DAPPER_ADAPTER_HANDLERS_H
+#define DAPPER_ADAPTER_HANDLERS_H
+
+#include <cjson/cJSON.h>
+
+#include "session_internal.h"
+
+/* A handler gets the request (borrowed; cJSON_Duplicate it to answer
+ * later) and its arguments (borrowed, an object or NULL). It returns 0 and
+ * sets *body (may stay NULL) for a success response, DAP_DEFERRED when it
+ * will answer with dap_session_respond*, or a negative code after
+ * dap_session_error for an error response. */
+typedef int (*dap_handler_fn)(dap_session_t *s, const cJSON *req, const cJSON *args,
+                              cJSON **body);
+
+enum {
+  DAP_H_NEEDS_INIT = 1u << 0, /* only after initialize */
+};
+
+typedef struct {
+  const char *command;
+  dap_handler_fn fn;
+  unsigned flags;
+  const char *capability; /* "supportsXRequest" set true in initialize, or NULL */
+} dap_handler_t;
+
+/* The table, sorted by nothing in particular; terminated by {NULL}. */
+extern const dap_handler_t dap_handlers[];
+
+const dap_handler_t *dap_find_handler(const char *command);
+
+/* Capabilities derived from the table (the initialize response body). */
+cJSON *dap_capabilities(void);
+
+int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON *args,
+                                 cJSON **body);
+int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+int dap_handle_terminate(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+
+#endif

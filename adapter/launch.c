@@ -1,0 +1,353 @@
+#include "launch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dapper/errors.h"
+#include "dapper/message.h"
+#include "dapper/wire.h"
+
+extern char **environ;
+
+/* A growable NULL-terminated array of malloc'd strings. */
+typedef struct {
+  char **v;
+  size_t n, cap;
+} strvec_t;
+
+static int strvec_push_owned(strvec_t *sv, char *s) {
+  if (s == NULL)
+    return DAPPER_ENOMEM;
+  if (sv->n + 2 > sv->cap) {
+    size_t cap = sv->cap ? sv->cap * 2 : 16;
+    char **v = realloc(sv->v, cap * sizeof(*v));
+    if (v == NULL) {
+      free(s);
+      return DAPPER_ENOMEM;
+    }
+    sv->v = v;
+    sv->cap = cap;
+  }
+  sv->v[sv->n++] = s;
+  sv->v[sv->n] = NULL;
+  return 0;
+}
+
+static int strvec_push(strvec_t *sv, const char *s) { return strvec_push_owned(sv, strdup(s)); }
+
+static void strv_free(char **v) {
+  if (v == NULL)
+    return;
+  for (char **p = v; *p != NULL; p++)
+    free(*p);
+  free(v);
+}
+
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = NULL;
+  if (vasprintf(&s, fmt, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  return s;
+}
+
+/* Index of NAME in an env vector, or -1. */
+static long env_find(const strvec_t *env, const char *name, size_t name_len) {
+  for (size_t i = 0; i < env->n; i++) {
+    if (strncmp(env->v[i], name, name_len) == 0 && env->v[i][name_len] == '=')
+      return (long)i;
+  }
+  return -1;
+}
+
+static const char *env_get(const strvec_t *env, const char *name) {
+  long i = env_find(env, name, strlen(name));
+  return i < 0 ? NULL : env->v[i] + strlen(name) + 1;
+}
+
+static void env_unset(strvec_t *env, const char *name, size_t name_len) {
+  long i = env_find(env, name, name_len);
+  if (i < 0)
+    return;
+  free(env->v[i]);
+  memmove(&env->v[i], &env->v[i + 1], (env->n - (size_t)i) * sizeof(char *));
+  env->n--;
+}
+
+static int env_set(strvec_t *env, const char *name, const char *value) {
+  env_unset(env, name, strlen(name));
+  return strvec_push_owned(env, str_printf("%s=%s", name, value));
+}
+
+char *dap_find_executable(const char *name, const char *path_var) {
+  struct stat st;
+  if (name == NULL || *name == '\0')
+    return NULL;
+  if (strchr(name, '/') != NULL) {
+    if (stat(name, &st) == 0 && S_ISREG(st.st_mode) && access(name, X_OK) == 0)
+      return strdup(name);
+    return NULL;
+  }
+  if (path_var == NULL)
+    path_var = "/usr/local/bin:/usr/bin:/bin";
+  const char *p = path_var;
+  for (;;) {
+    const char *end = strchr(p, ':');
+    size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+    char *cand = len == 0 ? str_printf("./%s", name) : str_printf("%.*s/%s", (int)len, p, name);
+    if (cand == NULL)
+      return NULL;
+    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+      return cand;
+    free(cand);
+    if (end == NULL)
+      return NULL;
+    p = end + 1;
+  }
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return DAPPER_EINVAL;
+}
+
+/* The adapter's environment with the launch configuration's `env` merged in
+ * (a null value removes the variable). */
+static int build_env(const cJSON *args, strvec_t *env, char *err, size_t errlen) {
+  for (char **e = environ; *e != NULL; e++) {
+    if (strvec_push(env, *e) != 0)
+      return DAPPER_ENOMEM;
+  }
+  const cJSON *user = NULL;
+  if (dap_get_object(args, "env", &user) < 0 || (user != NULL && !cJSON_IsObject(user)))
+    return fail(err, errlen, "\"env\" must be an object of strings");
+  const cJSON *item;
+  cJSON_ArrayForEach(item, user) {
+    const char *name = item->string;
+    if (name == NULL || *name == '\0' || strchr(name, '=') != NULL)
+      return fail(err, errlen, "\"env\" has an invalid variable name \"%s\"", name ? name : "");
+    if (cJSON_IsNull(item)) {
+      env_unset(env, name, strlen(name));
+    } else if (cJSON_IsString(item)) {
+      if (env_set(env, name, item->valuestring) != 0)
+        return DAPPER_ENOMEM;
+    } else {
+      return fail(err, errlen, "\"env.%s\" must be a string or null", name);
+    }
+  }
+  return 0;
+}
+
+/* Adds what the runtime's bootstrap needs (docs/wire-protocol.md). */
+static int inject_runtime(strvec_t *env, const char *runtime_dir, int runtime_fd) {
+  char *boot = str_printf("%s/boot", runtime_dir);
+  if (boot == NULL)
+    return DAPPER_ENOMEM;
+  const char *pp = env_get(env, "PYTHONPATH");
+  const char *unbuf = env_get(env, "PYTHONUNBUFFERED");
+  char *new_pp = pp != NULL && *pp != '\0' ? str_printf("%s:%s", boot, pp) : strdup(boot);
+  char fd[16];
+  snprintf(fd, sizeof(fd), "%d", runtime_fd);
+  int rc = new_pp == NULL ? DAPPER_ENOMEM : 0;
+  /* Remember the user's values before overwriting them. */
+  if (rc == 0 && pp != NULL)
+    rc = env_set(env, "DAPPER_ORIG_PYTHONPATH", pp);
+  else if (rc == 0)
+    env_unset(env, "DAPPER_ORIG_PYTHONPATH", strlen("DAPPER_ORIG_PYTHONPATH"));
+  if (rc == 0 && unbuf != NULL)
+    rc = env_set(env, "DAPPER_ORIG_PYTHONUNBUFFERED", unbuf);
+  else if (rc == 0)
+    env_unset(env, "DAPPER_ORIG_PYTHONUNBUFFERED", strlen("DAPPER_ORIG_PYTHONUNBUFFERED"));
+  if (rc == 0)
+    rc = env_set(env, "PYTHONPATH", new_pp);
+  if (rc == 0)
+    rc = env_set(env, "PYTHONUNBUFFERED", "1");
+  if (rc == 0)
+    rc = env_set(env, WIRE_FD_ENV, fd);
+  if (rc == 0)
+    rc = env_set(env, "DAPPER_RUNTIME_DIR", runtime_dir);
+  free(new_pp);
+  free(boot);
+  return rc;
+}
+
+/* The interpreter: `python` is a string or an argv array; default python3. */
+static int build_interpreter(const cJSON *args, const strvec_t *env, const char *cwd,
+                             strvec_t *argv, char **file, char *err, size_t errlen) {
+  const cJSON *py = cJSON_GetObjectItemCaseSensitive(args, "python");
+  const char *exe = "python3";
+  const cJSON *extra = NULL;
+  if (cJSON_IsString(py)) {
+    exe = py->valuestring;
+  } else if (cJSON_IsArray(py)) {
+    const cJSON *first = cJSON_GetArrayItem(py, 0);
+    if (!cJSON_IsString(first))
+      return fail(err, errlen, "\"python\" must be a path or a non-empty array of strings");
+    exe = first->valuestring;
+    extra = first->next;
+    for (const cJSON *a = extra; a != NULL; a = a->next) {
+      if (!cJSON_IsString(a))
+        return fail(err, errlen, "\"python\" must be a path or a non-empty array of strings");
+    }
+  } else if (py != NULL && !cJSON_IsNull(py)) {
+    return fail(err, errlen, "\"python\" must be a path or a non-empty array of strings");
+  }
+  /* A relative path names a file relative to the launch's working
+   * directory, where the interpreter would look for it too. */
+  char *abs = NULL;
+  if (strchr(exe, '/') != NULL && exe[0] != '/') {
+    char here[4096];
+    if (cwd == NULL && getcwd(here, sizeof(here)) == NULL)
+      return fail(err, errlen, "cannot resolve \"%s\": %s", exe, strerror(errno));
+    abs = str_printf("%s/%s", cwd != NULL ? cwd : here, exe);
+    if (abs == NULL)
+      return DAPPER_ENOMEM;
+  }
+  *file = dap_find_executable(abs != NULL ? abs : exe, env_get(env, "PATH"));
+  free(abs);
+  if (*file == NULL) {
+    if (strchr(exe, '/') != NULL)
+      return fail(err, errlen, "the Python interpreter \"%s\" does not exist or is not executable", exe);
+    return fail(err, errlen, "the Python interpreter \"%s\" was not found on PATH", exe);
+  }
+  /* argv[0] as the user wrote it when PATH finds it (the interpreter then
+   * computes sys.executable as it would from a shell), else the path. */
+  if (strvec_push(argv, strchr(exe, '/') != NULL ? *file : exe) != 0)
+    return DAPPER_ENOMEM;
+  for (const cJSON *a = extra; a != NULL; a = a->next) {
+    if (strvec_push(argv, a->valuestring) != 0)
+      return DAPPER_ENOMEM;
+  }
+  return 0;
+}
+
+/* program / module / code, then args. */
+static int build_target(const cJSON *args, strvec_t *argv, char **name, char *err,
+                        size_t errlen) {
+  const char *program = NULL, *module = NULL, *code = NULL;
+  if (dap_get_string(args, "program", &program) < 0)
+    return fail(err, errlen, "\"program\" must be a string (a path)");
+  if (dap_get_string(args, "module", &module) < 0)
+    return fail(err, errlen, "\"module\" must be a string");
+  if (dap_get_string(args, "code", &code) < 0)
+    return fail(err, errlen, "\"code\" must be a string");
+  int given = (program != NULL) + (module != NULL) + (code != NULL);
+  if (given != 1)
+    return fail(err, errlen,
+                given == 0 ? "launch needs one of \"program\", \"module\" or \"code\""
+                           : "launch takes only one of \"program\", \"module\" or \"code\"");
+  int rc = 0;
+  if (program != NULL) {
+    if (*program == '\0')
+      return fail(err, errlen, "\"program\" is empty");
+    rc = strvec_push(argv, program);
+    *name = strdup(program);
+  } else if (module != NULL) {
+    if (*module == '\0')
+      return fail(err, errlen, "\"module\" is empty");
+    rc = strvec_push(argv, "-m");
+    if (rc == 0)
+      rc = strvec_push(argv, module);
+    *name = strdup(module);
+  } else {
+    rc = strvec_push(argv, "-c");
+    if (rc == 0)
+      rc = strvec_push(argv, code);
+    *name = strdup("-c");
+  }
+  if (rc != 0 || *name == NULL)
+    return DAPPER_ENOMEM;
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(args, "args");
+  if (list != NULL && !cJSON_IsNull(list)) {
+    if (!cJSON_IsArray(list))
+      return fail(err, errlen, "\"args\" must be an array of strings");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, list) {
+      if (!cJSON_IsString(a))
+        return fail(err, errlen, "\"args\" must be an array of strings");
+      if (strvec_push(argv, a->valuestring) != 0)
+        return DAPPER_ENOMEM;
+    }
+  }
+  return 0;
+}
+
+int dap_launch_parse(const cJSON *args, const char *runtime_dir, int runtime_fd,
+                     dap_launch_t *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof(*out));
+  strvec_t argv = {0}, env = {0};
+  char *file = NULL, *name = NULL, *cwd = NULL;
+  int rc;
+  if (args == NULL || !cJSON_IsObject(args)) {
+    rc = fail(err, errlen, "launch needs arguments");
+    goto error;
+  }
+  if ((rc = dap_get_bool(args, "noDebug", &out->no_debug)) < 0) {
+    rc = fail(err, errlen, "\"noDebug\" must be a boolean");
+    goto error;
+  }
+  if ((rc = dap_get_bool(args, "stopOnEntry", &out->stop_on_entry)) < 0) {
+    rc = fail(err, errlen, "\"stopOnEntry\" must be a boolean");
+    goto error;
+  }
+  const char *cwd_arg = NULL;
+  if (dap_get_string(args, "cwd", &cwd_arg) < 0) {
+    rc = fail(err, errlen, "\"cwd\" must be a string (a directory)");
+    goto error;
+  }
+  if (cwd_arg != NULL && *cwd_arg != '\0') {
+    struct stat st;
+    if (stat(cwd_arg, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      rc = fail(err, errlen, "the working directory \"%s\" does not exist", cwd_arg);
+      goto error;
+    }
+    if ((cwd = strdup(cwd_arg)) == NULL) {
+      rc = DAPPER_ENOMEM;
+      goto error;
+    }
+  }
+  if ((rc = build_env(args, &env, err, errlen)) != 0)
+    goto error;
+  if ((rc = build_interpreter(args, &env, cwd, &argv, &file, err, errlen)) != 0)
+    goto error;
+  if ((rc = build_target(args, &argv, &name, err, errlen)) != 0)
+    goto error;
+  if (!out->no_debug && (rc = inject_runtime(&env, runtime_dir, runtime_fd)) != 0)
+    goto error;
+  out->file = file;
+  out->argv = argv.v;
+  out->env = env.v;
+  out->cwd = cwd;
+  out->name = name;
+  return 0;
+error:
+  if (rc == DAPPER_ENOMEM)
+    snprintf(err, errlen, "out of memory");
+  strv_free(argv.v);
+  strv_free(env.v);
+  free(file);
+  free(name);
+  free(cwd);
+  return rc;
+}
+
+void dap_launch_free(dap_launch_t *l) {
+  strv_free(l->argv);
+  strv_free(l->env);
+  free(l->file);
+  free(l->cwd);
+  free(l->name);
+  memset(l, 0, sizeof(*l));
+}

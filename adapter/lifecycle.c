@@ -1,0 +1,299 @@
+/* Lifecycle requests the adapter answers itself (initialize, launch,
+ * configurationDone, disconnect, terminate) and the debuggee's life:
+ * the runtime's hello, exit, and the end of the session. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dapper/errors.h"
+#include "dapper/wire.h"
+#include "handlers.h"
+#include "log.h"
+
+#define HELLO_DEADLINE_MS 15000
+#define TERMINATE_GRACE_MS 2000
+#define CLIENT_GONE_GRACE_MS 1000
+
+int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->initialized)
+    return dap_session_error(s, DAPPER_ESTATE, "'initialize' was already received");
+  bool b;
+  if (dap_get_bool(args, "linesStartAt1", &b) == 0)
+    s->lines_start_at1 = b;
+  if (dap_get_bool(args, "columnsStartAt1", &b) == 0)
+    s->columns_start_at1 = b;
+  *body = dap_capabilities();
+  if (*body == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  s->initialized = true;
+  dap_session_queue_event(s, "initialized", NULL);
+  return 0;
+}
+
+/* --- the debuggee's callbacks ------------------------------------------ */
+
+static void on_output(void *ud, const char *category, const char *text, size_t len) {
+  dap_session_output(ud, category, text);
+}
+
+static void on_runtime_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
+  dap_lifecycle_runtime_message(ud, msg, kind);
+  cJSON_Delete(msg);
+}
+
+static void on_runtime_closed(void *ud) {
+  dap_session_t *s = ud;
+  dap_log_info("runtime channel closed");
+  (void)s;
+}
+
+static void on_debuggee_exit(void *ud, int exit_status, int term_signal) {
+  dap_lifecycle_debuggee_exit(ud, exit_status, term_signal);
+}
+
+static void on_gone(void *ud) { dap_lifecycle_debuggee_gone(ud); }
+
+static const dap_debuggee_callbacks_t debuggee_cbs = {
+    .on_output = on_output,
+    .on_runtime_message = on_runtime_message,
+    .on_runtime_closed = on_runtime_closed,
+    .on_exit = on_debuggee_exit,
+    .on_gone = on_gone,
+};
+
+static void send_process_event(dap_session_t *s, bool now) {
+  cJSON *body = cJSON_CreateObject();
+  if (body == NULL)
+    return;
+  cJSON_AddStringToObject(body, "name", s->launch.name);
+  cJSON_AddNumberToObject(body, "systemProcessId", dap_debuggee_pid(s->debuggee));
+  cJSON_AddTrueToObject(body, "isLocalProcess");
+  cJSON_AddStringToObject(body, "startMethod", "launch");
+  cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
+  if (now)
+    dap_session_send_event(s, "process", body);
+  else
+    dap_session_queue_event(s, "process", body);
+}
+
+/* Tells the runtime to let the program run, once both sides are ready. */
+static void maybe_start(dap_session_t *s) {
+  if (!s->runtime_ready || !s->configuration_done || s->start_sent || s->debuggee == NULL)
+    return;
+  s->start_sent = true;
+  cJSON *req = dap_msg_request("start", NULL);
+  if (req != NULL)
+    dap_debuggee_send(s->debuggee, req);
+}
+
+/* The launch request fails: answer it and end the debuggee at once. */
+static void fail_launch(dap_session_t *s, const char *text) {
+  uv_timer_stop(&s->hello_timer);
+  if (s->launch_req != NULL) {
+    cJSON *req = s->launch_req;
+    s->launch_req = NULL;
+    dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
+  }
+  if (s->debuggee != NULL)
+    dap_debuggee_terminate(s->debuggee, 0);
+}
+
+static void on_hello_deadline(uv_timer_t *t) {
+  dap_session_t *s = t->data;
+  char text[1024];
+  snprintf(text, sizeof(text),
+           "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
+           "started without -I, -E or -S?",
+           s->launch.file, HELLO_DEADLINE_MS / 1000);
+  fail_launch(s, text);
+}
+
+static void accept_hello(dap_session_t *s, const cJSON *body) {
+  const char *error = NULL, *pyver = "?";
+  long long wire = -1;
+  dap_get_string(body, "error", &error);
+  dap_get_string(body, "pythonVersion", &pyver);
+  dap_get_int(body, "wireVersion", &wire);
+  if (error != NULL) {
+    fail_launch(s, error);
+    return;
+  }
+  if (wire != WIRE_VERSION) {
+    char text[512];
+    snprintf(text, sizeof(text),
+             "the debugger runtime for Python %s speaks wire version %lld, this adapter speaks "
+             "%d: rebuild the runtime and the adapter together",
+             pyver, wire, WIRE_VERSION);
+    fail_launch(s, text);
+    return;
+  }
+  uv_timer_stop(&s->hello_timer);
+  s->runtime_ready = true;
+  dap_log_info("runtime ready: Python %s, pid %d", pyver, dap_debuggee_pid(s->debuggee));
+  if (s->launch_req != NULL) {
+    send_process_event(s, false);
+    cJSON *req = s->launch_req;
+    s->launch_req = NULL;
+    dap_session_respond(s, req, NULL);
+  }
+  maybe_start(s);
+}
+
+void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t kind) {
+  const char *name = NULL;
+  if (kind == DAP_MSG_EVENT && dap_get_string(msg, "event", &name) == 0 &&
+      strcmp(name, "hello") == 0) {
+    if (s->runtime_ready) {
+      dap_log_warn("runtime: a second hello, ignored");
+      return;
+    }
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(msg, "body");
+    accept_hello(s, cJSON_IsObject(body) ? body : NULL);
+    return;
+  }
+  if (!s->runtime_ready) {
+    dap_log_warn("runtime: message before hello, ignored");
+    return;
+  }
+  if (kind == DAP_MSG_RESPONSE) {
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(msg, "success");
+    if (!cJSON_IsTrue(ok)) {
+      const char *text = "?";
+      dap_get_string(msg, "message", &text);
+      dap_log_warn("runtime: request failed: %s", text);
+    }
+  }
+}
+
+int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+  char err[1024];
+  int rc = dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err,
+                            sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  rc = dap_debuggee_spawn(s->loop, &s->launch, !s->launch.no_debug, &debuggee_cbs, s,
+                          &s->debuggee, err, sizeof(err));
+  if (rc != 0) {
+    s->debuggee = NULL;
+    dap_launch_free(&s->launch);
+    return dap_session_error(s, DAPPER_ELAUNCH, "%s", err);
+  }
+  s->launched = true;
+  if (s->launch.no_debug) {
+    send_process_event(s, false);
+    return 0;
+  }
+  s->launch_req = cJSON_Duplicate(req, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_terminate(s->debuggee, 0);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
+  return DAP_DEFERRED;
+}
+
+int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON *args,
+                                 cJSON **body) {
+  s->configuration_done = true;
+  maybe_start(s);
+  return 0;
+}
+
+static void send_terminated(dap_session_t *s) {
+  if (s->terminated_sent)
+    return;
+  s->terminated_sent = true;
+  dap_session_send_event(s, "terminated", NULL);
+}
+
+int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  bool terminate = true; /* the default for a launched program */
+  if (dap_get_bool(args, "terminateDebuggee", &terminate) < 0)
+    return dap_session_error(s, DAPPER_EINVAL, "\"terminateDebuggee\" must be a boolean");
+  if (s->debuggee == NULL || dap_debuggee_exited(s->debuggee))
+    return 0;
+  if (!terminate) {
+    dap_debuggee_detach(s->debuggee);
+    return 0;
+  }
+  if (s->disconnect_req != NULL)
+    return dap_session_error(s, DAPPER_ESTATE, "a disconnect is already in progress");
+  s->disconnect_req = cJSON_Duplicate(req, 1);
+  if (s->disconnect_req == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  dap_debuggee_terminate(s->debuggee, TERMINATE_GRACE_MS);
+  return DAP_DEFERRED;
+}
+
+int dap_handle_terminate(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->debuggee == NULL) {
+    /* Nothing runs: the session is over as far as the client is concerned. */
+    if (!s->terminated_sent) {
+      s->terminated_sent = true;
+      dap_session_queue_event(s, "terminated", NULL);
+    }
+    return 0;
+  }
+  if (dap_debuggee_exited(s->debuggee))
+    return 0; /* exited and terminated are on their way */
+  dap_debuggee_terminate(s->debuggee, TERMINATE_GRACE_MS);
+  return 0;
+}
+
+static const char *signal_name(int sig) {
+  const char *abbrev = sigabbrev_np(sig);
+  return abbrev != NULL ? abbrev : "?";
+}
+
+void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal) {
+  char text[256];
+  int code = exit_status;
+  if (term_signal != 0) {
+    code = -term_signal;
+    snprintf(text, sizeof(text), "The program was terminated by signal SIG%s (%d).\n",
+             signal_name(term_signal), term_signal);
+    dap_session_output(s, "console", text);
+  }
+  if (s->launch_req != NULL) {
+    snprintf(text, sizeof(text),
+             "%s exited (%s %d) before the debugger runtime connected; its output tells why",
+             s->launch.file, term_signal != 0 ? "signal" : "code",
+             term_signal != 0 ? term_signal : exit_status);
+    fail_launch(s, text);
+  }
+  uv_timer_stop(&s->hello_timer);
+  if (!s->exited_sent) {
+    s->exited_sent = true;
+    cJSON *body = cJSON_CreateObject();
+    if (body != NULL) {
+      cJSON_AddNumberToObject(body, "exitCode", code);
+      dap_session_send_event(s, "exited", body);
+    }
+  }
+  send_terminated(s);
+}
+
+void dap_lifecycle_debuggee_gone(dap_session_t *s) {
+  s->debuggee = NULL;
+  if (s->disconnect_req != NULL) {
+    cJSON *req = s->disconnect_req;
+    s->disconnect_req = NULL;
+    dap_session_respond(s, req, NULL);
+  }
+  dap_session_maybe_free(s);
+}
+
+void dap_lifecycle_client_gone(dap_session_t *s) {
+  s->ending = true;
+  cJSON_Delete(s->launch_req);
+  s->launch_req = NULL;
+  cJSON_Delete(s->disconnect_req);
+  s->disconnect_req = NULL;
+  uv_timer_stop(&s->hello_timer);
+  if (s->debuggee != NULL)
+    dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
+  dap_session_maybe_free(s);
+}

@@ -1,0 +1,26 @@
+/* One DAP session: a client connection, its state, the debuggee. */
+#ifndef DAPPER_ADAPTER_SESSION_H
+#define DAPPER_ADAPTER_SESSION_H
+
+#include <uv.h>
+
+typedef struct dap_session dap_session_t;
+
+/* Called once when the session has ended (client gone, debuggee gone, all
+ * handles closed), right before the session frees itself. */
+typedef void (*dap_session_end_cb)(void *ud);
+
+/* Creates a session serving a client on file descriptors (stdio). runtime_dir
+ * is copied. Returns 0 and *out, or a negative code. */
+int dap_session_open_fds(uv_loop_t *loop, int in_fd, int out_fd, const char *runtime_dir,
+                         dap_session_end_cb on_end, void *ud, dap_session_t **out);
+
+/* Creates a session for a pending TCP connection on server. */
+int dap_session_accept_tcp(uv_loop_t *loop, uv_stream_t *server, const char *runtime_dir,
+                           dap_session_end_cb on_end, void *ud, dap_session_t **out);
+
+/* Ends the session from outside (the adapter is shutting down): closes the
+ * client and ends the debuggee. on_end follows once everything is closed. */
+void dap_session_shutdown(dap_session_t *s);
+
+#endif

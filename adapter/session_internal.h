@@ -1,0 +1,86 @@
+/* Session internals shared by the dispatcher and the handler files. */
+#ifndef DAPPER_ADAPTER_SESSION_INTERNAL_H
+#define DAPPER_ADAPTER_SESSION_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+#include "conn.h"
+#include "debuggee.h"
+#include "launch.h"
+#include "session.h"
+
+/* A handler's return value when it will answer later (deferred response). */
+#define DAP_DEFERRED 1
+
+struct dap_session {
+  uv_loop_t *loop;
+  dap_conn_t *client; /* NULL once the client is gone */
+  dap_debuggee_t *debuggee; /* NULL before launch and once it is gone */
+  dap_session_end_cb on_end;
+  void *end_ud;
+  char runtime_dir[PATH_MAX];
+
+  /* Lifecycle. */
+  bool initialized;        /* initialize answered */
+  bool configuration_done; /* configurationDone received */
+  bool launched;           /* a launch was accepted */
+  bool runtime_ready;      /* the runtime's hello was accepted */
+  bool start_sent;         /* the program was told to run */
+  bool terminated_sent;
+  bool exited_sent;
+  bool ending;             /* client gone or shutdown: free once all is closed */
+  bool timer_closed;
+
+  /* Client capabilities from initialize. */
+  bool lines_start_at1;
+  bool columns_start_at1;
+
+  /* Requests answered later; each owned here until answered. */
+  cJSON *launch_req;
+  cJSON *disconnect_req;
+
+  /* Events handlers queue to go out right after their response. */
+  cJSON *post_response;
+
+  /* Deadline for the runtime's hello. */
+  uv_timer_t hello_timer;
+
+  dap_launch_t launch;
+
+  /* The message of the last dap_session_error (for the dispatcher). */
+  char errmsg[1024];
+};
+
+/* Records an error message for the current request and returns code (< 0),
+ * so a handler can `return dap_session_error(s, DAPPER_EINVAL, "...")`. */
+int dap_session_error(dap_session_t *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sends a message to the client (consumed). No-op once the client is gone. */
+void dap_session_send(dap_session_t *s, cJSON *msg);
+/* Sends an event now; body consumed (may be NULL). */
+void dap_session_send_event(dap_session_t *s, const char *event, cJSON *body);
+/* Queues an event to be sent right after the current response. */
+void dap_session_queue_event(dap_session_t *s, const char *event, cJSON *body);
+/* Answers a deferred request (consumed) with success and body (consumed). */
+void dap_session_respond(dap_session_t *s, cJSON *req, cJSON *body);
+/* Answers a deferred request (consumed) with an error. */
+void dap_session_respond_error(dap_session_t *s, cJSON *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sends an output event of the given category. */
+void dap_session_output(dap_session_t *s, const char *category, const char *text);
+
+/* Frees the session if it is ending and nothing is left open. */
+void dap_session_maybe_free(dap_session_t *s);
+
+/* Lifecycle pieces used by the session core (lifecycle.c). */
+void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t kind);
+void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal);
+void dap_lifecycle_debuggee_gone(dap_session_t *s);
+void dap_lifecycle_client_gone(dap_session_t *s);
+
+#endif

@@ -1,0 +1,11 @@
+/* The adapter<->runtime wire: constants shared by both ends. Messages use
+ * the DAP envelopes of message.h and the framer of framer.h; the message
+ * list and their fields are in docs/wire-protocol.md. */
+#ifndef DAPPER_WIRE_H
+#define DAPPER_WIRE_H
+
+#define WIRE_VERSION 1
+#define WIRE_MAX_MESSAGE (64u * 1024u * 1024u)
+#define WIRE_FD_ENV "DAPPER_RUNTIME_FD"
+
+#endif

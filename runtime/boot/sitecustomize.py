@@ -1,0 +1,195 @@
+"""dapper-adapter boot script, imported by `site` as `sitecustomize`.
+
+The adapter puts this directory first on PYTHONPATH and passes the wire
+descriptor in DAPPER_RUNTIME_FD. The boot sequence (docs/wire-protocol.md):
+
+1. restore the user's environment (PYTHONPATH, PYTHONUNBUFFERED, no
+   DAPPER_* variables) and take this directory off sys.path;
+2. load `_dapper_runtime<EXT_SUFFIX>` from DAPPER_RUNTIME_DIR by absolute
+   path and connect(fd); when there is no runtime for this interpreter, send
+   a `hello` carrying an `error` (in pure Python) and let the program run on;
+3. import the next `sitecustomize` on sys.path, if any, with site.py's error
+   handling;
+4. wait_for_start(): the program's first line runs after the adapter's
+   `start`, or once the channel closes.
+
+Stdlib only and cheap (no importlib.util, no json unless an error must be
+sent). The syntax stays valid on old Pythons (3.6+) so that they too report a
+clear error. Everything lives in one function that deletes itself: nothing is
+left in this module or in __main__.
+"""
+
+
+def _dapper_boot():
+    import os
+    import sys
+
+    # Keep in sync with DAPPER_SUPPORTED_PYTHON_MINORS (runtime/CMakeLists.txt).
+    supported = "3.11-3.13"
+    wire_version = 1  # WIRE_VERSION of protocol/include/dapper/wire.h
+    name = "_dapper_runtime"
+
+    env = os.environ
+    fd_text = env.get("DAPPER_RUNTIME_FD")
+    runtime_dir = env.get("DAPPER_RUNTIME_DIR", "")
+    log_level = env.get("DAPPER_RUNTIME_LOG")
+    boot_dir = os.path.dirname(os.path.abspath(__file__))
+    version = sys.version.split()[0]
+    executable = sys.executable or "python"
+
+    # -- 1. the environment the user asked for ------------------------------
+    def restore_environment():
+        for var in ("PYTHONPATH", "PYTHONUNBUFFERED"):
+            orig = env.get("DAPPER_ORIG_" + var)
+            if orig is not None:
+                env[var] = orig
+            elif var in env:
+                del env[var]
+        for var in [v for v in env if v.startswith("DAPPER_")]:
+            del env[var]
+
+    def is_boot_dir(entry):
+        if not isinstance(entry, str) or not entry:
+            return False
+        try:
+            return (os.path.abspath(entry) == boot_dir
+                    or os.path.realpath(entry) == boot_real)
+        except (OSError, ValueError):
+            return False
+
+    boot_real = os.path.realpath(boot_dir)
+    if fd_text is not None:
+        restore_environment()
+    sys.path[:] = [p for p in sys.path if not is_boot_dir(p)]
+    for key in [k for k in sys.path_importer_cache if is_boot_dir(k)]:
+        del sys.path_importer_cache[key]
+
+    # -- 2. the runtime -----------------------------------------------------
+    def send_error_hello(fd, message):
+        """Writes a framed `hello` with `error` to fd, then closes it."""
+        try:
+            import json
+            body = {
+                "error": message,
+                "wireVersion": wire_version,
+                "pythonVersion": version,
+                "pythonImplementation": sys.implementation.name,
+                "executable": executable,
+                "pid": os.getpid(),
+            }
+            data = json.dumps({"seq": 1, "type": "event", "event": "hello",
+                               "body": body}).encode("utf-8")
+            frame = ("Content-Length: %d\r\n\r\n" % len(data)).encode("ascii")
+            frame += data
+            while frame:
+                frame = frame[os.write(fd, frame):]
+        except Exception:  # the adapter is gone: nothing more to tell
+            pass
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+    def find_module():
+        """Returns the runtime's path, or None."""
+        from importlib.machinery import EXTENSION_SUFFIXES
+        for suffix in EXTENSION_SUFFIXES:
+            path = os.path.join(runtime_dir, name + suffix)
+            if os.path.isfile(path):
+                return path
+        return None
+
+    def load_module(path):
+        """Loads the extension by absolute path (no sys.path change) and
+        registers it in sys.modules. Same steps as importlib.util's
+        spec_from_file_location/module_from_spec/exec_module, without
+        importing importlib.util (several ms of startup)."""
+        from importlib.machinery import ExtensionFileLoader, ModuleSpec
+        loader = ExtensionFileLoader(name, path)
+        spec = ModuleSpec(name, loader, origin=path)
+        spec.has_location = True
+        module = loader.create_module(spec)
+        module.__spec__ = spec
+        module.__loader__ = loader
+        sys.modules[name] = module
+        try:
+            loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module
+
+    def connect():
+        """Returns the connected runtime module, or None."""
+        try:
+            fd = int(fd_text)
+        except ValueError:
+            return None
+        where = "%s (%s)" % (version, executable)
+        if sys.version_info < (3, 11):
+            send_error_hello(fd, "dapper-adapter has no runtime for Python %s:"
+                             " it supports Python %s" % (where, supported))
+            return None
+        path = find_module() if runtime_dir else None
+        if path is None:
+            minor = "%d.%d" % sys.version_info[:2]
+            message = ("the dapper-adapter runtime for Python %s is not built"
+                       " (no %s module for %s in %s)"
+                       % (minor, name, where, runtime_dir or "?"))
+            if sys.version_info[:2] > (3, 13):
+                message += "; dapper-adapter supports Python %s" % supported
+            else:
+                message += ("; rebuild dapper-adapter with cmake"
+                            " -DDAPPER_PYTHONS=%s" % executable)
+            send_error_hello(fd, message)
+            return None
+        try:
+            runtime = load_module(path)
+        except Exception as err:
+            send_error_hello(fd, "the dapper-adapter runtime for Python %s"
+                             " failed to load from %s: %s: %s"
+                             % (where, path, err.__class__.__name__, err))
+            return None
+        try:
+            if log_level:
+                runtime._set_log_level(int(log_level))
+            runtime.connect(fd)
+        except Exception as err:
+            send_error_hello(fd, "the dapper-adapter runtime for Python %s"
+                             " could not connect: %s: %s"
+                             % (where, err.__class__.__name__, err))
+            return None
+        return runtime
+
+    runtime = connect() if fd_text is not None else None
+
+    # -- 3. the next sitecustomize (site.execsitecustomize's handling) ------
+    ours = sys.modules.pop("sitecustomize", None)
+    try:
+        try:
+            import sitecustomize  # noqa: F401  (the next one on sys.path)
+        except ImportError as exc:
+            if exc.name != "sitecustomize":
+                raise
+    except Exception as err:
+        if sys.flags.verbose:
+            sys.excepthook(*sys.exc_info())
+        else:
+            sys.stderr.write(
+                "Error in sitecustomize; set PYTHONVERBOSE for traceback:\n"
+                "%s: %s\n" % (err.__class__.__name__, err))
+    finally:
+        # The import system re-reads sys.modules["sitecustomize"] once this
+        # module finishes: leave ours there when there is no other.
+        if "sitecustomize" not in sys.modules and ours is not None:
+            sys.modules["sitecustomize"] = ours
+
+    # -- 4. wait for the adapter's `start` ----------------------------------
+    if runtime is not None:
+        runtime.wait_for_start()
+
+
+try:
+    _dapper_boot()
+finally:
+    del _dapper_boot

@@ -1,0 +1,358 @@
+/* See rt_channel.h. */
+#include "rt_compat.h" /* first: Python.h must precede system headers */
+
+#include "rt_channel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dapper/errors.h>
+#include <dapper/framer.h>
+#include <dapper/message.h>
+#include <dapper/wire.h>
+
+#include "rt_commands.h"
+#include "rt_log.h"
+
+#define RT_READ_CHUNK 65536
+
+struct rt_channel {
+  /* state_mu guards the flags below and pairs with state_cv. */
+  pthread_mutex_t state_mu;
+  pthread_cond_t state_cv; /* CLOCK_MONOTONIC */
+  bool connected;          /* open, or being opened */
+  bool started;            /* `start` arrived */
+  bool thread_running;     /* the channel thread has not finished yet */
+
+  /* write_mu guards fd and seq: every send and the final close. */
+  pthread_mutex_t write_mu;
+  int fd;
+  long long seq;
+
+  atomic_bool exiting; /* the interpreter ran its atexit hooks */
+};
+
+static rt_channel_t rt_the_channel;
+static pthread_once_t rt_channel_once = PTHREAD_ONCE_INIT;
+
+static void rt_channel_init_locks(rt_channel_t *ch) {
+  pthread_condattr_t attr;
+
+  pthread_mutex_init(&ch->state_mu, NULL);
+  pthread_mutex_init(&ch->write_mu, NULL);
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&ch->state_cv, &attr);
+  pthread_condattr_destroy(&attr);
+}
+
+/* In a forked child only the forking thread exists: the channel thread is
+ * gone and a lock may have been held by it at fork time. Re-initialise the
+ * locks (as CPython does for its own, _PyThread_at_fork_reinit), forget the
+ * channel and close the child's copy of the descriptor so the adapter sees
+ * end-of-file when the parent closes too. */
+static void rt_channel_after_fork_child(void) {
+  rt_channel_t *ch = &rt_the_channel;
+
+  rt_channel_init_locks(ch);
+  if (ch->fd >= 0) close(ch->fd);
+  ch->fd = -1;
+  ch->connected = false;
+  ch->thread_running = false;
+}
+
+static void rt_channel_init_once(void) {
+  rt_channel_t *ch = &rt_the_channel;
+
+  rt_channel_init_locks(ch);
+  ch->fd = -1;
+  atomic_init(&ch->exiting, false);
+  pthread_atfork(NULL, NULL, rt_channel_after_fork_child);
+}
+
+rt_channel_t *rt_channel_get(void) {
+  pthread_once(&rt_channel_once, rt_channel_init_once);
+  return &rt_the_channel;
+}
+
+/* Writes all len bytes. send(MSG_NOSIGNAL) so a closed peer is EPIPE, not
+ * SIGPIPE; write() when the descriptor is not a socket (a pipe in tests).
+ * Returns 0 or a negative errno. */
+static int rt_write_all(int fd, const char *buf, size_t len) {
+  bool use_send = true;
+
+  while (len > 0) {
+    ssize_t n = use_send ? send(fd, buf, len, MSG_NOSIGNAL) : write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOTSOCK && use_send) {
+        use_send = false;
+        continue;
+      }
+      return -errno;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int rt_channel_send(rt_channel_t *ch, cJSON *msg) {
+  char *frame = NULL;
+  size_t frame_len = 0;
+  int rc = 0;
+
+  if (msg == NULL) return DAPPER_ENOMEM;
+  pthread_mutex_lock(&ch->write_mu);
+  if (ch->fd < 0) {
+    rc = DAPPER_ERUNTIME;
+    goto done;
+  }
+  rc = dap_msg_frame(msg, ch->seq + 1, &frame, &frame_len);
+  if (rc != 0) goto done;
+  ch->seq++;
+  rc = rt_write_all(ch->fd, frame, frame_len);
+  if (rc == 0) {
+    rt_log(RT_LOG_DEBUG, "sent %.*s", (int)(frame_len > 300 ? 300 : frame_len),
+           frame);
+  }
+done:
+  pthread_mutex_unlock(&ch->write_mu);
+  free(frame);
+  cJSON_Delete(msg);
+  return rc;
+}
+
+/* Framer callback: one complete body. Runs on the channel thread, no GIL. */
+static int rt_channel_on_body(void *ud, const char *body, size_t len) {
+  rt_channel_t *ch = ud;
+  cJSON *msg = NULL;
+  dap_msg_kind_t kind = DAP_MSG_EVENT;
+  dap_parse_error_t err;
+  int rc = 0;
+
+  rt_log(RT_LOG_DEBUG, "received %.*s", (int)(len > 300 ? 300 : len), body);
+  memset(&err, 0, sizeof err);
+  rc = dap_msg_parse(body, len, &msg, &kind, &err);
+  if (rc != 0) {
+    rt_log(RT_LOG_INFO, "invalid message: %s", err.reason);
+    if (err.seq >= 0) {
+      cJSON *reply = dap_msg_error_response(err.seq, err.command, DAPPER_EINVAL,
+                                            "invalid message: %s", err.reason);
+      (void)rt_channel_send(ch, reply);
+    }
+    return 0; /* a bad message is answered; only broken framing is fatal */
+  }
+  if (kind == DAP_MSG_REQUEST) {
+    rt_commands_dispatch(ch, msg);
+  } else {
+    /* The adapter sends no events or responses today. */
+    rt_log(RT_LOG_INFO, "ignored a message that is not a request");
+  }
+  cJSON_Delete(msg);
+  return 0;
+}
+
+/* Detached. Owns the framer; closes the descriptor on the way out. */
+static void *rt_channel_main(void *arg) {
+  rt_channel_t *ch = &rt_the_channel;
+  dap_framer_t *fr = arg;
+  char *buf = NULL;
+  int fd = -1;
+  int rc = 0;
+
+  pthread_mutex_lock(&ch->write_mu);
+  fd = ch->fd;
+  pthread_mutex_unlock(&ch->write_mu);
+
+  buf = malloc(RT_READ_CHUNK);
+  if (buf == NULL) {
+    rt_log(RT_LOG_ERROR, "out of memory in the channel thread");
+    goto out;
+  }
+  for (;;) {
+    ssize_t n = read(fd, buf, RT_READ_CHUNK);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      rt_log(RT_LOG_INFO, "channel read failed: %s", strerror(errno));
+      break;
+    }
+    if (n == 0) {
+      rt_log(RT_LOG_INFO, "channel closed by the adapter");
+      break;
+    }
+    rc = dap_framer_feed(fr, buf, (size_t)n, rt_channel_on_body, ch);
+    if (rc < 0) {
+      const char *why = dap_framer_error(fr);
+      rt_log(RT_LOG_ERROR, "broken framing, closing the channel: %s",
+             why != NULL ? why : "?");
+      break;
+    }
+  }
+
+out:
+  free(buf);
+  dap_framer_free(fr);
+
+  pthread_mutex_lock(&ch->state_mu);
+  ch->connected = false;
+  pthread_cond_broadcast(&ch->state_cv);
+  pthread_mutex_unlock(&ch->state_mu);
+
+  /* Under write_mu so no sender writes to a recycled descriptor number. */
+  pthread_mutex_lock(&ch->write_mu);
+  if (ch->fd >= 0) close(ch->fd);
+  ch->fd = -1;
+  pthread_mutex_unlock(&ch->write_mu);
+
+  pthread_mutex_lock(&ch->state_mu);
+  ch->thread_running = false;
+  pthread_mutex_unlock(&ch->state_mu);
+  return NULL;
+}
+
+/* Starts the detached channel thread with every signal blocked, so signals
+ * keep going to the interpreter's threads. Returns 0 or a negative errno. */
+static int rt_channel_start_thread(dap_framer_t *fr) {
+  pthread_attr_t attr;
+  pthread_t tid;
+  sigset_t all;
+  sigset_t old;
+  int rc = 0;
+
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  rc = pthread_create(&tid, &attr, rt_channel_main, fr);
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return -rc;
+}
+
+int rt_channel_open(rt_channel_t *ch, int fd, cJSON *hello_body) {
+  dap_framer_t *fr = NULL;
+  cJSON *hello = NULL;
+  int flags = 0;
+  int rc = 0;
+
+  pthread_mutex_lock(&ch->state_mu);
+  if (ch->connected || ch->thread_running) {
+    pthread_mutex_unlock(&ch->state_mu);
+    cJSON_Delete(hello_body);
+    return -EALREADY;
+  }
+  ch->connected = true; /* claimed: a concurrent open gets -EALREADY */
+  ch->started = false;
+  pthread_mutex_unlock(&ch->state_mu);
+
+  flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+    rc = -errno;
+    cJSON_Delete(hello_body);
+    goto error;
+  }
+  fr = dap_framer_new(WIRE_MAX_MESSAGE);
+  hello = dap_msg_event("hello", hello_body); /* consumes hello_body */
+  if (fr == NULL || hello == NULL) {
+    cJSON_Delete(hello);
+    rc = DAPPER_ENOMEM;
+    goto error;
+  }
+
+  pthread_mutex_lock(&ch->write_mu);
+  ch->fd = fd;
+  ch->seq = 0;
+  pthread_mutex_unlock(&ch->write_mu);
+
+  rc = rt_channel_send(ch, hello); /* consumes hello; seq 1 */
+  if (rc != 0) goto error_unset_fd;
+
+  pthread_mutex_lock(&ch->state_mu);
+  ch->thread_running = true;
+  pthread_mutex_unlock(&ch->state_mu);
+  rc = rt_channel_start_thread(fr); /* the thread owns fr from here */
+  if (rc != 0) {
+    pthread_mutex_lock(&ch->state_mu);
+    ch->thread_running = false;
+    pthread_mutex_unlock(&ch->state_mu);
+    goto error_unset_fd;
+  }
+  return 0;
+
+error_unset_fd:
+  pthread_mutex_lock(&ch->write_mu);
+  ch->fd = -1; /* not closed: the caller keeps the descriptor */
+  pthread_mutex_unlock(&ch->write_mu);
+error:
+  dap_framer_free(fr);
+  pthread_mutex_lock(&ch->state_mu);
+  ch->connected = false;
+  pthread_cond_broadcast(&ch->state_cv);
+  pthread_mutex_unlock(&ch->state_mu);
+  return rc;
+}
+
+bool rt_channel_wait_start(rt_channel_t *ch, double timeout_s) {
+  struct timespec deadline;
+  bool started = false;
+
+  if (timeout_s >= 0) {
+    time_t whole = 0;
+    if (timeout_s > 1e9) timeout_s = 1e9; /* ~31 years: keeps time_t sane */
+    whole = (time_t)timeout_s;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += whole;
+    deadline.tv_nsec += (long)((timeout_s - (double)whole) * 1e9);
+    if (deadline.tv_nsec >= 1000000000L) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+    }
+  }
+  pthread_mutex_lock(&ch->state_mu);
+  while (!ch->started && ch->connected) {
+    if (timeout_s < 0) {
+      pthread_cond_wait(&ch->state_cv, &ch->state_mu);
+    } else if (pthread_cond_timedwait(&ch->state_cv, &ch->state_mu,
+                                      &deadline) == ETIMEDOUT) {
+      break;
+    }
+  }
+  started = ch->started;
+  pthread_mutex_unlock(&ch->state_mu);
+  return started;
+}
+
+bool rt_channel_mark_started(rt_channel_t *ch) {
+  bool first = false;
+
+  pthread_mutex_lock(&ch->state_mu);
+  first = !ch->started;
+  ch->started = true;
+  pthread_cond_broadcast(&ch->state_cv);
+  pthread_mutex_unlock(&ch->state_mu);
+  return first;
+}
+
+bool rt_channel_is_connected(rt_channel_t *ch) {
+  bool connected = false;
+
+  pthread_mutex_lock(&ch->state_mu);
+  connected = ch->connected;
+  pthread_mutex_unlock(&ch->state_mu);
+  return connected;
+}
+
+void rt_channel_at_exit(rt_channel_t *ch) { atomic_store(&ch->exiting, true); }
+
+bool rt_channel_python_allowed(rt_channel_t *ch) {
+  return !atomic_load(&ch->exiting) && !rt_compat_is_finalizing();
+}

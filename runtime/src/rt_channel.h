@@ -1,0 +1,62 @@
+/* The runtime's end of the adapter<->runtime wire (docs/wire-protocol.md).
+ *
+ * One channel per process: the descriptor the debuggee inherited, a plain
+ * pthread that blocks in read() WITHOUT the GIL, frames and parses messages
+ * WITHOUT the GIL and hands requests to the command table (rt_commands.h),
+ * and a write mutex through which every thread sends.
+ *
+ * Lifetime: rt_channel_open() takes the descriptor; the channel thread closes
+ * it when the adapter's end closes or the framing breaks, after marking the
+ * channel disconnected and waking waiters. The thread is detached: at
+ * interpreter exit it is simply abandoned in read(). It never touches Python
+ * objects; work that will need them must first check
+ * rt_channel_python_allowed() and take the GIL with PyGILState_Ensure().
+ * After fork() the child's channel is disconnected and its copy of the
+ * descriptor closed (pthread_atfork child handler): the channel belongs to
+ * the parent. */
+#ifndef RT_CHANNEL_H
+#define RT_CHANNEL_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+typedef struct rt_channel rt_channel_t;
+
+/* The process's channel (never NULL; initialised on first use). */
+rt_channel_t *rt_channel_get(void);
+
+/* Takes ownership of fd on success: marks it close-on-exec, sends hello_body
+ * as the `hello` event (seq 1) and starts the channel thread. hello_body is
+ * consumed in every case. Call WITHOUT the GIL (it writes to the socket).
+ * Returns 0, -EALREADY when the channel is open (or its thread still
+ * exiting), a negative errno (bad descriptor, write failure, thread creation)
+ * or DAPPER_ENOMEM. On failure the caller still owns fd. */
+int rt_channel_open(rt_channel_t *ch, int fd, cJSON *hello_body);
+
+/* Sends one message (a cJSON envelope from dapper/message.h), stamping the
+ * channel's next seq. Consumes msg on success and on error. Thread-safe, call
+ * WITHOUT the GIL (it may block on a full socket). Returns 0, DAPPER_ERUNTIME
+ * when the channel is closed, DAPPER_ENOMEM or a negative errno. */
+int rt_channel_send(rt_channel_t *ch, cJSON *msg);
+
+/* Waits until `start` arrives (returns true) or the channel is closed or
+ * timeout_s seconds passed (returns false). timeout_s < 0 waits without
+ * limit. Call WITHOUT the GIL. Returns true at once if start already came. */
+bool rt_channel_wait_start(rt_channel_t *ch, double timeout_s);
+
+/* Marks the program as started and wakes rt_channel_wait_start(). Returns
+ * false if it was started already. */
+bool rt_channel_mark_started(rt_channel_t *ch);
+
+bool rt_channel_is_connected(rt_channel_t *ch);
+
+/* Called from the interpreter's atexit hook: from then on the channel
+ * thread must not take the GIL. */
+void rt_channel_at_exit(rt_channel_t *ch);
+
+/* True when the channel thread may still call PyGILState_Ensure(): the
+ * interpreter is neither finalizing nor past its atexit hooks. */
+bool rt_channel_python_allowed(rt_channel_t *ch);
+
+#endif

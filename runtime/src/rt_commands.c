@@ -1,0 +1,64 @@
+/* See rt_commands.h. To add a request: write rt_handle_<command> (in its own
+ * file once it grows past a few lines), add it to rt_commands[] below and to
+ * docs/wire-protocol.md. */
+#include "rt_commands.h"
+
+#include <string.h>
+
+#include <dapper/errors.h>
+#include <dapper/message.h>
+
+#include "rt_log.h"
+
+/* `start`: the adapter has the client's configuration; let the program's
+ * first line run. A second start is answered with success and does nothing. */
+static int rt_handle_start(rt_channel_t *ch, const cJSON *request,
+                           cJSON **body) {
+  if (!rt_channel_mark_started(ch)) rt_log(RT_LOG_INFO, "start: already started");
+  return 0;
+}
+
+static const rt_command_t rt_commands[] = {
+    {"start", rt_handle_start},
+};
+
+static const rt_command_t *rt_commands_find(const char *command) {
+  for (size_t i = 0; i < sizeof rt_commands / sizeof rt_commands[0]; i++) {
+    if (strcmp(rt_commands[i].command, command) == 0) return &rt_commands[i];
+  }
+  return NULL;
+}
+
+void rt_commands_dispatch(rt_channel_t *ch, const cJSON *request) {
+  const cJSON *seq_item = cJSON_GetObjectItemCaseSensitive(request, "seq");
+  const cJSON *cmd_item = cJSON_GetObjectItemCaseSensitive(request, "command");
+  /* dap_msg_parse guarantees an integer seq and a string command. */
+  long long seq = (long long)cJSON_GetNumberValue(seq_item);
+  const char *command = cJSON_GetStringValue(cmd_item);
+  const rt_command_t *entry = rt_commands_find(command);
+  cJSON *body = NULL;
+  cJSON *reply = NULL;
+  int rc = 0;
+
+  if (entry == NULL) {
+    rt_log(RT_LOG_INFO, "unknown command '%s'", command);
+    reply = dap_msg_error_response(seq, command, DAPPER_EUNKNOWN,
+                                   "unknown command '%s'", command);
+  } else {
+    rc = entry->handler(ch, request, &body);
+    if (rc == 0) {
+      reply = dap_msg_response(request, body); /* consumes body */
+    } else {
+      cJSON_Delete(body);
+      const char *text = dapper_strerror(rc);
+      reply = dap_msg_error_response(seq, command, rc, "%s failed: %s", command,
+                                     text != NULL ? text : "error");
+    }
+  }
+  if (reply == NULL) {
+    rt_log(RT_LOG_ERROR, "out of memory answering '%s'", command);
+    return;
+  }
+  rc = rt_channel_send(ch, reply);
+  if (rc != 0) rt_log(RT_LOG_INFO, "could not answer '%s' (%d)", command, rc);
+}

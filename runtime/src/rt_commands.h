@@ -1,0 +1,30 @@
+/* The runtime's command table: requests the adapter sends over the wire
+ * (docs/wire-protocol.md), one handler each.
+ *
+ * A handler runs on the channel thread WITHOUT the GIL; one that needs Python
+ * objects checks rt_channel_python_allowed() and takes the GIL itself. It
+ * returns 0 and may set *body (a cJSON object the dispatcher puts in the
+ * success response), or returns a negative DAPPER_E* code that the
+ * dispatcher turns into the error response (body.error.id = the code).
+ * No handler builds response JSON by hand. */
+#ifndef RT_COMMANDS_H
+#define RT_COMMANDS_H
+
+#include <cjson/cJSON.h>
+
+#include "rt_channel.h"
+
+typedef int (*rt_handler_fn)(rt_channel_t *ch, const cJSON *request,
+                             cJSON **body);
+
+typedef struct {
+  const char *command; /* the request's "command" */
+  rt_handler_fn handler;
+} rt_command_t;
+
+/* Looks up request's command (request is borrowed), runs its handler and
+ * sends the response: success with the handler's body, or an error response
+ * ("unknown command 'x'" when it is not in the table). */
+void rt_commands_dispatch(rt_channel_t *ch, const cJSON *request);
+
+#endif

@@ -1,0 +1,312 @@
+/* The `_dapper_runtime` extension module: module definition (multi-phase
+ * init, module state), and the Python-facing functions the boot script
+ * (runtime/boot/sitecustomize.py) calls. Protocol work lives in rt_channel.c
+ * and rt_commands.c; version differences in rt_compat.h.
+ *
+ * Python API:
+ *   VERSION: str                the runtime's version ("0.1.0")
+ *   WIRE_VERSION: int           the wire protocol version (dapper/wire.h)
+ *   connect(fd) -> None         take fd, send `hello`, start the channel
+ *   wait_for_start(timeout=None) -> bool
+ *   is_connected() -> bool
+ *   _set_log_level(level) -> None   0 off, 1 errors, 2 info, 3 debug
+ *   _at_exit() -> None          registered with atexit by the module */
+#include "rt_compat.h" /* first: Python.h must precede system headers */
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <dapper/errors.h>
+#include <dapper/wire.h>
+
+#include "rt_channel.h"
+#include "rt_log.h"
+
+#ifndef RT_VERSION
+#error "RT_VERSION must be defined by the build (runtime/CMakeLists.txt)"
+#endif
+#ifndef RT_ABI
+#error "RT_ABI must be defined by the build (runtime/CMakeLists.txt)"
+#endif
+
+typedef struct {
+  PyObject *at_exit; /* strong: the function registered with atexit */
+} rt_module_state_t;
+
+static rt_module_state_t *rt_state(PyObject *module) {
+  return (rt_module_state_t *)PyModule_GetState(module);
+}
+
+/* Raises the Python exception matching a channel error code and returns
+ * NULL. Negative errno values become OSError, project codes RuntimeError. */
+static PyObject *rt_raise(int rc, const char *what) {
+  const char *text = NULL;
+
+  if (rc == -EALREADY) {
+    PyErr_Format(PyExc_RuntimeError, "%s: the runtime is already connected",
+                 what);
+  } else if (rc < 0 && rc > -4096) {
+    errno = -rc;
+    PyErr_SetFromErrno(PyExc_OSError);
+  } else {
+    text = dapper_strerror(rc);
+    PyErr_Format(PyExc_RuntimeError, "%s: %s (%d)", what,
+                 text != NULL ? text : "error", rc);
+  }
+  return NULL;
+}
+
+/* Converts an int object (borrowed) to a C int. Returns -1 with an
+ * exception set on failure (check PyErr_Occurred for a real -1). */
+static int rt_as_int(PyObject *obj) {
+  long v = PyLong_AsLong(obj);
+  if (v == -1 && PyErr_Occurred()) return -1;
+  if (v < INT_MIN || v > INT_MAX) {
+    PyErr_SetString(PyExc_OverflowError, "value does not fit in a C int");
+    return -1;
+  }
+  return (int)v;
+}
+
+/* Returns a new cJSON string from a str object (borrowed), escaping what is
+ * not valid UTF-8 (surrogates from undecodable paths) with backslashes, or
+ * NULL with an exception set. */
+static cJSON *rt_json_from_str(PyObject *str) {
+  PyObject *bytes = NULL;
+  cJSON *out = NULL;
+
+  if (str == NULL || !PyUnicode_Check(str)) return cJSON_CreateString("");
+  bytes = PyUnicode_AsEncodedString(str, "utf-8", "backslashreplace");
+  if (bytes == NULL) return NULL;
+  out = cJSON_CreateString(PyBytes_AS_STRING(bytes));
+  Py_DECREF(bytes);
+  if (out == NULL) PyErr_NoMemory();
+  return out;
+}
+
+/* Builds the `hello` body of docs/wire-protocol.md. Needs the GIL. Returns
+ * a new object or NULL with an exception set. */
+static cJSON *rt_hello_body(void) {
+  cJSON *body = NULL;
+  cJSON *item = NULL;
+  PyObject *impl = NULL;      /* borrowed (sys.implementation) */
+  PyObject *impl_name = NULL; /* new */
+  PyObject *exe = NULL;       /* borrowed (sys.executable) */
+  const char *version = Py_GetVersion(); /* "3.12.1 (main, ...) [GCC ...]" */
+  size_t version_len = strcspn(version, " ");
+  char version_buf[64];
+
+  if (version_len >= sizeof version_buf) version_len = sizeof version_buf - 1;
+  memcpy(version_buf, version, version_len);
+  version_buf[version_len] = '\0';
+
+  body = cJSON_CreateObject();
+  if (body == NULL) goto nomem;
+  if (cJSON_AddStringToObject(body, "runtimeVersion", RT_VERSION) == NULL ||
+      cJSON_AddNumberToObject(body, "wireVersion", WIRE_VERSION) == NULL ||
+      cJSON_AddStringToObject(body, "pythonVersion", version_buf) == NULL) {
+    goto nomem;
+  }
+
+  impl = PySys_GetObject("implementation");
+  if (impl != NULL) {
+    impl_name = PyObject_GetAttrString(impl, "name");
+    if (impl_name == NULL) goto error;
+  }
+  item = rt_json_from_str(impl_name);
+  if (item == NULL) goto error;
+  cJSON_AddItemToObject(body, "pythonImplementation", item);
+
+  exe = PySys_GetObject("executable");
+  item = rt_json_from_str(exe);
+  if (item == NULL) goto error;
+  cJSON_AddItemToObject(body, "executable", item);
+
+  if (cJSON_AddNumberToObject(body, "pid", (double)getpid()) == NULL ||
+      cJSON_AddStringToObject(body, "abi", RT_ABI) == NULL) {
+    goto nomem;
+  }
+  Py_XDECREF(impl_name);
+  return body;
+
+nomem:
+  PyErr_NoMemory();
+error:
+  Py_XDECREF(impl_name);
+  cJSON_Delete(body);
+  return NULL;
+}
+
+PyDoc_STRVAR(rt_connect_doc,
+"connect(fd, /)\n--\n\n"
+"Take the wire descriptor fd (it is marked close-on-exec and closed by the\n"
+"runtime when the channel ends), send the hello event and start the\n"
+"channel thread. Raises OSError or RuntimeError; on failure fd stays the\n"
+"caller's.");
+
+static PyObject *rt_connect(PyObject *module, PyObject *arg) {
+  cJSON *hello = NULL;
+  int fd = -1;
+  int rc = 0;
+
+  fd = rt_as_int(arg);
+  if (fd == -1 && PyErr_Occurred()) return NULL;
+  if (fd < 0) {
+    PyErr_SetString(PyExc_ValueError, "fd must be a non-negative integer");
+    return NULL;
+  }
+  hello = rt_hello_body();
+  if (hello == NULL) return NULL;
+  Py_BEGIN_ALLOW_THREADS
+  rc = rt_channel_open(rt_channel_get(), fd, hello); /* consumes hello */
+  Py_END_ALLOW_THREADS
+  if (rc != 0) return rt_raise(rc, "connect");
+  Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(rt_wait_for_start_doc,
+"wait_for_start(timeout=None)\n--\n\n"
+"Wait, without the GIL, until the adapter sends `start` (returns True) or\n"
+"the channel closes or timeout seconds pass (returns False).");
+
+static PyObject *rt_wait_for_start(PyObject *module, PyObject *args,
+                                   PyObject *kwargs) {
+  static char *kwlist[] = {"timeout", NULL};
+  PyObject *timeout_obj = Py_None; /* borrowed */
+  double timeout = -1.0;
+  bool started = false;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:wait_for_start", kwlist,
+                                   &timeout_obj)) {
+    return NULL;
+  }
+  if (timeout_obj != Py_None) {
+    timeout = PyFloat_AsDouble(timeout_obj);
+    if (timeout == -1.0 && PyErr_Occurred()) return NULL;
+    if (isnan(timeout)) {
+      PyErr_SetString(PyExc_ValueError, "timeout must not be NaN");
+      return NULL;
+    }
+    if (timeout < 0) timeout = 0;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  started = rt_channel_wait_start(rt_channel_get(), timeout);
+  Py_END_ALLOW_THREADS
+  return PyBool_FromLong(started);
+}
+
+PyDoc_STRVAR(rt_is_connected_doc,
+"is_connected()\n--\n\nTrue while the channel to the adapter is open.");
+
+static PyObject *rt_is_connected(PyObject *module, PyObject *unused) {
+  return PyBool_FromLong(rt_channel_is_connected(rt_channel_get()));
+}
+
+static PyObject *rt_set_log_level(PyObject *module, PyObject *arg) {
+  int level = rt_as_int(arg);
+  if (level == -1 && PyErr_Occurred()) return NULL;
+  rt_log_set_level(level);
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_at_exit(PyObject *module, PyObject *unused) {
+  rt_channel_at_exit(rt_channel_get());
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef rt_methods[] = {
+    {"connect", rt_connect, METH_O, rt_connect_doc},
+    {"wait_for_start", (PyCFunction)(void (*)(void))rt_wait_for_start,
+     METH_VARARGS | METH_KEYWORDS, rt_wait_for_start_doc},
+    {"is_connected", rt_is_connected, METH_NOARGS, rt_is_connected_doc},
+    {"_set_log_level", rt_set_log_level, METH_O,
+     "_set_log_level(level, /)\n--\n\n0 off, 1 errors, 2 info, 3 debug (stderr)."},
+    {"_at_exit", rt_at_exit, METH_NOARGS,
+     "_at_exit()\n--\n\nCalled by atexit: the channel stops using Python."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* Registers module._at_exit with atexit and keeps a reference to it. */
+static int rt_register_at_exit(PyObject *module) {
+  PyObject *atexit_mod = NULL;
+  PyObject *func = NULL;
+  PyObject *res = NULL;
+  int rc = -1;
+
+  atexit_mod = PyImport_ImportModule("atexit");
+  if (atexit_mod == NULL) goto done;
+  func = PyObject_GetAttrString(module, "_at_exit");
+  if (func == NULL) goto done;
+  res = PyObject_CallMethod(atexit_mod, "register", "O", func);
+  if (res == NULL) goto done;
+  rt_state(module)->at_exit = func; /* the state takes our reference */
+  func = NULL;
+  rc = 0;
+done:
+  Py_XDECREF(res);
+  Py_XDECREF(func);
+  Py_XDECREF(atexit_mod);
+  return rc;
+}
+
+static int rt_exec(PyObject *module) {
+  if (!rt_compat_running_minor_matches()) {
+    PyErr_Format(PyExc_ImportError,
+                 "_dapper_runtime was built for Python %d.%d, not %s",
+                 RT_PY_MAJOR, RT_PY_MINOR, Py_GetVersion());
+    return -1;
+  }
+  /* The channel is one per process (3.12+ also refuse by module slot). */
+  if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+    PyErr_SetString(PyExc_ImportError,
+                    "_dapper_runtime cannot be loaded in a sub-interpreter");
+    return -1;
+  }
+  if (PyModule_AddStringConstant(module, "VERSION", RT_VERSION) < 0 ||
+      PyModule_AddIntConstant(module, "WIRE_VERSION", WIRE_VERSION) < 0) {
+    return -1;
+  }
+  (void)rt_channel_get(); /* installs the fork handler */
+  return rt_register_at_exit(module);
+}
+
+static int rt_traverse(PyObject *module, visitproc visit, void *arg) {
+  rt_module_state_t *st = rt_state(module);
+  if (st != NULL) Py_VISIT(st->at_exit);
+  return 0;
+}
+
+static int rt_clear(PyObject *module) {
+  rt_module_state_t *st = rt_state(module);
+  if (st != NULL) Py_CLEAR(st->at_exit);
+  return 0;
+}
+
+static void rt_free(void *module) { (void)rt_clear((PyObject *)module); }
+
+static PyModuleDef_Slot rt_slots[] = {
+    {Py_mod_exec, rt_exec},
+    RT_COMPAT_SLOT_SUBINTERPRETERS
+    RT_COMPAT_SLOT_GIL
+    {0, NULL},
+};
+
+static struct PyModuleDef rt_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_dapper_runtime",
+    .m_doc = "dapper-adapter's runtime: the debuggee's end of the wire.",
+    .m_size = sizeof(rt_module_state_t),
+    .m_methods = rt_methods,
+    .m_slots = rt_slots,
+    .m_traverse = rt_traverse,
+    .m_clear = rt_clear,
+    .m_free = rt_free,
+};
+
+PyMODINIT_FUNC PyInit__dapper_runtime(void) {
+  return PyModuleDef_Init(&rt_module_def);
+}

@@ -1,0 +1,49 @@
+"""The adapter's command line."""
+
+import re
+import socket
+import subprocess
+import unittest
+
+from dap_client import TcpAdapter, terminate_process
+from harness import CONFIG, adapter_env
+
+
+def run_adapter(*args, timeout=5.0):
+    return subprocess.run([CONFIG.adapter] + list(args),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout,
+                          env=adapter_env())
+
+
+class CliTests(unittest.TestCase):
+    def test_version(self):
+        r = run_adapter("--version")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.decode(), r"\b\d+\.\d+\.\d+\b",
+                         "--version printed no version on stdout")
+
+    def test_help(self):
+        r = run_adapter("--help")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("--port", r.stdout.decode(),
+                      "--help does not document --port")
+
+    def test_unknown_option(self):
+        r = run_adapter("--bogus")
+        self.assertEqual(r.returncode, 2, "--bogus: %r" % (r,))
+        self.assertIn("--bogus", r.stderr.decode(),
+                      "the error does not name the option")
+        self.assertEqual(r.stdout, b"", "usage errors belong on stderr")
+
+    def test_port_zero_prints_listening_line(self):
+        server = TcpAdapter.start(CONFIG.adapter, env=adapter_env())
+        try:
+            self.assertRegex(server.stderr.text(), r"(?m)^" +
+                             TcpAdapter.LISTEN_RE)
+            self.assertGreater(server.port, 0)
+            socket.create_connection(("127.0.0.1", server.port), 5).close()
+        finally:
+            status = server.stop()
+        self.assertIn(status, (0, -15, 143),
+                      "the adapter did not end cleanly on SIGTERM")

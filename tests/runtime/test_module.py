@@ -1,0 +1,197 @@
+"""The built _dapper_runtime in this interpreter: constants, hello, start,
+unknown and invalid requests, broken framing, channel close, fork.
+
+usage: python test_module.py <runtime build dir>"""
+import fcntl
+import os
+import platform
+import socket
+import sys
+import sysconfig
+import threading
+import warnings
+
+from wire_helpers import DEADLINE, Reader, check, frame, load_runtime, wait_until
+
+
+def connect_pair(rt):
+    """Connects the runtime to one end of a socketpair; returns the other end
+    and the runtime's fd (owned by the runtime now)."""
+    ours, theirs = socket.socketpair()
+    fd = theirs.detach()
+    rt.connect(fd)
+    return ours, fd
+
+
+def request(sock, seq, command, **extra):
+    msg = {"seq": seq, "type": "request", "command": command}
+    msg.update(extra)
+    sock.sendall(frame(msg))
+
+
+def test_constants(rt):
+    check(rt.VERSION == "0.1.0", "VERSION %r" % rt.VERSION)
+    check(rt.WIRE_VERSION == 1, "WIRE_VERSION %r" % rt.WIRE_VERSION)
+    check(rt.is_connected() is False, "connected before connect()")
+    check(rt.wait_for_start(0) is False, "started before connect()")
+    for bad, exc in ((-1, ValueError), ("3", TypeError)):
+        try:
+            rt.connect(bad)
+        except exc:
+            pass
+        else:
+            raise AssertionError("connect(%r) did not raise %s" % (bad, exc))
+    r, w = os.pipe()
+    os.close(r)
+    os.close(w)
+    try:
+        rt.connect(w)  # closed descriptor
+    except OSError:
+        pass
+    else:
+        raise AssertionError("connect(closed fd) did not raise OSError")
+    check(rt.is_connected() is False, "connected after a failed connect()")
+
+
+def test_session(rt):
+    sock, fd = connect_pair(rt)
+    reader = Reader(sock)
+    check(fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC, "fd not CLOEXEC")
+    check(rt.is_connected() is True, "not connected after connect()")
+
+    hello = reader.read()
+    body = hello.get("body", {})
+    abi = sysconfig.get_config_var("EXT_SUFFIX")[1:-len(".so")]
+    check(hello.get("seq") == 1 and hello.get("type") == "event"
+          and hello.get("event") == "hello", "hello envelope %r" % hello)
+    expected = {
+        "runtimeVersion": rt.VERSION,
+        "wireVersion": 1,
+        "pythonVersion": platform.python_version(),
+        "pythonImplementation": sys.implementation.name,
+        "executable": sys.executable,
+        "pid": os.getpid(),
+        "abi": abi,
+    }
+    for key, value in expected.items():
+        check(body.get(key) == value,
+              "hello %s: %r, expected %r" % (key, body.get(key), value))
+    check("error" not in body, "hello has an error: %r" % body)
+
+    try:
+        rt.connect(os.dup(0))
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("a second connect() did not raise")
+
+    check(rt.wait_for_start(0.05) is False, "started before start")
+
+    # A waiter released by `start`.
+    result = []
+    waiter = threading.Thread(target=lambda: result.append(rt.wait_for_start(DEADLINE)))
+    waiter.start()
+    request(sock, 1, "start")
+    resp = reader.read()
+    waiter.join(DEADLINE)
+    check(result == [True], "wait_for_start -> %r" % result)
+    check(resp.get("type") == "response" and resp.get("request_seq") == 1
+          and resp.get("success") is True and resp.get("command") == "start"
+          and resp.get("seq") == 2, "start response %r" % resp)
+    check(rt.wait_for_start() is True, "wait_for_start after start")
+
+    request(sock, 2, "start")  # a second start: success, nothing changes
+    resp = reader.read()
+    check(resp.get("success") is True and resp.get("request_seq") == 2,
+          "second start %r" % resp)
+
+    request(sock, 3, "frobnicate", arguments={"x": 1})
+    resp = reader.read()
+    check(resp.get("success") is False and resp.get("request_seq") == 3
+          and resp.get("command") == "frobnicate"
+          and "unknown command 'frobnicate'" in resp.get("message", ""),
+          "unknown command response %r" % resp)
+
+    # Invalid messages: answered when they have a seq, dropped otherwise.
+    sock.sendall(frame({"seq": 4, "type": "request"}))
+    resp = reader.read()
+    check(resp.get("success") is False and resp.get("request_seq") == 4,
+          "invalid request response %r" % resp)
+    sock.sendall(b"Content-Length: 5\r\n\r\n{{{{{")
+    sock.sendall(frame({"seq": 5, "type": "event", "event": "whatever"}))
+    request(sock, 6, "start")
+    resp = reader.read()
+    check(resp.get("request_seq") == 6 and resp.get("success") is True,
+          "channel still usable after bad JSON: %r" % resp)
+
+    # Broken framing closes the channel: the thread ends, the fd is closed.
+    sock.sendall(b"Not-A-Header\r\n\r\n")
+    rest = reader.expect_eof()
+    check(rest == b"", "bytes after broken framing: %r" % rest)
+    wait_until(lambda: not rt.is_connected(), what="is_connected() False")
+    sock.close()
+
+
+def test_close_releases_waiter(rt):
+    # Reconnecting is allowed once the previous channel thread has ended.
+    wait_until(lambda: not rt.is_connected(), what="the old channel to end")
+    sock = None
+    for _ in range(int(DEADLINE / 0.01)):
+        ours, theirs = socket.socketpair()
+        try:
+            rt.connect(theirs.fileno())
+            theirs.detach()
+            sock = ours
+            break
+        except RuntimeError:  # the old thread is still on its way out
+            ours.close()
+            theirs.close()
+            threading.Event().wait(0.01)
+    check(sock is not None, "could not reconnect")
+    reader = Reader(sock)
+    check(reader.read().get("seq") == 1, "hello of a new channel is seq 1")
+    result = []
+    waiter = threading.Thread(target=lambda: result.append(rt.wait_for_start()))
+    waiter.start()
+    sock.close()  # the adapter goes away
+    waiter.join(DEADLINE)
+    check(not waiter.is_alive(), "waiter not released by the close")
+    check(result == [False], "wait_for_start after close -> %r" % result)
+    wait_until(lambda: not rt.is_connected(), what="disconnect on EOF")
+
+
+def test_fork(rt):
+    if not hasattr(os, "fork"):
+        return
+    sock, fd = connect_pair(rt)
+    Reader(sock).read()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: threads
+        pid = os.fork()
+    if pid == 0:
+        ok = not rt.is_connected() and rt.wait_for_start(0) is False
+        try:
+            fcntl.fcntl(fd, fcntl.F_GETFD)
+            ok = False  # the child's copy must be closed
+        except OSError:
+            pass
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
+          "child after fork: status %r" % status)
+    check(rt.is_connected(), "parent lost its channel after fork")
+    sock.close()
+    wait_until(lambda: not rt.is_connected(), what="disconnect on EOF")
+
+
+def main():
+    rt = load_runtime(sys.argv[1])
+    test_constants(rt)
+    test_session(rt)
+    test_close_releases_waiter(rt)
+    test_fork(rt)
+    print("ok: runtime module on Python %s" % platform.python_version())
+
+
+if __name__ == "__main__":
+    main()
