@@ -350,7 +350,7 @@ int dap_framer_feed(dap_framer_t *fr, const char *data, size_t len,
     }
     rc = process(fr, fr->stash + fr->stash_off, fr->stash_len - fr->stash_off,
                  &used, cb, ud);
-    fr->stash_off += used; if (used) fr->stash_off--;
+    fr->stash_off += used;
     if (fr->stash_off == fr->stash_len)
       stash_clear(fr);
   } else {

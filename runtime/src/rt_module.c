@@ -255,9 +255,10 @@ done:
 
 static int rt_exec(PyObject *module) {
   if (!rt_compat_running_minor_matches()) {
+    const char *running = Py_GetVersion();
     PyErr_Format(PyExc_ImportError,
-                 "_dapper_runtime was built for Python %d.%d, not %s",
-                 RT_PY_MAJOR, RT_PY_MINOR, Py_GetVersion());
+                 "_dapper_runtime was built for Python %d.%d, not %.*s",
+                 RT_PY_MAJOR, RT_PY_MINOR, (int)strcspn(running, " "), running);
     return -1;
   }
   /* The channel is one per process (3.12+ also refuse by module slot). */
@@ -306,6 +307,10 @@ static struct PyModuleDef rt_module_def = {
     .m_clear = rt_clear,
     .m_free = rt_free,
 };
+
+/* The only exported symbol (-fvisibility=hidden; PyMODINIT_FUNC marks it
+ * default-visible). Declared for -Wmissing-prototypes. */
+PyMODINIT_FUNC PyInit__dapper_runtime(void);
 
 PyMODINIT_FUNC PyInit__dapper_runtime(void) {
   return PyModuleDef_Init(&rt_module_def);

@@ -78,12 +78,15 @@ def test_session(rt):
               "hello %s: %r, expected %r" % (key, body.get(key), value))
     check("error" not in body, "hello has an error: %r" % body)
 
+    spare = os.dup(sock.fileno())
     try:
-        rt.connect(os.dup(0))
+        rt.connect(spare)
     except RuntimeError:
         pass
     else:
         raise AssertionError("a second connect() did not raise")
+    finally:
+        os.close(spare)
 
     check(rt.wait_for_start(0.05) is False, "started before start")
 

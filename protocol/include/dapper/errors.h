@@ -15,7 +15,6 @@ enum {
   DAPPER_ERUNTIME = -10008,      /* the runtime failed or went away */
   DAPPER_ENOTSUP = -10009,       /* valid request, not supported */
   DAPPER_ETIMEOUT = -10010,      /* a deadline passed */
-  DAPPER_EFATAL_LIMIT = -10002,  /* codes >= this and <= -10001 close the connection */
 };
 
 /* Returns a static description of a project error code (DAPPER_E*), or
