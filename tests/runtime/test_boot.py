@@ -160,8 +160,11 @@ def test_channel_closed(build_dir):
 
 
 def test_not_built(build_dir):
+    # Also: a failing user sitecustomize is reported the way site.py does.
     with tempfile.TemporaryDirectory() as empty:
-        proc, sock = spawn(build_dir, runtime_dir=empty)
+        with open(os.path.join(empty, "sitecustomize.py"), "w") as f:
+            f.write("raise ValueError('boom')\n")
+        proc, sock = spawn(build_dir, runtime_dir=empty, orig_pythonpath=empty)
         try:
             reader = Reader(sock)
             hello = reader.read()
@@ -185,8 +188,10 @@ def test_not_built(build_dir):
           and "-DDAPPER_PYTHONS=" in body["error"], "error text %r" % body)
     check(rest == b"", "bytes after the error hello: %r" % rest)
     check(rc == 7, "exit code %r\nstderr: %s" % (rc, err))
+    check(err == "Error in sitecustomize; set PYTHONVERBOSE for traceback:\n"
+          "ValueError: boom\n", "stderr: %r" % err)
     report = json.loads(out)
-    check_program_view(build_dir, report, None, None)
+    check_program_view(build_dir, report, empty, None)
     check(not report["runtime_loaded"], "runtime loaded from an empty dir")
 
 
