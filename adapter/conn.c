@@ -298,6 +298,8 @@ int dap_conn_send(dap_conn_t *c, cJSON *msg) {
   return 0;
 }
 
+long long dap_conn_next_seq(const dap_conn_t *c) { return c->next_seq; }
+
 size_t dap_conn_write_queue(const dap_conn_t *c) { return c->queued; }
 
 int dap_conn_congested(const dap_conn_t *c) { return c->congested; }

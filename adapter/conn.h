@@ -48,6 +48,9 @@ int dap_conn_accept_tcp(uv_loop_t *loop, uv_stream_t *server, const char *name,
  * and on error. Returns 0 or a negative code (closed, out of memory). */
 int dap_conn_send(dap_conn_t *c, cJSON *msg);
 
+/* The seq the next dap_conn_send will stamp. */
+long long dap_conn_next_seq(const dap_conn_t *c);
+
 /* Bytes queued for writing and not yet written. */
 size_t dap_conn_write_queue(const dap_conn_t *c);
 /* True once the queue passed the high-water mark and has not drained yet. */

@@ -330,11 +330,13 @@ int dap_debuggee_pid(const dap_debuggee_t *d) { return d->pid; }
 
 bool dap_debuggee_exited(const dap_debuggee_t *d) { return d->exited; }
 
-int dap_debuggee_send(dap_debuggee_t *d, cJSON *msg) {
+int dap_debuggee_send(dap_debuggee_t *d, cJSON *msg, long long *seq) {
   if (d->runtime == NULL) {
     cJSON_Delete(msg);
     return UV_EPIPE;
   }
+  if (seq != NULL)
+    *seq = dap_conn_next_seq(d->runtime);
   return dap_conn_send(d->runtime, msg);
 }
 

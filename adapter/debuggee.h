@@ -48,8 +48,9 @@ int dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_runtime
 int dap_debuggee_pid(const dap_debuggee_t *d);
 bool dap_debuggee_exited(const dap_debuggee_t *d);
 
-/* Sends a message to the runtime; consumes msg. */
-int dap_debuggee_send(dap_debuggee_t *d, cJSON *msg);
+/* Sends a message to the runtime; consumes msg. Stores the seq it was given
+ * in *seq (may be NULL). Returns 0 or a negative code (no runtime link). */
+int dap_debuggee_send(dap_debuggee_t *d, cJSON *msg, long long *seq);
 
 /* Stops or resumes reading the program's output (backpressure). */
 void dap_debuggee_pause_output(dap_debuggee_t *d, bool pause);

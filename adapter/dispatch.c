@@ -9,6 +9,19 @@ const dap_handler_t dap_handlers[] = {
      "supportsConfigurationDoneRequest"},
     {"disconnect", dap_handle_disconnect, 0, NULL},
     {"terminate", dap_handle_terminate, DAP_H_NEEDS_INIT, "supportsTerminateRequest"},
+    {"setBreakpoints", dap_handle_setBreakpoints, DAP_H_NEEDS_INIT, NULL},
+    {"setFunctionBreakpoints", dap_handle_setFunctionBreakpoints, DAP_H_NEEDS_INIT,
+     "supportsFunctionBreakpoints"},
+    {"setExceptionBreakpoints", dap_handle_setExceptionBreakpoints, DAP_H_NEEDS_INIT, NULL},
+    {"breakpointLocations", dap_handle_breakpointLocations, DAP_H_NEEDS_INIT,
+     "supportsBreakpointLocationsRequest"},
+    {"threads", dap_handle_threads, DAP_H_NEEDS_INIT, NULL},
+    {"stackTrace", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    {"continue", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    {"next", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    {"stepIn", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    {"stepOut", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    {"pause", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -30,5 +43,12 @@ cJSON *dap_capabilities(void) {
   }
   /* What disconnect honours. */
   cJSON_AddTrueToObject(caps, "supportTerminateDebuggee");
+  /* What the runtime's breakpoint engine does (docs/wire-protocol.md). */
+  cJSON_AddTrueToObject(caps, "supportsConditionalBreakpoints");
+  cJSON_AddTrueToObject(caps, "supportsHitConditionalBreakpoints");
+  cJSON_AddTrueToObject(caps, "supportsLogPoints");
+  cJSON_AddTrueToObject(caps, "supportsExceptionFilterOptions");
+  cJSON_AddTrueToObject(caps, "supportsSingleThreadExecutionRequests");
+  cJSON_AddItemToObject(caps, "exceptionBreakpointFilters", dap_exception_filters());
   return caps;
 }

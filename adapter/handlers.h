@@ -42,4 +42,20 @@ int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
 int dap_handle_terminate(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
 
+/* breakpoints.c */
+int dap_handle_setBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,
+                              cJSON **body);
+int dap_handle_setFunctionBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,
+                                      cJSON **body);
+int dap_handle_setExceptionBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,
+                                       cJSON **body);
+int dap_handle_breakpointLocations(dap_session_t *s, const cJSON *req, const cJSON *args,
+                                   cJSON **body);
+/* The exceptionBreakpointFilters of the initialize response. */
+cJSON *dap_exception_filters(void);
+
+/* forward.c: requests the runtime answers as they are. */
+int dap_handle_forward(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+int dap_handle_threads(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+
 #endif

@@ -45,7 +45,7 @@ static void on_runtime_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
 static void on_runtime_closed(void *ud) {
   dap_session_t *s = ud;
   dap_log_info("runtime channel closed");
-  (void)s;
+  dap_forward_fail_all(s, "the program is no longer running");
 }
 
 static void on_debuggee_exit(void *ud, int exit_status, int term_signal) {
@@ -82,9 +82,7 @@ static void maybe_start(dap_session_t *s) {
   if (!s->runtime_ready || !s->configuration_done || s->start_sent || s->debuggee == NULL)
     return;
   s->start_sent = true;
-  cJSON *req = dap_msg_request("start", NULL);
-  if (req != NULL)
-    dap_debuggee_send(s->debuggee, req);
+  dap_forward(s, "start", NULL, DAP_PENDING_INTERNAL, NULL);
 }
 
 /* The launch request fails: answer it and end the debuggee at once. */
@@ -109,6 +107,21 @@ static void on_hello_deadline(uv_timer_t *t) {
   fail_launch(s, text);
 }
 
+/* The launch configuration's part the runtime needs: `configure`. */
+static cJSON *configure_args(const cJSON *launch_args) {
+  cJSON *args = cJSON_CreateObject();
+  if (args == NULL)
+    return NULL;
+  static const char *const keys[] = {"stopOnEntry", "frameEval", "showReturnValue", "justMyCode",
+                                     NULL};
+  for (const char *const *k = keys; *k != NULL; k++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(launch_args, *k);
+    if (v != NULL && !cJSON_IsNull(v))
+      cJSON_AddItemToObject(args, *k, cJSON_Duplicate(v, 1));
+  }
+  return args;
+}
+
 static void accept_hello(dap_session_t *s, const cJSON *body) {
   const char *error = NULL, *pyver = "?";
   long long wire = -1;
@@ -131,13 +144,36 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
   uv_timer_stop(&s->hello_timer);
   s->runtime_ready = true;
   dap_log_info("runtime ready: Python %s, pid %d", pyver, dap_debuggee_pid(s->debuggee));
+  const cJSON *launch_args = s->launch_req != NULL
+                                 ? cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments")
+                                 : NULL;
+  /* configure first, then the breakpoints kept so far, then (once the
+   * client is done configuring) start: the runtime handles them in order. */
+  if (dap_forward(s, "configure", configure_args(launch_args), DAP_PENDING_CONFIGURE, NULL) != 0) {
+    fail_launch(s, "the debugger runtime went away while starting");
+    return;
+  }
+  dap_breakpoints_replay(s);
+  maybe_start(s);
+}
+
+void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
+  if (msg == NULL) {
+    fail_launch(s, "the debugger runtime went away while starting");
+    return;
+  }
+  if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "success"))) {
+    const char *text = "the debugger runtime could not be configured";
+    dap_get_string(msg, "message", &text);
+    fail_launch(s, text);
+    return;
+  }
   if (s->launch_req != NULL) {
     send_process_event(s, false);
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
     dap_session_respond(s, req, NULL);
   }
-  maybe_start(s);
 }
 
 void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t kind) {
@@ -156,14 +192,12 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
     dap_log_warn("runtime: message before hello, ignored");
     return;
   }
-  if (kind == DAP_MSG_RESPONSE) {
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(msg, "success");
-    if (!cJSON_IsTrue(ok)) {
-      const char *text = "?";
-      dap_get_string(msg, "message", &text);
-      dap_log_warn("runtime: request failed: %s", text);
-    }
-  }
+  if (kind == DAP_MSG_RESPONSE)
+    dap_forward_response(s, msg);
+  else if (kind == DAP_MSG_EVENT)
+    dap_forward_event(s, msg);
+  else
+    dap_log_warn("runtime: unexpected request, ignored");
 }
 
 int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
@@ -265,6 +299,7 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
     fail_launch(s, text);
   }
   uv_timer_stop(&s->hello_timer);
+  dap_forward_fail_all(s, "the program is no longer running");
   if (!s->exited_sent) {
     s->exited_sent = true;
     cJSON *body = cJSON_CreateObject();

@@ -189,6 +189,13 @@ static void on_timer_closed(uv_handle_t *h) {
   cJSON_Delete(s->launch_req);
   cJSON_Delete(s->disconnect_req);
   cJSON_Delete(s->post_response);
+  dap_breakpoints_free(s);
+  while (s->pending != NULL) {
+    dap_pending_t *p = s->pending;
+    s->pending = p->next;
+    cJSON_Delete(p->client_req);
+    free(p);
+  }
   dap_launch_free(&s->launch);
   free(s);
   if (on_end != NULL)

@@ -16,6 +16,21 @@
 /* A handler's return value when it will answer later (deferred response). */
 #define DAP_DEFERRED 1
 
+/* What a request sent to the runtime is waiting for. */
+typedef enum {
+  DAP_PENDING_CLIENT,    /* answer the client's request with the response */
+  DAP_PENDING_CONFIGURE, /* the launch goes on (or fails) with the response */
+  DAP_PENDING_REPLAY,    /* breakpoints sent at start: report as events */
+  DAP_PENDING_INTERNAL,  /* nothing; failures are logged */
+} dap_pending_kind_t;
+
+typedef struct dap_pending {
+  long long wire_seq;
+  dap_pending_kind_t kind;
+  cJSON *client_req; /* owned; the client's request (DAP_PENDING_CLIENT) */
+  struct dap_pending *next;
+} dap_pending_t;
+
 struct dap_session {
   uv_loop_t *loop;
   dap_conn_t *client; /* NULL once the client is gone */
@@ -45,6 +60,16 @@ struct dap_session {
 
   /* Events handlers queue to go out right after their response. */
   cJSON *post_response;
+
+  /* Requests sent to the runtime and not answered yet. */
+  dap_pending_t *pending;
+
+  /* Breakpoints as the client last set them, with the ids we assigned:
+   * kept so that they reach a runtime that connects later. */
+  cJSON *bp_sources;   /* object: path -> setBreakpoints arguments */
+  cJSON *bp_functions; /* setFunctionBreakpoints arguments, or NULL */
+  cJSON *bp_exceptions; /* setExceptionBreakpoints arguments, or NULL */
+  long long next_bp_id;
 
   /* Deadline for the runtime's hello. */
   uv_timer_t hello_timer;
@@ -76,6 +101,24 @@ void dap_session_output(dap_session_t *s, const char *category, const char *text
 
 /* Frees the session if it is ending and nothing is left open. */
 void dap_session_maybe_free(dap_session_t *s);
+
+/* Forwarding to the runtime (forward.c). */
+/* Sends `command` with args (consumed; may be NULL) to the runtime and
+ * records what the answer is for. client_req is borrowed and copied for
+ * DAP_PENDING_CLIENT. Returns 0 or a negative code (runtime gone). */
+int dap_forward(dap_session_t *s, const char *command, cJSON *args, dap_pending_kind_t kind,
+                const cJSON *client_req);
+/* Routes a runtime response (borrowed) to whoever waits for it. */
+void dap_forward_response(dap_session_t *s, const cJSON *msg);
+/* Relays a runtime event (borrowed) to the client. */
+void dap_forward_event(dap_session_t *s, const cJSON *msg);
+/* Answers every pending client request with an error (the runtime is gone). */
+void dap_forward_fail_all(dap_session_t *s, const char *why);
+/* Sends the breakpoints kept so far to a runtime that just connected. */
+void dap_breakpoints_replay(dap_session_t *s);
+void dap_breakpoints_free(dap_session_t *s);
+/* The configure response arrived: go on with the launch. */
+void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg);
 
 /* Lifecycle pieces used by the session core (lifecycle.c). */
 void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t kind);

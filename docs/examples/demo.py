@@ -7,7 +7,7 @@ def fib(n):
     a, b = 0, 1
     for _ in range(n):
         a, b = b, a + b
-    return a
+    return a  # BREAK: demo
 
 
 def main(argv):

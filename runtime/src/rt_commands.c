@@ -18,8 +18,20 @@ static int rt_handle_start(rt_channel_t *ch, const cJSON *request,
   return 0;
 }
 
+/* `configure`: placeholder until the breakpoint engine installs a backend
+ * here; answers which backend is in use (none yet). */
+static int rt_handle_configure(rt_channel_t *ch, const cJSON *request,
+                               cJSON **body) {
+  *body = cJSON_CreateObject();
+  if (*body == NULL) return DAPPER_ENOMEM;
+  cJSON_AddStringToObject(*body, "backend", "none");
+  cJSON_AddStringToObject(*body, "reason", "no breakpoint engine yet");
+  return 0;
+}
+
 static const rt_command_t rt_commands[] = {
     {"start", rt_handle_start},
+    {"configure", rt_handle_configure},
 };
 
 static const rt_command_t *rt_commands_find(const char *command) {
