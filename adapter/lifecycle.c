@@ -79,7 +79,7 @@ static void send_process_event(dap_session_t *s, bool now) {
 
 /* Tells the runtime to let the program run, once both sides are ready. */
 static void maybe_start(dap_session_t *s) {
-  if (!s->runtime_ready || !s->configuration_done || s->start_sent || s->debuggee == NULL)
+  if (!s->configured || !s->configuration_done || s->start_sent || s->debuggee == NULL)
     return;
   s->start_sent = true;
   dap_forward(s, "start", NULL, DAP_PENDING_INTERNAL, NULL);
@@ -154,7 +154,6 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
     return;
   }
   dap_breakpoints_replay(s);
-  maybe_start(s);
 }
 
 void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
@@ -168,12 +167,14 @@ void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
     fail_launch(s, text);
     return;
   }
+  s->configured = true;
   if (s->launch_req != NULL) {
     send_process_event(s, false);
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
     dap_session_respond(s, req, NULL);
   }
+  maybe_start(s);
 }
 
 void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t kind) {
@@ -247,14 +248,19 @@ int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args,
   bool terminate = true; /* the default for a launched program */
   if (dap_get_bool(args, "terminateDebuggee", &terminate) < 0)
     return dap_session_error(s, DAPPER_EINVAL, "\"terminateDebuggee\" must be a boolean");
-  if (s->debuggee == NULL || dap_debuggee_exited(s->debuggee))
+  if (s->debuggee == NULL)
     return 0;
-  if (!terminate) {
+  if (!terminate && !dap_debuggee_exited(s->debuggee)) {
+    /* The program runs on without the debugger; the session (and in stdio
+     * mode the adapter) stays until it exits, so its output pipes stay
+     * open and it is never hurt by a closed pipe. */
+    s->detached = true;
     dap_debuggee_detach(s->debuggee);
     return 0;
   }
   if (s->disconnect_req != NULL)
     return dap_session_error(s, DAPPER_ESTATE, "a disconnect is already in progress");
+  /* Answer once the program is gone, after `exited` and `terminated`. */
   s->disconnect_req = cJSON_Duplicate(req, 1);
   if (s->disconnect_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -328,7 +334,7 @@ void dap_lifecycle_client_gone(dap_session_t *s) {
   cJSON_Delete(s->disconnect_req);
   s->disconnect_req = NULL;
   uv_timer_stop(&s->hello_timer);
-  if (s->debuggee != NULL)
+  if (s->debuggee != NULL && !s->detached)
     dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
   dap_session_maybe_free(s);
 }

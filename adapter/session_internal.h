@@ -44,6 +44,8 @@ struct dap_session {
   bool configuration_done; /* configurationDone received */
   bool launched;           /* a launch was accepted */
   bool runtime_ready;      /* the runtime's hello was accepted */
+  bool configured;         /* the runtime accepted `configure` */
+  bool detached;           /* disconnect without terminating: leave it running */
   bool start_sent;         /* the program was told to run */
   bool terminated_sent;
   bool exited_sent;
