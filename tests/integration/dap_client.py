@@ -276,14 +276,16 @@ class DapClient:
     # ---- waiting ----------------------------------------------------------
     def wait_message(self, predicate, timeout=DEFAULT_TIMEOUT, what="message",
                      consume=True):
-        """Returns the first message (not yet returned by a consuming wait)
-        for which predicate(msg) is true."""
+        """Returns the first message for which predicate(msg) is true,
+        skipping those a consuming wait returned already (when consume is
+        false, any message counts and none is marked)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             start = 0
             while True:
                 for i in range(start, len(self.messages)):
-                    if i not in self._consumed and predicate(self.messages[i]):
+                    if (not consume or i not in self._consumed) \
+                            and predicate(self.messages[i]):
                         if consume:
                             self._consumed.add(i)
                         return self.messages[i]
@@ -355,7 +357,9 @@ class DapClient:
     def collect_output(self, until="terminated", timeout=DEFAULT_TIMEOUT):
         """Waits for the event `until`, then returns {category: text} of
         every output event received before it."""
-        end = self.wait_event(until, timeout)
+        end = self.wait_message(
+            lambda m: m.get("type") == "event" and m.get("event") == until,
+            timeout, "%r event" % until, consume=False)
         with self._cond:
             idx = next(i for i, m in enumerate(self.messages) if m is end)
             out = {}

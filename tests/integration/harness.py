@@ -10,18 +10,18 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-from dap_client import DapClient, TcpAdapter, terminate_process
+from dap_client import DapClient, TcpAdapter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = os.path.join(HERE, "programs")
 
 # Deadlines, in seconds. A hang fails the test after these.
-TIMEOUT = 10.0          # a response or an event of a short program
+TIMEOUT = 6.0           # a response or an event of a short program
+SMOKE_TIMEOUT = 3.0     # initialize on a fresh connection
 PROCESS_GONE = 5.0      # a process must be gone this long after being ended
 
 
@@ -131,10 +131,24 @@ class DapTestCase(unittest.TestCase):
     server = None
     maxDiff = 4000
 
+    broken = None  # why the adapter cannot do a handshake at all
+
     @classmethod
     def setUpClass(cls):
-        if cls.transport == "tcp":
-            cls.server = TcpAdapter.start(CONFIG.adapter, env=adapter_env())
+        # A quick handshake first: when the adapter cannot even answer
+        # initialize, every test fails at once with that reason instead of
+        # each one waiting for its own deadlines.
+        cls.broken = None
+        try:
+            if cls.transport == "tcp":
+                cls.server = TcpAdapter.start(CONFIG.adapter,
+                                              env=adapter_env())
+            problem = smoke_check(cls.transport, cls.server)
+        except AssertionError as e:
+            problem = str(e)
+        if problem:
+            cls.broken = "the adapter fails a plain handshake over %s: %s" % (
+                cls.transport, problem)
 
     @classmethod
     def tearDownClass(cls):
@@ -143,6 +157,8 @@ class DapTestCase(unittest.TestCase):
             cls.server = None
 
     def setUp(self):
+        if self.broken:
+            self.fail(self.broken)
         self.clients = []
         self.pids = []           # debuggee pids to kill if a test leaves them
         self.tmp = tempfile.mkdtemp(prefix="dapper-it-")
@@ -157,16 +173,16 @@ class DapTestCase(unittest.TestCase):
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+        # Reaps those that became our children (we are a subreaper), so no
+        # zombie outlives the run.
+        wait_processes_gone(self.pids, timeout=2.0)
 
     def tearDown(self):
         problems = []
         for c in self.clients:
             for p in c.protocol_problems():
                 problems.append("%s: %s" % (c.name, p))
-            if c.proc is not None:
-                problems.extend(self._end_stdio_adapter(c))
-            else:
-                c.close()
+            problems.extend(self.hang_up(c))
         if self.server is not None:
             if not self.server.alive():
                 problems.append("the TCP adapter died (status %r); stderr:\n%s"
@@ -176,10 +192,28 @@ class DapTestCase(unittest.TestCase):
                                                      env=adapter_env())
             else:
                 problems.extend(sanitizer_reports(self.server.stderr.text()))
+                # The server must serve the next client whatever this test
+                # did; if it cannot, a fresh one keeps later tests honest.
+                problem = smoke_check("tcp", self.server)
+                if problem:
+                    problems.append("the TCP adapter does not serve a new "
+                                    "client after this test: %s" % problem)
+                    self.server.stop()
+                    type(self).server = TcpAdapter.start(CONFIG.adapter,
+                                                         env=adapter_env())
         if problems:
             self.fail("protocol problems:\n  " + "\n  ".join(problems))
 
-    def _end_stdio_adapter(self, c):
+    def hang_up(self, c):
+        """Closes the connection as an editor does after disconnect;
+        returns problems seen (adapter crash, sanitizer reports). Over
+        stdio: closes the adapter's stdin and gives it 3 s to exit."""
+        if getattr(c, "hung_up", False):
+            return []
+        c.hung_up = True
+        if c.proc is None:
+            c.close()
+            return []
         problems = []
         c.close_input()
         try:
@@ -272,6 +306,7 @@ class DapTestCase(unittest.TestCase):
         result = SessionResult(c, resp)
         self.check_end_of_session(c)
         self.disconnect(c)
+        self.assertEqual(self.hang_up(c), [])
         return result
 
     def check_end_of_session(self, c):
@@ -310,6 +345,32 @@ class DapTestCase(unittest.TestCase):
         dest = os.path.join(dest_dir, dest_name or name)
         shutil.copyfile(program(name), dest)
         return dest
+
+
+def smoke_check(transport, server=None):
+    """Connects, initializes and disconnects; returns None when that works
+    within SMOKE_TIMEOUT per step, else what went wrong."""
+    try:
+        if transport == "tcp":
+            c = DapClient.connect_tcp(server.port, timeout=SMOKE_TIMEOUT)
+        else:
+            c = DapClient.spawn_stdio(CONFIG.adapter, env=adapter_env())
+    except OSError as e:
+        return "cannot connect: %s" % e
+    try:
+        resp = c.request("initialize", {"adapterID": "dapper",
+                                        "clientID": "dapper-smoke"},
+                         SMOKE_TIMEOUT)
+        if not resp.get("success"):
+            return "initialize failed: %r" % (resp,)
+        resp = c.request("disconnect", {}, SMOKE_TIMEOUT)
+        if not resp.get("success"):
+            return "disconnect failed: %r" % (resp,)
+        return None
+    except AssertionError as e:
+        return "%s\n%s" % (e, c.transcript())
+    finally:
+        c.close()
 
 
 def sanitizer_reports(stderr_text):

@@ -1,11 +1,10 @@
 """The adapter's command line."""
 
-import re
 import socket
 import subprocess
 import unittest
 
-from dap_client import TcpAdapter, terminate_process
+from dap_client import TcpAdapter
 from harness import CONFIG, adapter_env
 
 

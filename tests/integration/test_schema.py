@@ -2,7 +2,6 @@
 messages (so it cannot silently accept everything) and the client's
 parser must flag bytes that are not DAP frames."""
 
-import os
 import socket
 import unittest
 

@@ -6,13 +6,9 @@ text, exit codes, argv, paths, environment, error messages.
 import json
 import os
 import shlex
-import socket
 import subprocess
 import time
-import unittest
 
-import harness
-from dap_client import DapClient, DapClosed
 from harness import (CONFIG, PROCESS_GONE, TIMEOUT, DapTestCase, adapter_env,
                      error_text, parse_json_line, program, run_direct,
                      wait_processes_gone)
@@ -361,7 +357,44 @@ class SessionTests:
             r = self.run_program(self.launch_args(program=program("hello.py")))
             self.assertEqual(r.out("stdout"), "hello world\n")
 
+    def test_disconnect_without_terminating_debuggee(self):
+        c, pids = self._start_sleeper()
+        resp = c.request("disconnect", {"terminateDebuggee": False}, TIMEOUT)
+        self.assertTrue(resp["success"], "disconnect failed: %r" % (resp,))
+        time.sleep(0.5)
+        left = wait_processes_gone(pids, timeout=0)
+        self.assertEqual(sorted(left), sorted(pids),
+                         "terminateDebuggee: false still ended the program")
+
     # ---- output -------------------------------------------------------------------
+    def test_output_without_final_newline(self):
+        r = self.run_program(self.launch_args(
+            code="import sys; sys.stdout.write('no newline'); "
+                 "sys.stderr.write('err no newline')"))
+        self.assertEqual(r.out("stdout"), "no newline")
+        self.assertEqual(r.out("stderr"), "err no newline")
+
+    def test_program_reading_stdin_does_not_eat_the_protocol(self):
+        c = self.client()
+        resp = self.start(c, self.launch_args(
+            code="import sys; data = sys.stdin.read() if sys.stdin else ''; "
+                 "print(len(data), 'Content-Length' in data)"))
+        self.assertTrue(resp["success"], "launch failed: %r" % (resp,))
+        # While the program reads, the protocol must go on.
+        out = c.collect_output("terminated", TIMEOUT)
+        self.assertEqual(out.get("stdout", ""), "0 False\n",
+                         "the program read something on stdin")
+        self.disconnect(c)
+
+    def test_no_descriptor_leaks_into_children(self):
+        path = program("fd_probe.py")
+        r = self.run_program(self.launch_args(program=path))
+        self.assertEqual(r.exit_code, 0, r.output)
+        d = run_direct([CONFIG.python, path], env=adapter_env())
+        self.assertEqual(r.out("stdout"), d.stdout.decode(),
+                         "a child of the program inherits descriptors it "
+                         "would not have under the plain interpreter")
+
     def test_big_output_is_complete(self):
         path = program("bigout.py")
         r = self.run_program(self.launch_args(program=path), timeout=60)
