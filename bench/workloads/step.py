@@ -1,0 +1,34 @@
+"""Workload 4: step over a line that calls a function doing N calls.
+
+    python step.py N
+
+The tagged line times heavy(N) itself with perf_counter_ns; the harness
+stops on it and sends `next`, which must run heavy(N) (and its N calls of g)
+before stopping on the following line. Prints
+BENCH {"workload": "step", "n": N, "ns": <heavy's time on the stepped line>}.
+"""
+import json
+import sys
+import time
+
+
+def g(x):
+    return x + 1
+
+
+def heavy(n):
+    for i in range(n):
+        g(i)
+
+
+def main(argv):
+    n = int(argv[0])
+    heavy(max(1000, n // 10))  # warm-up
+    heavy(n)
+    t0 = time.perf_counter_ns(); heavy(n); ns = time.perf_counter_ns() - t0  # BENCH:step  # noqa: E702,E501
+    print("BENCH " + json.dumps({"workload": "step", "n": n, "ns": ns}),  # BENCH:after
+          flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
