@@ -21,6 +21,8 @@
 
 #include "rt_commands.h"
 #include "rt_log.h"
+#include "rt_stop.h"
+#include "rt_threads.h"
 
 #define RT_READ_CHUNK 65536
 
@@ -67,6 +69,8 @@ static void rt_channel_after_fork_child(void) {
   ch->fd = -1;
   ch->connected = false;
   ch->thread_running = false;
+  rt_stop_after_fork_child();
+  rt_threads_after_fork_child();
 }
 
 static void rt_channel_init_once(void) {
@@ -169,6 +173,8 @@ static void *rt_channel_main(void *arg) {
   int fd = -1;
   int rc = 0;
 
+  /* Whatever this thread does in Python is the debugger's own work. */
+  rt_tls_in_debugger = 1;
   pthread_mutex_lock(&ch->write_mu);
   fd = ch->fd;
   pthread_mutex_unlock(&ch->write_mu);
@@ -206,6 +212,9 @@ out:
   ch->connected = false;
   pthread_cond_broadcast(&ch->state_cv);
   pthread_mutex_unlock(&ch->state_mu);
+
+  /* Release stopped threads, remove the hooks: the program runs on. */
+  rt_commands_on_close(ch);
 
   /* Under write_mu so no sender writes to a recycled descriptor number. */
   pthread_mutex_lock(&ch->write_mu);

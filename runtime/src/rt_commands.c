@@ -3,12 +3,37 @@
  * docs/wire-protocol.md. */
 #include "rt_commands.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <dapper/errors.h>
 #include <dapper/message.h>
 
+#include "rt_backend.h"
+#include "rt_engine.h"
 #include "rt_log.h"
+#include "rt_stop.h"
+
+/* The message of the next error response (channel thread only). */
+static char rt_fail_message[512];
+
+int rt_commands_fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(rt_fail_message, sizeof rt_fail_message, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+void rt_commands_on_close(rt_channel_t *ch) {
+  rt_stop_disconnect();
+  if (rt_channel_python_allowed(ch)) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    rt_backend_uninstall();
+    PyGILState_Release(gil);
+  }
+}
 
 /* `start`: the adapter has the client's configuration; let the program's
  * first line run. A second start is answered with success and does nothing. */
@@ -18,20 +43,20 @@ static int rt_handle_start(rt_channel_t *ch, const cJSON *request,
   return 0;
 }
 
-/* `configure`: placeholder until the breakpoint engine installs a backend
- * here; answers which backend is in use (none yet). */
-static int rt_handle_configure(rt_channel_t *ch, const cJSON *request,
-                               cJSON **body) {
-  *body = cJSON_CreateObject();
-  if (*body == NULL) return DAPPER_ENOMEM;
-  cJSON_AddStringToObject(*body, "backend", "none");
-  cJSON_AddStringToObject(*body, "reason", "no breakpoint engine yet");
-  return 0;
-}
-
 static const rt_command_t rt_commands[] = {
     {"start", rt_handle_start},
     {"configure", rt_handle_configure},
+    {"setBreakpoints", rt_handle_set_breakpoints},
+    {"setFunctionBreakpoints", rt_handle_set_function_breakpoints},
+    {"setExceptionBreakpoints", rt_handle_set_exception_breakpoints},
+    {"breakpointLocations", rt_handle_breakpoint_locations},
+    {"threads", rt_handle_threads},
+    {"stackTrace", rt_handle_stack_trace},
+    {"continue", rt_handle_continue},
+    {"next", rt_handle_next},
+    {"stepIn", rt_handle_step_in},
+    {"stepOut", rt_handle_step_out},
+    {"pause", rt_handle_pause},
 };
 
 static const rt_command_t *rt_commands_find(const char *command) {
@@ -57,14 +82,20 @@ void rt_commands_dispatch(rt_channel_t *ch, const cJSON *request) {
     reply = dap_msg_error_response(seq, command, DAPPER_EUNKNOWN,
                                    "unknown command '%s'", command);
   } else {
+    rt_fail_message[0] = '\0';
     rc = entry->handler(ch, request, &body);
+    if (rc == RT_DEFERRED) return; /* answered by the thread it went to */
     if (rc == 0) {
       reply = dap_msg_response(request, body); /* consumes body */
     } else {
       cJSON_Delete(body);
       const char *text = dapper_strerror(rc);
-      reply = dap_msg_error_response(seq, command, rc, "%s failed: %s", command,
-                                     text != NULL ? text : "error");
+      if (rt_fail_message[0] != '\0') {
+        reply = dap_msg_error_response(seq, command, rc, "%s", rt_fail_message);
+      } else {
+        reply = dap_msg_error_response(seq, command, rc, "%s failed: %s",
+                                       command, text != NULL ? text : "error");
+      }
     }
   }
   if (reply == NULL) {

@@ -22,6 +22,20 @@ typedef struct {
   rt_handler_fn handler;
 } rt_command_t;
 
+/* A handler's return value meaning "the response is sent later by another
+ * thread" (a request queued to a stopped thread): the dispatcher sends
+ * nothing. */
+#define RT_DEFERRED 1
+
+/* Sets the message of the error response the dispatcher sends for the
+ * handler's negative return value, and returns code. Channel thread only. */
+int rt_commands_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The channel closed: release stopped threads, remove the hooks. Called by
+ * the channel thread on its way out. */
+void rt_commands_on_close(rt_channel_t *ch);
+
 /* Looks up request's command (request is borrowed), runs its handler and
  * sends the response: success with the handler's body, or an error response
  * ("unknown command 'x'" when it is not in the table). */

@@ -50,4 +50,89 @@ static inline int rt_compat_running_minor_matches(void) {
 #define RT_COMPAT_SLOT_GIL
 #endif
 
+/* ---- code extra (co_extra) -------------------------------------------- */
+#if PY_VERSION_HEX >= 0x030C0000
+#define rt_compat_request_extra_index(f) PyUnstable_Eval_RequestCodeExtraIndex(f)
+#define rt_compat_code_get_extra(c, i, p) PyUnstable_Code_GetExtra((c), (i), (p))
+#define rt_compat_code_set_extra(c, i, v) PyUnstable_Code_SetExtra((c), (i), (v))
+#else
+#define rt_compat_request_extra_index(f) _PyEval_RequestCodeExtraIndex(f)
+#define rt_compat_code_get_extra(c, i, p) _PyCode_GetExtra((c), (i), (p))
+#define rt_compat_code_set_extra(c, i, v) _PyCode_SetExtra((c), (i), (v))
+#endif
+
+/* ---- the current exception (saved around a hook's own Python work) ---- */
+typedef struct {
+#if PY_VERSION_HEX >= 0x030C0000
+  PyObject *exc;
+#else
+  PyObject *type, *value, *tb;
+#endif
+} rt_compat_exc_t;
+
+static inline void rt_compat_exc_save(rt_compat_exc_t *s) {
+#if PY_VERSION_HEX >= 0x030C0000
+  s->exc = PyErr_GetRaisedException();
+#else
+  PyErr_Fetch(&s->type, &s->value, &s->tb);
+#endif
+}
+
+/* Restores the saved exception, dropping any raised since. */
+static inline void rt_compat_exc_restore(rt_compat_exc_t *s) {
+#if PY_VERSION_HEX >= 0x030C0000
+  PyErr_SetRaisedException(s->exc);
+#else
+  PyErr_Restore(s->type, s->value, s->tb);
+#endif
+}
+
+/* The saved exception's value (normalised; borrowed), or NULL. */
+static inline PyObject *rt_compat_exc_value(rt_compat_exc_t *s) {
+#if PY_VERSION_HEX >= 0x030C0000
+  return s->exc;
+#else
+  if (s->type == NULL) return NULL;
+  PyErr_NormalizeException(&s->type, &s->value, &s->tb);
+  return s->value;
+#endif
+}
+
+/* Drops the saved exception. */
+static inline void rt_compat_exc_clear(rt_compat_exc_t *s) {
+#if PY_VERSION_HEX >= 0x030C0000
+  Py_CLEAR(s->exc);
+#else
+  Py_CLEAR(s->type);
+  Py_CLEAR(s->value);
+  Py_CLEAR(s->tb);
+#endif
+}
+
+/* ---- tracing on every thread -------------------------------------------
+ * 3.12+: PyEval_SetTraceAllThreads. 3.11: _PyEval_SetTrace on each thread
+ * state (exported; needs the GIL). Threads started later install it
+ * themselves (rt_backend_tracing.c, through the threading hook). */
+static inline void rt_compat_set_trace_all(Py_tracefunc func, PyObject *arg) {
+#if PY_VERSION_HEX >= 0x030C0000
+  PyEval_SetTraceAllThreads(func, arg);
+#else
+  PyInterpreterState *interp = PyInterpreterState_Get();
+  for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
+       ts = PyThreadState_Next(ts)) {
+    if (_PyEval_SetTrace(ts, func, arg) < 0) PyErr_Clear();
+  }
+#endif
+}
+
+/* sys.monitoring exists (3.12+): the monitoring backend is built. */
+#if PY_VERSION_HEX >= 0x030C0000
+#define RT_HAVE_MONITORING 1
+#else
+#define RT_HAVE_MONITORING 0
+#endif
+
+/* The qualified name of a code object (3.11+). */
+#define rt_compat_code_qualname(code) (((PyCodeObject *)(code))->co_qualname)
+
 #endif

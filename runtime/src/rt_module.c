@@ -10,7 +10,12 @@
  *   wait_for_start(timeout=None) -> bool
  *   is_connected() -> bool
  *   _set_log_level(level) -> None   0 off, 1 errors, 2 info, 3 debug
- *   _at_exit() -> None          registered with atexit by the module */
+ *   _at_exit() -> None          registered with atexit by the module
+ * Called by the support module (runtime/python/_dapper_support.py):
+ *   _thread_started() / _thread_exited()   threading bootstrap hook
+ *   _uncaught(exc, tb)          sys/threading excepthook wrappers
+ *   _send_event(event, body_json)
+ *   _after_fork_child()         os.register_at_fork hook */
 #include "rt_compat.h" /* first: Python.h must precede system headers */
 
 #include <errno.h>
@@ -23,8 +28,14 @@
 #include <dapper/errors.h>
 #include <dapper/wire.h>
 
+#include "rt_backend.h"
 #include "rt_channel.h"
+#include "rt_engine.h"
+#include "rt_exceptions.h"
 #include "rt_log.h"
+#include "rt_stop.h"
+#include "rt_support.h"
+#include "rt_threads.h"
 
 #ifndef RT_VERSION
 #error "RT_VERSION must be defined by the build (runtime/CMakeLists.txt)"
@@ -161,6 +172,11 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
   }
   hello = rt_hello_body();
   if (hello == NULL) return NULL;
+  (void)rt_threads_current(); /* the connecting (main) thread gets id 1 */
+  /* Load the support module here, in the main thread: it imports
+   * threading, which must first be imported by the main thread (threading
+   * takes its importer for the main thread). */
+  if (rt_support() == NULL) return NULL;
   Py_BEGIN_ALLOW_THREADS
   rc = rt_channel_open(rt_channel_get(), fd, hello); /* consumes hello */
   Py_END_ALLOW_THREADS
@@ -218,7 +234,84 @@ static PyObject *rt_at_exit(PyObject *module, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* Sends a `thread` event (GIL held). */
+static void rt_thread_event(const char *reason, int id) {
+  cJSON *body = NULL;
+  if (rt_backend == NULL) return; /* not configured: the adapter is not ready */
+  body = cJSON_CreateObject();
+  if (body == NULL || id <= 0) {
+    cJSON_Delete(body);
+    return;
+  }
+  cJSON_AddStringToObject(body, "reason", reason);
+  cJSON_AddNumberToObject(body, "threadId", id);
+  (void)rt_send_event_gil("thread", body);
+}
+
+static PyObject *rt_thread_started(PyObject *module, PyObject *unused) {
+  rt_thread_t *t = NULL;
+  if (atomic_load(&rt_disconnected)) Py_RETURN_NONE;
+  t = rt_threads_current();
+  if (t != NULL && !rt_thread_is_gone(t)) {
+    rt_backend_thread_started();
+    rt_thread_event("started", t->id);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_thread_exited(PyObject *module, PyObject *unused) {
+  int id = rt_threads_exit_current();
+  if (!atomic_load(&rt_disconnected)) rt_thread_event("exited", id);
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_uncaught(PyObject *module, PyObject *const *args,
+                             Py_ssize_t nargs) {
+  rt_thread_t *t = NULL;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "_uncaught(exc, tb)");
+    return NULL;
+  }
+  if (rt_tls_in_debugger || atomic_load(&rt_disconnected) || !rt_exc_uncaught) {
+    Py_RETURN_NONE;
+  }
+  t = rt_threads_current();
+  if (t != NULL && !rt_thread_is_gone(t)) {
+    rt_exceptions_uncaught(t, args[0], args[1] == Py_None ? NULL : args[1]);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_send_event_py(PyObject *module, PyObject *const *args,
+                                  Py_ssize_t nargs) {
+  const char *event = NULL, *json = NULL;
+  cJSON *body = NULL;
+  if (nargs != 2 || (event = PyUnicode_AsUTF8(args[0])) == NULL ||
+      (json = PyUnicode_AsUTF8(args[1])) == NULL) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "_send_event(event, json)");
+    return NULL;
+  }
+  body = cJSON_Parse(json);
+  if (body == NULL) {
+    PyErr_SetString(PyExc_ValueError, "invalid JSON body");
+    return NULL;
+  }
+  (void)rt_send_event_gil(event, body);
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_after_fork_child(PyObject *module, PyObject *unused) {
+  rt_backend_uninstall();
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef rt_methods[] = {
+    {"_thread_started", rt_thread_started, METH_NOARGS, NULL},
+    {"_thread_exited", rt_thread_exited, METH_NOARGS, NULL},
+    {"_uncaught", (PyCFunction)(void (*)(void))rt_uncaught, METH_FASTCALL, NULL},
+    {"_send_event", (PyCFunction)(void (*)(void))rt_send_event_py, METH_FASTCALL,
+     NULL},
+    {"_after_fork_child", rt_after_fork_child, METH_NOARGS, NULL},
     {"connect", rt_connect, METH_O, rt_connect_doc},
     {"wait_for_start", (PyCFunction)(void (*)(void))rt_wait_for_start,
      METH_VARARGS | METH_KEYWORDS, rt_wait_for_start_doc},
@@ -272,6 +365,8 @@ static int rt_exec(PyObject *module) {
     return -1;
   }
   (void)rt_channel_get(); /* installs the fork handler */
+  if (rt_engine_init() < 0) return -1;
+  rt_support_set_module(module);
   return rt_register_at_exit(module);
 }
 

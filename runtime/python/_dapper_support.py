@@ -1,0 +1,538 @@
+"""Cold-path helpers of the dapper runtime (docs/runtime.md).
+
+Loaded by the `_dapper_runtime` extension by absolute path from the runtime
+directory (never imported through sys.path) and called from C with the
+thread's "inside the debugger" flag set, so nothing here can hit a
+breakpoint. The hot paths (trace/monitoring callbacks, line bitmaps, hit
+counting, the stop/wait machinery) are in C; this module does what runs once
+per breakpoint change, per code object or per stop: resolving lines,
+compiling conditions, formatting logpoints, rendering stacks, naming threads,
+deciding what is library code.
+
+Everything called from C returns plain values (str, int, tuple, list, dict)
+or raises; C turns exceptions into error responses or console output.
+"""
+import os
+import sys
+import threading
+
+_rt = None            # the _dapper_runtime module (set by init)
+_runtime_dir = ""
+_support_file = os.path.abspath(__file__)
+
+# ---------------------------------------------------------------------------
+# paths
+
+
+_canonical_cache = {}
+
+
+def canonical(path):
+    """The key breakpoints and code objects are matched on: the realpath of
+    the absolute path. Pseudo file names (`<string>`, `<frozen os>`) are
+    returned unchanged."""
+    try:
+        return _canonical_cache[path]
+    except KeyError:
+        pass
+    if not path or path.startswith("<"):
+        result = path
+    else:
+        try:
+            result = os.path.realpath(os.path.abspath(path))
+        except (OSError, ValueError):
+            result = path
+    if len(_canonical_cache) > 50000:
+        _canonical_cache.clear()
+    _canonical_cache[path] = result
+    return result
+
+
+def _module_files():
+    files = set()
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if isinstance(f, str) and f.endswith(".py"):
+            files.add(canonical(f))
+    return files
+
+
+def main_file():
+    """The program's own file when known before it runs (`python file.py`):
+    sys.argv[0] during the boot, __main__.__file__ afterwards."""
+    main = sys.modules.get("__main__")
+    f = getattr(main, "__file__", None)
+    if isinstance(f, str):
+        return canonical(f)
+    if sys.argv and sys.argv[0] not in ("", "-c", "-m") and \
+            os.path.isfile(sys.argv[0]):
+        return canonical(sys.argv[0])
+    return None
+
+
+def is_loaded(canon):
+    """True when code of that file exists in the process (a module that has
+    it as __file__, or the main program)."""
+    return canon == main_file() or canon in _module_files()
+
+
+_lib_roots = None
+
+
+def _library_roots():
+    global _lib_roots
+    if _lib_roots is None:
+        import sysconfig
+        roots = set()
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            try:
+                p = sysconfig.get_path(key)
+            except KeyError:
+                p = None
+            if p:
+                roots.add(canonical(p) + os.sep)
+        if _runtime_dir:
+            roots.add(canonical(_runtime_dir) + os.sep)
+        _lib_roots = tuple(sorted(roots))
+    return _lib_roots
+
+
+def is_library(filename):
+    """Library code for `userUnhandled`: pseudo files (`<frozen ...>`), the
+    standard library, site-packages/dist-packages and the runtime itself.
+    Everything else is user code (docs/runtime.md)."""
+    if not filename or filename.startswith("<"):
+        return not filename.startswith("<string")  # -c code is user code
+    path = canonical(filename)
+    if os.sep + "site-packages" + os.sep in path or \
+            os.sep + "dist-packages" + os.sep in path:
+        return True
+    return path.startswith(_library_roots())
+
+
+def is_hidden(filename):
+    """Code of the runtime itself: never stopped in, never shown."""
+    return bool(filename) and (filename == _support_file or
+                               canonical(filename) == _support_file)
+
+
+# ---------------------------------------------------------------------------
+# breakpoint lines
+
+_code_cache = {}  # canonical path -> (mtime, size, {line: first offset}|None)
+
+
+def _file_lines(path):
+    """Lines that have code in a file: {line}, from compiling the source
+    once per (path, mtime, size) and walking every nested code object's
+    co_lines(). Returns None when the file cannot be read or compiled."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (st.st_mtime_ns, st.st_size)
+    hit = _code_cache.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+        top = compile(source, path, "exec", dont_inherit=True)
+    except (OSError, SyntaxError, ValueError):
+        lines = None
+    else:
+        lines = set()
+        todo = [top]
+        while todo:
+            code = todo.pop()
+            for _start, _end, line in code.co_lines():
+                if line is not None:
+                    lines.add(line)
+            for const in code.co_consts:
+                if hasattr(const, "co_lines"):
+                    todo.append(const)
+        # A def line's only code is the RESUME of the function (in the
+        # function's own code) and MAKE_FUNCTION in the parent: keep them.
+    _code_cache[path] = (key, lines)
+    return lines
+
+
+def resolve_lines(path, lines):
+    """For each requested line: (resolved line, None) or (None, message).
+    A line without code moves to the next line with code."""
+    canon = canonical(path)
+    have = _file_lines(canon)
+    out = []
+    for line in lines:
+        if have is None:
+            out.append((None, "cannot read or compile %s" % path))
+            continue
+        if line in have:
+            out.append((line, None))
+            continue
+        later = [l for l in have if l > line]
+        if later:
+            out.append((min(later), None))
+        else:
+            out.append((None, "no code at or after line %d" % line))
+    return out
+
+
+def breakpoint_locations(path, line, end_line):
+    have = _file_lines(canonical(path))
+    if not have:
+        return []
+    if end_line is None:
+        end_line = line
+    return sorted(l for l in have if line <= l <= end_line)
+
+
+def code_lines(code, wanted):
+    """The lines of `wanted` (a tuple of ints) that this code object itself
+    executes (not its nested functions)."""
+    mine = set()
+    for _start, _end, line in code.co_lines():
+        if line is not None:
+            mine.add(line)
+    return tuple(sorted(l for l in wanted if l in mine))
+
+
+def first_line(code):
+    """The first line of a function's body: the line of the first
+    instruction after RESUME (for a lambda or a module, its first line)."""
+    import dis
+    seen_resume = False
+    for ins in dis.get_instructions(code):
+        if ins.opname == "RESUME":
+            seen_resume = True
+            continue
+        if seen_resume and ins.positions is not None and \
+                ins.positions.lineno is not None:
+            return ins.positions.lineno
+    return code.co_firstlineno
+
+
+# ---------------------------------------------------------------------------
+# conditions, logpoints
+
+def compile_condition(expr):
+    """A code object for the expression, or SyntaxError."""
+    return compile(expr, "<breakpoint condition>", "eval", dont_inherit=True)
+
+
+def _split_log(template):
+    """Parses `text {expr} {{literal}}` into [(is_expr, text)]; raises
+    ValueError on an unbalanced brace."""
+    parts = []
+    buf = []
+    i = 0
+    n = len(template)
+    while i < n:
+        c = template[i]
+        if c == "{":
+            if i + 1 < n and template[i + 1] == "{":
+                buf.append("{")
+                i += 2
+                continue
+            depth = 1
+            j = i + 1
+            while j < n and depth:
+                if template[j] == "{":
+                    depth += 1
+                elif template[j] == "}":
+                    depth -= 1
+                j += 1
+            if depth:
+                raise ValueError("unbalanced '{' in log message")
+            if buf:
+                parts.append((False, "".join(buf)))
+                buf = []
+            parts.append((True, template[i + 1:j - 1]))
+            i = j
+            continue
+        if c == "}":
+            if i + 1 < n and template[i + 1] == "}":
+                i += 1
+            buf.append("}")
+            i += 1
+            continue
+        buf.append(c)
+        i += 1
+    if buf:
+        parts.append((False, "".join(buf)))
+    return parts
+
+
+def format_log(template, frame):
+    """The logpoint message for this frame (without the newline). An
+    expression that fails shows inline as <error: ...>."""
+    try:
+        parts = _split_log(template)
+    except ValueError as err:
+        return "%s <error: %s>" % (template, err)
+    out = []
+    f_globals = frame.f_globals
+    f_locals = frame.f_locals
+    for is_expr, text in parts:
+        if not is_expr:
+            out.append(text)
+            continue
+        try:
+            value = eval(compile(text.strip(), "<log message>", "eval",
+                                 dont_inherit=True), f_globals, f_locals)
+            out.append(value if isinstance(value, str) else repr(value))
+        except BaseException as err:  # noqa: B902 - shown to the user
+            out.append("<error: %s: %s>" % (type(err).__name__, err))
+    return "".join(out)
+
+
+def describe_exception(exc):
+    """"ValueError: message" (the stopped event's description/text)."""
+    name = type(exc).__qualname__
+    mod = type(exc).__module__
+    if mod not in ("builtins", "__main__", None):
+        name = "%s.%s" % (mod, name)
+    text = str(exc)
+    return "%s: %s" % (name, text) if text else name
+
+
+def send_output(text, category="console"):
+    import json
+    _rt._send_event("output", json.dumps({"category": category,
+                                          "output": text}))
+
+
+def report_condition_error(bp_id, expr, err):
+    send_output("dapper: breakpoint %s: condition %r failed (%s: %s); "
+                "treated as true\n" % (bp_id, expr, type(err).__name__, err))
+
+
+# ---------------------------------------------------------------------------
+# function breakpoints
+
+def valid_function_name(name):
+    parts = name.split(".")
+    return bool(name) and all(p.isidentifier() for p in parts)
+
+
+def match_function(code, mod, names):
+    """Index of the first name in `names` that designates this code object
+    (co_qualname, or module.co_qualname with `mod` the __name__ of the
+    globals the code first ran in), else -1. A nested function's
+    "outer.<locals>.inner" also matches "outer.inner"."""
+    qual = getattr(code, "co_qualname", code.co_name)
+    if qual.startswith("<"):
+        return -1
+    plain = qual.replace(".<locals>", "")
+    for i, name in enumerate(names):
+        if name in (qual, plain):
+            return i
+        if mod and (name == "%s.%s" % (mod, qual) or
+                    name == "%s.%s" % (mod, plain)):
+            return i
+    return -1
+
+
+# ---------------------------------------------------------------------------
+# exception filters
+
+def exception_matches(exc, names):
+    """True when `names` (tuple of type names: builtins or dotted paths) is
+    empty or exc is an instance of one of them."""
+    if not names:
+        return True
+    for name in names:
+        typ = None
+        if "." in name:
+            mod_name, _, attr = name.rpartition(".")
+            mod = sys.modules.get(mod_name)
+            typ = getattr(mod, attr, None) if mod is not None else None
+        else:
+            import builtins
+            typ = getattr(builtins, name, None)
+            if typ is None:
+                main = sys.modules.get("__main__")
+                typ = getattr(main, name, None)
+        if isinstance(typ, type) and isinstance(exc, typ):
+            return True
+        if typ is None and any(c.__name__ == name or
+                               "%s.%s" % (c.__module__, c.__qualname__) == name
+                               for c in type(exc).__mro__):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# threads
+
+def list_threads():
+    """[(ident, name)] of live threading threads, the main thread first."""
+    main = threading.main_thread()
+    me = threading.get_ident()  # the channel thread: not the program's
+    out = [(main.ident, main.name)]
+    for t in list(threading._active.values()):
+        if t is not main and t.ident is not None and t.ident != me:
+            out.append((t.ident, t.name))
+    return out
+
+
+def thread_name(ident):
+    t = threading._active.get(ident)
+    return t.name if t is not None else None
+
+
+def _install_thread_hook():
+    """Wraps threading.Thread._bootstrap_inner: the runtime learns of each
+    thread as it starts (id, `thread` started event, trace function) and as
+    its run() ends (`thread` exited event)."""
+    orig = threading.Thread._bootstrap_inner
+    if getattr(orig, "_dapper_orig", None) is not None:
+        return
+    rt = _rt
+
+    def _bootstrap_inner(self):
+        rt._thread_started()
+        try:
+            orig(self)
+        finally:
+            rt._thread_exited()
+
+    _bootstrap_inner._dapper_orig = orig
+    threading.Thread._bootstrap_inner = _bootstrap_inner
+
+
+def _install_excepthooks():
+    orig_sys = sys.excepthook
+    orig_threading = threading.excepthook
+    rt = _rt
+
+    def excepthook(typ, value, tb):
+        if value is not None and not isinstance(value, SystemExit):
+            rt._uncaught(value, tb)
+        return orig_sys(typ, value, tb)
+
+    def thread_excepthook(args):
+        if args.exc_value is not None and \
+                not isinstance(args.exc_value, SystemExit):
+            rt._uncaught(args.exc_value, args.exc_traceback)
+        return orig_threading(args)
+
+    sys.excepthook = excepthook
+    threading.excepthook = thread_excepthook
+
+
+def init(rt, runtime_dir):
+    global _rt, _runtime_dir
+    _rt = rt
+    _runtime_dir = runtime_dir or ""
+    _install_thread_hook()
+    _install_excepthooks()
+    os.register_at_fork(after_in_child=rt._after_fork_child)
+
+
+# ---------------------------------------------------------------------------
+# stops: the frames of a stopped thread, and requests run in its context
+
+_stops = {}         # thread id -> [(frame, line)] innermost first
+_frame_ids = {}     # frame id -> (thread id, frame)
+_next_frame_id = [1]
+_client_paths = {}  # canonical path -> the path the client sent
+
+
+def set_client_path(canon, path):
+    _client_paths[canon] = path
+
+
+def _visible(frames):
+    """Drops the runtime's own frames and everything above the program's
+    entry frame (the outermost module-level frame of __main__)."""
+    main = sys.modules.get("__main__")
+    main_dict = getattr(main, "__dict__", None)
+    entry = None
+    for i, (f, _line) in enumerate(frames):
+        if f.f_globals is main_dict and f.f_code.co_name == "<module>":
+            entry = i
+    if entry is not None:
+        frames = frames[:entry + 1]
+    return [(f, l) for f, l in frames if not is_hidden(f.f_code.co_filename)
+            and not f.f_code.co_filename.startswith("<frozen importlib")]
+
+
+def stop_begin(thread_id, frame, tb):
+    """Records the frames of a stop, innermost first: from `frame`
+    outwards; or the frames of the traceback `tb` (an uncaught exception);
+    or both (an exception that reached `frame` from its callees: the
+    traceback's frames, then the callers of `frame`)."""
+    frames = []
+    if tb is not None:
+        while tb is not None:
+            frames.append((tb.tb_frame, tb.tb_lineno))
+            tb = tb.tb_next
+        frames.reverse()
+        f = frame.f_back if frame is not None else None
+    else:
+        f = frame
+    while f is not None:
+        frames.append((f, None))
+        f = f.f_back
+    _stops[thread_id] = _visible(frames)
+
+
+def stop_end(thread_id):
+    _stops.pop(thread_id, None)
+    for fid in [k for k, v in _frame_ids.items() if v[0] == thread_id]:
+        del _frame_ids[fid]
+
+
+def _source(filename):
+    if not filename or filename.startswith("<"):
+        return {"name": filename or "?"}
+    canon = canonical(filename)
+    path = _client_paths.get(canon) or os.path.abspath(filename)
+    return {"name": os.path.basename(path), "path": path}
+
+
+def _stack_trace(thread_id, args):
+    frames = _stops.get(thread_id, [])
+    start = int(args.get("startFrame") or 0)
+    levels = int(args.get("levels") or 0)
+    chosen = frames[start:start + levels] if levels > 0 else frames[start:]
+    out = []
+    for f, line in chosen:
+        fid = _next_frame_id[0]
+        _next_frame_id[0] += 1
+        _frame_ids[fid] = (thread_id, f)
+        code = f.f_code
+        out.append({
+            "id": fid,
+            "name": getattr(code, "co_qualname", code.co_name),
+            "source": _source(code.co_filename),
+            "line": line if line is not None else (f.f_lineno or 0),
+            "column": 1,
+        })
+    return {"stackFrames": out, "totalFrames": len(frames)}
+
+
+class RequestError(Exception):
+    """Raised by a request handler: becomes an error response."""
+
+
+_requests = {
+    "stackTrace": _stack_trace,
+}
+
+
+def handle_request(thread_id, command, args_json):
+    """Runs a request in the stopped thread's context; returns the body as
+    JSON text. Raises RequestError (or anything) for an error response."""
+    import json
+    handler = _requests.get(command)
+    if handler is None:
+        raise RequestError("unknown command '%s'" % command)
+    args = json.loads(args_json) if args_json else {}
+    return json.dumps(handler(thread_id, args or {}))
+
+
+def format_exc(err):
+    import traceback
+    return "".join(traceback.format_exception_only(type(err), err)).strip()

@@ -1,0 +1,159 @@
+/* Backend selection (`configure`) and dispatch to the active backend. */
+#include "rt_backend.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <dapper/errors.h>
+#include <dapper/message.h>
+
+#include "rt_engine.h"
+#include "rt_log.h"
+#include "rt_stop.h"
+#include "rt_support.h"
+
+const rt_backend_t *rt_backend;
+
+void rt_backend_breakpoints_changed(const char *canon) {
+  if (rt_backend != NULL && rt_backend->breakpoints_changed != NULL) {
+    rt_backend->breakpoints_changed(canon);
+  }
+}
+
+void rt_backend_exceptions_changed(void) {
+  if (rt_backend != NULL && rt_backend->exceptions_changed != NULL) {
+    rt_backend->exceptions_changed();
+  }
+}
+
+void rt_backend_control_changed(void) {
+  if (rt_backend != NULL && rt_backend->control_changed != NULL) {
+    rt_backend->control_changed();
+  }
+}
+
+void rt_backend_step_changed(rt_thread_t *t) {
+  if (rt_backend != NULL && rt_backend->step_changed != NULL) {
+    rt_backend->step_changed(t);
+  }
+}
+
+void rt_backend_thread_started(void) {
+  if (rt_backend != NULL && rt_backend->thread_started != NULL) {
+    rt_backend->thread_started();
+  }
+}
+
+void rt_backend_uninstall(void) {
+  if (rt_backend != NULL && rt_backend->uninstall != NULL) rt_backend->uninstall();
+  rt_backend = NULL;
+}
+
+/* The backend `name` if this build has it, else NULL with *why set. */
+static const rt_backend_t *rt_backend_find(const char *name, const char **why) {
+  if (strcmp(name, "tracing") == 0) return &rt_backend_tracing;
+  if (strcmp(name, "monitoring") == 0) {
+#if RT_HAVE_MONITORING
+    return &rt_backend_monitoring;
+#else
+    *why = "sys.monitoring needs Python 3.12 or newer";
+    return NULL;
+#endif
+  }
+  if (strcmp(name, "evalframe") == 0 || strcmp(name, "instrumented") == 0) {
+    *why = "not implemented yet";
+    return NULL;
+  }
+  *why = "unknown backend";
+  return NULL;
+}
+
+int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "arguments");
+  const cJSON *fe = NULL;
+  const char *requested = "auto", *why = NULL;
+  bool enabled = true, fallback = true, stop_on_entry = false;
+  const rt_backend_t *chosen = NULL;
+  char reason[768], version[32];
+  const char *pyver = Py_GetVersion();
+  PyGILState_STATE gil;
+  cJSON *out = NULL;
+  int rc = 0;
+
+  snprintf(version, sizeof version, "%.*s", (int)strcspn(pyver, " "), pyver);
+  (void)dap_get_bool(args, "stopOnEntry", &stop_on_entry);
+  (void)dap_get_object(args, "frameEval", &fe);
+  (void)dap_get_bool(fe, "enabled", &enabled);
+  (void)dap_get_string(fe, "backend", &requested);
+  (void)dap_get_bool(fe, "fallback_on_error", &fallback);
+
+  if (!enabled) {
+    chosen = &rt_backend_tracing;
+    snprintf(reason, sizeof reason, "frameEval.enabled is false");
+  } else if (strcmp(requested, "auto") == 0) {
+#if RT_HAVE_MONITORING
+    chosen = rt_backend_monitoring.install != NULL ? &rt_backend_monitoring
+                                                   : &rt_backend_tracing;
+#else
+    chosen = &rt_backend_tracing;
+#endif
+    snprintf(reason, sizeof reason, "Python %s", version);
+  } else {
+    chosen = rt_backend_find(requested, &why);
+    if (chosen != NULL && chosen->install == NULL) {
+      chosen = NULL;
+      why = "not implemented yet";
+    }
+    if (chosen != NULL) {
+      snprintf(reason, sizeof reason, "requested");
+    } else if (!fallback) {
+      return rt_commands_fail(DAPPER_ENOTSUP,
+                              "breakpoint backend '%s' is not available on "
+                              "Python %s: %s",
+                              requested, version, why);
+    } else {
+      chosen = &rt_backend_tracing;
+      snprintf(reason, sizeof reason,
+               "backend '%s' is not available on Python %s: %s", requested,
+               version, why);
+    }
+  }
+  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
+
+  gil = PyGILState_Ensure();
+  if (rt_support() == NULL) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    PyGILState_Release(gil);
+    return rt_commands_fail(DAPPER_ERUNTIME, "the runtime support module failed: %s",
+                            text);
+  }
+  rt_engine_set_main();
+  rt_backend_uninstall();
+  if (chosen->install() < 0) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    if (!fallback || chosen == &rt_backend_tracing) {
+      PyGILState_Release(gil);
+      return rt_commands_fail(DAPPER_ERUNTIME, "could not install backend '%s': %s",
+                              chosen->name, text);
+    }
+    snprintf(reason, sizeof reason, "%s failed: %s", chosen->name, text);
+    chosen = &rt_backend_tracing;
+    (void)chosen->install();
+  }
+  rt_backend = chosen;
+  atomic_store(&rt_entry_pending, stop_on_entry ? 1 : 0);
+  rt_backend_control_changed();
+  rt_backend_breakpoints_changed(NULL);
+  rt_backend_exceptions_changed();
+  rt_console("dapper: breakpoints use %s (%s)", chosen->description, reason);
+  PyGILState_Release(gil);
+
+  out = cJSON_CreateObject();
+  if (out == NULL) return DAPPER_ENOMEM;
+  cJSON_AddStringToObject(out, "backend", chosen->name);
+  cJSON_AddStringToObject(out, "reason", reason);
+  *body = out;
+  return rc;
+}

@@ -1,0 +1,382 @@
+/* The `monitoring` backend (3.12+): sys.monitoring with C builtin
+ * callbacks (DESIGN §3, research/runtime.md §5-6).
+ *
+ * Breakpoint tool (sys.monitoring.DEBUGGER_ID):
+ *   PY_START (global)  registers the code object (codeinfo in co_extra, the
+ *                      per-file registry) and returns DISABLE: one call per
+ *                      code object, ever;
+ *   LINE (local)       only on code objects whose lines hold breakpoints;
+ *                      returns DISABLE for a line without one;
+ *   RAISE (global)     only while `raised`/`userUnhandled` is on.
+ * A breakpoint change re-arms the code objects of that file:
+ * set_local_events(tool, code, 0) then LINE (never restart_events()).
+ *
+ * Control tool (a free id, 3 or 4): never returns DISABLE.
+ *   LINE               global while "pause all" or stopOnEntry is pending;
+ *                      local on the code of a stepping frame and of a code
+ *                      with a function breakpoint;
+ *   PY_START           global while a thread steps in; local on code with
+ *                      a function breakpoint (its fresh frames);
+ *   PY_RETURN/PY_YIELD local on the stepping frame's code;
+ *   PY_UNWIND          global while a step is in progress.
+ * Callbacks filter by thread and frame. The hot rule holds: with no
+ * breakpoint, step or pause involved no callback runs at all. */
+#include "rt_backend.h"
+
+#if RT_HAVE_MONITORING
+
+#include <stdarg.h>
+
+#include "rt_engine.h"
+#include "rt_exceptions.h"
+#include "rt_log.h"
+#include "rt_stop.h"
+#include "rt_support.h"
+
+/* sys.monitoring.events values (fixed by CPython). */
+enum {
+  RT_EV_PY_START = 1 << 0,
+  RT_EV_PY_RESUME = 1 << 1,
+  RT_EV_PY_RETURN = 1 << 2,
+  RT_EV_PY_YIELD = 1 << 3,
+  RT_EV_LINE = 1 << 5,
+  RT_EV_RAISE = 1 << 10,
+  RT_EV_PY_UNWIND = 1 << 12,
+};
+
+#define RT_ARMED_BP 1   /* bp tool: local LINE */
+#define RT_ARMED_STEP 2 /* control tool: local LINE|PY_START (function bp) */
+
+static PyObject *rt_mon;      /* strong: sys.monitoring */
+static PyObject *rt_disable;  /* strong: sys.monitoring.DISABLE */
+static int rt_bp_tool = -1, rt_ctl_tool = -1;
+static int rt_ctl_global = -1, rt_bp_global = -1; /* last set_events values */
+
+/* ---- sys.monitoring calls (cold) ------------------------------------------ */
+
+static void rt_mon_call(const char *name, const char *fmt, ...) {
+  PyObject *func = NULL, *args = NULL, *res = NULL;
+  va_list ap;
+  rt_compat_exc_t saved;
+
+  if (rt_mon == NULL) return;
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  func = PyObject_GetAttrString(rt_mon, name);
+  va_start(ap, fmt);
+  args = Py_VaBuildValue(fmt, ap);
+  va_end(ap);
+  if (func != NULL && args != NULL) res = PyObject_Call(func, args, NULL);
+  if (res == NULL) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    rt_log(RT_LOG_ERROR, "sys.monitoring.%s failed: %s", name, text);
+  }
+  Py_XDECREF(func);
+  Py_XDECREF(args);
+  Py_XDECREF(res);
+  rt_tls_in_debugger--;
+  PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+}
+
+static void rt_set_local(int tool, PyObject *code, int events) {
+  rt_mon_call("set_local_events", "(iOi)", tool, code, events);
+}
+
+/* The control tool's local events for a code object, apart from steps. */
+static int rt_ctl_base_events(const rt_codeinfo_t *ci) {
+  return ci != NULL && ci->funcbp_id != 0 ? (RT_EV_LINE | RT_EV_PY_START) : 0;
+}
+
+/* Brings a (current) codeinfo's local events in line with its breakpoints.
+ * The bp tool is always cleared first so lines that returned DISABLE come
+ * back. */
+static void rt_mon_arm(rt_codeinfo_t *ci) {
+  bool want_bp = ci->bits != NULL;
+  bool want_step = ci->funcbp_id != 0;
+
+  if (want_bp || (ci->armed & RT_ARMED_BP)) {
+    rt_set_local(rt_bp_tool, ci->code, 0);
+    if (want_bp) rt_set_local(rt_bp_tool, ci->code, RT_EV_LINE);
+  }
+  if (want_step != ((ci->armed & RT_ARMED_STEP) != 0)) {
+    rt_set_local(rt_ctl_tool, ci->code, rt_ctl_base_events(ci));
+  }
+  ci->armed = (want_bp ? RT_ARMED_BP : 0) | (want_step ? RT_ARMED_STEP : 0);
+}
+
+static void rt_mon_refresh_and_arm(rt_codeinfo_t *ci) {
+  ci = rt_engine_codeinfo(ci->code, NULL); /* refresh for this generation */
+  if (ci != NULL) rt_mon_arm(ci);
+}
+
+static void rt_mon_disarm(rt_codeinfo_t *ci) {
+  if (ci->armed & RT_ARMED_BP) rt_set_local(rt_bp_tool, ci->code, 0);
+  if (ci->armed & RT_ARMED_STEP) rt_set_local(rt_ctl_tool, ci->code, 0);
+  ci->armed = 0;
+}
+
+/* ---- callbacks (hot: C only unless a breakpoint/step/pause is involved) -- */
+
+/* The thread, or NULL when the callback must do nothing. */
+static inline rt_thread_t *rt_mon_thread(void) {
+  rt_thread_t *t = NULL;
+  if (rt_tls_in_debugger) return NULL;
+  t = rt_threads_current();
+  return t == NULL || rt_thread_is_gone(t) ? NULL : t;
+}
+
+static PyObject *rt_cb_bp_start(PyObject *self, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  rt_codeinfo_t *ci = NULL;
+  rt_thread_t *t = NULL;
+
+  if (nargs < 1) Py_RETURN_NONE;
+  ci = rt_engine_codeinfo_peek(args[0]);
+  if (ci == NULL || ci->gen != rt_engine_gen) {
+    ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
+    if (ci != NULL) rt_mon_arm(ci);
+  }
+  t = rt_mon_thread();
+  if (ci != NULL && t != NULL && ci->funcbp_id != 0) {
+    rt_stop_frame_start(t, ci, (PyObject *)PyEval_GetFrame());
+  }
+  Py_INCREF(rt_disable);
+  return rt_disable;
+}
+
+static PyObject *rt_cb_bp_line(PyObject *self, PyObject *const *args,
+                               Py_ssize_t nargs) {
+  rt_codeinfo_t *ci = NULL;
+  rt_thread_t *t = NULL;
+  int line = 0;
+
+  if (nargs < 2) Py_RETURN_NONE;
+  t = rt_mon_thread();
+  if (t == NULL) Py_RETURN_NONE; /* never DISABLE for the debugger's own work */
+  ci = rt_engine_codeinfo(args[0], NULL);
+  line = (int)PyLong_AsLong(args[1]);
+  if (ci == NULL || !rt_codeinfo_has_line(ci, line)) {
+    Py_INCREF(rt_disable);
+    return rt_disable;
+  }
+  rt_stop_line(t, ci, (PyObject *)PyEval_GetFrame(), line, RT_LINE_BREAKPOINTS);
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_cb_bp_raise(PyObject *self, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  rt_thread_t *t = rt_mon_thread();
+  if (t != NULL && nargs >= 3) {
+    rt_exceptions_raise(t, (PyObject *)PyEval_GetFrame(), args[2], NULL);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_cb_ctl_line(PyObject *self, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  rt_thread_t *t = rt_mon_thread();
+  rt_codeinfo_t *ci = NULL;
+
+  if (t == NULL || nargs < 2 || !rt_stop_control_needed(t)) Py_RETURN_NONE;
+  ci = rt_engine_codeinfo(args[0], NULL);
+  if (ci != NULL) {
+    rt_stop_line(t, ci, (PyObject *)PyEval_GetFrame(), (int)PyLong_AsLong(args[1]),
+                 RT_LINE_CONTROL);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_cb_ctl_start(PyObject *self, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+  rt_thread_t *t = rt_mon_thread();
+  rt_codeinfo_t *ci = NULL;
+  PyObject *frame = NULL;
+
+  if (t == NULL || nargs < 1) Py_RETURN_NONE;
+  ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
+  if (ci == NULL) Py_RETURN_NONE;
+  frame = (PyObject *)PyEval_GetFrame();
+  if (ci->funcbp_id != 0) rt_stop_frame_start(t, ci, frame);
+  if (t->step_kind == RT_STEP_IN && !ci->hidden && frame != NULL) {
+    /* stepping in: the new frame is the one to stop in */
+    Py_INCREF(frame);
+    Py_XSETREF(t->step_frame, frame);
+    Py_INCREF(args[0]);
+    Py_XSETREF(t->step_code, args[0]);
+    rt_backend_step_changed(t);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_cb_ctl_exit(PyObject *self, PyObject *const *args,
+                                Py_ssize_t nargs) {
+  rt_thread_t *t = rt_mon_thread();
+  if (t != NULL && (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL)) {
+    rt_stop_frame_exit(t, (PyObject *)PyEval_GetFrame());
+  }
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef rt_cb_defs[] = {
+    {"bp_start", (PyCFunction)(void (*)(void))rt_cb_bp_start, METH_FASTCALL, NULL},
+    {"bp_line", (PyCFunction)(void (*)(void))rt_cb_bp_line, METH_FASTCALL, NULL},
+    {"bp_raise", (PyCFunction)(void (*)(void))rt_cb_bp_raise, METH_FASTCALL, NULL},
+    {"ctl_line", (PyCFunction)(void (*)(void))rt_cb_ctl_line, METH_FASTCALL, NULL},
+    {"ctl_start", (PyCFunction)(void (*)(void))rt_cb_ctl_start, METH_FASTCALL, NULL},
+    {"ctl_exit", (PyCFunction)(void (*)(void))rt_cb_ctl_exit, METH_FASTCALL, NULL},
+};
+
+static int rt_register(int tool, int event, int def) {
+  PyObject *fn = PyCFunction_New(&rt_cb_defs[def], NULL);
+  PyObject *res = NULL;
+  if (fn == NULL) return -1;
+  res = PyObject_CallMethod(rt_mon, "register_callback", "iiO", tool, event, fn);
+  Py_DECREF(fn);
+  if (res == NULL) return -1;
+  Py_DECREF(res);
+  return 0;
+}
+
+/* ---- backend hooks -------------------------------------------------------- */
+
+static void rt_mon_control_changed(void) {
+  int ev = 0;
+  if (rt_mon == NULL) return;
+  if (atomic_load(&rt_pause_all) || atomic_load(&rt_entry_pending)) ev |= RT_EV_LINE;
+  if (rt_nstepping_in > 0) ev |= RT_EV_PY_START;
+  if (rt_nstepping > 0) ev |= RT_EV_PY_UNWIND;
+  if (ev != rt_ctl_global) {
+    rt_ctl_global = ev;
+    rt_mon_call("set_events", "(ii)", rt_ctl_tool, ev);
+  }
+}
+
+static void rt_mon_exceptions_changed(void) {
+  int ev = RT_EV_PY_START;
+  if (rt_mon == NULL) return;
+  if (rt_exc_raised || rt_exc_user_unhandled) ev |= RT_EV_RAISE;
+  if (ev != rt_bp_global) {
+    rt_bp_global = ev;
+    rt_mon_call("set_events", "(ii)", rt_bp_tool, ev);
+  }
+}
+
+static void rt_mon_breakpoints_changed(const char *canon) {
+  if (rt_mon == NULL) return;
+  rt_engine_foreach_code(canon, rt_mon_refresh_and_arm);
+}
+
+static void rt_mon_step_changed(rt_thread_t *t) {
+  PyObject *old = t->mon_code; /* strong, or NULL */
+  rt_codeinfo_t *ci = NULL;
+
+  if (rt_mon == NULL) return;
+  t->mon_code = NULL;
+  if (old != NULL && (t->step_kind == RT_STEP_NONE || old != t->step_code)) {
+    rt_set_local(rt_ctl_tool, old, rt_ctl_base_events(rt_engine_codeinfo_peek(old)));
+  }
+  if (t->step_kind != RT_STEP_NONE && t->step_code != NULL) {
+    ci = rt_engine_codeinfo_peek(t->step_code);
+    rt_set_local(rt_ctl_tool, t->step_code,
+                 rt_ctl_base_events(ci) | RT_EV_LINE | RT_EV_PY_RETURN |
+                     RT_EV_PY_YIELD);
+    Py_INCREF(t->step_code);
+    t->mon_code = t->step_code;
+  }
+  Py_XDECREF(old);
+}
+
+static int rt_claim_tool(int tool, const char *name) {
+  PyObject *res = PyObject_CallMethod(rt_mon, "use_tool_id", "is", tool, name);
+  if (res == NULL) {
+    PyErr_Clear();
+    return -1;
+  }
+  Py_DECREF(res);
+  return 0;
+}
+
+static void rt_mon_uninstall(void);
+
+static int rt_mon_install(void) {
+  PyObject *sys_mon = PySys_GetObject("monitoring"); /* borrowed */
+
+  if (sys_mon == NULL) {
+    PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing");
+    return -1;
+  }
+  Py_INCREF(sys_mon);
+  rt_mon = sys_mon;
+  rt_disable = PyObject_GetAttrString(rt_mon, "DISABLE");
+  if (rt_disable == NULL) goto error;
+  rt_bp_tool = 0; /* sys.monitoring.DEBUGGER_ID */
+  if (rt_claim_tool(rt_bp_tool, "dapper") < 0) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "sys.monitoring.DEBUGGER_ID is in use by another tool");
+    rt_bp_tool = -1;
+    goto error;
+  }
+  rt_ctl_tool = rt_claim_tool(3, "dapper-control") == 0 ? 3
+                : rt_claim_tool(4, "dapper-control") == 0 ? 4 : -1;
+  if (rt_ctl_tool < 0) {
+    PyErr_SetString(PyExc_RuntimeError, "no free sys.monitoring tool id (3, 4)");
+    goto error;
+  }
+  if (rt_register(rt_bp_tool, RT_EV_PY_START, 0) < 0 ||
+      rt_register(rt_bp_tool, RT_EV_LINE, 1) < 0 ||
+      rt_register(rt_bp_tool, RT_EV_RAISE, 2) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_LINE, 3) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_PY_START, 4) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_PY_RETURN, 5) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_PY_YIELD, 5) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_PY_UNWIND, 5) < 0) {
+    goto error;
+  }
+  rt_ctl_global = rt_bp_global = -1;
+  rt_mon_exceptions_changed();
+  rt_mon_control_changed();
+  rt_mon_breakpoints_changed(NULL); /* code seen before (another backend) */
+  return 0;
+error:
+  {
+    rt_compat_exc_t saved;
+    rt_compat_exc_save(&saved);
+    rt_mon_uninstall();
+    rt_compat_exc_restore(&saved);
+  }
+  return -1;
+}
+
+static void rt_mon_uninstall(void) {
+  if (rt_mon == NULL) return;
+  rt_engine_foreach_code(NULL, rt_mon_disarm);
+  for (int i = 0; i < 2; i++) {
+    int tool = i == 0 ? rt_bp_tool : rt_ctl_tool;
+    if (tool < 0) continue;
+    rt_mon_call("set_events", "(ii)", tool, 0);
+    static const int evs[] = {RT_EV_PY_START, RT_EV_LINE, RT_EV_RAISE,
+                              RT_EV_PY_RETURN, RT_EV_PY_YIELD, RT_EV_PY_UNWIND};
+    for (size_t k = 0; k < sizeof evs / sizeof evs[0]; k++) {
+      rt_mon_call("register_callback", "(iiO)", tool, evs[k], Py_None);
+    }
+    rt_mon_call("free_tool_id", "(i)", tool);
+  }
+  rt_bp_tool = rt_ctl_tool = -1;
+  Py_CLEAR(rt_disable);
+  Py_CLEAR(rt_mon);
+}
+
+const rt_backend_t rt_backend_monitoring = {
+    .name = "monitoring",
+    .description = "sys.monitoring",
+    .install = rt_mon_install,
+    .uninstall = rt_mon_uninstall,
+    .breakpoints_changed = rt_mon_breakpoints_changed,
+    .exceptions_changed = rt_mon_exceptions_changed,
+    .control_changed = rt_mon_control_changed,
+    .step_changed = rt_mon_step_changed,
+};
+
+#endif

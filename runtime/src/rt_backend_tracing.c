@@ -1,0 +1,101 @@
+/* The `tracing` backend ("traditional tracing"): a C trace function on
+ * every thread, called for every call, line, return and exception. The
+ * baseline the faster backends are measured against, and the fallback.
+ *
+ * Per line it costs a co_extra lookup, a generation compare and a bitmap
+ * test when no breakpoint, step or pause is involved. Threads started
+ * later get the trace function from the threading bootstrap hook
+ * (rt_backend_thread_started). */
+#include "rt_backend.h"
+
+#include "rt_engine.h"
+#include "rt_exceptions.h"
+#include "rt_stop.h"
+
+static bool rt_tracing_installed;
+
+/* A frame entered through a call event is fresh unless it is a generator
+ * or coroutine being resumed: a fresh one is still on its `def` line (its
+ * RESUME), a resumed one on the line of its yield/await. */
+static bool rt_frame_is_fresh(PyFrameObject *frame, PyCodeObject *code) {
+  if ((code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) == 0) {
+    return true;
+  }
+  return PyFrame_GetLineNumber(frame) == code->co_firstlineno;
+}
+
+static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+  rt_thread_t *t = NULL;
+  PyCodeObject *code = NULL;
+  rt_codeinfo_t *ci = NULL;
+
+  (void)obj;
+  if (rt_tls_in_debugger) return 0;
+  t = rt_threads_current();
+  if (t == NULL || rt_thread_is_gone(t)) return 0;
+  code = PyFrame_GetCode(frame); /* new; alive as long as the frame runs */
+  Py_DECREF(code);
+
+  switch (what) {
+    case PyTrace_LINE: {
+      int line = 0;
+      ci = rt_engine_codeinfo((PyObject *)code, NULL);
+      if (ci == NULL) return 0;
+      line = PyFrame_GetLineNumber(frame);
+      if (!rt_stop_control_needed(t) && !rt_codeinfo_has_line(ci, line)) return 0;
+      rt_stop_line(t, ci, (PyObject *)frame, line,
+                   RT_LINE_CONTROL | RT_LINE_BREAKPOINTS);
+      return 0;
+    }
+    case PyTrace_CALL: {
+      ci = rt_engine_codeinfo_peek((PyObject *)code);
+      if (ci == NULL || ci->gen != rt_engine_gen) {
+        PyObject *globals = PyFrame_GetGlobals(frame);
+        ci = rt_engine_codeinfo((PyObject *)code, globals);
+        Py_XDECREF(globals);
+      }
+      if (ci != NULL && ci->funcbp_id != 0 && rt_frame_is_fresh(frame, code)) {
+        rt_stop_frame_start(t, ci, (PyObject *)frame);
+      }
+      return 0;
+    }
+    case PyTrace_RETURN:
+      if (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL) {
+        rt_stop_frame_exit(t, (PyObject *)frame);
+      }
+      return 0;
+    case PyTrace_EXCEPTION:
+      if ((rt_exc_raised || rt_exc_user_unhandled) && arg != NULL &&
+          PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) >= 3) {
+        rt_exceptions_raise(t, (PyObject *)frame, PyTuple_GET_ITEM(arg, 1),
+                            PyTuple_GET_ITEM(arg, 2));
+      }
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+static int rt_tracing_install(void) {
+  rt_compat_set_trace_all(rt_trace, NULL);
+  rt_tracing_installed = true;
+  return 0;
+}
+
+static void rt_tracing_uninstall(void) {
+  if (!rt_tracing_installed) return;
+  rt_compat_set_trace_all(NULL, NULL);
+  rt_tracing_installed = false;
+}
+
+static void rt_tracing_thread_started(void) {
+  if (rt_tracing_installed) PyEval_SetTrace(rt_trace, NULL);
+}
+
+const rt_backend_t rt_backend_tracing = {
+    .name = "tracing",
+    .description = "traditional tracing",
+    .install = rt_tracing_install,
+    .uninstall = rt_tracing_uninstall,
+    .thread_started = rt_tracing_thread_started,
+};

@@ -1,0 +1,485 @@
+/* See rt_engine.h. */
+#include "rt_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dapper/errors.h>
+#include <dapper/message.h>
+
+#include "rt_backend.h"
+#include "rt_log.h"
+#include "rt_stop.h"
+#include "rt_support.h"
+#include "rt_engine_priv.h"
+
+unsigned rt_engine_gen = 1;
+int rt_engine_nfuncbps;
+bool rt_exc_raised, rt_exc_uncaught, rt_exc_user_unhandled;
+PyObject *rt_exc_names[3];
+
+static Py_ssize_t rt_extra_index = -1;
+static PyObject *rt_main_dict; /* strong */
+
+rt_bpfile_t *rt_bpfiles;
+rt_bp_t *rt_funcbps;
+PyObject *rt_funcbp_names;
+
+struct rt_srcfile {
+  struct rt_srcfile *next; /* hash chain */
+  PyObject *filename;      /* strong: co_filename */
+  char *canon;
+  bool hidden, library;
+  rt_codeinfo_t *codes;
+  rt_bpfile_t *bf; /* cache, valid when bf_gen == rt_engine_gen */
+  unsigned bf_gen;
+};
+
+#define RT_SRC_BUCKETS 1024
+static rt_srcfile_t *rt_src_table[RT_SRC_BUCKETS];
+
+void rt_bp_clear(rt_bp_t *bp) {
+  Py_CLEAR(bp->cond);
+  Py_CLEAR(bp->log);
+  free(bp->cond_src);
+  free(bp->cond_error);
+  bp->cond_src = bp->cond_error = NULL;
+}
+
+void rt_bpfile_free(rt_bpfile_t *bf) {
+  if (bf == NULL) return;
+  if (bf->busy > 0) {
+    bf->dead = true;
+    return;
+  }
+  for (int i = 0; i < bf->n; i++) rt_bp_clear(&bf->bps[i]);
+  free(bf->bps);
+  free(bf->canon);
+  free(bf->client_path);
+  free(bf);
+}
+
+rt_bpfile_t *rt_bpfile_find(const char *canon) {
+  for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
+    if (strcmp(bf->canon, canon) == 0) return bf;
+  }
+  return NULL;
+}
+
+static rt_bpfile_t *rt_src_bpfile(rt_srcfile_t *src) {
+  if (src->bf_gen != rt_engine_gen) {
+    src->bf = rt_bpfile_find(src->canon);
+    src->bf_gen = rt_engine_gen;
+  }
+  return src->bf;
+}
+
+/* ---- the per-file registry of code objects ----------------------------- */
+
+static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
+  Py_hash_t h = PyObject_Hash(filename);
+  size_t b = 0;
+  rt_srcfile_t *src = NULL;
+  PyObject *res = NULL;
+
+  if (h == -1) {
+    PyErr_Clear();
+    h = 0;
+  }
+  b = (size_t)h % RT_SRC_BUCKETS;
+  for (src = rt_src_table[b]; src != NULL; src = src->next) {
+    if (src->filename == filename) return src;
+    int eq = PyObject_RichCompareBool(src->filename, filename, Py_EQ);
+    if (eq < 0) PyErr_Clear();
+    if (eq > 0) return src;
+  }
+  if (!create) return NULL;
+  src = calloc(1, sizeof *src);
+  if (src == NULL) return NULL;
+  res = rt_support_call("canonical", "(O)", filename);
+  src->canon = rt_strdup_py(res);
+  Py_XDECREF(res);
+  PyErr_Clear();
+  res = rt_support_call("is_hidden", "(O)", filename);
+  src->hidden = res != NULL && PyObject_IsTrue(res) == 1;
+  Py_XDECREF(res);
+  PyErr_Clear();
+  res = rt_support_call("is_library", "(O)", filename);
+  src->library = res != NULL && PyObject_IsTrue(res) == 1;
+  Py_XDECREF(res);
+  PyErr_Clear();
+  if (src->canon == NULL) {
+    free(src);
+    return NULL;
+  }
+  Py_INCREF(filename);
+  src->filename = filename;
+  src->next = rt_src_table[b];
+  rt_src_table[b] = src;
+  return src;
+}
+
+bool rt_src_loaded(const char *canon) {
+  for (size_t b = 0; b < RT_SRC_BUCKETS; b++) {
+    for (rt_srcfile_t *s = rt_src_table[b]; s != NULL; s = s->next) {
+      if (s->codes != NULL && strcmp(s->canon, canon) == 0) return true;
+    }
+  }
+  return false;
+}
+
+void rt_engine_foreach_code(const char *canon, void (*fn)(rt_codeinfo_t *)) {
+  for (size_t b = 0; b < RT_SRC_BUCKETS; b++) {
+    for (rt_srcfile_t *s = rt_src_table[b]; s != NULL; s = s->next) {
+      if (canon != NULL && strcmp(s->canon, canon) != 0) continue;
+      rt_codeinfo_t *ci = s->codes;
+      while (ci != NULL) {
+        rt_codeinfo_t *next = ci->next; /* fn may not free ci, but be safe */
+        fn(ci);
+        ci = next;
+      }
+    }
+  }
+}
+
+/* co_extra free function: runs when the code object is deallocated. Frees
+ * C memory and unlinks; runs no Python code (a str decref only). */
+static void rt_codeinfo_free(void *p) {
+  rt_codeinfo_t *ci = p;
+
+  if (ci == NULL) return;
+  if (ci->prev != NULL) {
+    ci->prev->next = ci->next;
+  } else if (ci->src != NULL && ci->src->codes == ci) {
+    ci->src->codes = ci->next;
+  }
+  if (ci->next != NULL) ci->next->prev = ci->prev;
+  Py_CLEAR(ci->modname);
+  free(ci->bits);
+  free(ci);
+}
+
+int rt_engine_init(void) {
+  if (rt_extra_index >= 0) return 0;
+  rt_extra_index = rt_compat_request_extra_index(rt_codeinfo_free);
+  if (rt_extra_index < 0) {
+    PyErr_SetString(PyExc_RuntimeError, "no code extra index available");
+    return -1;
+  }
+  return 0;
+}
+
+/* Sends `breakpoint` (changed, verified) for the breakpoints of bf that
+ * waited for their file to load. */
+static void rt_bpfile_announce(rt_bpfile_t *bf) {
+  bf->pending = false;
+  bf->busy++;
+  for (int i = 0; i < bf->n; i++) {
+    rt_bp_t *bp = &bf->bps[i];
+    cJSON *body = NULL, *item = NULL, *src = NULL;
+    if (!bp->waiting_load) continue;
+    bp->waiting_load = false;
+    bp->verified = true;
+    body = cJSON_CreateObject();
+    item = cJSON_CreateObject();
+    src = cJSON_CreateObject();
+    if (body == NULL || item == NULL || src == NULL) {
+      cJSON_Delete(body);
+      cJSON_Delete(item);
+      cJSON_Delete(src);
+      continue;
+    }
+    cJSON_AddStringToObject(src, "path", bf->client_path);
+    cJSON_AddNumberToObject(item, "id", bp->id);
+    cJSON_AddBoolToObject(item, "verified", true);
+    cJSON_AddNumberToObject(item, "line", bp->line);
+    cJSON_AddItemToObject(item, "source", src);
+    cJSON_AddStringToObject(body, "reason", "changed");
+    cJSON_AddItemToObject(body, "breakpoint", item);
+    (void)rt_send_event_gil("breakpoint", body);
+  }
+  bf->busy--;
+  if (bf->dead && bf->busy == 0) rt_bpfile_free(bf);
+}
+
+/* Recomputes ci for the current generation. in_debugger is set. */
+static void rt_codeinfo_refresh(rt_codeinfo_t *ci) {
+  rt_bpfile_t *bf = rt_src_bpfile(ci->src);
+  PyObject *lines = NULL, *res = NULL;
+
+  ci->gen = rt_engine_gen;
+  free(ci->bits);
+  ci->bits = NULL;
+  ci->nbits = 0;
+  ci->funcbp_id = 0;
+  if (bf != NULL && bf->n > 0) {
+    int n = 0;
+    lines = PyTuple_New(bf->n);
+    if (lines == NULL) goto done;
+    for (int i = 0; i < bf->n; i++) {
+      PyObject *l = PyLong_FromLong(bf->bps[i].line);
+      if (l == NULL) goto done;
+      PyTuple_SET_ITEM(lines, i, l);
+    }
+    res = rt_support_call("code_lines", "(OO)", ci->code, lines);
+    if (res != NULL && PyTuple_Check(res) && (n = (int)PyTuple_GET_SIZE(res)) > 0) {
+      long lo = PyLong_AsLong(PyTuple_GET_ITEM(res, 0));
+      long hi = PyLong_AsLong(PyTuple_GET_ITEM(res, n - 1));
+      ci->first = (int)lo;
+      ci->nbits = (int)(hi - lo + 1);
+      ci->bits = calloc((size_t)(ci->nbits + 7) / 8, 1);
+      if (ci->bits == NULL) {
+        ci->nbits = 0;
+      } else {
+        for (int i = 0; i < n; i++) {
+          int off = (int)PyLong_AsLong(PyTuple_GET_ITEM(res, i)) - ci->first;
+          ci->bits[off >> 3] |= (uint8_t)(1u << (off & 7));
+        }
+      }
+    }
+    if (bf->pending) rt_bpfile_announce(bf);
+  }
+  if (rt_engine_nfuncbps > 0 && rt_funcbp_names != NULL) {
+    Py_XDECREF(res);
+    res = rt_support_call("match_function", "(OOO)", ci->code,
+                          ci->modname != NULL ? ci->modname : Py_None,
+                          rt_funcbp_names);
+    long idx = res != NULL ? PyLong_AsLong(res) : -1;
+    if (idx >= 0 && idx < rt_engine_nfuncbps && rt_funcbps[idx].verified) {
+      ci->funcbp_id = rt_funcbps[idx].id;
+      Py_XDECREF(res);
+      res = rt_support_call("first_line", "(O)", ci->code);
+      ci->funcbp_line = res != NULL ? (int)PyLong_AsLong(res) : 0;
+    }
+  }
+done:
+  PyErr_Clear();
+  Py_XDECREF(lines);
+  Py_XDECREF(res);
+}
+
+rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code) {
+  rt_codeinfo_t *ci = NULL;
+  if (rt_compat_code_get_extra(code, rt_extra_index, (void **)&ci) < 0) {
+    PyErr_Clear();
+    return NULL;
+  }
+  return ci;
+}
+
+rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals) {
+  rt_codeinfo_t *ci = NULL;
+  rt_compat_exc_t saved;
+
+  if (rt_extra_index < 0) return NULL;
+  if (rt_compat_code_get_extra(code, rt_extra_index, (void **)&ci) < 0) {
+    PyErr_Clear();
+    return NULL;
+  }
+  if (ci != NULL && ci->gen == rt_engine_gen) return ci;
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  if (ci == NULL) {
+    rt_srcfile_t *src = rt_src_find(((PyCodeObject *)code)->co_filename, true);
+    if (src == NULL) goto done;
+    ci = calloc(1, sizeof *ci);
+    if (ci == NULL) goto done;
+    ci->code = code;
+    ci->src = src;
+    ci->hidden = src->hidden;
+    ci->library = src->library;
+    if (globals != NULL && PyDict_Check(globals)) {
+      PyObject *name = PyDict_GetItemString(globals, "__name__"); /* borrowed */
+      if (name != NULL && PyUnicode_Check(name)) {
+        Py_INCREF(name);
+        ci->modname = name;
+      }
+    }
+    if (rt_compat_code_set_extra(code, rt_extra_index, ci) < 0) {
+      PyErr_Clear();
+      Py_CLEAR(ci->modname);
+      free(ci);
+      ci = NULL;
+      goto done;
+    }
+    ci->next = src->codes;
+    if (ci->next != NULL) ci->next->prev = ci;
+    src->codes = ci;
+  }
+  rt_codeinfo_refresh(ci);
+done:
+  rt_tls_in_debugger--;
+  PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+  return ci;
+}
+
+/* ---- hit evaluation ----------------------------------------------------- */
+
+static void rt_report_cond_error(rt_bp_t *bp, const char *text) {
+  if (bp->cond_reported) return;
+  bp->cond_reported = true;
+  rt_console("dapper: breakpoint %d: condition '%s' failed (%s); treated as true",
+             bp->id, bp->cond_src != NULL ? bp->cond_src : "?", text);
+}
+
+/* Condition then hit count. True when the breakpoint fires. */
+static bool rt_bp_passes(rt_bp_t *bp, PyObject *frame) {
+  bool ok = true;
+
+  if (bp->cond != NULL) {
+    PyObject *globals = PyFrame_GetGlobals((PyFrameObject *)frame);
+    PyObject *locals = PyFrame_GetLocals((PyFrameObject *)frame);
+    PyObject *r = NULL;
+    if (globals != NULL && locals != NULL) {
+      r = PyEval_EvalCode(bp->cond, globals, locals);
+    }
+    Py_XDECREF(globals);
+    Py_XDECREF(locals);
+    if (r == NULL) {
+      char text[512];
+      rt_exc_text(text, sizeof text);
+      rt_report_cond_error(bp, text);
+    } else {
+      int t = PyObject_IsTrue(r);
+      Py_DECREF(r);
+      if (t < 0) {
+        char text[512];
+        rt_exc_text(text, sizeof text);
+        rt_report_cond_error(bp, text);
+      } else {
+        ok = t == 1;
+      }
+    }
+  } else if (bp->cond_error != NULL) {
+    rt_report_cond_error(bp, bp->cond_error);
+  }
+  if (!ok) return false;
+  bp->hits++;
+  switch (bp->hit_op) {
+    case RT_HIT_EQ: return bp->hits == bp->hit_n;
+    case RT_HIT_GT: return bp->hits > bp->hit_n;
+    case RT_HIT_GE: return bp->hits >= bp->hit_n;
+    case RT_HIT_LT: return bp->hits < bp->hit_n;
+    case RT_HIT_LE: return bp->hits <= bp->hit_n;
+    case RT_HIT_MOD: return bp->hit_n > 0 && bp->hits % bp->hit_n == 0;
+    default: return true;
+  }
+}
+
+static void rt_logpoint(rt_bp_t *bp, PyObject *frame) {
+  PyObject *msg = rt_support_call("format_log", "(OO)", bp->log, frame);
+  char *text = rt_strdup_py(msg);
+  Py_XDECREF(msg);
+  PyErr_Clear();
+  if (text != NULL) rt_console("%s", text);
+  free(text);
+}
+
+bool rt_engine_line_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
+                        int line) {
+  rt_bpfile_t *bf = rt_src_bpfile(ci->src);
+  int ids[32];
+  int n = 0;
+  rt_compat_exc_t saved;
+
+  if (bf == NULL || ci->hidden) return false;
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  bf->busy++;
+  for (int i = 0; i < bf->n && !bf->dead; i++) {
+    rt_bp_t *bp = &bf->bps[i];
+    if (bp->line != line || !bp->verified) continue;
+    if (!rt_bp_passes(bp, frame)) continue;
+    if (bp->log != NULL) {
+      rt_logpoint(bp, frame);
+    } else if (n < (int)(sizeof ids / sizeof ids[0])) {
+      ids[n++] = bp->id;
+    }
+  }
+  bf->busy--;
+  if (bf->dead && bf->busy == 0) rt_bpfile_free(bf);
+  rt_tls_in_debugger--;
+  PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+  if (n == 0) return false;
+  rt_stop_report(t, frame, NULL, "breakpoint", ids, n, NULL);
+  return true;
+}
+
+bool rt_engine_funcbp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame) {
+  rt_bp_t *bp = NULL;
+  bool fire = false;
+  rt_compat_exc_t saved;
+
+  for (int i = 0; i < rt_engine_nfuncbps; i++) {
+    if (rt_funcbps[i].id == ci->funcbp_id) bp = &rt_funcbps[i];
+  }
+  if (bp == NULL) return false;
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  fire = rt_bp_passes(bp, frame);
+  rt_tls_in_debugger--;
+  PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+  if (!fire) return false;
+  rt_stop_report(t, frame, NULL, "function breakpoint", &bp->id, 1, NULL);
+  return true;
+}
+
+bool rt_engine_exception(rt_thread_t *t, const char *kind, PyObject *exc,
+                         PyObject *frame, PyObject *tb) {
+  PyObject *names = NULL, *res = NULL;
+  char *desc = NULL;
+  bool match = false;
+  rt_compat_exc_t saved;
+
+  if (strcmp(kind, "raised") == 0) names = rt_exc_names[0];
+  else if (strcmp(kind, "uncaught") == 0) names = rt_exc_names[1];
+  else names = rt_exc_names[2];
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  res = rt_support_call("exception_matches", "(OO)", exc,
+                        names != NULL ? names : Py_None);
+  match = res != NULL && PyObject_IsTrue(res) == 1;
+  Py_XDECREF(res);
+  if (match) {
+    res = rt_support_call("describe_exception", "(O)", exc);
+    desc = rt_strdup_py(res);
+    Py_XDECREF(res);
+  }
+  rt_tls_in_debugger--;
+  PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+  if (match) rt_stop_report(t, frame, tb, "exception", NULL, 0, desc);
+  free(desc);
+  return match;
+}
+
+void rt_engine_set_main(void) {
+  PyObject *main = PyImport_AddModule("__main__"); /* borrowed */
+  PyObject *dict = main != NULL ? PyModule_GetDict(main) : NULL;
+  if (dict == NULL) {
+    PyErr_Clear();
+    return;
+  }
+  Py_INCREF(dict);
+  Py_XSETREF(rt_main_dict, dict);
+}
+
+bool rt_engine_is_entry_frame(PyObject *frame) {
+  PyCodeObject *code = NULL;
+  PyObject *globals = NULL;
+  bool entry = false;
+
+  if (frame == NULL || rt_main_dict == NULL) return false;
+  globals = PyFrame_GetGlobals((PyFrameObject *)frame);
+  code = PyFrame_GetCode((PyFrameObject *)frame);
+  entry = globals == rt_main_dict &&
+          PyUnicode_CompareWithASCIIString(code->co_name, "<module>") == 0;
+  Py_XDECREF(globals);
+  Py_XDECREF(code);
+  return entry;
+}
+

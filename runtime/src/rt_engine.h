@@ -1,0 +1,104 @@
+/* The breakpoint engine: breakpoint tables, the per-code decision kept in
+ * co_extra (rt_codeinfo_t, stale when its generation differs from
+ * rt_engine_gen), the per-file registry of code objects seen, hit
+ * evaluation (condition, hit count, logpoint) and the breakpoint requests.
+ *
+ * Tables and codeinfo change only with the GIL held. The hot question "is
+ * there a breakpoint on this line of this code" is rt_codeinfo_has_line():
+ * a generation compare and a bitmap test, no allocation, no Python. */
+#ifndef RT_ENGINE_H
+#define RT_ENGINE_H
+
+#include "rt_compat.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "rt_commands.h"
+#include "rt_threads.h"
+
+typedef struct rt_srcfile rt_srcfile_t;
+
+typedef struct rt_codeinfo {
+  struct rt_codeinfo *next, *prev; /* in its srcfile's list */
+  PyObject *code;                  /* borrowed: this record dies with it */
+  PyObject *modname;               /* strong: __name__ of its globals, or NULL */
+  rt_srcfile_t *src;
+  unsigned gen;
+  bool hidden;       /* the runtime's own code: never stop there */
+  bool library;      /* library code (userUnhandled) */
+  int funcbp_id;     /* matching function breakpoint id, 0 = none */
+  int funcbp_line;   /* the function's first body line */
+  int first;         /* line of bit 0 */
+  int nbits;
+  uint8_t *bits;     /* breakpoint lines of this code object */
+  int armed;         /* backend-private (monitoring: local events set) */
+} rt_codeinfo_t;
+
+/* Bumped on every breakpoint change. */
+extern unsigned rt_engine_gen;
+/* Non-zero while at least one function breakpoint is set. */
+extern int rt_engine_nfuncbps;
+/* Exception filters in force (setExceptionBreakpoints). */
+extern bool rt_exc_raised, rt_exc_uncaught, rt_exc_user_unhandled;
+
+/* Requests the co_extra index. GIL held, once at module exec. 0 or -1. */
+int rt_engine_init(void);
+
+/* The codeinfo of `code`, created on first sight and refreshed when stale.
+ * `globals` (borrowed, may be NULL) names the module for function
+ * breakpoints. Never leaves an exception set (the caller's is kept).
+ * Returns NULL only when out of memory. GIL held. */
+rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals);
+
+/* The codeinfo if one exists and is current, else NULL (no allocation). */
+rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code);
+
+static inline bool rt_codeinfo_has_line(const rt_codeinfo_t *ci, int line) {
+  int i = line - ci->first;
+  return ci->bits != NULL && i >= 0 && i < ci->nbits &&
+         (ci->bits[i >> 3] & (1u << (i & 7))) != 0;
+}
+
+/* A line with a breakpoint was reached by thread t in `frame` (borrowed
+ * PyFrameObject): evaluates the breakpoints of that line (condition, hit
+ * count, logpoint) and stops the thread when one of them says so. Returns
+ * true when it stopped. GIL held. */
+bool rt_engine_line_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
+                        int line);
+
+/* The function breakpoint of ci fired for a fresh frame: condition, hit
+ * count, stop. Returns true when it stopped. */
+bool rt_engine_funcbp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame);
+
+/* An exception is being raised (`kind` "raised") or escapes user code
+ * ("userUnhandled") in `frame`; or is uncaught (frame NULL, tb given).
+ * Applies the filter and stops. GIL held. */
+bool rt_engine_exception(rt_thread_t *t, const char *kind, PyObject *exc,
+                         PyObject *frame, PyObject *tb);
+
+/* True for the program's entry frame (module code run in __main__'s
+ * namespace). */
+bool rt_engine_is_entry_frame(PyObject *frame);
+/* Remembers __main__'s namespace (GIL held; at configure). */
+void rt_engine_set_main(void);
+
+/* Calls fn for every codeinfo of the files whose canonical path is canon
+ * (NULL: every file). GIL held. */
+void rt_engine_foreach_code(const char *canon, void (*fn)(rt_codeinfo_t *));
+
+/* Request handlers (channel thread, no GIL; rt_commands.h). */
+int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_set_function_breakpoints(rt_channel_t *ch, const cJSON *req,
+                                       cJSON **body);
+int rt_handle_set_exception_breakpoints(rt_channel_t *ch, const cJSON *req,
+                                        cJSON **body);
+int rt_handle_breakpoint_locations(rt_channel_t *ch, const cJSON *req,
+                                   cJSON **body);
+
+/* Forgets every breakpoint (channel closed / fork child). GIL held. */
+void rt_engine_clear(void);
+
+#endif

@@ -1,0 +1,453 @@
+/* See rt_stop.h. */
+#include "rt_stop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dapper/errors.h>
+#include <dapper/message.h>
+
+#include "rt_backend.h"
+#include "rt_log.h"
+#include "rt_support.h"
+
+atomic_int rt_pause_all;
+atomic_int rt_entry_pending;
+atomic_int rt_disconnected;
+int rt_nstepping, rt_nstepping_in;
+
+/* (mu) The thread that reported the current stop, and the thread a pause
+ * request targets (0 = none). */
+static rt_thread_t *rt_stop_owner;
+static int rt_pause_target;
+
+/* ---- serving the queue -------------------------------------------------- */
+
+/* Runs one queued request in t's context (GIL held) and sends its response. */
+static void rt_run_request(rt_thread_t *t, cJSON *request) {
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(request, "arguments");
+  const char *command = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(request, "command"));
+  long long seq = (long long)cJSON_GetNumberValue(
+      cJSON_GetObjectItemCaseSensitive(request, "seq"));
+  char *args_json = args != NULL ? cJSON_PrintUnformatted(args) : NULL;
+  PyObject *res = NULL;
+  cJSON *reply = NULL;
+
+  res = rt_support_call("handle_request", "(iss)", t->id, command,
+                        args_json != NULL ? args_json : "{}");
+  free(args_json);
+  if (res != NULL && PyUnicode_Check(res)) {
+    cJSON *body = cJSON_Parse(PyUnicode_AsUTF8(res));
+    reply = dap_msg_response(request, body);
+  } else {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    reply = dap_msg_error_response(seq, command, DAPPER_EINVAL, "%s", text);
+  }
+  Py_XDECREF(res);
+  PyErr_Clear();
+  if (reply != NULL) (void)rt_send_gil(reply);
+}
+
+/* (mu held, GIL released in *ts) Waits for a command or a wake-up; runs a
+ * command with the GIL. */
+static void rt_serve_once_locked(rt_thread_t *t, PyThreadState **ts) {
+  rt_cmd_t *cmd = t->q_head;
+
+  if (cmd == NULL) {
+    rt_threads_wait(&t->cv);
+    return;
+  }
+  t->q_head = cmd->next;
+  if (t->q_head == NULL) t->q_tail = NULL;
+  rt_threads_unlock();
+  PyEval_RestoreThread(*ts);
+  rt_run_request(t, cmd->request);
+  cJSON_Delete(cmd->request);
+  free(cmd);
+  *ts = PyEval_SaveThread();
+  rt_threads_lock();
+}
+
+/* (mu held) Answers what is still queued when t stops waiting. */
+static void rt_drain_locked(rt_thread_t *t, PyThreadState **ts) {
+  while (t->q_head != NULL) {
+    rt_cmd_t *cmd = t->q_head;
+    t->q_head = cmd->next;
+    rt_threads_unlock();
+    {
+      const cJSON *r = cmd->request;
+      cJSON *reply = dap_msg_error_response(
+          (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "seq")),
+          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "command")),
+          DAPPER_ESTATE, "thread %d is not stopped any more", t->id);
+      if (reply != NULL) (void)rt_channel_send(rt_channel_get(), reply);
+    }
+    cJSON_Delete(cmd->request);
+    free(cmd);
+    rt_threads_lock();
+  }
+  t->q_tail = NULL;
+  (void)ts;
+}
+
+/* ---- stepping ------------------------------------------------------------ */
+
+void rt_stop_step_end(rt_thread_t *t) {
+  if (t->step_kind == RT_STEP_NONE) return;
+  if (t->step_kind == RT_STEP_IN) rt_nstepping_in--;
+  rt_nstepping--;
+  t->step_kind = RT_STEP_NONE;
+  rt_backend_step_changed(t);
+  Py_CLEAR(t->step_frame);
+  Py_CLEAR(t->step_code);
+  rt_backend_control_changed();
+}
+
+static void rt_step_begin(rt_thread_t *t, rt_step_kind_t kind, PyObject *frame) {
+  if (frame == NULL || kind == RT_STEP_NONE) return;
+  t->step_kind = kind;
+  Py_INCREF(frame);
+  Py_XSETREF(t->step_frame, frame);
+  Py_XSETREF(t->step_code, (PyObject *)PyFrame_GetCode((PyFrameObject *)frame));
+  rt_nstepping++;
+  if (kind == RT_STEP_IN) rt_nstepping_in++;
+  rt_backend_step_changed(t);
+  rt_backend_control_changed();
+}
+
+void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame) {
+  PyObject *back = NULL;
+  rt_codeinfo_t *ci = NULL;
+
+  if (t->funcbp_frame == (void *)frame) t->funcbp_frame = NULL;
+  if (t->step_kind == RT_STEP_NONE || frame != t->step_frame) return;
+  if (rt_engine_is_entry_frame(frame)) {
+    rt_stop_step_end(t); /* stepping off the end of the program */
+    return;
+  }
+  back = (PyObject *)PyFrame_GetBack((PyFrameObject *)frame);
+  if (back != NULL) {
+    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)back);
+    ci = rt_engine_codeinfo((PyObject *)code, NULL);
+    Py_DECREF(code);
+  }
+  if (back == NULL || ci == NULL || ci->hidden) {
+    Py_XDECREF(back);
+    rt_stop_step_end(t);
+    return;
+  }
+  Py_XSETREF(t->step_frame, back); /* takes the new reference */
+  Py_XSETREF(t->step_code, (PyObject *)PyFrame_GetCode((PyFrameObject *)back));
+  if (t->step_kind == RT_STEP_OUT) t->step_kind = RT_STEP_OVER;
+  rt_backend_step_changed(t);
+}
+
+void rt_stop_frame_start(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame) {
+  if (ci->funcbp_id != 0) t->funcbp_frame = frame;
+}
+
+/* ---- stopping and parking ---------------------------------------------------- */
+
+static cJSON *rt_stopped_body(rt_thread_t *t, const char *reason, const int *ids,
+                              int nids, const char *description) {
+  cJSON *body = cJSON_CreateObject();
+  if (body == NULL) return NULL;
+  cJSON_AddStringToObject(body, "reason", reason);
+  cJSON_AddNumberToObject(body, "threadId", t->id);
+  cJSON_AddBoolToObject(body, "allThreadsStopped", true);
+  if (ids != NULL && nids > 0) {
+    cJSON *arr = cJSON_AddArrayToObject(body, "hitBreakpointIds");
+    for (int i = 0; arr != NULL && i < nids; i++) {
+      cJSON_AddItemToArray(arr, cJSON_CreateNumber(ids[i]));
+    }
+  }
+  if (description != NULL) {
+    cJSON_AddStringToObject(body, "description", description);
+    cJSON_AddStringToObject(body, "text", description);
+  }
+  return body;
+}
+
+static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb) {
+  PyObject *res = rt_support_call("stop_begin", "(iOO)", t->id,
+                                  frame != NULL ? frame : Py_None,
+                                  tb != NULL ? tb : Py_None);
+  Py_XDECREF(res);
+  PyErr_Clear();
+}
+
+static void rt_frames_end(rt_thread_t *t) {
+  PyObject *res = rt_support_call("stop_end", "(i)", t->id);
+  Py_XDECREF(res);
+  PyErr_Clear();
+}
+
+/* Serves t's queue until resumed (or, when parking, until the pause is
+ * over), then applies a requested step. GIL held on entry and exit. */
+static void rt_wait_resumed(rt_thread_t *t, PyObject *frame, bool parking) {
+  PyThreadState *ts = PyEval_SaveThread();
+  rt_step_kind_t step = RT_STEP_NONE;
+
+  rt_threads_lock();
+  while (!t->resume && !atomic_load(&rt_disconnected) &&
+         (!parking || (atomic_load(&rt_pause_all) && !t->exempt))) {
+    rt_serve_once_locked(t, &ts);
+  }
+  t->waiting = false;
+  step = t->step_req;
+  t->step_req = RT_STEP_NONE;
+  t->resume = false;
+  rt_drain_locked(t, &ts);
+  rt_threads_unlock();
+  PyEval_RestoreThread(ts);
+  rt_frames_end(t);
+  if (!atomic_load(&rt_disconnected)) rt_step_begin(t, step, frame);
+  rt_backend_control_changed();
+}
+
+void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
+                    const char *reason, const int *ids, int nids,
+                    const char *description) {
+  rt_compat_exc_t saved;
+  PyThreadState *ts = NULL;
+  cJSON *body = NULL;
+
+  if (atomic_load(&rt_disconnected) || t == NULL || rt_thread_is_gone(t)) return;
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  rt_stop_step_end(t);
+  t->funcbp_frame = NULL;
+
+  /* Become the owner of the stop; park meanwhile. */
+  rt_frames_begin(t, frame, tb);
+  ts = PyEval_SaveThread();
+  rt_threads_lock();
+  t->waiting = true;
+  while (rt_stop_owner != NULL && rt_stop_owner != t &&
+         !atomic_load(&rt_disconnected)) {
+    rt_serve_once_locked(t, &ts);
+  }
+  if (atomic_load(&rt_disconnected)) {
+    t->waiting = false;
+    rt_drain_locked(t, &ts);
+    rt_threads_unlock();
+    PyEval_RestoreThread(ts);
+    rt_frames_end(t);
+    goto out;
+  }
+  rt_stop_owner = t;
+  t->resume = false;
+  t->step_req = RT_STEP_NONE;
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+    o->exempt = false;
+  }
+  atomic_store(&rt_pause_all, 1);
+  rt_threads_unlock();
+  PyEval_RestoreThread(ts);
+  rt_backend_control_changed();
+
+  body = rt_stopped_body(t, reason, ids, nids, description);
+  if (body != NULL) (void)rt_send_event_gil("stopped", body);
+  rt_wait_resumed(t, frame, false);
+out:
+  rt_tls_in_debugger--;
+  rt_compat_exc_restore(&saved);
+}
+
+static void rt_stop_park(rt_thread_t *t, PyObject *frame) {
+  rt_compat_exc_t saved;
+  PyThreadState *ts = NULL;
+
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  rt_frames_begin(t, frame, NULL);
+  ts = PyEval_SaveThread();
+  rt_threads_lock();
+  t->waiting = true;
+  t->resume = false;
+  rt_threads_unlock();
+  PyEval_RestoreThread(ts);
+  rt_wait_resumed(t, frame, true);
+  rt_tls_in_debugger--;
+  rt_compat_exc_restore(&saved);
+}
+
+void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
+                  int what) {
+  if (atomic_load(&rt_disconnected)) return;
+  if (!(what & RT_LINE_CONTROL)) {
+    (void)rt_engine_line_hit(t, ci, frame, line);
+    return;
+  }
+  if (atomic_load_explicit(&rt_pause_all, memory_order_relaxed) && !t->exempt &&
+      !ci->hidden) {
+    bool report = false;
+    rt_threads_lock();
+    if (rt_pause_target == t->id && rt_stop_owner == NULL) {
+      rt_pause_target = 0;
+      report = true;
+    }
+    rt_threads_unlock();
+    if (report) {
+      rt_stop_report(t, frame, NULL, "pause", NULL, 0, NULL);
+      return;
+    }
+    rt_stop_park(t, frame);
+  }
+  if (atomic_load_explicit(&rt_entry_pending, memory_order_relaxed) &&
+      rt_engine_is_entry_frame(frame)) {
+    atomic_store(&rt_entry_pending, 0);
+    rt_backend_control_changed();
+    rt_stop_report(t, frame, NULL, "entry", NULL, 0, NULL);
+    return;
+  }
+  if (t->funcbp_frame == (void *)frame) {
+    if (line == ci->funcbp_line || ci->funcbp_line <= 0) {
+      t->funcbp_frame = NULL;
+      if (rt_engine_funcbp_hit(t, ci, frame)) return;
+    }
+  }
+  if ((what & RT_LINE_BREAKPOINTS) && rt_codeinfo_has_line(ci, line) &&
+      rt_engine_line_hit(t, ci, frame, line)) {
+    return;
+  }
+  if (t->step_kind != RT_STEP_NONE && !ci->hidden) {
+    bool stop = t->step_kind == RT_STEP_IN ||
+                (t->step_kind == RT_STEP_OVER && frame == t->step_frame);
+    if (stop) rt_stop_report(t, frame, NULL, "step", NULL, 0, NULL);
+  }
+}
+
+/* ---- requests ------------------------------------------------------------------- */
+
+/* (mu) Resumes every waiting thread (or only `only`) and ends the stop. */
+static void rt_resume_locked(rt_thread_t *only) {
+  if (only != NULL) {
+    only->resume = true;
+    only->exempt = true;
+    if (rt_stop_owner == only) rt_stop_owner = NULL;
+    for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+      if (o->waiting) pthread_cond_signal(&o->cv); /* owner may be free now */
+    }
+    return;
+  }
+  atomic_store(&rt_pause_all, 0);
+  rt_pause_target = 0;
+  rt_stop_owner = NULL;
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+    if (o->waiting) {
+      o->resume = true;
+      pthread_cond_signal(&o->cv);
+    }
+  }
+}
+
+/* Sends the success response of a continue/step request before the
+ * threads are woken: a resumed program may end (and close the channel)
+ * before a later write. */
+static void rt_send_resume_response(const cJSON *request, rt_step_kind_t step,
+                                    bool all) {
+  cJSON *body = NULL;
+  if (step == RT_STEP_NONE) {
+    body = cJSON_CreateObject();
+    if (body != NULL) cJSON_AddBoolToObject(body, "allThreadsContinued", all);
+  }
+  cJSON *reply = dap_msg_response(request, body);
+  if (reply != NULL) (void)rt_channel_send(rt_channel_get(), reply);
+}
+
+int rt_stop_resume(const cJSON *request, int thread_id, bool single,
+                   rt_step_kind_t step) {
+  rt_thread_t *t = NULL;
+  bool any = false;
+
+  rt_threads_lock();
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+    if (o->waiting) any = true;
+  }
+  t = rt_threads_find_id_locked(thread_id);
+  if (step != RT_STEP_NONE) {
+    if (t == NULL || !t->waiting) {
+      rt_threads_unlock();
+      return rt_commands_fail(DAPPER_ESTATE, "thread %d is not stopped",
+                              thread_id);
+    }
+    t->step_req = step;
+  } else if (!any) {
+    rt_threads_unlock();
+    rt_send_resume_response(request, step, true);
+    return RT_DEFERRED; /* nothing is stopped: a no-op */
+  }
+  if (single && t != NULL && t->waiting) {
+    rt_send_resume_response(request, step, false);
+    rt_resume_locked(t);
+  } else {
+    rt_send_resume_response(request, step, true);
+    rt_resume_locked(NULL);
+  }
+  rt_threads_unlock();
+  return RT_DEFERRED;
+}
+
+int rt_stop_pause(int thread_id) {
+  rt_thread_t *t = NULL;
+
+  rt_threads_lock();
+  t = rt_threads_find_id_locked(thread_id);
+  if (t == NULL) {
+    rt_threads_unlock();
+    return rt_commands_fail(DAPPER_EINVAL, "unknown thread %d", thread_id);
+  }
+  if (rt_stop_owner == NULL) {
+    rt_pause_target = thread_id;
+    atomic_store(&rt_pause_all, 1);
+  }
+  rt_threads_unlock();
+  return 0;
+}
+
+int rt_stop_route(const cJSON *request, int thread_id) {
+  rt_thread_t *t = NULL;
+  rt_cmd_t *cmd = calloc(1, sizeof *cmd);
+
+  if (cmd == NULL) return DAPPER_ENOMEM;
+  cmd->request = cJSON_Duplicate(request, true);
+  if (cmd->request == NULL) {
+    free(cmd);
+    return DAPPER_ENOMEM;
+  }
+  rt_threads_lock();
+  t = rt_threads_find_id_locked(thread_id);
+  if (t == NULL || !t->waiting) {
+    rt_threads_unlock();
+    cJSON_Delete(cmd->request);
+    free(cmd);
+    if (t == NULL) return rt_commands_fail(DAPPER_EINVAL, "unknown thread %d", thread_id);
+    return rt_commands_fail(DAPPER_ESTATE, "thread %d is not stopped", thread_id);
+  }
+  if (t->q_tail != NULL) t->q_tail->next = cmd;
+  else t->q_head = cmd;
+  t->q_tail = cmd;
+  pthread_cond_signal(&t->cv);
+  rt_threads_unlock();
+  return RT_DEFERRED;
+}
+
+void rt_stop_disconnect(void) {
+  atomic_store(&rt_disconnected, 1);
+  atomic_store(&rt_entry_pending, 0);
+  rt_threads_lock();
+  rt_resume_locked(NULL);
+  rt_threads_unlock();
+}
+
+void rt_stop_after_fork_child(void) {
+  atomic_store(&rt_disconnected, 1);
+  atomic_store(&rt_pause_all, 0);
+  atomic_store(&rt_entry_pending, 0);
+  rt_stop_owner = NULL;
+  rt_pause_target = 0;
+}

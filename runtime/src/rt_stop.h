@@ -1,0 +1,102 @@
+/* Stops, parking, resuming and stepping (DESIGN §4).
+ *
+ * A thread that must stop (breakpoint, step done, pause, exception, entry)
+ * calls rt_stop_report(): it becomes the stop's owner (waiting, serving
+ * requests, while another thread owns a stop), sets "pause all", sends
+ * `stopped`, then waits on its own queue with the GIL released, running the
+ * requests routed to it (stackTrace, ...) in its own context, until a
+ * continue or step arrives. Every other thread parks at its next line
+ * (rt_stop_park) without an event and serves its queue the same way.
+ *
+ * The execution requests (threads, stackTrace, continue, next, stepIn,
+ * stepOut, pause) are handled here on the channel thread: per-thread ones
+ * are queued to that thread, which sends the response. */
+#ifndef RT_STOP_H
+#define RT_STOP_H
+
+#include "rt_compat.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "rt_commands.h"
+#include "rt_engine.h"
+#include "rt_threads.h"
+
+/* Set while a stop is in progress or a pause was asked: threads park at
+ * their next line. Read without a lock on the hot path. */
+extern atomic_int rt_pause_all;
+/* stopOnEntry: stop at the first line of the program's entry frame. */
+extern atomic_int rt_entry_pending;
+/* The channel closed (or this is a forked child): never stop again. */
+extern atomic_int rt_disconnected;
+/* Threads with a step in progress, and those stepping in (GIL). */
+extern int rt_nstepping, rt_nstepping_in;
+
+/* True when a line event needs rt_stop_line() (pause, entry, step,
+ * function breakpoint pending). */
+static inline bool rt_stop_control_needed(const rt_thread_t *t) {
+  return atomic_load_explicit(&rt_pause_all, memory_order_relaxed) ||
+         atomic_load_explicit(&rt_entry_pending, memory_order_relaxed) ||
+         t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL;
+}
+
+/* What rt_stop_line() looks at. */
+#define RT_LINE_CONTROL 1     /* park/pause, entry, function bp, step */
+#define RT_LINE_BREAKPOINTS 2 /* line breakpoints */
+
+/* Everything that happens at a line event of `frame` (borrowed) in code
+ * ci at `line`: park/pause, entry, function breakpoint, breakpoints,
+ * stepping, in that order (`what` selects). GIL held; the caller checked
+ * in_debugger. */
+void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
+                  int what);
+
+/* `frame` returns, yields or unwinds: a step relative to it moves to the
+ * caller (or ends when there is no visible caller). */
+void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame);
+
+/* A fresh frame of code ci starts (call / PY_START): arms a function
+ * breakpoint for its first line; a step-in targets it. */
+void rt_stop_frame_start(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame);
+
+/* Stops the calling thread and reports it (see above). frame: borrowed
+ * PyFrameObject the stop is in, or NULL with tb (an uncaught exception:
+ * the stack is the traceback's). ids: hit breakpoint ids. description:
+ * the exception text, or NULL. GIL held. */
+void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
+                    const char *reason, const int *ids, int nids,
+                    const char *description);
+
+/* Ends t's step (GIL held). */
+void rt_stop_step_end(rt_thread_t *t);
+
+/* The channel closed: release every stopped or parked thread, never stop
+ * again. No GIL needed. */
+void rt_stop_disconnect(void);
+
+/* Resumes after continue (step NONE) or a step of thread_id: every waiting
+ * thread, or only thread_id when single. A continue with nothing stopped
+ * is a no-op. Sends the success response (request is borrowed) BEFORE
+ * waking the threads and returns RT_DEFERRED; or returns a negative code
+ * with rt_commands_fail's message. Channel thread, no GIL. */
+int rt_stop_resume(const cJSON *request, int thread_id, bool single,
+                   rt_step_kind_t step);
+/* Asks thread_id to stop at its next line (reason pause) and the others
+ * to park. Channel thread, no GIL; the caller then lets the backend know. */
+int rt_stop_pause(int thread_id);
+/* Queues a copy of request to the stopped thread thread_id, which answers
+ * it. Returns RT_DEFERRED, or a negative code (unknown / not stopped). */
+int rt_stop_route(const cJSON *request, int thread_id);
+/* In a forked child: forget every stop, never stop again. */
+void rt_stop_after_fork_child(void);
+
+int rt_handle_threads(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_stack_trace(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_continue(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_next(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_step_in(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_step_out(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_pause(rt_channel_t *ch, const cJSON *req, cJSON **body);
+
+#endif

@@ -1,0 +1,90 @@
+/* Per-thread state of the runtime: a small C struct per Python thread,
+ * found from the thread itself through a thread-local pointer and by the
+ * channel thread through a list walked under rt_threads_lock().
+ *
+ * Thread ids are assigned from 1 (the thread that called connect(), the
+ * main thread) upwards and never reused. A thread whose run() ended is
+ * unlinked and freed; its thread-local pointer then points to a sentinel
+ * (rt_thread_is_gone) so late callbacks in it do nothing.
+ *
+ * Fields marked (mu) are guarded by rt_threads_lock(); fields marked (own)
+ * are touched only by the thread itself with the GIL held. */
+#ifndef RT_THREADS_H
+#define RT_THREADS_H
+
+#include "rt_compat.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+typedef enum {
+  RT_STEP_NONE = 0,
+  RT_STEP_OVER,
+  RT_STEP_IN,
+  RT_STEP_OUT,
+} rt_step_kind_t;
+
+/* A request routed to a stopped thread, answered by that thread. */
+typedef struct rt_cmd {
+  struct rt_cmd *next;
+  cJSON *request; /* owned */
+} rt_cmd_t;
+
+typedef struct rt_thread {
+  struct rt_thread *next; /* (mu) */
+  int id;
+  unsigned long ident; /* PyThread_get_thread_ident() */
+  bool gone;
+
+  /* stop state (mu) */
+  pthread_cond_t cv;
+  rt_cmd_t *q_head, *q_tail;
+  bool waiting;    /* stopped or parked: serves its queue */
+  bool resume;     /* continue/step arrived */
+  bool exempt;     /* resumed alone (singleThread): does not park */
+  rt_step_kind_t step_req; /* the step the resume asked for */
+
+  /* stepping (own) */
+  rt_step_kind_t step_kind;
+  PyObject *step_frame;   /* strong: the frame a step is relative to */
+  PyObject *step_code;    /* strong: its code (monitoring re-arming) */
+  PyObject *mon_code;     /* strong: code the monitoring step tool armed */
+  void *funcbp_frame;     /* identity only: frame that started a function bp */
+  int funcbp_id;
+  PyObject *last_raised;    /* strong: last exception reported as raised */
+  PyObject *last_unhandled; /* strong: last reported as userUnhandled */
+} rt_thread_t;
+
+/* Nesting count of the runtime's own Python work on this thread: every
+ * callback returns at once while it is non-zero. */
+extern _Thread_local int rt_tls_in_debugger;
+
+/* The calling thread's state, created on first use (GIL held). Returns
+ * NULL when out of memory. May return the "gone" sentinel. */
+rt_thread_t *rt_threads_current(void);
+
+/* True for the sentinel of a thread whose run() ended. */
+bool rt_thread_is_gone(const rt_thread_t *t);
+
+/* Marks the calling thread as ended: unlinks and frees its state. Returns
+ * its id (0 if it had none). GIL held. */
+int rt_threads_exit_current(void);
+
+void rt_threads_lock(void);
+void rt_threads_unlock(void);
+/* (mu) Waits on cv, releasing the threads mutex meanwhile. */
+void rt_threads_wait(pthread_cond_t *cv);
+
+/* (mu) The thread with that id / ident, or NULL. */
+rt_thread_t *rt_threads_find_id_locked(int id);
+/* Finds or creates the state of thread `ident` (mu taken inside). */
+rt_thread_t *rt_threads_get_ident(unsigned long ident);
+/* (mu) First thread of the list (walk with ->next). */
+rt_thread_t *rt_threads_first_locked(void);
+
+/* After fork, in the child: forget every thread but the caller's. */
+void rt_threads_after_fork_child(void);
+
+#endif

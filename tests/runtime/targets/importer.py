@@ -1,0 +1,5 @@
+import os
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import later  # BREAK: import
+print("value", later.value())

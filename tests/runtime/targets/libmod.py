@@ -1,0 +1,2 @@
+def call_with(fn, v):
+    return fn(v)  # BREAK: lib_call

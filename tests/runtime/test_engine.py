@@ -1,0 +1,440 @@
+"""The breakpoint engine and execution control end to end: a target program
+launched with the runtime injected, driven over the wire as the adapter
+would (dapwire.Session), for every backend this interpreter offers.
+
+usage: python test_engine.py <runtime build dir> [unittest args]"""
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+from dapwire import Session, backends, markers, target
+
+BUILD_DIR = None
+
+
+class EngineTests:
+    backend = None
+
+    def session(self, argv, **kw):
+        s = Session(BUILD_DIR, argv, **kw)
+        self.addCleanup(s.close)
+        return s
+
+    def launch(self, name, args=(), stop_on_entry=False, env=None, bps=None):
+        path = target(name)
+        s = self.session([path] + list(args), env=env)
+        s.configure(self.backend, stop_on_entry=stop_on_entry)
+        m = markers(path)
+        if bps:
+            s.set_breakpoints(path, [(i + 1, m[b]) for i, b in enumerate(bps)])
+        return s, path, m
+
+    def expect_stop(self, s, reason, line=None, name=None, ids=None, thread=None):
+        st = s.stopped()
+        self.assertEqual(st["reason"], reason, st)
+        self.assertTrue(st["allThreadsStopped"])
+        if ids is not None:
+            self.assertEqual(st.get("hitBreakpointIds"), ids, st)
+        if thread is not None:
+            self.assertEqual(st["threadId"], thread)
+        fname, fline = s.top(st["threadId"])
+        if line is not None:
+            self.assertEqual(fline, line, (fname, fline, st))
+        if name is not None:
+            self.assertEqual(fname, name)
+        return st
+
+    # -- configure ---------------------------------------------------------
+    def test_configure_output(self):
+        s = self.session([target("basic.py")])
+        body = s.configure(self.backend)["body"]
+        self.assertEqual(body["backend"], self.backend)
+        out = s.event("output")
+        self.assertEqual(out["category"], "console")
+        want = {"tracing": "traditional tracing", "monitoring": "sys.monitoring"}
+        self.assertIn("dapper: breakpoints use %s (requested)" % want[self.backend],
+                      out["output"])
+        s.start()
+        rc, _, _ = s.finish()
+        self.assertEqual(rc, 3)
+        self.assertEqual(len([o for o in s.outputs() if "breakpoints use" in o]), 0)
+
+    # -- breakpoints in every kind of code ------------------------------------
+    def test_breakpoints_everywhere(self):
+        s, path, m = self.launch("basic.py", bps=[
+            "add", "method", "inner", "gen", "coro", "module", "end"])
+        # the lambda's line also holds module code; test it via stepIn below
+        s.start()
+        expected = [("module", "<module>", 6), ("add", "add", 1),
+                    ("method", "Greeter.hello", 2),
+                    ("inner", "outer.<locals>.inner", 3),
+                    ("gen", "gen", 4), ("gen", "gen", 4), ("coro", "coro", 5),
+                    ("end", "<module>", 7)]
+        for marker, name, bp_id in expected:
+            self.expect_stop(s, "breakpoint", m[marker], name, [bp_id], thread=1)
+            s.cont()
+        rc, out, _ = s.finish()
+        self.assertEqual(rc, 3)
+        self.assertIn("done 3 hello you 6 [0, 2] 16 6", out)
+
+    def test_stop_on_entry_and_stack(self):
+        s, path, m = self.launch("control.py", stop_on_entry=True,
+                                 bps=["callee_first"])
+        s.start()
+        self.expect_stop(s, "entry", 1, "<module>")
+        st = s.stack(1)
+        self.assertEqual(st["totalFrames"], 1)  # no boot/runpy frames
+        self.assertEqual(st["stackFrames"][0]["source"]["path"], path)
+        s.cont()
+        self.expect_stop(s, "breakpoint", m["callee_first"], "callee")
+        st = s.stack(1)
+        self.assertEqual([f["name"] for f in st["stackFrames"]],
+                         ["callee", "caller", "<module>"])
+        self.assertEqual(st["totalFrames"], 3)
+        self.assertEqual(s.stack(1, startFrame=1, levels=1)["stackFrames"][0]["line"],
+                         m["call"])
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    def test_module_run_hides_runpy(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        shutil.copy(target("control.py"), os.path.join(d, "ctlmod.py"))
+        path = os.path.join(d, "ctlmod.py")
+        m = markers(path)
+        s = self.session(["-m", "ctlmod"], cwd=d)
+        s.configure(self.backend, stop_on_entry=True)
+        s.set_breakpoints(path, [(1, m["after_call"])])
+        s.start()
+        self.expect_stop(s, "entry", 1, "<module>")
+        self.assertEqual(s.stack(1)["totalFrames"], 1)
+        s.cont()
+        self.expect_stop(s, "breakpoint", m["after_call"], "caller")
+        self.assertEqual(s.stack(1)["totalFrames"], 2)
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    # -- conditions, hit counts, logpoints --------------------------------------
+    def test_condition_hit_log(self):
+        path = target("control.py")
+        m = markers(path)
+        s = self.session([path])
+        s.configure(self.backend)
+        res = s.set_breakpoints(path, [
+            {"id": 1, "line": m["loop"], "condition": "i == 3"},
+            {"id": 2, "line": m["callee_first"], "logMessage": "v={v} {{x}} {nope}"},
+            {"id": 3, "line": m["after_call"], "condition": "1/0"},
+            {"id": 4, "line": m["end"], "hitCondition": "bogus"},
+        ])
+        self.assertEqual([r["verified"] for r in res], [True, True, True, False])
+        self.assertIn("hitCondition", res[3]["message"])
+        s.start()
+        self.expect_stop(s, "breakpoint", m["after_call"], ids=[3])  # error → true
+        s.cont()
+        self.expect_stop(s, "breakpoint", m["loop"], ids=[1])
+        s.cont()
+        rc, _, _ = s.finish()
+        self.assertEqual(rc, 0)
+        outs = s.outputs()
+        self.assertIn("v=1 {x} <error: NameError: name 'nope' is not defined>\n", outs)
+        errs = [o for o in outs if "condition '1/0' failed" in o]
+        self.assertEqual(len(errs), 1, outs)
+
+    def test_hit_conditions(self):
+        path = target("control.py")
+        m = markers(path)
+        for hit, stops in (("2", 1), (">=4", 2), ("%2", 2), ("<3", 2)):
+            s = self.session([path])
+            s.configure(self.backend)
+            s.set_breakpoints(path, [{"id": 1, "line": m["loop"], "hitCondition": hit}])
+            s.start()
+            for _ in range(stops):
+                s.stopped()
+                s.cont()
+            self.assertEqual(s.finish()[0], 0)
+            self.assertEqual([e for e in s.events if e["event"] == "stopped"], [], hit)
+
+    def test_line_resolution_and_locations(self):
+        path = target("control.py")
+        m = markers(path)
+        s = self.session([path])
+        s.configure(self.backend)
+        res = s.set_breakpoints(path, [(1, m["callee_first"] - 2), (2, 10000)])
+        self.assertTrue(res[0]["verified"])
+        self.assertEqual(res[0]["line"], m["callee_first"] - 1)  # the def line
+        self.assertFalse(res[1]["verified"])
+        self.assertIn("no code", res[1]["message"])
+        locs = s.request("breakpointLocations", {"source": {"path": path},
+                                                 "line": m["call"],
+                                                 "endLine": m["call"] + 3})["body"]
+        self.assertEqual([b["line"] for b in locs["breakpoints"]],
+                         [m["call"], m["after_call"], m["after_call"] + 1])
+        s.start()
+        s.stopped()
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    def test_symlinked_path(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        link = os.path.join(d, "link")
+        os.symlink(os.path.dirname(target("control.py")), link)
+        client = os.path.join(link, ".", "control.py")
+        m = markers(target("control.py"))
+        s = self.session([target("control.py")])
+        s.configure(self.backend)
+        res = s.set_breakpoints(client, [(1, m["after_call"])])
+        self.assertTrue(res[0]["verified"])
+        self.assertEqual(res[0]["source"]["path"], client)
+        s.start()
+        self.expect_stop(s, "breakpoint", m["after_call"], ids=[1])
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    def test_module_imported_later(self):
+        later = target("later.py")
+        lm = markers(later)
+        s, path, m = self.launch("importer.py")
+        res = s.set_breakpoints(later, [(1, lm["value"]), (2, lm["top"])])
+        self.assertEqual([r["verified"] for r in res], [False, False])
+        self.assertIn("not loaded", res[0]["message"])
+        s.start()
+        ev = s.event("breakpoint")
+        self.assertEqual(ev["reason"], "changed")
+        self.assertTrue(ev["breakpoint"]["verified"])
+        self.assertEqual(ev["breakpoint"]["source"]["path"], later)
+        ev2 = s.event("breakpoint")
+        self.assertEqual({ev["breakpoint"]["id"], ev2["breakpoint"]["id"]}, {1, 2})
+        self.expect_stop(s, "breakpoint", lm["top"], "<module>", [2])
+        s.cont()
+        self.expect_stop(s, "breakpoint", lm["value"], "value", [1])
+        s.cont()
+        rc, out, _ = s.finish()
+        self.assertIn("value 42", out)
+
+    # -- function breakpoints ---------------------------------------------------
+    def test_function_breakpoints(self):
+        s, path, m = self.launch("basic.py")
+        res = s.request("setFunctionBreakpoints", {"breakpoints": [
+            {"id": 1, "name": "add"}, {"id": 2, "name": "Greeter.hello"},
+            {"id": 3, "name": "outer.inner"}, {"id": 4, "name": "__main__.gen",
+                                               "hitCondition": ">=1"},
+            {"id": 5, "name": "not a name"}]})["body"]["breakpoints"]
+        self.assertEqual([r["verified"] for r in res], [True, True, True, True, False])
+        s.start()
+        for bp_id, marker in ((1, "add"), (2, "method"), (3, "inner"),
+                              (4, "gen_first")):
+            self.expect_stop(s, "function breakpoint", m[marker], ids=[bp_id])
+            s.cont()
+        self.assertEqual(s.finish()[0], 3)
+
+    # -- exceptions ---------------------------------------------------------------
+    def test_exception_raised_and_uncaught(self):
+        s, path, m = self.launch("control.py", env={"BOOM": "caught"})
+        res = s.request("setExceptionBreakpoints", {"filters": ["raised", "uncaught"]})
+        self.assertEqual(len(res["body"]["breakpoints"]), 2)
+        s.start()
+        st = self.expect_stop(s, "exception", m["raise_caught"], "boom")
+        self.assertEqual(st["description"], "KeyError: 'inner'")
+        s.cont()
+        st = self.expect_stop(s, "exception", m["raise_uncaught"], "boom")
+        self.assertEqual(st["text"], "ValueError: bad caught")
+        s.cont()
+        # uncaught: before the traceback prints, with the raise's frames
+        st = self.expect_stop(s, "exception", m["raise_uncaught"], "boom")
+        self.assertEqual(st["description"], "ValueError: bad caught")
+        self.assertEqual([f["name"] for f in s.stack(st["threadId"])["stackFrames"]],
+                         ["boom", "<module>"])
+        s.cont()
+        rc, out, err = s.finish()
+        self.assertEqual(rc, 1)
+        self.assertIn("ValueError: bad caught", err)
+
+    def test_exception_filter_options(self):
+        s, path, m = self.launch("control.py", env={"BOOM": "caught"})
+        s.request("setExceptionBreakpoints", {"filters": [], "filterOptions": [
+            {"filterId": "raised", "condition": "ValueError, IndexError"}]})
+        s.start()
+        self.expect_stop(s, "exception", m["raise_uncaught"])
+        s.cont()
+        self.assertEqual(s.finish()[0], 1)
+
+    def test_user_unhandled(self):
+        s, path, m = self.launch("userunhandled.py")
+        s.request("setExceptionBreakpoints", {"filters": ["userUnhandled"]})
+        s.start()
+        st = s.stopped()
+        self.assertEqual(st["reason"], "exception")
+        self.assertEqual(st["description"], "RuntimeError: from user hook")
+        frames = s.stack(st["threadId"])["stackFrames"]
+        self.assertEqual(frames[0]["name"], "hook")
+        self.assertEqual(frames[0]["line"], m["hook_raise"])
+        s.cont()
+        rc, out, _ = s.finish()
+        self.assertIn("handled", out)
+
+    # -- stepping ----------------------------------------------------------------
+    def test_stepping(self):
+        s, path, m = self.launch("control.py", bps=["call"])
+        s.start()
+        self.expect_stop(s, "breakpoint", m["call"], "caller")
+        s.step("stepIn", 1)
+        self.expect_stop(s, "step", m["callee_first"], "callee")
+        s.step("next", 1)
+        self.expect_stop(s, "step", m["callee_return"], "callee")
+        s.step("next", 1)  # over the return: the caller's next line
+        self.expect_stop(s, "step", m["after_call"], "caller")
+        s.step("stepOut", 1)
+        self.expect_stop(s, "step", m["after_caller"], "<module>")
+        s.step("next", 1)
+        s.stopped()
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    def test_step_over_call_and_off_the_end(self):
+        s, path, m = self.launch("control.py", bps=["call", "end"])
+        s.start()
+        self.expect_stop(s, "breakpoint", m["call"])
+        s.step("next", 1)  # over the call: callee's breakpoint-free lines
+        self.expect_stop(s, "step", m["after_call"], "caller")
+        s.cont()
+        self.expect_stop(s, "breakpoint", m["end"])
+        for _ in range(2):
+            s.step("next", 1)
+            st = s.stopped()
+            self.assertEqual(st["reason"], "step")
+        s.step("next", 1)  # past the last line: the program ends
+        self.assertEqual(s.finish()[0], 0)
+
+    def test_recursion_deep(self):
+        s, path, m = self.launch("control.py", env={"REC_DEPTH": "5000"},
+                                 bps=["rec_bottom"])
+        s.start()
+        self.expect_stop(s, "breakpoint", m["rec_bottom"], "rec")
+        st = s.stack(1, levels=20)
+        self.assertEqual(st["totalFrames"], 5001 + 1)
+        self.assertEqual(len(st["stackFrames"]), 20)
+        # stepping out lands on the caller's next line; every caller is
+        # mid-line in `return rec(n - 1) + 1`, so that is the module's
+        s.step("stepOut", 1)
+        self.expect_stop(s, "step", m["after_caller"] + 3, "<module>")
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    # -- requests against running/unknown threads --------------------------------
+    def test_requests_without_stop(self):
+        s, path, m = self.launch("control.py", bps=["end"])
+        self.assertTrue(s.request("continue", {"threadId": 1})["body"]["allThreadsContinued"])
+        resp = s.request("stackTrace", {"threadId": 1}, ok=False)
+        self.assertIn("not stopped", resp["message"])
+        resp = s.request("stackTrace", {"threadId": 99}, ok=False)
+        self.assertIn("unknown thread", resp["message"])
+        s.start()
+        self.expect_stop(s, "breakpoint", m["end"])
+        s.sock.close()  # the adapter goes away while stopped: program runs on
+        self.assertEqual(s.finish()[0], 0)
+
+    # -- threads -----------------------------------------------------------------
+    def test_threads_same_breakpoint(self):
+        s, path, m = self.launch("threads.py", bps=["worker", "joined"])
+        s.start()
+        seen = set()
+        for _ in range(3):
+            st = self.expect_stop(s, "breakpoint", m["worker"], "worker", [1])
+            seen.add(st["threadId"])
+            threads = s.request("threads")["body"]["threads"]
+            self.assertEqual(threads[0], {"id": 1, "name": "MainThread"})
+            mine = [t["name"] for t in threads if t["id"] == st["threadId"]]
+            self.assertEqual(len(mine), 1, threads)
+            self.assertTrue(mine[0].startswith("worker-"), threads)
+            s.cont()
+        self.assertEqual(len(seen), 3)
+        self.assertNotIn(1, seen)
+        self.expect_stop(s, "breakpoint", m["joined"], thread=1)
+        started = [e for e in s.events if e["event"] == "thread"
+                   and e["body"]["reason"] == "started"]
+        exited = [e for e in s.events if e["event"] == "thread"
+                  and e["body"]["reason"] == "exited"]
+        self.assertEqual(len(started), 3)
+        self.assertEqual(len(exited), 3)
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    # -- a running program: breakpoints set while it runs, pause ------------------
+    def _busy(self, mode):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        flag = os.path.join(d, "flag")
+        path = target("busy.py")
+        s = self.session([path, flag, mode])
+        s.configure(self.backend)
+        s.start()
+        line = s.proc.stdout.readline()
+        self.assertEqual(line.strip(), b"ready")
+        return s, path, markers(path), flag
+
+    def test_breakpoint_in_running_loop_and_suspended_generator(self):
+        s, path, m, flag = self._busy("loop")
+        time.sleep(0.1)
+        s.set_breakpoints(path, [(1, m["spin"]), (2, m["gen_resumed"])])
+        self.expect_stop(s, "breakpoint", m["spin"], "<module>", [1])
+        s.set_breakpoints(path, [(2, m["gen_resumed"])])
+        open(flag, "w").close()
+        s.cont()
+        self.expect_stop(s, "breakpoint", m["gen_resumed"], "gen", [2])
+        s.cont()
+        self.assertEqual(s.finish()[0], 0)
+
+    def test_pause_busy_and_sleeping(self):
+        for mode in ("loop", "sleep"):
+            s, path, m, flag = self._busy(mode)
+            time.sleep(0.1)
+            s.request("pause", {"threadId": 1})
+            st = self.expect_stop(s, "pause", None, None, thread=1)
+            open(flag, "w").close()
+            s.cont()
+            self.assertEqual(s.finish()[0], 0)
+
+
+def make_suites():
+    classes = []
+    for backend in backends():
+        cls = type("Test_%s" % backend, (EngineTests, unittest.TestCase),
+                   {"backend": backend})
+        classes.append(cls)
+        globals()[cls.__name__] = cls
+    return classes
+
+
+class BackendChoice(unittest.TestCase):
+    def test_fallback_and_errors(self):
+        s = Session(BUILD_DIR, [target("basic.py")])
+        self.addCleanup(s.close)
+        body = s.request("configure", {"frameEval": {"backend": "evalframe"}})["body"]
+        self.assertEqual(body["backend"], "tracing")
+        self.assertIn("not available", body["reason"])
+        out = s.event("output")["output"]
+        self.assertTrue(out.startswith("dapper: breakpoints use traditional tracing ("), out)
+        resp = s.request("configure", {"frameEval": {"backend": "evalframe",
+                                                     "fallback_on_error": False}},
+                         ok=False)
+        self.assertIn("not available", resp["message"])
+        body = s.request("configure", {"frameEval": {"enabled": False}})["body"]
+        self.assertEqual(body["backend"], "tracing")
+        body = s.request("configure", {"frameEval": {"backend": "auto"}})["body"]
+        want = "monitoring" if sys.version_info >= (3, 12) else "tracing"
+        self.assertEqual(body["backend"], want)
+        if sys.version_info < (3, 12):
+            body = s.request("configure", {"frameEval": {"backend": "monitoring"}})["body"]
+            self.assertEqual(body["backend"], "tracing")
+        s.start()
+        self.assertEqual(s.finish()[0], 3)
+
+
+if __name__ == "__main__":
+    BUILD_DIR = os.path.abspath(sys.argv.pop(1))
+    make_suites()
+    unittest.main(verbosity=1)
