@@ -99,8 +99,10 @@ static int forward_or_pending(dap_session_t *s, const cJSON *req, cJSON *args, c
     args = NULL; /* consumed */
   }
   const cJSON *bps = args != NULL ? cJSON_GetObjectItemCaseSensitive(args, "breakpoints") : NULL;
-  *body = pending_body(bps, s->debuggee == NULL ? "The program has not started yet."
-                                                : "The program is not running.");
+  const char *why = s->debuggee == NULL       ? "The program has not started yet."
+                    : !s->runtime_ready         ? "The program is starting."
+                                                : "The program is not running.";
+  *body = pending_body(bps, why);
   cJSON_Delete(args);
   return *body != NULL ? 0 : dap_session_error(s, DAPPER_ENOMEM, "out of memory");
 }
