@@ -16,12 +16,27 @@ const dap_handler_t dap_handlers[] = {
     {"breakpointLocations", dap_handle_breakpointLocations, DAP_H_NEEDS_INIT,
      "supportsBreakpointLocationsRequest"},
     {"threads", dap_handle_threads, DAP_H_NEEDS_INIT, NULL},
-    {"stackTrace", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    {"stackTrace", dap_handle_forward_timed, DAP_H_NEEDS_INIT,
+     "supportsDelayedStackTraceLoading"},
     {"continue", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
     {"next", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
     {"stepIn", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
     {"stepOut", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
     {"pause", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    /* Inspection (docs/runtime.md): run in the stopped thread, timed. */
+    {"scopes", dap_handle_forward_timed, DAP_H_NEEDS_INIT, NULL},
+    {"variables", dap_handle_forward_timed, DAP_H_NEEDS_INIT, NULL},
+    {"evaluate", dap_handle_forward_timed, DAP_H_NEEDS_INIT, "supportsEvaluateForHovers"},
+    {"setVariable", dap_handle_forward_timed, DAP_H_NEEDS_INIT, "supportsSetVariable"},
+    {"setExpression", dap_handle_forward_timed, DAP_H_NEEDS_INIT, "supportsSetExpression"},
+    {"completions", dap_handle_forward_timed, DAP_H_NEEDS_INIT, "supportsCompletionsRequest"},
+    {"exceptionInfo", dap_handle_forward_timed, DAP_H_NEEDS_INIT,
+     "supportsExceptionInfoRequest"},
+    {"source", dap_handle_forward_timed, DAP_H_NEEDS_INIT, NULL},
+    {"loadedSources", dap_handle_forward_timed, DAP_H_NEEDS_INIT,
+     "supportsLoadedSourcesRequest"},
+    {"modules", dap_handle_forward_timed, DAP_H_NEEDS_INIT, "supportsModulesRequest"},
+    {"cancel", dap_handle_cancel, DAP_H_NEEDS_INIT, "supportsCancelRequest"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -49,6 +64,9 @@ cJSON *dap_capabilities(void) {
   cJSON_AddTrueToObject(caps, "supportsLogPoints");
   cJSON_AddTrueToObject(caps, "supportsExceptionFilterOptions");
   cJSON_AddTrueToObject(caps, "supportsSingleThreadExecutionRequests");
+  /* What the runtime's inspection does (docs/runtime.md, "Inspection"). */
+  cJSON_AddTrueToObject(caps, "supportsValueFormattingOptions");
+  cJSON_AddTrueToObject(caps, "supportsClipboardContext");
   cJSON_AddItemToObject(caps, "exceptionBreakpointFilters", dap_exception_filters());
   return caps;
 }

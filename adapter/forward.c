@@ -1,5 +1,6 @@
 /* Requests the runtime answers: forwarding them over the wire, matching the
  * answers to what waits for them, relaying the runtime's events. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,9 @@ void dap_forward_response(dap_session_t *s, const cJSON *msg) {
     if (!ok)
       dap_log_warn("runtime: request failed: %s", text != NULL ? text : "?");
     break;
+  case DAP_PENDING_DROPPED:
+    dap_log_debug("runtime answered request %lld after the client was answered", seq);
+    break;
   }
   cJSON_Delete(p->client_req);
   free(p);
@@ -141,6 +145,91 @@ int dap_handle_forward(dap_session_t *s, const cJSON *req, const cJSON *args, cJ
   if (rc != 0)
     return dap_session_error(s, rc, "the program is no longer running");
   return DAP_DEFERRED;
+}
+
+/* Requests that run in the program (user __repr__, getters, expressions)
+ * get a time budget: forwarded like the others, answered by the adapter
+ * when the budget runs out (docs/runtime.md, "Time budget"). */
+int dap_handle_forward_timed(dap_session_t *s, const cJSON *req, const cJSON *args,
+                             cJSON **body) {
+  int rc = dap_handle_forward(s, req, args, body);
+  if (rc == DAP_DEFERRED)
+    dap_forward_set_deadline(s);
+  return rc;
+}
+
+/* Gives up on pending p: the client gets an error now, the runtime a
+ * `cancel` (a queued request is dropped, a running one flagged), and the
+ * late answer is ignored. */
+static void abandon(dap_session_t *s, dap_pending_t *p, int code, const char *text) {
+  dap_session_respond_error(s, p->client_req, code, "%s", text);
+  p->client_req = NULL;
+  p->kind = DAP_PENDING_DROPPED;
+  p->deadline = 0;
+  cJSON *args = cJSON_CreateObject();
+  if (args != NULL) {
+    cJSON_AddNumberToObject(args, "requestId", (double)p->wire_seq);
+    (void)dap_forward(s, "cancel", args, DAP_PENDING_INTERNAL, NULL);
+  }
+}
+
+static void on_inspect_tick(uv_timer_t *t) {
+  dap_session_t *s = t->data;
+  uint64_t now = uv_now(s->loop);
+  bool more = false;
+  bool again = true;
+  while (again) { /* abandon() adds a pending: restart the walk after one */
+    again = false;
+    for (dap_pending_t *p = s->pending; p != NULL; p = p->next) {
+      if (p->kind != DAP_PENDING_CLIENT || p->deadline == 0 || p->client_req == NULL)
+        continue;
+      if (p->deadline > now) {
+        more = true;
+        continue;
+      }
+      const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->client_req,
+                                                                              "command"));
+      char text[512];
+      snprintf(text, sizeof(text),
+               "'%s' timed out after %.3g s: a __repr__, property getter or expression "
+               "is still running in the program (launch option evaluateTimeout); that "
+               "thread answers again once it returns",
+               cmd != NULL ? cmd : "?", (double)s->evaluate_timeout_ms / 1000.0);
+      abandon(s, p, DAPPER_ETIMEOUT, text);
+      again = true;
+      break;
+    }
+  }
+  if (!more)
+    uv_timer_stop(&s->inspect_timer);
+}
+
+void dap_forward_set_deadline(dap_session_t *s) {
+  if (s->pending == NULL || s->pending->kind != DAP_PENDING_CLIENT)
+    return;
+  s->pending->deadline = uv_now(s->loop) + s->evaluate_timeout_ms;
+  if (!uv_is_active((uv_handle_t *)&s->inspect_timer))
+    uv_timer_start(&s->inspect_timer, on_inspect_tick, 50, 50);
+}
+
+/* `cancel`: a pending request is answered now with message "cancelled"
+ * (as DAP asks) and the runtime drops or flags it. Anything else (already
+ * answered, unknown, a progressId) is a success that changes nothing. */
+int dap_handle_cancel(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  long long id = 0;
+  if (dap_get_int(args, "requestId", &id) != 0)
+    return 0;
+  for (dap_pending_t *p = s->pending; p != NULL; p = p->next) {
+    if (p->kind != DAP_PENDING_CLIENT || p->client_req == NULL)
+      continue;
+    long long seq = -1;
+    dap_get_int(p->client_req, "seq", &seq);
+    if (seq == id) {
+      abandon(s, p, DAPPER_ESTATE, "cancelled");
+      break;
+    }
+  }
+  return 0;
 }
 
 /* `threads` before the program runs (or after it ended) is answered here. */

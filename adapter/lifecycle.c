@@ -23,6 +23,8 @@ int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args,
     s->lines_start_at1 = b;
   if (dap_get_bool(args, "columnsStartAt1", &b) == 0)
     s->columns_start_at1 = b;
+  if (dap_get_bool(args, "supportsInvalidatedEvent", &b) == 0)
+    s->supports_invalidated = b;
   *body = dap_capabilities();
   if (*body == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -149,7 +151,18 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
                                  : NULL;
   /* configure first, then the breakpoints kept so far, then (once the
    * client is done configuring) start: the runtime handles them in order. */
-  if (dap_forward(s, "configure", configure_args(launch_args), DAP_PENDING_CONFIGURE, NULL) != 0) {
+  cJSON *cfg = configure_args(launch_args);
+  if (cfg != NULL) {
+    /* What inspection needs: the client's capability, the budget, and the
+     * `code` a `python -c` program runs (the source of its frames). */
+    cJSON_AddBoolToObject(cfg, "supportsInvalidatedEvent", s->supports_invalidated);
+    cJSON_AddBoolToObject(cfg, "columnsStartAt1", s->columns_start_at1);
+    cJSON_AddNumberToObject(cfg, "evaluateTimeout", (double)s->evaluate_timeout_ms / 1000.0);
+    const char *code = NULL;
+    if (dap_get_string(launch_args, "code", &code) == 0)
+      cJSON_AddStringToObject(cfg, "code", code);
+  }
+  if (dap_forward(s, "configure", cfg, DAP_PENDING_CONFIGURE, NULL) != 0) {
     fail_launch(s, "the debugger runtime went away while starting");
     return;
   }
@@ -205,6 +218,15 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->launched)
     return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
   char err[1024];
+  const cJSON *budget = cJSON_GetObjectItemCaseSensitive(args, "evaluateTimeout");
+  if (budget != NULL && !cJSON_IsNull(budget)) {
+    if (!cJSON_IsNumber(budget) || !(budget->valuedouble > 0) || budget->valuedouble > 86400)
+      return dap_session_error(s, DAPPER_EINVAL,
+                               "\"evaluateTimeout\" must be a number of seconds (0 < t <= 86400)");
+    s->evaluate_timeout_ms = (uint64_t)(budget->valuedouble * 1000.0 + 0.5);
+    if (s->evaluate_timeout_ms == 0)
+      s->evaluate_timeout_ms = 1;
+  }
   int rc = dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err,
                             sizeof(err));
   if (rc != 0)

@@ -202,11 +202,16 @@ static void on_timer_closed(uv_handle_t *h) {
     on_end(ud);
 }
 
+static void on_inspect_timer_closed(uv_handle_t *h) {
+  dap_session_t *s = h->data;
+  uv_close((uv_handle_t *)&s->hello_timer, on_timer_closed);
+}
+
 void dap_session_maybe_free(dap_session_t *s) {
   if (!s->ending || s->client != NULL || s->debuggee != NULL)
     return;
-  if (!uv_is_closing((uv_handle_t *)&s->hello_timer))
-    uv_close((uv_handle_t *)&s->hello_timer, on_timer_closed);
+  if (!uv_is_closing((uv_handle_t *)&s->inspect_timer))
+    uv_close((uv_handle_t *)&s->inspect_timer, on_inspect_timer_closed);
 }
 
 static dap_session_t *session_new(uv_loop_t *loop, const char *runtime_dir,
@@ -221,6 +226,9 @@ static dap_session_t *session_new(uv_loop_t *loop, const char *runtime_dir,
   snprintf(s->runtime_dir, sizeof(s->runtime_dir), "%s", runtime_dir);
   uv_timer_init(loop, &s->hello_timer);
   s->hello_timer.data = s;
+  uv_timer_init(loop, &s->inspect_timer);
+  s->inspect_timer.data = s;
+  s->evaluate_timeout_ms = 5000;
   return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 #include <uv.h>
@@ -22,12 +23,14 @@ typedef enum {
   DAP_PENDING_CONFIGURE, /* the launch goes on (or fails) with the response */
   DAP_PENDING_REPLAY,    /* breakpoints sent at start: report as events */
   DAP_PENDING_INTERNAL,  /* nothing; failures are logged */
+  DAP_PENDING_DROPPED,   /* the client was answered already (timeout, cancel) */
 } dap_pending_kind_t;
 
 typedef struct dap_pending {
   long long wire_seq;
   dap_pending_kind_t kind;
   cJSON *client_req; /* owned; the client's request (DAP_PENDING_CLIENT) */
+  uint64_t deadline; /* uv_now() after which the adapter answers it (0: never) */
   struct dap_pending *next;
 } dap_pending_t;
 
@@ -55,6 +58,12 @@ struct dap_session {
   /* Client capabilities from initialize. */
   bool lines_start_at1;
   bool columns_start_at1;
+  bool supports_invalidated; /* supportsInvalidatedEvent */
+
+  /* Time budget of a request run in the program (evaluateTimeout), ms. */
+  uint64_t evaluate_timeout_ms;
+  /* Answers requests whose budget ran out (forward.c). */
+  uv_timer_t inspect_timer;
 
   /* Requests answered later; each owned here until answered. */
   cJSON *launch_req;
@@ -114,6 +123,8 @@ int dap_forward(dap_session_t *s, const char *command, cJSON *args, dap_pending_
 void dap_forward_response(dap_session_t *s, const cJSON *msg);
 /* Relays a runtime event (borrowed) to the client. */
 void dap_forward_event(dap_session_t *s, const cJSON *msg);
+/* Starts the time budget of the request just forwarded (the newest pending). */
+void dap_forward_set_deadline(dap_session_t *s);
 /* Answers every pending client request with an error (the runtime is gone). */
 void dap_forward_fail_all(dap_session_t *s, const char *why);
 /* Sends the breakpoints kept so far to a runtime that just connected. */

@@ -384,66 +384,77 @@ class Bench:
 
     # -- callgrind -------------------------------------------------------------
     def callgrind(self):
-        """Ir per call = (Ir(N) - Ir(0)) / N, breakpoint in another file."""
-        out = {}  # (interp, config) -> dict
+        """Ir per call = (Ir(N) - Ir(0)) / N: breakpoint in another file
+        (key (interp, config)) and, with workload 2, the false conditional
+        breakpoint in the hot function (key (interp, config, "cond"))."""
+        out = {}
+        cg_cases = ["other"] + (["cond"] if 2 in self.o.workloads else [])
         tmp = tempfile.mkdtemp(prefix="dapper-bench-cg-")
         try:
-            for interp in self.interps:
-                for config in interp.configs:
-                    if config == "debugpy":
-                        continue
-                    if (interp.label, config) in self.res.unavailable:
-                        out[(interp.label, config)] = {
-                            "error": self.res.unavailable[(interp.label, config)]}
-                        continue
-                    irs = {}
-                    err = None
-                    for n in (0, CALLGRIND_N):
-                        f = os.path.join(tmp, "cg.%s.%s.%d" % (
-                            interp.short, config.replace(":", "_"), n))
-                        vg = ["valgrind", "--tool=callgrind",
-                              "--callgrind-out-file=" + f, interp.path]
-                        t0 = time.monotonic()
-                        if config == "plain":
-                            p = None
-                            try:
-                                p = subprocess.run(
-                                    vg + [self.hot, str(n), "--warm", "1000"],
-                                    cwd=db.WORKLOADS, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, timeout=600)
-                            except subprocess.TimeoutExpired:
-                                err = "valgrind timed out"
-                            if p is not None and p.returncode != 0:
-                                err = "valgrind exit %d: %s" % (
-                                    p.returncode,
-                                    p.stderr.decode("utf-8", "replace")[-300:])
+            for interp, config, case in [
+                    (i, c, k) for i in self.interps for c in i.configs
+                    for k in cg_cases]:
+                okey = ((interp.label, config) if case == "other"
+                        else (interp.label, config, case))
+                if config == "debugpy" or (config == "plain" and
+                                           case != "other"):
+                    continue
+                if (interp.label, config) in self.res.unavailable:
+                    out[okey] = {
+                        "error": self.res.unavailable[(interp.label, config)]}
+                    continue
+                irs = {}
+                err = None
+                for n in (0, CALLGRIND_N):
+                    f = os.path.join(tmp, "cg.%s.%s.%s.%d" % (
+                        interp.short, config.replace(":", "_"), case, n))
+                    vg = ["valgrind", "--tool=callgrind",
+                          "--callgrind-out-file=" + f, interp.path]
+                    t0 = time.monotonic()
+                    if config == "plain":
+                        p = None
+                        try:
+                            p = subprocess.run(
+                                vg + [self.hot, str(n), "--warm", "1000"],
+                                cwd=db.WORKLOADS, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, timeout=600)
+                        except subprocess.TimeoutExpired:
+                            err = "valgrind timed out"
+                        if p is not None and p.returncode != 0:
+                            err = "valgrind exit %d: %s" % (
+                                p.returncode,
+                                p.stderr.decode("utf-8", "replace")[-300:])
+                    else:
+                        if case == "cond":
+                            bps = {self.hot: [{"line": self.lines["hot"],
+                                               "condition": "x < 0"}]}
                         else:
                             bps = {self.other: [{"line": self.lines["other"]}]}
-                            s = self.session(interp, config, self.hot,
-                                             [n, "--warm", "1000"], bps,
-                                             deadline=600, python_argv=vg)
-                            if s.launch_error or s.error:
-                                err = s.launch_error or s.error
-                            elif (s.backend_used is not None and
-                                  s.backend_used != config.split(":")[1]):
-                                err = "not available (used %s)" % s.backend_used
-                        log("  callgrind %-8s %-20s N=%-7d %5.1fs%s" % (
-                            interp.short, config, n, time.monotonic() - t0,
-                            "  " + err[:120] if err else ""))
-                        if err:
-                            break
-                        ir = read_callgrind_total(f)
-                        if ir is None:
-                            err = "no totals in %s" % f
-                            break
-                        irs[n] = ir
+                        s = self.session(interp, config, self.hot,
+                                         [n, "--warm", "1000"], bps,
+                                         deadline=600, python_argv=vg)
+                        if s.launch_error or s.error:
+                            err = s.launch_error or s.error
+                        elif (s.backend_used is not None and
+                              s.backend_used != config.split(":")[1]):
+                            err = "not available (used %s)" % s.backend_used
+                    log("  callgrind %-8s %-20s %-5s N=%-7d %5.1fs%s" % (
+                        interp.short, config, case, n, time.monotonic() - t0,
+                        "  " + err[:120] if err else ""))
                     if err:
-                        out[(interp.label, config)] = {"error": err}
-                    else:
-                        out[(interp.label, config)] = {
-                            "ir0": irs[0], "irN": irs[CALLGRIND_N],
-                            "per_call": (irs[CALLGRIND_N] - irs[0]) / CALLGRIND_N}
+                        break
+                    ir = read_callgrind_total(f)
+                    if ir is None:
+                        err = "no totals in %s" % f
+                        break
+                    irs[n] = ir
+                if err:
+                    out[okey] = {"error": err}
+                else:
+                    out[okey] = {
+                        "ir0": irs[0], "irN": irs[CALLGRIND_N],
+                        "per_call": (irs[CALLGRIND_N] - irs[0]) / CALLGRIND_N}
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return out
@@ -835,7 +846,8 @@ class Report:
         return L
 
     def callgrind(self):
-        L = ["## Callgrind: instructions per call, breakpoint in another file",
+        L = ["## Callgrind: instructions per call, breakpoint in another file"
+             " (and a false conditional breakpoint in the hot function)",
              "", "`valgrind --tool=callgrind` over the whole debuggee process "
              "(all threads), run with N = 0 and N = %s (both with a 1,000-call "
              "warm-up); instructions per call = (Ir(N) − Ir(0)) / N. For the "
@@ -853,16 +865,21 @@ class Report:
             for c in i.configs:
                 if c == "debugpy":
                     continue
-                e = self.cg.get((i.label, c)) or {"error": "not run"}
-                if "per_call" in e:
-                    delta = ("%+.1f" % (e["per_call"] - base)
-                             if base is not None and c != "plain" else "—")
-                    L.append("| %s | %s | %.1f | %s |" % (
-                        i.short, c, e["per_call"], delta))
-                else:
-                    L.append("| %s | %s | n/a: %s | |" % (
-                        i.short, c, e["error"][:160].replace("|", "\\|")
-                        .replace("\n", " ")))
+                rows = [(c, self.cg.get((i.label, c)))]
+                if c != "plain" and (i.label, c, "cond") in self.cg:
+                    rows.append((c + " (cond. bp `x < 0` in f)",
+                                 self.cg[(i.label, c, "cond")]))
+                for name, e in rows:
+                    e = e or {"error": "not run"}
+                    if "per_call" in e:
+                        delta = ("%+.1f" % (e["per_call"] - base)
+                                 if base is not None and c != "plain" else "—")
+                        L.append("| %s | %s | %.1f | %s |" % (
+                            i.short, name, e["per_call"], delta))
+                    else:
+                        L.append("| %s | %s | n/a: %s | |" % (
+                            i.short, name, e["error"][:160].replace("|", "\\|")
+                            .replace("\n", " ")))
         L.append("")
         return L
 

@@ -19,6 +19,9 @@ import threading
 _rt = None            # the _dapper_runtime module (set by init)
 _runtime_dir = ""
 _support_file = os.path.abspath(__file__)
+_inspect_file = os.path.join(os.path.dirname(_support_file),
+                             "_dapper_inspect.py")
+_inspect = None       # the inspection module (_dapper_inspect.py)
 
 # ---------------------------------------------------------------------------
 # paths
@@ -91,6 +94,7 @@ def _library_roots():
                 p = None
             if p:
                 roots.add(canonical(p) + os.sep)
+                roots.add(os.path.abspath(p) + os.sep)
         if _runtime_dir:
             roots.add(canonical(_runtime_dir) + os.sep)
         _lib_roots = tuple(sorted(roots))
@@ -103,17 +107,23 @@ def is_library(filename):
     Everything else is user code (docs/runtime.md)."""
     if not filename or filename.startswith("<"):
         return not filename.startswith("<string")  # -c code is user code
-    path = canonical(filename)
-    if os.sep + "site-packages" + os.sep in path or \
-            os.sep + "dist-packages" + os.sep in path:
-        return True
-    return path.startswith(_library_roots())
+    # Both the path as the interpreter found it and its realpath: a file
+    # of the stdlib directory may be a symlink to elsewhere (Debian's
+    # /usr/lib/python3.X/sitecustomize.py -> /etc/python3.X/...).
+    roots = _library_roots()
+    for path in (os.path.abspath(filename), canonical(filename)):
+        if os.sep + "site-packages" + os.sep in path or \
+                os.sep + "dist-packages" + os.sep in path or \
+                path.startswith(roots):
+            return True
+    return False
 
 
 def is_hidden(filename):
     """Code of the runtime itself: never stopped in, never shown."""
-    return bool(filename) and (filename == _support_file or
-                               canonical(filename) == _support_file)
+    return bool(filename) and (
+        filename in (_support_file, _inspect_file) or
+        canonical(filename) in (_support_file, _inspect_file))
 
 
 # ---------------------------------------------------------------------------
@@ -218,6 +228,67 @@ def first_line(code):
 def compile_condition(expr):
     """A code object for the expression, or SyntaxError."""
     return compile(expr, "<breakpoint condition>", "eval", dont_inherit=True)
+
+
+# Operators of simple conditions, numbered as rt_cond.c expects.
+_COND_OPS = {"Eq": 0, "NotEq": 1, "Lt": 2, "LtE": 3, "Gt": 4, "GtE": 5,
+             "Is": 6, "IsNot": 7}
+_COND_SWAP = {0: 0, 1: 1, 2: 4, 3: 5, 4: 2, 5: 3, 6: 6, 7: 7}
+_COND_MAX_TERMS = 8  # RT_PRED_MAX
+
+
+def _cond_constant(node):
+    """(True, value) for an int/float/str/bool/None literal (a signed
+    number too), else (False, None)."""
+    import ast
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if v is None or type(v) in (bool, int, float, str):
+            return True, v
+    elif (isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd))
+          and isinstance(node.operand, ast.Constant)
+          and type(node.operand.value) in (int, float)):
+        v = node.operand.value
+        return True, (-v if isinstance(node.op, ast.USub) else v)
+    return False, None
+
+
+def parse_condition(expr):
+    """The condition as a C predicate description (rt_cond.h): a tuple of
+    (local name, operator number, constant) that must all hold, for
+    `name <op> constant` comparisons (either side, chained) joined by `and`;
+    None for anything else (the compiled condition is used)."""
+    import ast  # only when a condition is set: not at startup
+    try:
+        tree = ast.parse(expr.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    parts = tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) \
+        else [tree]
+    terms = []
+    for part in parts:
+        if not isinstance(part, ast.Compare):
+            return None
+        operands = [part.left] + list(part.comparators)
+        for op, a, b in zip(part.ops, operands, operands[1:]):
+            code = _COND_OPS.get(type(op).__name__)
+            if code is None:
+                return None
+            if isinstance(a, ast.Name):
+                name, (ok, value) = a.id, _cond_constant(b)
+            elif isinstance(b, ast.Name):
+                name, (ok, value) = b.id, _cond_constant(a)
+                code = _COND_SWAP[code]
+            else:
+                return None
+            if not ok:
+                return None
+            if code >= 6 and type(value) not in (type(None), bool):
+                return None  # identity only with the singletons
+            terms.append((name, code, value))
+    if not terms or len(terms) > _COND_MAX_TERMS:
+        return None
+    return tuple(terms)
 
 
 def _split_log(template):
@@ -421,10 +492,40 @@ def _install_excepthooks():
     threading.excepthook = thread_excepthook
 
 
+def _load_inspect():
+    """Loads _dapper_inspect.py (next to this file) by absolute path,
+    without sys.path or sys.modules."""
+    global _inspect
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_dapper_inspect",
+                                                  _inspect_file)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.init(_rt, _SupportView())
+    _inspect = mod
+    _requests.update(mod.requests)
+
+
+class _SupportView:
+    """What the inspection module sees of this one (it is not in
+    sys.modules)."""
+
+    def __getattr__(self, name):
+        return globals()[name]
+
+
+def configure(settings_json):
+    """`configure` settings for inspection (showReturnValue, ...)."""
+    import json
+    if _inspect is not None:
+        _inspect.configure(json.loads(settings_json))
+
+
 def init(rt, runtime_dir):
     global _rt, _runtime_dir
     _rt = rt
     _runtime_dir = runtime_dir or ""
+    _load_inspect()
     _install_thread_hook()
     _install_excepthooks()
     os.register_at_fork(after_in_child=rt._after_fork_child)
@@ -458,11 +559,14 @@ def _visible(frames):
             and not f.f_code.co_filename.startswith("<frozen importlib")]
 
 
-def stop_begin(thread_id, frame, tb):
+def stop_begin(thread_id, frame, tb, exc=None, exc_kind=None, ret=None,
+               report=False):
     """Records the frames of a stop, innermost first: from `frame`
     outwards; or the frames of the traceback `tb` (an uncaught exception);
     or both (an exception that reached `frame` from its callees: the
-    traceback's frames, then the callers of `frame`)."""
+    traceback's frames, then the callers of `frame`). A reported stop (not
+    a parked thread) also keeps the exception it stopped for and the
+    return value of the frame a step left ((code, value))."""
     frames = []
     if tb is not None:
         while tb is not None:
@@ -476,17 +580,26 @@ def stop_begin(thread_id, frame, tb):
         frames.append((f, None))
         f = f.f_back
     _stops[thread_id] = _visible(frames)
+    if _inspect is not None:
+        _inspect.stop_begin(thread_id, exc, exc_kind, ret if report else None)
 
 
 def stop_end(thread_id):
     _stops.pop(thread_id, None)
+    if _inspect is not None:
+        _inspect.stop_end(thread_id)
     for fid in [k for k, v in _frame_ids.items() if v[0] == thread_id]:
         del _frame_ids[fid]
 
 
-def _source(filename):
+def _source(filename, code=None, f_globals=None):
     if not filename or filename.startswith("<"):
-        return {"name": filename or "?"}
+        src = {"name": filename or "?"}
+        if code is not None and _inspect is not None:
+            src["sourceReference"] = _inspect.source_reference(
+                filename, code, f_globals)
+            src["origin"] = "not a file"
+        return src
     canon = canonical(filename)
     path = _client_paths.get(canon) or os.path.abspath(filename)
     return {"name": os.path.basename(path), "path": path}
@@ -499,14 +612,13 @@ def _stack_trace(thread_id, args):
     chosen = frames[start:start + levels] if levels > 0 else frames[start:]
     out = []
     for f, line in chosen:
-        fid = _next_frame_id[0]
-        _next_frame_id[0] += 1
+        fid = _rt._new_id(thread_id)
         _frame_ids[fid] = (thread_id, f)
         code = f.f_code
         out.append({
             "id": fid,
             "name": getattr(code, "co_qualname", code.co_name),
-            "source": _source(code.co_filename),
+            "source": _source(code.co_filename, code, f.f_globals),
             "line": line if line is not None else (f.f_lineno or 0),
             "column": 1,
         })
@@ -534,5 +646,7 @@ def handle_request(thread_id, command, args_json):
 
 
 def format_exc(err):
+    if isinstance(err, RequestError):
+        return str(err)
     import traceback
     return "".join(traceback.format_exception_only(type(err), err)).strip()

@@ -60,9 +60,24 @@ static const rt_backend_t *rt_backend_find(const char *name, const char **why) {
     return NULL;
 #endif
   }
-  if (strcmp(name, "evalframe") == 0 || strcmp(name, "instrumented") == 0) {
-    *why = "not implemented yet";
+  if (strcmp(name, "evalframe") == 0) {
+#if RT_HAVE_FRAME_HOOK
+    return &rt_backend_evalframe;
+#else
+    *why = "the eval-frame backend needs Python 3.11's per-frame tracing "
+           "(3.12+ trace through sys.monitoring: use 'monitoring')";
     return NULL;
+#endif
+  }
+  if (strcmp(name, "instrumented") == 0) {
+#if RT_HAVE_INSTRUMENTED
+    return &rt_backend_instrumented;
+#else
+    *why = "instrumented code is for Python 3.11 (3.12: its tracing fallback "
+           "is missing; 3.13: assigning __code__ deoptimises calls for good; "
+           "use 'monitoring')";
+    return NULL;
+#endif
   }
   *why = "unknown backend";
   return NULL;
@@ -94,6 +109,8 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 #if RT_HAVE_MONITORING
     chosen = rt_backend_monitoring.install != NULL ? &rt_backend_monitoring
                                                    : &rt_backend_tracing;
+#elif RT_HAVE_INSTRUMENTED
+    chosen = &rt_backend_instrumented;
 #else
     chosen = &rt_backend_tracing;
 #endif

@@ -4,6 +4,10 @@
  *   tracing     a C trace function on every thread (every line), 3.11+
  *   monitoring  sys.monitoring with C callbacks, LINE only where needed,
  *               3.12+
+ *   instrumented  functions recompiled with the breakpoint checks inserted,
+ *               scoped tracing for what cannot be (3.11; rt_backend_frame.h)
+ *   evalframe   a permanent PEP 523 hook tracing only frames whose code has
+ *               breakpoints (3.11)
  *
  * The active backend is chosen by `configure` (rt_handle_configure). All
  * hooks are called with the GIL held; any may be NULL. */
@@ -40,6 +44,12 @@ typedef struct rt_backend {
 extern const rt_backend_t rt_backend_tracing;
 #if RT_HAVE_MONITORING
 extern const rt_backend_t rt_backend_monitoring;
+#endif
+#if RT_HAVE_FRAME_HOOK
+extern const rt_backend_t rt_backend_evalframe;
+#endif
+#if RT_HAVE_INSTRUMENTED
+extern const rt_backend_t rt_backend_instrumented;
 #endif
 
 /* The installed backend, or NULL before configure / after uninstall. */

@@ -20,7 +20,13 @@
  *   PY_RETURN/PY_YIELD local on the stepping frame's code;
  *   PY_UNWIND          global while a step is in progress.
  * Callbacks filter by thread and frame. The hot rule holds: with no
- * breakpoint, step or pause involved no callback runs at all. */
+ * breakpoint, step or pause involved no callback runs at all.
+ *
+ * A LINE callback at a breakpoint line first tries the quick decision
+ * (rt_engine_line_quick): simple conditions read the triggering frame's
+ * fast locals through the internal frame (rt_compat.h), so a false one
+ * costs no frame object and no Python call. */
+#define RT_COMPAT_INTERNAL_FRAME 1
 #include "rt_backend.h"
 
 #if RT_HAVE_MONITORING
@@ -161,6 +167,9 @@ static PyObject *rt_cb_bp_line(PyObject *self, PyObject *const *args,
     Py_INCREF(rt_disable);
     return rt_disable;
   }
+  if (rt_engine_line_quick(ci, line, rt_compat_callback_fastlocals(args[0]))) {
+    Py_RETURN_NONE; /* nothing fires: stay armed, no frame object made */
+  }
   rt_stop_line(t, ci, (PyObject *)PyEval_GetFrame(), line, RT_LINE_BREAKPOINTS);
   Py_RETURN_NONE;
 }
@@ -219,6 +228,18 @@ static PyObject *rt_cb_ctl_exit(PyObject *self, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
+/* PY_RETURN (code, offset, value): the return value for showReturnValue. */
+static PyObject *rt_cb_ctl_return(PyObject *self, PyObject *const *args,
+                                  Py_ssize_t nargs) {
+  rt_thread_t *t = rt_mon_thread();
+  if (t != NULL && (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL)) {
+    PyObject *frame = (PyObject *)PyEval_GetFrame();
+    if (nargs >= 3) rt_stop_frame_return(t, frame, args[2]);
+    rt_stop_frame_exit(t, frame);
+  }
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef rt_cb_defs[] = {
     {"bp_start", (PyCFunction)(void (*)(void))rt_cb_bp_start, METH_FASTCALL, NULL},
     {"bp_line", (PyCFunction)(void (*)(void))rt_cb_bp_line, METH_FASTCALL, NULL},
@@ -226,6 +247,7 @@ static PyMethodDef rt_cb_defs[] = {
     {"ctl_line", (PyCFunction)(void (*)(void))rt_cb_ctl_line, METH_FASTCALL, NULL},
     {"ctl_start", (PyCFunction)(void (*)(void))rt_cb_ctl_start, METH_FASTCALL, NULL},
     {"ctl_exit", (PyCFunction)(void (*)(void))rt_cb_ctl_exit, METH_FASTCALL, NULL},
+    {"ctl_return", (PyCFunction)(void (*)(void))rt_cb_ctl_return, METH_FASTCALL, NULL},
 };
 
 static int rt_register(int tool, int event, int def) {
@@ -329,7 +351,7 @@ static int rt_mon_install(void) {
       rt_register(rt_bp_tool, RT_EV_RAISE, 2) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_LINE, 3) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_START, 4) < 0 ||
-      rt_register(rt_ctl_tool, RT_EV_PY_RETURN, 5) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_PY_RETURN, 6) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_YIELD, 5) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_UNWIND, 5) < 0) {
     goto error;

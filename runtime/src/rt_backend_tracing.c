@@ -5,7 +5,9 @@
  * Per line it costs a co_extra lookup, a generation compare and a bitmap
  * test when no breakpoint, step or pause is involved. Threads started
  * later get the trace function from the threading bootstrap hook
- * (rt_backend_thread_started). */
+ * (rt_backend_thread_started). At a breakpoint line, simple conditions
+ * are decided over the frame's fast locals (rt_engine_line_quick). */
+#define RT_COMPAT_INTERNAL_FRAME 1
 #include "rt_backend.h"
 
 #include "rt_engine.h"
@@ -41,8 +43,17 @@ static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
       int line = 0;
       ci = rt_engine_codeinfo((PyObject *)code, NULL);
       if (ci == NULL) return 0;
-      line = PyFrame_GetLineNumber(frame);
-      if (!rt_stop_control_needed(t) && !rt_codeinfo_has_line(ci, line)) return 0;
+      if (!rt_stop_control_needed(t)) {
+        if (ci->bits == NULL) return 0; /* no breakpoint in this code */
+        line = PyFrame_GetLineNumber(frame);
+        if (!rt_codeinfo_has_line(ci, line) ||
+            rt_engine_line_quick(
+                ci, line, rt_compat_frame_fastlocals(frame, (PyObject *)code))) {
+          return 0;
+        }
+      } else {
+        line = PyFrame_GetLineNumber(frame);
+      }
       rt_stop_line(t, ci, (PyObject *)frame, line,
                    RT_LINE_CONTROL | RT_LINE_BREAKPOINTS);
       return 0;
@@ -61,6 +72,7 @@ static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
     }
     case PyTrace_RETURN:
       if (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL) {
+        rt_stop_frame_return(t, (PyObject *)frame, arg);
         rt_stop_frame_exit(t, (PyObject *)frame);
       }
       return 0;

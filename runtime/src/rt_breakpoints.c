@@ -68,6 +68,11 @@ static const char *rt_bp_options(rt_bp_t *bp, const cJSON *item,
       bp->cond_error = strdup(text);
     } else {
       bp->cond = code;
+      /* The simple ones also become a C predicate (rt_cond.h). */
+      PyObject *desc = rt_support_call("parse_condition", "(s)", cond);
+      bp->pred = rt_pred_new(desc);
+      Py_XDECREF(desc);
+      PyErr_Clear();
     }
   }
   if (log != NULL && log[0] != '\0') {

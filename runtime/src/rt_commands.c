@@ -12,6 +12,7 @@
 
 #include "rt_backend.h"
 #include "rt_engine.h"
+#include "rt_inspect.h"
 #include "rt_log.h"
 #include "rt_stop.h"
 
@@ -45,7 +46,7 @@ static int rt_handle_start(rt_channel_t *ch, const cJSON *request,
 
 static const rt_command_t rt_commands[] = {
     {"start", rt_handle_start},
-    {"configure", rt_handle_configure},
+    {"configure", rt_handle_configure_all},
     {"setBreakpoints", rt_handle_set_breakpoints},
     {"setFunctionBreakpoints", rt_handle_set_function_breakpoints},
     {"setExceptionBreakpoints", rt_handle_set_exception_breakpoints},
@@ -57,6 +58,17 @@ static const rt_command_t rt_commands[] = {
     {"stepIn", rt_handle_step_in},
     {"stepOut", rt_handle_step_out},
     {"pause", rt_handle_pause},
+    {"scopes", rt_handle_scopes},
+    {"variables", rt_handle_by_ref},
+    {"setVariable", rt_handle_by_ref},
+    {"evaluate", rt_handle_by_frame},
+    {"setExpression", rt_handle_by_frame},
+    {"completions", rt_handle_by_frame},
+    {"exceptionInfo", rt_handle_exception_info},
+    {"source", rt_handle_channel_gil},
+    {"loadedSources", rt_handle_channel_gil},
+    {"modules", rt_handle_channel_gil},
+    {"cancel", rt_handle_cancel},
 };
 
 static const rt_command_t *rt_commands_find(const char *command) {

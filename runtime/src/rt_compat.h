@@ -11,6 +11,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stdbool.h>
+
 #if PY_VERSION_HEX < 0x030B0000
 #error "the dapper runtime needs CPython 3.11 or newer"
 #endif
@@ -109,6 +111,23 @@ static inline void rt_compat_exc_clear(rt_compat_exc_t *s) {
 #endif
 }
 
+/* ---- writing frame locals back (setVariable, repl statements) ----------
+ * 3.11/3.12: frame.f_locals is a snapshot dict; PyFrame_LocalsToFast copies
+ * it back into the fast locals and cells. 3.13: f_locals is a write-through
+ * FrameLocalsProxy (PEP 667), nothing to do. Returns 0 or -1. */
+#if PY_VERSION_HEX < 0x030D0000
+#include <frameobject.h> /* PyFrame_LocalsToFast */
+#endif
+static inline int rt_compat_locals_to_fast(PyFrameObject *frame) {
+#if PY_VERSION_HEX < 0x030D0000
+  PyFrame_LocalsToFast(frame, 0);
+  return PyErr_Occurred() ? -1 : 0;
+#else
+  (void)frame;
+  return 0;
+#endif
+}
+
 /* ---- tracing on every thread -------------------------------------------
  * 3.12+: PyEval_SetTraceAllThreads. 3.11: _PyEval_SetTrace on each thread
  * state (exported; needs the GIL). Threads started later install it
@@ -132,7 +151,169 @@ static inline void rt_compat_set_trace_all(Py_tracefunc func, PyObject *arg) {
 #define RT_HAVE_MONITORING 0
 #endif
 
+/* A PEP 523 eval-frame hook with per-frame C tracing (the `evalframe` and
+ * `instrumented` backends, rt_backend_frame.c): 3.11, where tracing is a
+ * per-C-frame flag (cframe->use_tracing) the hook can set for one frame.
+ * 3.12+ trace through sys.monitoring, which has no per-frame switch. */
+#if PY_VERSION_HEX < 0x030C0000
+#define RT_HAVE_FRAME_HOOK 1
+#else
+#define RT_HAVE_FRAME_HOOK 0
+#endif
+
+/* The instrumented backend (function code swapped for a recompile): 3.11.
+ * 3.13 must not use it (assigning __code__ deoptimises the function's
+ * calls for good); on 3.12 its fallback (per-frame tracing) is missing. */
+#define RT_HAVE_INSTRUMENTED RT_HAVE_FRAME_HOOK
+
 /* The qualified name of a code object (3.11+). */
 #define rt_compat_code_qualname(code) (((PyCodeObject *)(code))->co_qualname)
 
+/* ---- fast locals and small ints (simple breakpoint conditions) ----------
+ * Kinds of co_localspluskinds (internal/pycore_code.h, same values 3.11-3.13;
+ * HIDDEN, the inlined comprehension variables of PEP 709, exists from 3.12). */
+#define RT_CO_FAST_HIDDEN 0x10
+#define RT_CO_FAST_LOCAL 0x20
+#define RT_CO_FAST_CELL 0x40
+#define RT_CO_FAST_FREE 0x80
+
+/* The value of an exact int (or bool) that fits in one digit, without a
+ * call: true and *out set, else false (the caller takes the slow way). */
+static inline bool rt_compat_long_compact(PyObject *v, long long *out) {
+#if PY_VERSION_HEX >= 0x030C0000
+  if (!PyUnstable_Long_IsCompact((PyLongObject *)v)) return false;
+  *out = (long long)PyUnstable_Long_CompactValue((PyLongObject *)v);
+  return true;
+#else
+  Py_ssize_t size = Py_SIZE(v);
+  if (size < -1 || size > 1) return false;
+  *out = size * (long long)((PyLongObject *)v)->ob_digit[0];
+  return true;
 #endif
+}
+
+#endif /* RT_COMPAT_H */
+
+/* ---- the internal frame (_PyInterpreterFrame) ----------------------------
+ * Private CPython layout, for the backend files only: a file defines
+ * RT_COMPAT_INTERNAL_FRAME before its first include of this header. The
+ * fast locals (localsplus) of a running frame are read without creating a
+ * frame object or calling Python (research/runtime.md §5). Only
+ * internal/pycore_frame.h is needed (it compiles as it is on 3.11.2/3.11.7,
+ * 3.12.1 and 3.13.0; pycore_pystate.h, with its 3.12.1 _PyGC_FINALIZED
+ * clash, is not). */
+#if defined(RT_COMPAT_INTERNAL_FRAME) && !defined(RT_COMPAT_INTERNAL_FRAME_DONE)
+#define RT_COMPAT_INTERNAL_FRAME_DONE 1
+#ifndef Py_BUILD_CORE
+#define Py_BUILD_CORE 1
+#define RT_COMPAT_UNDEF_BUILD_CORE 1
+#endif
+#include "internal/pycore_frame.h"
+#ifdef RT_COMPAT_UNDEF_BUILD_CORE
+#undef Py_BUILD_CORE
+#undef RT_COMPAT_UNDEF_BUILD_CORE
+#endif
+
+/* The code object an internal frame runs (borrowed). */
+static inline PyObject *rt_compat_iframe_code(struct _PyInterpreterFrame *f) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return f->f_executable;
+#else
+  return (PyObject *)f->f_code;
+#endif
+}
+
+/* The fast locals of a frame object's frame when it runs `code`, else
+ * NULL. Borrowed, valid while the frame runs and the GIL is held. */
+static inline PyObject *const *rt_compat_frame_fastlocals(PyFrameObject *frame,
+                                                          PyObject *code) {
+  struct _PyInterpreterFrame *f = frame->f_frame;
+  if (f == NULL || rt_compat_iframe_code(f) != code) return NULL;
+  return f->localsplus;
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* In a sys.monitoring callback (a C builtin: no frame of its own): the fast
+ * locals of the frame that triggered the event, when it runs `code`, else
+ * NULL. Borrowed, valid during the callback. */
+static inline PyObject *const *rt_compat_callback_fastlocals(PyObject *code) {
+  PyThreadState *ts = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+  struct _PyInterpreterFrame *f = ts->current_frame;
+#else
+  struct _PyInterpreterFrame *f = ts->cframe != NULL ? ts->cframe->current_frame : NULL;
+#endif
+  if (f == NULL || rt_compat_iframe_code(f) != code) return NULL;
+  return f->localsplus;
+}
+#endif
+#endif /* RT_COMPAT_INTERNAL_FRAME */
+
+/* ---- the eval-frame hook (PEP 523) and per-frame tracing ---------------
+ * Private CPython API for rt_backend_frame.c only, which defines
+ * RT_COMPAT_EVAL_HOOK (and RT_COMPAT_INTERNAL_FRAME) before including
+ * this header. 3.11 only (RT_HAVE_FRAME_HOOK). */
+#if defined(RT_COMPAT_EVAL_HOOK) && defined(RT_COMPAT_INTERNAL_FRAME_DONE) && \
+    !defined(RT_COMPAT_EVAL_HOOK_DONE) && PY_VERSION_HEX < 0x030C0000
+#define RT_COMPAT_EVAL_HOOK_DONE 1
+
+typedef struct _PyInterpreterFrame rt_iframe_t;
+typedef PyObject *(*rt_compat_eval_fn)(PyThreadState *, rt_iframe_t *, int);
+
+static inline PyObject *rt_compat_iframe_globals(rt_iframe_t *f) {
+  return f->f_globals;
+}
+
+/* The frame's locals mapping (module and class code), or NULL. */
+static inline PyObject *rt_compat_iframe_locals(rt_iframe_t *f) {
+  return f->f_locals;
+}
+
+/* True for a frame that has not run an instruction yet. */
+static inline bool rt_compat_iframe_fresh(rt_iframe_t *f) {
+  return f->prev_instr == _PyCode_CODE(f->f_code) - 1;
+}
+
+static inline PyObject *rt_compat_eval_default(PyThreadState *ts, rt_iframe_t *f,
+                                               int throwflag) {
+  return _PyEval_EvalFrameDefault(ts, f, throwflag);
+}
+
+/* 0: the default evaluator is installed; 1: `mine`; -1: someone else's. */
+static inline int rt_compat_eval_hook_owner(rt_compat_eval_fn mine) {
+  _PyFrameEvalFunction cur =
+      _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
+  if (cur == _PyEval_EvalFrameDefault) return 0;
+  return cur == (_PyFrameEvalFunction)mine ? 1 : -1;
+}
+
+/* Installs `fn`, or the default evaluator when fn is NULL (3.11 then
+ * stores NULL and inlines Python-to-Python calls again). */
+static inline void rt_compat_set_eval_hook(rt_compat_eval_fn fn) {
+  _PyInterpreterState_SetEvalFrameFunc(
+      PyInterpreterState_Get(),
+      fn != NULL ? (_PyFrameEvalFunction)fn : _PyEval_EvalFrameDefault);
+}
+
+/* The tracing flag of the thread's current C frame (0 or 255): the frame
+ * _PyEval_EvalFrameDefault creates next copies it, and writes its own back
+ * on return. */
+static inline int rt_compat_cframe_tracing(PyThreadState *ts) {
+  return ts->cframe->use_tracing;
+}
+static inline void rt_compat_set_cframe_tracing(PyThreadState *ts, int on) {
+  ts->cframe->use_tracing = on ? 255 : 0;
+}
+
+/* The C trace function of a thread state, and setting it on any thread
+ * (exported; sets the target's current cframe flag). */
+static inline Py_tracefunc rt_compat_thread_tracefunc(PyThreadState *ts) {
+  return ts->c_tracefunc;
+}
+static inline int rt_compat_set_thread_trace(PyThreadState *ts, Py_tracefunc fn) {
+  return _PyEval_SetTrace(ts, fn, NULL);
+}
+static inline unsigned long rt_compat_thread_ident(PyThreadState *ts) {
+  return ts->thread_id;
+}
+#endif /* RT_COMPAT_EVAL_HOOK */

@@ -1,4 +1,7 @@
 /* See rt_engine.h. */
+/* The internal frame (rt_compat.h) gives simple conditions the fast locals
+ * of a frame object's frame; nothing else here uses it. */
+#define RT_COMPAT_INTERNAL_FRAME 1
 #include "rt_engine.h"
 
 #include <stdio.h>
@@ -39,8 +42,22 @@ struct rt_srcfile {
 #define RT_SRC_BUCKETS 1024
 static rt_srcfile_t *rt_src_table[RT_SRC_BUCKETS];
 
+/* A simple condition bound to one code object's fast locals. */
+struct rt_fastcond {
+  uint8_t state; /* RT_FC_* */
+  int16_t idx[RT_PRED_MAX];
+};
+
+enum {
+  RT_FC_UNBOUND = 0, /* not looked at yet */
+  RT_FC_FAST,        /* idx holds the fast-local indexes */
+  RT_FC_SLOW,        /* not simple, or its names are not plain fast locals */
+};
+
 void rt_bp_clear(rt_bp_t *bp) {
   Py_CLEAR(bp->cond);
+  rt_pred_free(bp->pred);
+  bp->pred = NULL;
   Py_CLEAR(bp->log);
   free(bp->cond_src);
   free(bp->cond_error);
@@ -157,6 +174,7 @@ static void rt_codeinfo_free(void *p) {
   if (ci->next != NULL) ci->next->prev = ci->prev;
   Py_CLEAR(ci->modname);
   free(ci->bits);
+  free(ci->fast);
   free(ci);
 }
 
@@ -324,11 +342,49 @@ static void rt_report_cond_error(rt_bp_t *bp, const char *text) {
              bp->id, bp->cond_src != NULL ? bp->cond_src : "?", text);
 }
 
-/* Condition then hit count. True when the breakpoint fires. */
-static bool rt_bp_passes(rt_bp_t *bp, PyObject *frame) {
-  bool ok = true;
+/* The hit condition with `hits` hits counted (condition true). */
+static bool rt_hit_ok(const rt_bp_t *bp, long hits) {
+  switch (bp->hit_op) {
+    case RT_HIT_EQ: return hits == bp->hit_n;
+    case RT_HIT_GT: return hits > bp->hit_n;
+    case RT_HIT_GE: return hits >= bp->hit_n;
+    case RT_HIT_LT: return hits < bp->hit_n;
+    case RT_HIT_LE: return hits <= bp->hit_n;
+    case RT_HIT_MOD: return bp->hit_n > 0 && hits % bp->hit_n == 0;
+    default: return true;
+  }
+}
 
-  if (bp->cond != NULL) {
+/* The binding of bf->bps[i]'s simple condition in ci (ci->fast ready):
+ * its local indexes, or NULL when the condition is not simple there. */
+static const int16_t *rt_fastcond_idx(rt_codeinfo_t *ci, const rt_bp_t *bp, int i) {
+  rt_fastcond_t *fc = &ci->fast[i];
+  if (fc->state == RT_FC_UNBOUND) {
+    fc->state = bp->pred != NULL &&
+                        rt_pred_bind(bp->pred, (PyCodeObject *)ci->code, fc->idx) == 0
+                    ? RT_FC_FAST
+                    : RT_FC_SLOW;
+  }
+  return fc->state == RT_FC_FAST ? fc->idx : NULL;
+}
+
+/* Condition then hit count. True when the breakpoint fires. With `idx`
+ * (its simple condition bound to the frame's code) the C predicate decides
+ * when it can; Python otherwise. */
+static bool rt_bp_passes_idx(rt_bp_t *bp, const int16_t *idx, PyObject *frame) {
+  bool ok = true;
+  int fast = -1;
+
+  if (bp->cond != NULL && idx != NULL && frame != NULL) {
+    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
+    PyObject *const *locals =
+        rt_compat_frame_fastlocals((PyFrameObject *)frame, (PyObject *)code);
+    Py_DECREF(code);
+    if (locals != NULL) fast = rt_pred_eval(bp->pred, idx, locals);
+  }
+  if (fast >= 0) {
+    ok = fast == 1;
+  } else if (bp->cond != NULL) {
     PyObject *globals = PyFrame_GetGlobals((PyFrameObject *)frame);
     PyObject *locals = PyFrame_GetLocals((PyFrameObject *)frame);
     PyObject *r = NULL;
@@ -357,15 +413,11 @@ static bool rt_bp_passes(rt_bp_t *bp, PyObject *frame) {
   }
   if (!ok) return false;
   bp->hits++;
-  switch (bp->hit_op) {
-    case RT_HIT_EQ: return bp->hits == bp->hit_n;
-    case RT_HIT_GT: return bp->hits > bp->hit_n;
-    case RT_HIT_GE: return bp->hits >= bp->hit_n;
-    case RT_HIT_LT: return bp->hits < bp->hit_n;
-    case RT_HIT_LE: return bp->hits <= bp->hit_n;
-    case RT_HIT_MOD: return bp->hit_n > 0 && bp->hits % bp->hit_n == 0;
-    default: return true;
-  }
+  return rt_hit_ok(bp, bp->hits);
+}
+
+static bool rt_bp_passes(rt_bp_t *bp, PyObject *frame) {
+  return rt_bp_passes_idx(bp, NULL, frame);
 }
 
 static void rt_logpoint(rt_bp_t *bp, PyObject *frame) {
@@ -377,21 +429,72 @@ static void rt_logpoint(rt_bp_t *bp, PyObject *frame) {
   free(text);
 }
 
+/* ci->fast for the current generation (cold: once per code object and
+ * breakpoint change). False when out of memory. */
+static bool rt_fastconds_ready(rt_codeinfo_t *ci, const rt_bpfile_t *bf) {
+  if (ci->fast != NULL && ci->fast_n == bf->n) {
+    if (ci->fast_gen != rt_engine_gen) {
+      memset(ci->fast, 0, (size_t)bf->n * sizeof *ci->fast); /* all unbound */
+      ci->fast_gen = rt_engine_gen;
+    }
+    return true;
+  }
+  free(ci->fast);
+  ci->fast = calloc((size_t)(bf->n > 0 ? bf->n : 1), sizeof *ci->fast);
+  ci->fast_n = ci->fast != NULL ? bf->n : 0;
+  ci->fast_gen = rt_engine_gen;
+  return ci->fast != NULL;
+}
+
+bool rt_engine_line_quick(rt_codeinfo_t *ci, int line, PyObject *const *fast) {
+  rt_bpfile_t *bf = NULL;
+  int counted[16]; /* breakpoints whose hit to count when nothing fires */
+  int ncounted = 0;
+
+  if (ci->hidden) return true;
+  bf = rt_src_bpfile(ci->src);
+  if (bf == NULL) return true;
+  if (fast == NULL || bf->dead || !rt_fastconds_ready(ci, bf)) return false;
+  for (int i = 0; i < bf->n; i++) {
+    rt_bp_t *bp = &bf->bps[i];
+    int r = 1;
+    if (bp->line != line || !bp->verified) continue;
+    if (bp->cond != NULL) {
+      const int16_t *idx = rt_fastcond_idx(ci, bp, i);
+      if (idx == NULL) return false;
+      r = rt_pred_eval(bp->pred, idx, fast);
+      if (r < 0) return false; /* undecided: Python decides */
+    } else if (bp->cond_error != NULL) {
+      return false; /* reported (once) by the full evaluation */
+    }
+    if (r == 0) continue; /* condition false: not a hit */
+    if (bp->hit_op == RT_HIT_NONE || rt_hit_ok(bp, bp->hits + 1)) return false;
+    if (ncounted == (int)(sizeof counted / sizeof counted[0])) return false;
+    counted[ncounted++] = i;
+  }
+  for (int k = 0; k < ncounted; k++) bf->bps[counted[k]].hits++;
+  return true;
+}
+
 bool rt_engine_line_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
                         int line) {
   rt_bpfile_t *bf = rt_src_bpfile(ci->src);
   int ids[32];
   int n = 0;
+  bool bound = false;
   rt_compat_exc_t saved;
 
   if (bf == NULL || ci->hidden) return false;
+  bound = rt_fastconds_ready(ci, bf);
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
   bf->busy++;
   for (int i = 0; i < bf->n && !bf->dead; i++) {
     rt_bp_t *bp = &bf->bps[i];
     if (bp->line != line || !bp->verified) continue;
-    if (!rt_bp_passes(bp, frame)) continue;
+    if (!rt_bp_passes_idx(bp, bound ? rt_fastcond_idx(ci, bp, i) : NULL, frame)) {
+      continue;
+    }
     if (bp->log != NULL) {
       rt_logpoint(bp, frame);
     } else if (n < (int)(sizeof ids / sizeof ids[0])) {
@@ -405,6 +508,58 @@ bool rt_engine_line_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
   rt_compat_exc_restore(&saved);
   if (n == 0) return false;
   rt_stop_report(t, frame, NULL, "breakpoint", ids, n, NULL);
+  return true;
+}
+
+bool rt_engine_bp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
+                      int bp_id, int cond_state) {
+  rt_bpfile_t *bf = rt_src_bpfile(ci->src);
+  rt_bp_t *bp = NULL;
+  bool fire = false;
+  int id = bp_id;
+  rt_compat_exc_t saved;
+
+  if (bf == NULL || ci->hidden) return false;
+  for (int i = 0; i < bf->n; i++) {
+    if (bf->bps[i].id == bp_id && bf->bps[i].verified) bp = &bf->bps[i];
+  }
+  if (bp == NULL) return false;
+  if (cond_state == RT_COND_RAISED) {
+    /* the inlined condition raised: its exception is being handled */
+    PyObject *exc = PyErr_GetHandledException();
+    char text[512];
+    PyObject *str = exc != NULL ? PyObject_Str(exc) : NULL;
+    const char *msg = str != NULL ? PyUnicode_AsUTF8(str) : NULL;
+    snprintf(text, sizeof text, "%s: %s",
+             exc != NULL ? Py_TYPE(exc)->tp_name : "Exception",
+             msg != NULL ? msg : "?");
+    Py_XDECREF(str);
+    Py_XDECREF(exc);
+    PyErr_Clear();
+    rt_tls_in_debugger++;
+    rt_report_cond_error(bp, text);
+    rt_tls_in_debugger--;
+  }
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  bf->busy++;
+  if (cond_state == RT_COND_EVAL) {
+    fire = rt_bp_passes(bp, frame);
+  } else {
+    bp->hits++;
+    fire = rt_hit_ok(bp, bp->hits);
+  }
+  if (fire && bp->log != NULL && !bf->dead) {
+    rt_logpoint(bp, frame);
+    fire = false;
+  }
+  bf->busy--;
+  if (bf->dead && bf->busy == 0) rt_bpfile_free(bf);
+  rt_tls_in_debugger--;
+  PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+  if (!fire) return false;
+  rt_stop_report(t, frame, NULL, "breakpoint", &id, 1, NULL);
   return true;
 }
 

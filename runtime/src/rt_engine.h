@@ -20,6 +20,7 @@
 #include "rt_threads.h"
 
 typedef struct rt_srcfile rt_srcfile_t;
+typedef struct rt_fastcond rt_fastcond_t;
 
 typedef struct rt_codeinfo {
   struct rt_codeinfo *next, *prev; /* in its srcfile's list */
@@ -35,6 +36,11 @@ typedef struct rt_codeinfo {
   int nbits;
   uint8_t *bits;     /* breakpoint lines of this code object */
   int armed;         /* backend-private (monitoring: local events set) */
+  /* Simple conditions bound to this code's fast locals, one per breakpoint
+   * of its file (fast_n), built on first use for generation fast_gen. */
+  rt_fastcond_t *fast;
+  int fast_n;
+  unsigned fast_gen;
 } rt_codeinfo_t;
 
 /* Bumped on every breakpoint change. */
@@ -68,6 +74,28 @@ static inline bool rt_codeinfo_has_line(const rt_codeinfo_t *ci, int line) {
  * true when it stopped. GIL held. */
 bool rt_engine_line_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
                         int line);
+
+/* The quick decision at a breakpoint line, before any frame object exists:
+ * `fast` is the running frame's fast locals (localsplus; NULL when the
+ * backend cannot read them). Returns true when no breakpoint of `line`
+ * fires: each one's condition is a simple one that is false (rt_cond.h),
+ * or true with a hit condition that says "not yet" (the hit is counted
+ * here). Returns false when rt_stop_line() must evaluate the line (a
+ * breakpoint may fire, a condition is not simple or undecided); nothing
+ * was counted then. No allocation after the first call per code object
+ * and generation, no lock, no Python. GIL held. */
+bool rt_engine_line_quick(rt_codeinfo_t *ci, int line, PyObject *const *fast);
+
+/* Breakpoint `bp_id` of ci's file was reached by instrumented code (the
+ * `instrumented` backend's inserted check) in `frame`: RT_COND_TRUE when
+ * its condition was evaluated inline and is true (or it has none),
+ * RT_COND_RAISED when the inline condition raised (the exception being
+ * handled is reported once; counts as true), RT_COND_EVAL to evaluate the
+ * condition here. Then the hit count, logpoint or stop. Returns true when
+ * it stopped. GIL held. */
+enum { RT_COND_TRUE = 0, RT_COND_RAISED = 1, RT_COND_EVAL = 2 };
+bool rt_engine_bp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
+                      int bp_id, int cond_state);
 
 /* The function breakpoint of ci fired for a fresh frame: condition, hit
  * count, stop. Returns true when it stopped. */

@@ -3,6 +3,7 @@
 #ifndef RT_ENGINE_PRIV_H
 #define RT_ENGINE_PRIV_H
 
+#include "rt_cond.h"
 #include "rt_engine.h"
 
 /* ---- breakpoint records ------------------------------------------------ */
@@ -23,6 +24,7 @@ typedef struct {
   bool verified;
   bool waiting_load;   /* unverified until its file loads */
   PyObject *cond;      /* strong: compiled condition, or NULL */
+  rt_pred_t *pred;     /* the condition as a C predicate, or NULL */
   char *cond_src;      /* malloc'd source of the condition, or NULL */
   char *cond_error;    /* malloc'd compile error, or NULL */
   bool cond_reported;  /* a condition error was shown once */

@@ -21,6 +21,19 @@ static void rt_remember(PyObject **slot, PyObject *exc) {
   Py_XSETREF(*slot, exc);
 }
 
+/* rt_engine_exception with the exception kept on t for the stop
+ * (exceptionInfo). */
+static void rt_exception_stop(rt_thread_t *t, const char *kind, PyObject *exc,
+                              PyObject *frame, PyObject *tb) {
+  PyObject *prev = t->stop_exc;
+  const char *prev_kind = t->stop_exc_kind;
+  t->stop_exc = exc;
+  t->stop_exc_kind = kind;
+  (void)rt_engine_exception(t, kind, exc, frame, tb);
+  t->stop_exc = prev;
+  t->stop_exc_kind = prev_kind;
+}
+
 void rt_exceptions_raise(rt_thread_t *t, PyObject *frame, PyObject *exc,
                          PyObject *tb_arg) {
   PyObject *tb = NULL;
@@ -42,14 +55,14 @@ void rt_exceptions_raise(rt_thread_t *t, PyObject *frame, PyObject *exc,
     /* raised here: `raised` reports it in user code */
     if (rt_exc_raised && !ci->library && t->last_raised != exc) {
       rt_remember(&t->last_raised, exc);
-      (void)rt_engine_exception(t, "raised", exc, frame, NULL);
+      rt_exception_stop(t, "raised", exc, frame, NULL);
     }
   } else if (rt_exc_user_unhandled && ci->library && t->last_unhandled != exc) {
     /* propagated from the callee into library code */
     rt_codeinfo_t *callee = rt_frame_ci((PyObject *)tbo->tb_next->tb_frame);
     if (callee != NULL && !callee->library && !callee->hidden) {
       rt_remember(&t->last_unhandled, exc);
-      (void)rt_engine_exception(t, "userUnhandled", exc, frame, tb);
+      rt_exception_stop(t, "userUnhandled", exc, frame, tb);
     }
   }
 done:
@@ -58,5 +71,5 @@ done:
 
 void rt_exceptions_uncaught(rt_thread_t *t, PyObject *exc, PyObject *tb) {
   if (!rt_exc_uncaught || t->last_unhandled == exc) return;
-  (void)rt_engine_exception(t, "uncaught", exc, NULL, tb);
+  rt_exception_stop(t, "uncaught", exc, NULL, tb);
 }

@@ -9,6 +9,7 @@
 #include <dapper/message.h>
 
 #include "rt_backend.h"
+#include "rt_inspect.h"
 #include "rt_log.h"
 #include "rt_support.h"
 
@@ -24,8 +25,7 @@ static int rt_pause_target;
 
 /* ---- serving the queue -------------------------------------------------- */
 
-/* Runs one queued request in t's context (GIL held) and sends its response. */
-static void rt_run_request(rt_thread_t *t, cJSON *request) {
+void rt_stop_run_request(int thread_id, const cJSON *request) {
   const cJSON *args = cJSON_GetObjectItemCaseSensitive(request, "arguments");
   const char *command = cJSON_GetStringValue(
       cJSON_GetObjectItemCaseSensitive(request, "command"));
@@ -35,12 +35,12 @@ static void rt_run_request(rt_thread_t *t, cJSON *request) {
   PyObject *res = NULL;
   cJSON *reply = NULL;
 
-  res = rt_support_call("handle_request", "(iss)", t->id, command,
+  res = rt_support_call("handle_request", "(iss)", thread_id, command,
                         args_json != NULL ? args_json : "{}");
   free(args_json);
   if (res != NULL && PyUnicode_Check(res)) {
     cJSON *body = cJSON_Parse(PyUnicode_AsUTF8(res));
-    reply = dap_msg_response(request, body);
+    reply = dap_msg_response((cJSON *)request, body);
   } else {
     char text[512];
     rt_exc_text(text, sizeof text);
@@ -62,13 +62,20 @@ static void rt_serve_once_locked(rt_thread_t *t, PyThreadState **ts) {
   }
   t->q_head = cmd->next;
   if (t->q_head == NULL) t->q_tail = NULL;
+  t->busy_seq = (long long)cJSON_GetNumberValue(
+      cJSON_GetObjectItemCaseSensitive(cmd->request, "seq"));
+  atomic_store(&t->busy_abandoned, false);
   rt_threads_unlock();
   PyEval_RestoreThread(*ts);
-  rt_run_request(t, cmd->request);
+  rt_tls_cancel = &t->busy_abandoned;
+  rt_stop_run_request(t->id, cmd->request);
+  rt_tls_cancel = NULL;
   cJSON_Delete(cmd->request);
   free(cmd);
   *ts = PyEval_SaveThread();
   rt_threads_lock();
+  t->busy_seq = 0;
+  atomic_store(&t->busy_abandoned, false);
 }
 
 /* (mu held) Answers what is still queued when t stops waiting. */
@@ -107,6 +114,8 @@ void rt_stop_step_end(rt_thread_t *t) {
 }
 
 static void rt_step_begin(rt_thread_t *t, rt_step_kind_t kind, PyObject *frame) {
+  Py_CLEAR(t->ret_code);
+  Py_CLEAR(t->ret_value);
   if (frame == NULL || kind == RT_STEP_NONE) return;
   t->step_kind = kind;
   Py_INCREF(frame);
@@ -145,6 +154,22 @@ void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame) {
   rt_backend_step_changed(t);
 }
 
+void rt_stop_frame_return(rt_thread_t *t, PyObject *frame, PyObject *value) {
+  PyCodeObject *code = NULL;
+  if (!rt_show_return_value || value == NULL || t->step_kind == RT_STEP_NONE ||
+      frame != t->step_frame || rt_engine_is_entry_frame(frame)) {
+    return;
+  }
+  code = PyFrame_GetCode((PyFrameObject *)frame);
+  if (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
+    Py_DECREF(code); /* a yield is not a return */
+    return;
+  }
+  Py_XSETREF(t->ret_code, (PyObject *)code);
+  Py_INCREF(value);
+  Py_XSETREF(t->ret_value, value);
+}
+
 void rt_stop_frame_start(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame) {
   if (ci->funcbp_id != 0) t->funcbp_frame = frame;
 }
@@ -171,16 +196,33 @@ static cJSON *rt_stopped_body(rt_thread_t *t, const char *reason, const int *ids
   return body;
 }
 
-static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb) {
-  PyObject *res = rt_support_call("stop_begin", "(iOO)", t->id,
-                                  frame != NULL ? frame : Py_None,
-                                  tb != NULL ? tb : Py_None);
+/* report: a stop that is reported (not a parked thread): its exception
+ * (t->stop_exc) and the return value a step saw go with it. */
+static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb,
+                            bool report) {
+  PyObject *ret = NULL, *res = NULL;
+  if (report && t->ret_code != NULL && t->ret_value != NULL) {
+    ret = PyTuple_Pack(2, t->ret_code, t->ret_value);
+  }
+  res = rt_support_call("stop_begin", "(iOOOsOi)", t->id,
+                        frame != NULL ? frame : Py_None,
+                        tb != NULL ? tb : Py_None,
+                        report && t->stop_exc != NULL ? t->stop_exc : Py_None,
+                        report && t->stop_exc_kind != NULL ? t->stop_exc_kind : "",
+                        ret != NULL ? ret : Py_None, (int)report);
+  Py_XDECREF(ret);
   Py_XDECREF(res);
   PyErr_Clear();
+  if (report) {
+    Py_CLEAR(t->ret_code);
+    Py_CLEAR(t->ret_value);
+  }
 }
 
 static void rt_frames_end(rt_thread_t *t) {
-  PyObject *res = rt_support_call("stop_end", "(i)", t->id);
+  PyObject *res = NULL;
+  rt_ids_release(t->id); /* from here on the thread's references are stale */
+  res = rt_support_call("stop_end", "(i)", t->id);
   Py_XDECREF(res);
   PyErr_Clear();
 }
@@ -222,7 +264,7 @@ void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
   t->funcbp_frame = NULL;
 
   /* Become the owner of the stop; park meanwhile. */
-  rt_frames_begin(t, frame, tb);
+  rt_frames_begin(t, frame, tb, true);
   ts = PyEval_SaveThread();
   rt_threads_lock();
   t->waiting = true;
@@ -263,7 +305,7 @@ static void rt_stop_park(rt_thread_t *t, PyObject *frame) {
 
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  rt_frames_begin(t, frame, NULL);
+  rt_frames_begin(t, frame, NULL, false);
   ts = PyEval_SaveThread();
   rt_threads_lock();
   t->waiting = true;
@@ -421,11 +463,19 @@ int rt_stop_route(const cJSON *request, int thread_id) {
   }
   rt_threads_lock();
   t = rt_threads_find_id_locked(thread_id);
-  if (t == NULL || !t->waiting) {
+  if (t == NULL || !t->waiting || (t->busy_seq != 0 && atomic_load(&t->busy_abandoned))) {
+    bool busy = t != NULL && t->waiting;
     rt_threads_unlock();
     cJSON_Delete(cmd->request);
     free(cmd);
     if (t == NULL) return rt_commands_fail(DAPPER_EINVAL, "unknown thread %d", thread_id);
+    if (busy) {
+      return rt_commands_fail(DAPPER_ESTATE,
+                              "thread %d is busy evaluating: an earlier request ran out of "
+                              "time (a __repr__, property or expression that blocks); it "
+                              "answers again once that returns",
+                              thread_id);
+    }
     return rt_commands_fail(DAPPER_ESTATE, "thread %d is not stopped", thread_id);
   }
   if (t->q_tail != NULL) t->q_tail->next = cmd;
@@ -434,6 +484,44 @@ int rt_stop_route(const cJSON *request, int thread_id) {
   pthread_cond_signal(&t->cv);
   rt_threads_unlock();
   return RT_DEFERRED;
+}
+
+int rt_stop_any_waiting(void) {
+  int id = 0;
+  rt_threads_lock();
+  if (rt_stop_owner != NULL && rt_stop_owner->waiting) id = rt_stop_owner->id;
+  for (rt_thread_t *o = rt_threads_first_locked(); id == 0 && o != NULL; o = o->next) {
+    if (o->waiting) id = o->id;
+  }
+  rt_threads_unlock();
+  return id;
+}
+
+bool rt_stop_cancel(long long seq) {
+  bool found = false;
+  rt_threads_lock();
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL && !found; o = o->next) {
+    rt_cmd_t *prev = NULL;
+    for (rt_cmd_t *c = o->q_head; c != NULL; prev = c, c = c->next) {
+      if ((long long)cJSON_GetNumberValue(
+              cJSON_GetObjectItemCaseSensitive(c->request, "seq")) != seq) {
+        continue;
+      }
+      if (prev != NULL) prev->next = c->next;
+      else o->q_head = c->next;
+      if (o->q_tail == c) o->q_tail = prev;
+      cJSON_Delete(c->request);
+      free(c);
+      found = true;
+      break;
+    }
+    if (!found && o->busy_seq == seq) {
+      atomic_store(&o->busy_abandoned, true);
+      found = true;
+    }
+  }
+  rt_threads_unlock();
+  return found;
 }
 
 void rt_stop_disconnect(void) {

@@ -88,6 +88,18 @@ int rt_stop_pause(int thread_id);
 /* Queues a copy of request to the stopped thread thread_id, which answers
  * it. Returns RT_DEFERRED, or a negative code (unknown / not stopped). */
 int rt_stop_route(const cJSON *request, int thread_id);
+/* Runs a request (borrowed) in the calling thread's context with the GIL
+ * and sends its response: support.handle_request(thread_id, ...). 0 for
+ * "no thread" (the channel thread or the evaluation worker). */
+void rt_stop_run_request(int thread_id, const cJSON *request);
+/* The id of a stopped thread (the stop's owner first), or 0. */
+int rt_stop_any_waiting(void);
+/* Drops the queued request with wire seq `seq`, or flags it when a thread
+ * runs it now. True when found. */
+bool rt_stop_cancel(long long seq);
+/* `frame` returns `value` (borrowed; NULL when it unwinds): kept as the
+ * return value to show at the next stop when a step was relative to it. */
+void rt_stop_frame_return(rt_thread_t *t, PyObject *frame, PyObject *value);
 /* In a forked child: forget every stop, never stop again. */
 void rt_stop_after_fork_child(void);
 

@@ -89,6 +89,8 @@ int rt_threads_exit_current(void) {
   Py_CLEAR(t->mon_code);
   Py_CLEAR(t->last_raised);
   Py_CLEAR(t->last_unhandled);
+  Py_CLEAR(t->ret_code);
+  Py_CLEAR(t->ret_value);
   while (t->q_head != NULL) { /* not waiting: nothing is queued, but be safe */
     rt_cmd_t *c = t->q_head;
     t->q_head = c->next;

@@ -15,6 +15,7 @@
 #include "rt_compat.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <cjson/cJSON.h>
@@ -45,6 +46,8 @@ typedef struct rt_thread {
   bool resume;     /* continue/step arrived */
   bool exempt;     /* resumed alone (singleThread): does not park */
   rt_step_kind_t step_req; /* the step the resume asked for */
+  long long busy_seq;      /* wire seq of the request it runs now, or 0 */
+  atomic_bool busy_abandoned; /* the adapter gave up on that request */
 
   /* stepping (own) */
   rt_step_kind_t step_kind;
@@ -55,6 +58,11 @@ typedef struct rt_thread {
   int funcbp_id;
   PyObject *last_raised;    /* strong: last exception reported as raised */
   PyObject *last_unhandled; /* strong: last reported as userUnhandled */
+  /* inspection (own) */
+  PyObject *ret_code;       /* strong: code of the frame a step left, */
+  PyObject *ret_value;      /* strong: and the value it returned */
+  PyObject *stop_exc;       /* borrowed while an exception stop is reported */
+  const char *stop_exc_kind; /* "raised", "uncaught", "userUnhandled" */
 } rt_thread_t;
 
 /* Nesting count of the runtime's own Python work on this thread: every

@@ -84,6 +84,9 @@ def main(argv=None):
     p.add_argument("-k", dest="patterns", action="append", default=[],
                    help="only tests whose name contains this (repeatable; "
                    "* wildcards as in unittest -k)")
+    p.add_argument("--module", dest="modules", action="append", default=[],
+                   help="test module to run (repeatable; default: %s)"
+                   % ", ".join(TEST_MODULES))
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument("--failfast", action="store_true")
     args = p.parse_args(argv)
@@ -116,7 +119,7 @@ def main(argv=None):
         loader.testNamePatterns = [
             pat if "*" in pat else "*%s*" % pat for pat in args.patterns]
     suite = unittest.TestSuite()
-    for name in TEST_MODULES:
+    for name in args.modules or TEST_MODULES:
         module = __import__(name)
         for test in iter_tests(loader.loadTestsFromModule(module)):
             transport = getattr(type(test), "transport", None)
@@ -143,14 +146,21 @@ def main(argv=None):
     failed_tests = {id(t) for t, _ in result.failures + result.errors}
     failed = len(failed_tests) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
+    # A class skipped in setUpClass is one entry (an _ErrorHolder) that
+    # testsRun does not count.
+    skipped_run = len([t for t, _ in result.skipped
+                       if not isinstance(t, unittest.suite._ErrorHolder)])
+    expected = len(result.expectedFailures)
     passed = result.testsRun - len(
         {id(t) for t, _ in result.failures + result.errors
          if not isinstance(t, unittest.suite._ErrorHolder)}) \
-        - skipped - len(result.unexpectedSuccesses)
+        - skipped_run - len(result.unexpectedSuccesses) - expected
     print("python %s: %.1fs" % (version, elapsed))
     summary = "%d passed, %d failed" % (passed, failed)
     if skipped:
         summary += ", %d skipped" % skipped
+    if expected:
+        summary += ", %d known failures (expectedFailure)" % expected
     print(summary)
     sys.stdout.flush()
     return 0 if failed == 0 and result.wasSuccessful() else 1

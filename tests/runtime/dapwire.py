@@ -32,7 +32,9 @@ def target(name):
 
 def backends():
     """The backends this interpreter offers."""
-    return ["tracing", "monitoring"] if sys.version_info >= (3, 12) else ["tracing"]
+    if sys.version_info >= (3, 12):
+        return ["tracing", "monitoring"]
+    return ["tracing", "instrumented", "evalframe"]
 
 
 class Session:

@@ -54,7 +54,9 @@ class EngineTests:
         self.assertEqual(body["backend"], self.backend)
         out = s.event("output")
         self.assertEqual(out["category"], "console")
-        want = {"tracing": "traditional tracing", "monitoring": "sys.monitoring"}
+        want = {"tracing": "traditional tracing", "monitoring": "sys.monitoring",
+                "instrumented": "instrumented code",
+                "evalframe": "a PEP 523 eval-frame hook"}
         self.assertIn("dapper: breakpoints use %s (requested)" % want[self.backend],
                       out["output"])
         s.start()
@@ -214,6 +216,63 @@ class EngineTests:
         s.cont()
         rc, out, _ = s.finish()
         self.assertIn("value 42", out)
+
+    # -- lines instrumented code cannot express, shared lines -----------------
+    def _run_instr(self, bps, stops):
+        path = target("instr.py")
+        m = markers(path)
+        s = self.session([path])
+        s.configure(self.backend)
+        items = []
+        for i, (name, cond) in enumerate(bps):
+            item = {"id": i + 1, "line": m[name]}
+            if cond:
+                item["condition"] = cond
+            items.append(item)
+        self.assertTrue(all(r["verified"] for r in s.set_breakpoints(path, items)))
+        s.start()
+        for ids, marker, name in stops:
+            self.expect_stop(s, "breakpoint", m[marker], name, ids)
+            s.cont()
+        rc, out, _ = s.finish()
+        self.assertEqual(rc, 0)
+        self.assertIn("done 3 7 3 499500", out)
+        self.assertEqual([e for e in s.events if e["event"] == "stopped"], [])
+        return s
+
+    def test_loop_header_and_enclosing_name(self):
+        # a `for` line runs once per iteration (+1 at the end); a condition
+        # naming an enclosing function's local it does not capture fails
+        s = self._run_instr([("for_header", None), ("closure_line", "k == 5")],
+                            [([1], "for_header", "loop_header")] * 4 +
+                            [([2], "closure_line", "closure_cond.<locals>.inner")])
+        errs = [o for o in s.outputs() if "condition 'k == 5' failed" in o]
+        self.assertEqual(len(errs), 1, s.outputs())
+
+    def test_several_conditions_on_one_line(self):
+        self._run_instr([("hot", "i == 500"), ("hot", "i < 0"),
+                         ("hot", "i % 400 == 399")],
+                        [([3], "hot", "hot"), ([1], "hot", "hot"),
+                         ([3], "hot", "hot")])
+
+    def test_step_onto_breakpoint_line(self):
+        if self.backend == "monitoring":
+            self.skipTest("known bug: monitoring reports the step, then the "
+                          "breakpoint of the same line again after continue")
+        path = target("instr.py")
+        m = markers(path)
+        s = self.session([path])
+        s.configure(self.backend)
+        s.set_breakpoints(path, [(1, m["step_from"]), (2, m["step_to"])])
+        s.start()
+        self.expect_stop(s, "breakpoint", m["step_from"], "stepto", [1])
+        s.step("next", 1)
+        st = s.stopped()  # monitoring reports the step, the others the breakpoint
+        self.assertIn(st["reason"], ("step", "breakpoint"))
+        self.assertEqual(s.top(1), ("stepto", m["step_to"]))
+        s.cont()  # the line's breakpoint is not reported a second time
+        self.assertEqual(s.finish()[0], 0)
+        self.assertEqual([e for e in s.events if e["event"] == "stopped"], [])
 
     # -- function breakpoints ---------------------------------------------------
     def test_function_breakpoints(self):
@@ -413,19 +472,27 @@ class BackendChoice(unittest.TestCase):
     def test_fallback_and_errors(self):
         s = Session(BUILD_DIR, [target("basic.py")])
         self.addCleanup(s.close)
-        body = s.request("configure", {"frameEval": {"backend": "evalframe"}})["body"]
+        body = s.request("configure", {"frameEval": {"backend": "bogus"}})["body"]
         self.assertEqual(body["backend"], "tracing")
         self.assertIn("not available", body["reason"])
         out = s.event("output")["output"]
         self.assertTrue(out.startswith("dapper: breakpoints use traditional tracing ("), out)
-        resp = s.request("configure", {"frameEval": {"backend": "evalframe",
+        resp = s.request("configure", {"frameEval": {"backend": "bogus",
                                                      "fallback_on_error": False}},
                          ok=False)
         self.assertIn("not available", resp["message"])
+        # instrumented code and the eval-frame hook are for 3.11
+        for name in ("instrumented", "evalframe"):
+            body = s.request("configure", {"frameEval": {"backend": name}})["body"]
+            if sys.version_info >= (3, 12):
+                self.assertEqual(body["backend"], "tracing")
+                self.assertIn("3.11", body["reason"])
+            else:
+                self.assertEqual(body["backend"], name)
         body = s.request("configure", {"frameEval": {"enabled": False}})["body"]
         self.assertEqual(body["backend"], "tracing")
         body = s.request("configure", {"frameEval": {"backend": "auto"}})["body"]
-        want = "monitoring" if sys.version_info >= (3, 12) else "tracing"
+        want = "monitoring" if sys.version_info >= (3, 12) else "instrumented"
         self.assertEqual(body["backend"], want)
         if sys.version_info < (3, 12):
             body = s.request("configure", {"frameEval": {"backend": "monitoring"}})["body"]

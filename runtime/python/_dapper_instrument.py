@@ -1,0 +1,464 @@
+"""Instrumented code for the `instrumented` breakpoint backend (3.11).
+
+Loaded by the runtime next to _dapper_support.py (by absolute path, never
+through sys.path) and always called from C with the thread's "inside the
+debugger" flag set. Cold paths only: it runs when breakpoints change, when a
+module with breakpoints is imported and when the main script starts.
+
+How a breakpoint becomes bytecode (docs/runtime.md, "instrumented"):
+the file is parsed, and before each statement that starts on a breakpoint
+line one statement per breakpoint is inserted:
+
+    __dapper_bp__(id, 0)                      # no condition
+    try:                                      # condition inlined
+        if (condition): __dapper_bp__(id, 0)
+    except Exception: __dapper_bp__(id, 1)    # condition raised
+
+`__dapper_bp__` and `Exception` are not names: the compiler sees two sentinel
+string constants, which are replaced in co_consts by the runtime's C builtin
+and by the Exception class after compiling. So the check costs no globals
+lookup and the program cannot shadow it. A condition that would change the
+function's variables (a name of an enclosing scope, a walrus) is not inlined
+(`__dapper_bp__(id, 2)`: the runtime evaluates it). Lines the insertion
+cannot express (a `for`/`while` header, a continuation line, a comprehension
+or lambda line) and functions whose recompiled code differs from the loaded
+code (the file changed) are reported as fallback codes: the runtime traces
+their frames instead.
+"""
+import ast
+import gc
+import sys
+import types
+import warnings
+import weakref
+
+_bp = None            # the C builtin called by instrumented code
+_canonical = None     # _dapper_support.canonical
+SENTINEL = "\x00dapper-breakpoint\x00"
+SENTINEL_EXC = "\x00dapper-exception\x00"
+
+_orig = {}            # id(instrumented code) -> (instrumented, original)
+_trees = {}           # canonical path -> (stat key, code tree | None)
+_instr_cache = {}     # canonical path -> (key, bps signature, result)
+_gens = []            # weakrefs to suspended generators that need tracing
+
+
+def init(bp_builtin, canonical):
+    global _bp, _canonical
+    _bp = bp_builtin
+    _canonical = canonical
+
+
+# ---------------------------------------------------------------------------
+# compiling
+
+def _source(canon):
+    import os
+    st = os.stat(canon)
+    with open(canon, "rb") as f:
+        return (st.st_mtime_ns, st.st_size), f.read()
+
+
+def _walk(code):
+    """Every code object of the tree, depth first, parents first."""
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        yield c
+        todo.extend(reversed([k for k in c.co_consts
+                              if isinstance(k, types.CodeType)]))
+
+
+def _key(code):
+    return (code.co_qualname, code.co_firstlineno, code.co_name)
+
+
+def _index(top):
+    out = {}
+    for c in _walk(top):
+        out.setdefault(_key(c), []).append(c)
+    return out
+
+
+def _plain_tree(canon):
+    """The uninstrumented recompile of the file, cached per (mtime, size)."""
+    try:
+        key, src = _source(canon)
+    except OSError:
+        return None, None, None
+    hit = _trees.get(canon)
+    if hit is not None and hit[0] == key:
+        return key, src, hit[1]
+    try:
+        top = compile(src, canon, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        top = None
+    _trees[canon] = (key, top)
+    return key, src, top
+
+
+def _call(bp_id, state, node):
+    return ast.Expr(ast.Call(ast.Constant(SENTINEL),
+                             [ast.Constant(bp_id), ast.Constant(state)], []))
+
+
+def _checks(bps, no_inline):
+    """The statements inserted for the breakpoints of one line."""
+    out = []
+    for bp_id, _line, cond in bps:
+        if cond is None or bp_id in no_inline:
+            out.append(_call(bp_id, 2 if cond is not None else 0, None))
+            continue
+        try:
+            test = ast.parse("(%s)" % cond, mode="eval").body
+        except SyntaxError:
+            out.append(_call(bp_id, 2, None))  # the runtime reports it
+            continue
+        out.append(ast.Try(
+            body=[ast.If(test=test, body=[_call(bp_id, 0, None)], orelse=[])],
+            handlers=[ast.ExceptHandler(type=ast.Constant(SENTINEL_EXC),
+                                        name=None,
+                                        body=[_call(bp_id, 1, None)])],
+            orelse=[], finalbody=[]))
+    return out
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _insert(tree, by_line, no_inline):
+    """Inserts the checks before each statement starting on a breakpoint
+    line (a loop header executes once per iteration: not expressible)."""
+    done = set()
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, field, None)
+            if not isinstance(stmts, list) or not stmts or \
+                    not isinstance(stmts[0], ast.stmt):
+                continue
+            new = []
+            for s in stmts:
+                line = s.lineno
+                if line in by_line and line not in done and \
+                        not isinstance(s, _LOOPS):
+                    done.add(line)
+                    for c in _checks(by_line[line], no_inline):
+                        for n in ast.walk(c):
+                            n.lineno = n.end_lineno = line
+                            n.col_offset = s.col_offset
+                            n.end_col_offset = s.col_offset
+                        new.append(c)
+                new.append(s)
+            setattr(node, field, new)
+    return tree
+
+
+def _patch_consts(code):
+    """Replaces the sentinels by the builtin / Exception, in the whole tree."""
+    consts = []
+    changed = False
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            nk = _patch_consts(k)
+            changed |= nk is not k
+            consts.append(nk)
+        elif isinstance(k, str) and k == SENTINEL:
+            consts.append(_bp)
+            changed = True
+        elif isinstance(k, str) and k == SENTINEL_EXC:
+            consts.append(Exception)
+            changed = True
+        else:
+            consts.append(k)
+    return code.replace(co_consts=tuple(consts)) if changed else code
+
+
+def _traceable_lines(code):
+    """Lines that produce line events in this code object itself (not the
+    instructions up to its RESUME, e.g. a generator's prologue)."""
+    import dis
+    lines = set()
+    seen_resume = False
+    for ins in dis.get_instructions(code):
+        if not seen_resume:
+            seen_resume = ins.opname == "RESUME"
+            continue
+        if ins.positions is not None and ins.positions.lineno is not None:
+            lines.add(ins.positions.lineno)
+    return lines
+
+
+def _served_lines(code):
+    """Lines where this code object calls the breakpoint builtin."""
+    import dis
+    out = set()
+    for ins in dis.get_instructions(code):
+        if ins.opname == "LOAD_CONST" and ins.argval is _bp and \
+                ins.positions is not None:
+            out.add(ins.positions.lineno)
+    return out
+
+
+def _same_shape(a, b):
+    return (a.co_varnames == b.co_varnames and a.co_freevars == b.co_freevars
+            and a.co_cellvars == b.co_cellvars)
+
+
+def _instrumented_tree(canon, bps):
+    """(plain index, instrumented index, unsupported keys) for the file, or
+    None when it cannot be compiled. bps: [(id, line, condition|None)]."""
+    key, src, plain = _plain_tree(canon)
+    if plain is None:
+        return None
+    sig = tuple(bps)
+    hit = _instr_cache.get(canon)
+    if hit is not None and hit[0] == key and hit[1] == sig:
+        return hit[2]
+    by_line = {}
+    for bp in bps:
+        by_line.setdefault(bp[1], []).append(bp)
+    plain_ix = _index(plain)
+    no_inline = set()
+    result = None
+    for _attempt in range(2):
+        try:
+            tree = _insert(ast.parse(src, canon), by_line, no_inline)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "'str' object is not callable"
+                top = compile(tree, canon, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        top = _patch_consts(top)
+        instr_ix = _index(top)
+        bad = set()
+        for k, plains in plain_ix.items():
+            instrs = instr_ix.get(k, [])
+            if len(instrs) != len(plains):
+                bad.add(k)
+                continue
+            for p, i in zip(plains, instrs):
+                if not _same_shape(p, i):
+                    bad.add(k)
+        if bad and _attempt == 0:
+            # conditions that change a function's variables: not inlined
+            for k in bad:
+                for p in plain_ix[k]:
+                    mine = _traceable_lines(p)
+                    no_inline |= {b[0] for b in bps if b[1] in mine}
+            continue
+        unsupported = set(bad)
+        lines = set(by_line)
+        for k, instrs in instr_ix.items():
+            for i in instrs:
+                want = _traceable_lines(i) & lines
+                if want - _served_lines(i):
+                    unsupported.add(k)
+        result = (plain_ix, instr_ix, unsupported)
+        break
+    _instr_cache[canon] = (key, sig, result)
+    return result
+
+
+def _bp_lines_in(code, lines):
+    return bool(_traceable_lines(code) & lines)
+
+
+def _subtree_has(code, lines):
+    return any(_bp_lines_in(c, lines) for c in _walk(code))
+
+
+# ---------------------------------------------------------------------------
+# replacing live code
+
+def _match(orig, trees):
+    """The instrumented counterpart of a loaded code object, or None when
+    the recompile does not match it."""
+    plain_ix, instr_ix, _unsupported = trees
+    k = _key(orig)
+    plains = plain_ix.get(k, [])
+    for n, p in enumerate(plains):
+        if p.co_code != orig.co_code or p.co_names != orig.co_names or \
+                not _same_shape(p, orig):
+            continue
+        pw, ow = list(_walk(p)), list(_walk(orig))
+        if len(pw) != len(ow) or any(
+                a.co_code != b.co_code or not _same_shape(a, b)
+                for a, b in zip(pw, ow)):
+            continue
+        return instr_ix[k][n]
+    return None
+
+
+def _original(code):
+    hit = _orig.get(id(code))
+    if hit is not None and hit[0] is code:
+        return hit[1]
+    return code
+
+
+def is_instrumented(code):
+    hit = _orig.get(id(code))
+    return hit is not None and hit[0] is code
+
+
+def _classify(new, trees, lines, instr, fallback):
+    """Sorts the code objects of an instrumented subtree: the ones that
+    serve their breakpoint lines themselves, the ones that need tracing."""
+    for c in _walk(new):
+        if not _bp_lines_in(c, lines):
+            continue
+        if _key(c) in trees[2]:
+            fallback.append(c)
+        else:
+            instr.append(c)
+
+
+def instrument_code(canon, code, bps):
+    """The instrumented version of a code object about to run (a module
+    being imported, the main script), as (new code, instrumented codes,
+    fallback codes); new code is None when nothing changes."""
+    lines = {b[1] for b in bps}
+    instr, fallback = [], []
+    if not lines or is_instrumented(code):
+        return None, instr, fallback
+    trees = _instrumented_tree(canon, bps)
+    new = _match(code, trees) if trees is not None else None
+    if new is None:
+        fallback.extend(c for c in _walk(code) if _bp_lines_in(c, lines))
+        return None, instr, fallback
+    if not _subtree_has(new, lines):
+        return None, instr, fallback
+    _orig[id(new)] = (new, code)
+    _classify(new, trees, lines, instr, fallback)
+    return new, instr, fallback
+
+
+def _running_frames():
+    me = sys._getframe()
+    for ident, f in sys._current_frames().items():
+        while f is not None:
+            if f is me:
+                break
+            yield ident, f
+            f = f.f_back
+
+
+def update(canon, bps, instrument):
+    """Breakpoints of a file changed (bps: [(id, line, condition|None)]).
+    Replaces `__code__` of the file's live functions (instrument=True) or
+    restores them, and finds what must be traced: frames already running
+    code that does not serve the breakpoint lines, and suspended
+    generators/coroutines running such code. Returns (instrumented codes,
+    fallback codes, idents of threads running fallback frames)."""
+    lines = {b[1] for b in bps}
+    trees = _instrumented_tree(canon, bps) if (instrument and lines) else None
+    instr, fallback, served = [], [], set()
+    gens = []
+    for obj in gc.get_objects():
+        t = type(obj)
+        if t is types.FunctionType:
+            cur = obj.__code__
+            if _canonical(cur.co_filename) != canon:
+                continue
+            orig = _original(cur)
+            new = None
+            if trees is not None:
+                new = _match(orig, trees)
+                if new is None:
+                    fallback.extend(c for c in _walk(orig)
+                                    if _bp_lines_in(c, lines))
+                elif not _subtree_has(new, lines):
+                    new = None
+            target = new if new is not None else orig
+            if target is not cur:
+                try:
+                    obj.__code__ = target
+                except (ValueError, TypeError):
+                    fallback.extend(c for c in _walk(orig)
+                                    if _bp_lines_in(c, lines))
+                    continue
+            if new is not None:
+                _orig[id(new)] = (new, orig)
+                if id(new) not in served:
+                    served.add(id(new))
+                    _classify(new, trees, lines, instr, fallback)
+        elif t in (types.GeneratorType, types.CoroutineType,
+                   types.AsyncGeneratorType):
+            gens.append(obj)
+    if not lines:
+        return [], [], []
+    served_codes = {id(c) for c in instr}
+    need = {}  # id(code) -> code
+
+    def needs(code):
+        return _canonical(code.co_filename) == canon and \
+            id(code) not in served_codes and _bp_lines_in(code, lines)
+
+    threads = set()
+    for ident, f in _running_frames():
+        code = f.f_code
+        if _canonical(code.co_filename) != canon:
+            continue
+        if needs(code):
+            need[id(code)] = code
+            threads.add(ident)
+        # closures the running (old) code creates later
+        for c in _walk(code):
+            if c is not code and needs(c):
+                need[id(c)] = c
+    del _gens[:]
+    for g in gens:
+        frame = getattr(g, "gi_frame", None) or getattr(g, "cr_frame", None) \
+            or getattr(g, "ag_frame", None)
+        if frame is None:
+            continue
+        if needs(frame.f_code):
+            need[id(frame.f_code)] = frame.f_code
+            _gens.append(weakref.ref(g))
+    fallback.extend(need.values())
+    return instr, fallback, sorted(threads)
+
+
+def restore_all():
+    """Gives every function its original code back (backend removed)."""
+    for obj in gc.get_objects():
+        if type(obj) is types.FunctionType:
+            cur = obj.__code__
+            orig = _original(cur)
+            if orig is not cur:
+                try:
+                    obj.__code__ = orig
+                except (ValueError, TypeError):
+                    pass
+    _orig.clear()
+    _instr_cache.clear()
+    del _gens[:]
+
+
+def install_import_hook(hook):
+    """Wraps SourceLoader.get_code: modules imported later run instrumented
+    code. hook(loader, fullname, code) -> code (a C builtin)."""
+    from importlib import _bootstrap_external as be
+    orig = be.SourceLoader.get_code
+    if getattr(orig, "_dapper_orig", None) is not None:
+        return
+
+    def get_code(self, fullname):
+        return hook(self, fullname, orig(self, fullname))
+
+    get_code._dapper_orig = orig
+    be.SourceLoader.get_code = get_code
+
+
+def remove_import_hook():
+    from importlib import _bootstrap_external as be
+    orig = getattr(be.SourceLoader.get_code, "_dapper_orig", None)
+    if orig is not None:
+        be.SourceLoader.get_code = orig
+
+
+def loader_path(loader, fullname):
+    try:
+        return loader.get_filename(fullname)
+    except Exception:  # noqa: BLE001 - any loader
+        return None

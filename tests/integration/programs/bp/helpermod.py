@@ -1,0 +1,3 @@
+def compute(x):
+    y = x * 3  # BREAK: compute_body
+    return y
