@@ -402,10 +402,12 @@ def update(canon, bps, instrument):
         if needs(code):
             need[id(code)] = code
             threads.add(ident)
-        # closures the running (old) code creates later
-        for c in _walk(code):
-            if c is not code and needs(c):
-                need[id(c)] = c
+        # closures the running (old) code creates later (a function or
+        # loop that defines them again; module code ran its `def`s once)
+        if code.co_name != "<module>":
+            for c in _walk(code):
+                if c is not code and needs(c):
+                    need[id(c)] = c
     del _gens[:]
     for g in gens:
         frame = getattr(g, "gi_frame", None) or getattr(g, "cr_frame", None) \

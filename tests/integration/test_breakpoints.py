@@ -376,9 +376,6 @@ class BreakpointTests:
         self.assertEqual(seen, expected)
         self.assertEqual(code, 0)
 
-    # Instrumented backend (3.11, in progress): the condition "i == 3" is
-    # taken as true at i == 1 (reported).
-    @known_bug("instrumented", "a false condition stops")
     @subset
     def test_conditions_and_logpoints(self):
         path = bp_program("loops.py")
@@ -844,8 +841,6 @@ class BreakpointTests:
         self.assertEqual(sorted(per_thread.values()), [25] * 5, per_thread)
         self.assertEqual(out.get("stdout"), "hits 125\n")
 
-    # Instrumented backend: the condition "n == 3" also stops at n == 2.
-    @known_bug("instrumented", "a false condition stops")
     def test_stepping_in_recursion_and_generators(self):
         d = self.debug("recstep.py", bps={"recstep.py": [
             {"line": "rec_call", "condition": "n == 3"}, "y1"]})
