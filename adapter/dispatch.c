@@ -37,6 +37,7 @@ const dap_handler_t dap_handlers[] = {
      "supportsLoadedSourcesRequest"},
     {"modules", dap_handle_forward_timed, DAP_H_NEEDS_INIT, "supportsModulesRequest"},
     {"cancel", dap_handle_cancel, DAP_H_NEEDS_INIT, "supportsCancelRequest"},
+    {"dapper/statistics", dap_handle_statistics, DAP_H_NEEDS_INIT, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -147,6 +147,20 @@ int dap_handle_forward(dap_session_t *s, const cJSON *req, const cJSON *args, cJ
   return DAP_DEFERRED;
 }
 
+/* `dapper/statistics` (custom request): forwarded as the runtime's
+ * `statistics`; the runtime's body is the response body. */
+int dap_handle_statistics(dap_session_t *s, const cJSON *req, const cJSON *args,
+                          cJSON **body) {
+  (void)body;
+  if (!s->runtime_ready || s->debuggee == NULL)
+    return dap_session_error(s, DAPPER_ESTATE, "'dapper/statistics' needs a running program");
+  int rc = dap_forward(s, "statistics", args != NULL ? cJSON_Duplicate(args, 1) : NULL,
+                       DAP_PENDING_CLIENT, req);
+  if (rc != 0)
+    return dap_session_error(s, rc, "the program is no longer running");
+  return DAP_DEFERRED;
+}
+
 /* Requests that run in the program (user __repr__, getters, expressions)
  * get a time budget: forwarded like the others, answered by the adapter
  * when the budget runs out (docs/runtime.md, "Time budget"). */

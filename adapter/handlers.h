@@ -56,6 +56,8 @@ cJSON *dap_exception_filters(void);
 
 /* forward.c: requests the runtime answers as they are. */
 int dap_handle_forward(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+int dap_handle_statistics(dap_session_t *s, const cJSON *req, const cJSON *args,
+                          cJSON **body);
 /* Forwarded with the evaluateTimeout budget (answered by the adapter when
  * it runs out). */
 int dap_handle_forward_timed(dap_session_t *s, const cJSON *req, const cJSON *args,

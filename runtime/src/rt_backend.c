@@ -9,6 +9,7 @@
 
 #include "rt_engine.h"
 #include "rt_log.h"
+#include "rt_stats.h"
 #include "rt_stop.h"
 #include "rt_support.h"
 
@@ -44,6 +45,14 @@ void rt_backend_thread_started(void) {
   }
 }
 
+bool rt_backend_is_own_tracefunc(Py_tracefunc f) {
+  if (f == NULL) return false;
+#if RT_HAVE_FRAME_HOOK
+  if (f == rt_frame_func) return true;
+#endif
+  return f == rt_tracing_func;
+}
+
 void rt_backend_uninstall(void) {
   if (rt_backend != NULL && rt_backend->uninstall != NULL) rt_backend->uninstall();
   rt_backend = NULL;
@@ -61,13 +70,7 @@ static const rt_backend_t *rt_backend_find(const char *name, const char **why) {
 #endif
   }
   if (strcmp(name, "evalframe") == 0) {
-#if RT_HAVE_FRAME_HOOK
     return &rt_backend_evalframe;
-#else
-    *why = "the eval-frame backend needs Python 3.11's per-frame tracing "
-           "(3.12+ trace through sys.monitoring: use 'monitoring')";
-    return NULL;
-#endif
   }
   if (strcmp(name, "instrumented") == 0) {
 #if RT_HAVE_INSTRUMENTED
@@ -156,10 +159,12 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
                               chosen->name, text);
     }
     snprintf(reason, sizeof reason, "%s failed: %s", chosen->name, text);
+    rt_stat_inc(RT_STAT_ERRORS); /* fell back */
     chosen = &rt_backend_tracing;
     (void)chosen->install();
   }
   rt_backend = chosen;
+  rt_stats_set_reason(reason);
   atomic_store(&rt_entry_pending, stop_on_entry ? 1 : 0);
   rt_backend_control_changed();
   rt_backend_breakpoints_changed(NULL);

@@ -6,8 +6,10 @@
  *               3.12+
  *   instrumented  functions recompiled with the breakpoint checks inserted,
  *               scoped tracing for what cannot be (3.11; rt_backend_frame.h)
- *   evalframe   a permanent PEP 523 hook tracing only frames whose code has
- *               breakpoints (3.11)
+ *   evalframe   a permanent PEP 523 hook: 3.11 traces only frames whose
+ *               code has breakpoints (rt_backend_frame.c); 3.12+ arms
+ *               sys.monitoring local events on the code objects it sees
+ *               (rt_backend_monitoring.c, no global PY_START)
  *
  * The active backend is chosen by `configure` (rt_handle_configure). All
  * hooks are called with the GIL held; any may be NULL. */
@@ -45,7 +47,7 @@ extern const rt_backend_t rt_backend_tracing;
 #if RT_HAVE_MONITORING
 extern const rt_backend_t rt_backend_monitoring;
 #endif
-#if RT_HAVE_FRAME_HOOK
+#if RT_HAVE_EVALFRAME
 extern const rt_backend_t rt_backend_evalframe;
 #endif
 #if RT_HAVE_INSTRUMENTED
@@ -61,6 +63,13 @@ void rt_backend_exceptions_changed(void);
 void rt_backend_control_changed(void);
 void rt_backend_step_changed(rt_thread_t *t);
 void rt_backend_thread_started(void);
+
+/* True when f is one of the backends' C trace functions (statistics). */
+bool rt_backend_is_own_tracefunc(Py_tracefunc f);
+extern const Py_tracefunc rt_tracing_func; /* rt_backend_tracing.c */
+#if RT_HAVE_FRAME_HOOK
+extern const Py_tracefunc rt_frame_func; /* rt_backend_frame.c */
+#endif
 
 /* Removes the active backend's hooks. GIL held. */
 void rt_backend_uninstall(void);

@@ -24,6 +24,7 @@
 #include "rt_engine_priv.h"
 #include "rt_exceptions.h"
 #include "rt_log.h"
+#include "rt_stats.h"
 #include "rt_stop.h"
 #include "rt_support.h"
 
@@ -185,6 +186,7 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   bool want = false, ours = tf == rt_frame_trace;
   int saved = 0, after = 0;
 
+  rt_stat_inc(RT_STAT_FRAME_EVAL);
   if ((tf != NULL && !ours) || rt_tls_in_debugger) {
     return rt_compat_eval_default(ts, f, throwflag);
   }
@@ -198,6 +200,7 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
     ci = rt_engine_codeinfo(code, rt_compat_iframe_globals(f));
   }
   want = rt_frame_wants(ci, f);
+  if (want || rt_frame_global) rt_stat_inc(RT_STAT_FRAMES_TRACED);
   saved = rt_compat_cframe_tracing(ts);
   if (!want && !(ours && saved)) return rt_compat_eval_default(ts, f, throwflag);
   if (rt_frame_global) return rt_compat_eval_default(ts, f, throwflag);
@@ -271,6 +274,7 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
   rt_codeinfo_t *ci = NULL;
 
   (void)obj;
+  rt_stat_inc(RT_STAT_TRACE_CALLS);
   if (rt_tls_in_debugger) return 0;
   t = rt_threads_current();
   if (t == NULL || rt_thread_is_gone(t)) return 0;
@@ -340,6 +344,8 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
       return 0;
   }
 }
+
+const Py_tracefunc rt_frame_func = rt_frame_trace;
 
 /* ---- shared backend hooks ------------------------------------------------------------ */
 

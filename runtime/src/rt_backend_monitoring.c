@@ -17,16 +17,34 @@
  *                      with a function breakpoint;
  *   PY_START           global while a thread steps in; local on code with
  *                      a function breakpoint (its fresh frames);
- *   PY_RETURN/PY_YIELD local on the stepping frame's code;
+ *   PY_RESUME          global while a thread steps in (a generator or
+ *                      coroutine it resumes is stepped into; no function
+ *                      breakpoint: a resumed frame is not a fresh call);
+ *   PY_RETURN/PY_YIELD local on the stepping frame's code (with LINE; on
+ *                      until the last thread stepping in that code ends);
  *   PY_UNWIND          global while a step is in progress.
  * Callbacks filter by thread and frame. The hot rule holds: with no
  * breakpoint, step or pause involved no callback runs at all.
  *
- * A LINE callback at a breakpoint line first tries the quick decision
+ * At a breakpoint line of an armed code both tools get the LINE event, the
+ * control tool first: it leaves the line to the bp tool's callback, which
+ * then does the control part (park/pause, entry, function breakpoint,
+ * step) and the breakpoints in one rt_stop_line(): one stop per line.
+ *
+ * Otherwise a LINE callback at a breakpoint line first tries the quick decision
  * (rt_engine_line_quick): simple conditions read the triggering frame's
  * fast locals through the internal frame (rt_compat.h), so a false one
- * costs no frame object and no Python call. */
+ * costs no frame object and no Python call.
+ *
+ * The `evalframe` backend on 3.12+ is this backend with discovery done by a
+ * permanent PEP 523 eval-frame hook instead of the global PY_START: every
+ * frame's code is looked up in co_extra (generation compare); a code seen
+ * first or stale since a breakpoint change is refreshed and armed
+ * (rt_mon_arm: local LINE on the bp tool only where breakpoints are, the
+ * control tool for function breakpoints), before the frame runs. Lines,
+ * steps, pause and exceptions go through the same callbacks. */
 #define RT_COMPAT_INTERNAL_FRAME 1
+#define RT_COMPAT_EVAL_HOOK 1
 #include "rt_backend.h"
 
 #if RT_HAVE_MONITORING
@@ -36,6 +54,7 @@
 #include "rt_engine.h"
 #include "rt_exceptions.h"
 #include "rt_log.h"
+#include "rt_stats.h"
 #include "rt_stop.h"
 #include "rt_support.h"
 
@@ -52,11 +71,15 @@ enum {
 
 #define RT_ARMED_BP 1   /* bp tool: local LINE */
 #define RT_ARMED_STEP 2 /* control tool: local LINE|PY_START (function bp) */
+#define RT_ARMED_SEEN 4 /* rt_mon_arm ran (a codeinfo made by a control-tool
+                           callback, which runs first, is not armed yet) */
 
 static PyObject *rt_mon;      /* strong: sys.monitoring */
 static PyObject *rt_disable;  /* strong: sys.monitoring.DISABLE */
 static int rt_bp_tool = -1, rt_ctl_tool = -1;
 static int rt_ctl_global = -1, rt_bp_global = -1; /* last set_events values */
+static bool rt_mon_ef;      /* the `evalframe` backend: discovery by the hook */
+static bool rt_ef_hook_on;  /* our PEP 523 hook is installed */
 
 /* ---- sys.monitoring calls (cold) ------------------------------------------ */
 
@@ -109,7 +132,8 @@ static void rt_mon_arm(rt_codeinfo_t *ci) {
   if (want_step != ((ci->armed & RT_ARMED_STEP) != 0)) {
     rt_set_local(rt_ctl_tool, ci->code, rt_ctl_base_events(ci));
   }
-  ci->armed = (want_bp ? RT_ARMED_BP : 0) | (want_step ? RT_ARMED_STEP : 0);
+  ci->armed = RT_ARMED_SEEN | (want_bp ? RT_ARMED_BP : 0) |
+              (want_step ? RT_ARMED_STEP : 0);
 }
 
 static void rt_mon_refresh_and_arm(rt_codeinfo_t *ci) {
@@ -123,11 +147,35 @@ static void rt_mon_disarm(rt_codeinfo_t *ci) {
   ci->armed = 0;
 }
 
+/* ---- the `evalframe` hook (PEP 523) ------------------------------------- */
+
+static _Thread_local int rt_ef_busy; /* refreshing a codeinfo (re-entry) */
+
+static PyObject *rt_ef_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
+  PyObject *code = rt_compat_iframe_code(f);
+  rt_codeinfo_t *ci = NULL;
+
+  rt_stat_inc(RT_STAT_FRAME_EVAL);
+  if (code != NULL && PyCode_Check(code)) {
+    ci = rt_engine_codeinfo_peek(code);
+    if ((ci == NULL || ci->gen != rt_engine_gen) && rt_ef_busy == 0 && rt_mon != NULL) {
+      rt_ef_busy++;
+      ci = rt_engine_codeinfo(code, rt_compat_iframe_globals(f));
+      if (ci != NULL) rt_mon_arm(ci); /* before the frame's first instruction */
+      rt_ef_busy--;
+    }
+    /* its code has local events (breakpoint lines, function breakpoint) */
+    if (ci != NULL && ci->armed != 0) rt_stat_inc(RT_STAT_FRAMES_TRACED);
+  }
+  return rt_compat_eval_default(ts, f, throwflag);
+}
+
 /* ---- callbacks (hot: C only unless a breakpoint/step/pause is involved) -- */
 
 /* The thread, or NULL when the callback must do nothing. */
 static inline rt_thread_t *rt_mon_thread(void) {
   rt_thread_t *t = NULL;
+  rt_stat_inc(RT_STAT_MON_CALLBACKS); /* every callback calls this once */
   if (rt_tls_in_debugger) return NULL;
   t = rt_threads_current();
   return t == NULL || rt_thread_is_gone(t) ? NULL : t;
@@ -140,7 +188,7 @@ static PyObject *rt_cb_bp_start(PyObject *self, PyObject *const *args,
 
   if (nargs < 1) Py_RETURN_NONE;
   ci = rt_engine_codeinfo_peek(args[0]);
-  if (ci == NULL || ci->gen != rt_engine_gen) {
+  if (ci == NULL || ci->gen != rt_engine_gen || !(ci->armed & RT_ARMED_SEEN)) {
     ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
     if (ci != NULL) rt_mon_arm(ci);
   }
@@ -148,6 +196,7 @@ static PyObject *rt_cb_bp_start(PyObject *self, PyObject *const *args,
   if (ci != NULL && t != NULL && ci->funcbp_id != 0) {
     rt_stop_frame_start(t, ci, (PyObject *)PyEval_GetFrame());
   }
+  rt_stat_inc(RT_STAT_MON_DISABLED);
   Py_INCREF(rt_disable);
   return rt_disable;
 }
@@ -164,8 +213,15 @@ static PyObject *rt_cb_bp_line(PyObject *self, PyObject *const *args,
   ci = rt_engine_codeinfo(args[0], NULL);
   line = (int)PyLong_AsLong(args[1]);
   if (ci == NULL || !rt_codeinfo_has_line(ci, line)) {
+    rt_stat_inc(RT_STAT_MON_DISABLED);
     Py_INCREF(rt_disable);
     return rt_disable;
+  }
+  if (rt_stop_control_needed(t)) {
+    /* the control tool left this line to us: one decision, one stop */
+    rt_stop_line(t, ci, (PyObject *)PyEval_GetFrame(), line,
+                 RT_LINE_CONTROL | RT_LINE_BREAKPOINTS);
+    Py_RETURN_NONE;
   }
   if (rt_engine_line_quick(ci, line, rt_compat_callback_fastlocals(args[0]))) {
     Py_RETURN_NONE; /* nothing fires: stay armed, no frame object made */
@@ -188,13 +244,28 @@ static PyObject *rt_cb_ctl_line(PyObject *self, PyObject *const *args,
   rt_thread_t *t = rt_mon_thread();
   rt_codeinfo_t *ci = NULL;
 
+  int line = 0;
+
   if (t == NULL || nargs < 2 || !rt_stop_control_needed(t)) Py_RETURN_NONE;
   ci = rt_engine_codeinfo(args[0], NULL);
-  if (ci != NULL) {
-    rt_stop_line(t, ci, (PyObject *)PyEval_GetFrame(), (int)PyLong_AsLong(args[1]),
-                 RT_LINE_CONTROL);
-  }
+  if (ci == NULL) Py_RETURN_NONE;
+  line = (int)PyLong_AsLong(args[1]);
+  /* A breakpoint line of an armed code: the bp tool's LINE callback for
+   * this same event comes next (tools run from the highest id down) and
+   * does the control part too, so a step or pause landing there and the
+   * line's breakpoints make one stop, not two. */
+  if ((ci->armed & RT_ARMED_BP) && rt_codeinfo_has_line(ci, line)) Py_RETURN_NONE;
+  rt_stop_line(t, ci, (PyObject *)PyEval_GetFrame(), line, RT_LINE_CONTROL);
   Py_RETURN_NONE;
+}
+
+/* Stepping in: `frame` (borrowed, running `code`) is the one to stop in. */
+static void rt_mon_step_into(rt_thread_t *t, PyObject *frame, PyObject *code) {
+  Py_INCREF(frame);
+  Py_XSETREF(t->step_frame, frame);
+  Py_INCREF(code);
+  Py_XSETREF(t->step_code, code);
+  rt_backend_step_changed(t);
 }
 
 static PyObject *rt_cb_ctl_start(PyObject *self, PyObject *const *args,
@@ -209,13 +280,25 @@ static PyObject *rt_cb_ctl_start(PyObject *self, PyObject *const *args,
   frame = (PyObject *)PyEval_GetFrame();
   if (ci->funcbp_id != 0) rt_stop_frame_start(t, ci, frame);
   if (t->step_kind == RT_STEP_IN && !ci->hidden && frame != NULL) {
-    /* stepping in: the new frame is the one to stop in */
-    Py_INCREF(frame);
-    Py_XSETREF(t->step_frame, frame);
-    Py_INCREF(args[0]);
-    Py_XSETREF(t->step_code, args[0]);
-    rt_backend_step_changed(t);
+    rt_mon_step_into(t, frame, args[0]);
   }
+  Py_RETURN_NONE;
+}
+
+/* PY_RESUME (global while a thread steps in): a generator or coroutine
+ * resumed by the stepping thread is where the step-in lands (its next
+ * line). Not a fresh call: no function-breakpoint handling. */
+static PyObject *rt_cb_ctl_resume(PyObject *self, PyObject *const *args,
+                                  Py_ssize_t nargs) {
+  rt_thread_t *t = rt_mon_thread();
+  rt_codeinfo_t *ci = NULL;
+  PyObject *frame = NULL;
+
+  if (t == NULL || nargs < 1 || t->step_kind != RT_STEP_IN) Py_RETURN_NONE;
+  ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
+  if (ci == NULL || ci->hidden) Py_RETURN_NONE;
+  frame = (PyObject *)PyEval_GetFrame();
+  if (frame != NULL) rt_mon_step_into(t, frame, args[0]);
   Py_RETURN_NONE;
 }
 
@@ -248,6 +331,7 @@ static PyMethodDef rt_cb_defs[] = {
     {"ctl_start", (PyCFunction)(void (*)(void))rt_cb_ctl_start, METH_FASTCALL, NULL},
     {"ctl_exit", (PyCFunction)(void (*)(void))rt_cb_ctl_exit, METH_FASTCALL, NULL},
     {"ctl_return", (PyCFunction)(void (*)(void))rt_cb_ctl_return, METH_FASTCALL, NULL},
+    {"ctl_resume", (PyCFunction)(void (*)(void))rt_cb_ctl_resume, METH_FASTCALL, NULL},
 };
 
 static int rt_register(int tool, int event, int def) {
@@ -267,7 +351,7 @@ static void rt_mon_control_changed(void) {
   int ev = 0;
   if (rt_mon == NULL) return;
   if (atomic_load(&rt_pause_all) || atomic_load(&rt_entry_pending)) ev |= RT_EV_LINE;
-  if (rt_nstepping_in > 0) ev |= RT_EV_PY_START;
+  if (rt_nstepping_in > 0) ev |= RT_EV_PY_START | RT_EV_PY_RESUME;
   if (rt_nstepping > 0) ev |= RT_EV_PY_UNWIND;
   if (ev != rt_ctl_global) {
     rt_ctl_global = ev;
@@ -276,7 +360,7 @@ static void rt_mon_control_changed(void) {
 }
 
 static void rt_mon_exceptions_changed(void) {
-  int ev = RT_EV_PY_START;
+  int ev = rt_mon_ef ? 0 : RT_EV_PY_START; /* evalframe: the hook discovers */
   if (rt_mon == NULL) return;
   if (rt_exc_raised || rt_exc_user_unhandled) ev |= RT_EV_RAISE;
   if (ev != rt_bp_global) {
@@ -290,13 +374,27 @@ static void rt_mon_breakpoints_changed(const char *canon) {
   rt_engine_foreach_code(canon, rt_mon_refresh_and_arm);
 }
 
+/* True when a thread other than t steps in `code` (its mon_code): the
+ * code's step events stay on until the last step using them ends. Every
+ * mon_code is written with the GIL held, which the caller holds. */
+static bool rt_mon_code_stepped_by_other(const rt_thread_t *t, PyObject *code) {
+  bool used = false;
+  rt_threads_lock();
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL && !used; o = o->next) {
+    used = o != t && o->mon_code == code;
+  }
+  rt_threads_unlock();
+  return used;
+}
+
 static void rt_mon_step_changed(rt_thread_t *t) {
   PyObject *old = t->mon_code; /* strong, or NULL */
   rt_codeinfo_t *ci = NULL;
 
   if (rt_mon == NULL) return;
   t->mon_code = NULL;
-  if (old != NULL && (t->step_kind == RT_STEP_NONE || old != t->step_code)) {
+  if (old != NULL && (t->step_kind == RT_STEP_NONE || old != t->step_code) &&
+      !rt_mon_code_stepped_by_other(t, old)) {
     rt_set_local(rt_ctl_tool, old, rt_ctl_base_events(rt_engine_codeinfo_peek(old)));
   }
   if (t->step_kind != RT_STEP_NONE && t->step_code != NULL) {
@@ -322,9 +420,15 @@ static int rt_claim_tool(int tool, const char *name) {
 
 static void rt_mon_uninstall(void);
 
-static int rt_mon_install(void) {
+static int rt_mon_install_mode(bool ef) {
   PyObject *sys_mon = PySys_GetObject("monitoring"); /* borrowed */
 
+  rt_mon_ef = ef;
+  if (ef && rt_compat_eval_hook_owner(rt_ef_hook) < 0) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "another tool owns the PEP 523 eval-frame hook");
+    return -1;
+  }
   if (sys_mon == NULL) {
     PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing");
     return -1;
@@ -353,13 +457,19 @@ static int rt_mon_install(void) {
       rt_register(rt_ctl_tool, RT_EV_PY_START, 4) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_RETURN, 6) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_YIELD, 5) < 0 ||
-      rt_register(rt_ctl_tool, RT_EV_PY_UNWIND, 5) < 0) {
+      rt_register(rt_ctl_tool, RT_EV_PY_UNWIND, 5) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_PY_RESUME, 7) < 0) {
     goto error;
   }
   rt_ctl_global = rt_bp_global = -1;
   rt_mon_exceptions_changed();
   rt_mon_control_changed();
   rt_mon_breakpoints_changed(NULL); /* code seen before (another backend) */
+  if (ef) {
+    rt_compat_set_eval_hook(rt_ef_hook);
+    rt_ef_hook_on = true;
+    rt_log(RT_LOG_INFO, "eval-frame hook installed");
+  }
   return 0;
 error:
   {
@@ -371,7 +481,15 @@ error:
   return -1;
 }
 
+static int rt_mon_install(void) { return rt_mon_install_mode(false); }
+static int rt_ef_install(void) { return rt_mon_install_mode(true); }
+
 static void rt_mon_uninstall(void) {
+  if (rt_ef_hook_on) {
+    rt_compat_set_eval_hook(NULL);
+    rt_ef_hook_on = false;
+    rt_log(RT_LOG_INFO, "eval-frame hook removed");
+  }
   if (rt_mon == NULL) return;
   rt_engine_foreach_code(NULL, rt_mon_disarm);
   for (int i = 0; i < 2; i++) {
@@ -379,7 +497,8 @@ static void rt_mon_uninstall(void) {
     if (tool < 0) continue;
     rt_mon_call("set_events", "(ii)", tool, 0);
     static const int evs[] = {RT_EV_PY_START, RT_EV_LINE, RT_EV_RAISE,
-                              RT_EV_PY_RETURN, RT_EV_PY_YIELD, RT_EV_PY_UNWIND};
+                              RT_EV_PY_RETURN, RT_EV_PY_YIELD, RT_EV_PY_UNWIND,
+                              RT_EV_PY_RESUME};
     for (size_t k = 0; k < sizeof evs / sizeof evs[0]; k++) {
       rt_mon_call("register_callback", "(iiO)", tool, evs[k], Py_None);
     }
@@ -394,6 +513,17 @@ const rt_backend_t rt_backend_monitoring = {
     .name = "monitoring",
     .description = "sys.monitoring",
     .install = rt_mon_install,
+    .uninstall = rt_mon_uninstall,
+    .breakpoints_changed = rt_mon_breakpoints_changed,
+    .exceptions_changed = rt_mon_exceptions_changed,
+    .control_changed = rt_mon_control_changed,
+    .step_changed = rt_mon_step_changed,
+};
+
+const rt_backend_t rt_backend_evalframe = {
+    .name = "evalframe",
+    .description = "a PEP 523 eval-frame hook",
+    .install = rt_ef_install,
     .uninstall = rt_mon_uninstall,
     .breakpoints_changed = rt_mon_breakpoints_changed,
     .exceptions_changed = rt_mon_exceptions_changed,

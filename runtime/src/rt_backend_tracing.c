@@ -12,6 +12,7 @@
 
 #include "rt_engine.h"
 #include "rt_exceptions.h"
+#include "rt_stats.h"
 #include "rt_stop.h"
 
 static bool rt_tracing_installed;
@@ -32,6 +33,7 @@ static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
   rt_codeinfo_t *ci = NULL;
 
   (void)obj;
+  rt_stat_inc(RT_STAT_TRACE_CALLS);
   if (rt_tls_in_debugger) return 0;
   t = rt_threads_current();
   if (t == NULL || rt_thread_is_gone(t)) return 0;
@@ -87,6 +89,8 @@ static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
       return 0;
   }
 }
+
+const Py_tracefunc rt_tracing_func = rt_trace;
 
 static int rt_tracing_install(void) {
   rt_compat_set_trace_all(rt_trace, NULL);

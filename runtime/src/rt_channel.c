@@ -19,6 +19,7 @@
 #include <dapper/message.h>
 #include <dapper/wire.h>
 
+#include "rt_stats.h"
 #include "rt_commands.h"
 #include "rt_log.h"
 #include "rt_stop.h"
@@ -71,6 +72,7 @@ static void rt_channel_after_fork_child(void) {
   ch->thread_running = false;
   rt_stop_after_fork_child();
   rt_threads_after_fork_child();
+  rt_stats_after_fork_child();
 }
 
 static void rt_channel_init_once(void) {

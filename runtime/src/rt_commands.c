@@ -14,6 +14,7 @@
 #include "rt_engine.h"
 #include "rt_inspect.h"
 #include "rt_log.h"
+#include "rt_stats.h"
 #include "rt_stop.h"
 
 /* The message of the next error response (channel thread only). */
@@ -69,6 +70,7 @@ static const rt_command_t rt_commands[] = {
     {"loadedSources", rt_handle_channel_gil},
     {"modules", rt_handle_channel_gil},
     {"cancel", rt_handle_cancel},
+    {"statistics", rt_handle_statistics},
 };
 
 static const rt_command_t *rt_commands_find(const char *command) {

@@ -144,6 +144,18 @@ static inline void rt_compat_set_trace_all(Py_tracefunc func, PyObject *arg) {
 #endif
 }
 
+/* A PEP 523 hook (anyone's) is installed (statistics). */
+static inline bool rt_compat_eval_hook_installed(void) {
+  _PyFrameEvalFunction cur =
+      _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
+  return cur != NULL && cur != _PyEval_EvalFrameDefault;
+}
+
+/* The C trace function of a thread state, or NULL (statistics). */
+static inline Py_tracefunc rt_compat_thread_c_tracefunc(PyThreadState *ts) {
+  return ts->c_tracefunc;
+}
+
 /* sys.monitoring exists (3.12+): the monitoring backend is built. */
 #if PY_VERSION_HEX >= 0x030C0000
 #define RT_HAVE_MONITORING 1
@@ -160,6 +172,11 @@ static inline void rt_compat_set_trace_all(Py_tracefunc func, PyObject *arg) {
 #else
 #define RT_HAVE_FRAME_HOOK 0
 #endif
+
+/* The `evalframe` backend: 3.11 with per-frame C tracing
+ * (rt_backend_frame.c); 3.12+ with the hook doing discovery and arming
+ * sys.monitoring local events (rt_backend_monitoring.c). */
+#define RT_HAVE_EVALFRAME 1
 
 /* The instrumented backend (function code swapped for a recompile): 3.11.
  * 3.13 must not use it (assigning __code__ deoptimises the function's
@@ -317,3 +334,40 @@ static inline unsigned long rt_compat_thread_ident(PyThreadState *ts) {
   return ts->thread_id;
 }
 #endif /* RT_COMPAT_EVAL_HOOK */
+
+/* ---- the eval-frame hook (PEP 523), 3.12+ ------------------------------
+ * For rt_backend_monitoring.c's `evalframe` mode only (RT_COMPAT_EVAL_HOOK
+ * and RT_COMPAT_INTERNAL_FRAME defined before including this header): the
+ * hook does discovery, tracing goes through sys.monitoring. */
+#if defined(RT_COMPAT_EVAL_HOOK) && defined(RT_COMPAT_INTERNAL_FRAME_DONE) && \
+    !defined(RT_COMPAT_EVAL_HOOK_DONE) && PY_VERSION_HEX >= 0x030C0000
+#define RT_COMPAT_EVAL_HOOK_DONE 1
+
+typedef struct _PyInterpreterFrame rt_iframe_t;
+typedef PyObject *(*rt_compat_eval_fn)(PyThreadState *, rt_iframe_t *, int);
+
+static inline PyObject *rt_compat_iframe_globals(rt_iframe_t *f) {
+  return f->f_globals;
+}
+
+static inline PyObject *rt_compat_eval_default(PyThreadState *ts, rt_iframe_t *f,
+                                               int throwflag) {
+  return _PyEval_EvalFrameDefault(ts, f, throwflag);
+}
+
+/* 0: the default evaluator is installed; 1: `mine`; -1: someone else's. */
+static inline int rt_compat_eval_hook_owner(rt_compat_eval_fn mine) {
+  _PyFrameEvalFunction cur =
+      _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
+  if (cur == _PyEval_EvalFrameDefault) return 0;
+  return cur == (_PyFrameEvalFunction)mine ? 1 : -1;
+}
+
+/* Installs `fn`, or the default evaluator when fn is NULL (stored as NULL:
+ * Python-to-Python calls are inlined again). */
+static inline void rt_compat_set_eval_hook(rt_compat_eval_fn fn) {
+  _PyInterpreterState_SetEvalFrameFunc(
+      PyInterpreterState_Get(),
+      fn != NULL ? (_PyFrameEvalFunction)fn : _PyEval_EvalFrameDefault);
+}
+#endif /* RT_COMPAT_EVAL_HOOK, 3.12+ */

@@ -13,6 +13,7 @@
 
 #include "rt_backend.h"
 #include "rt_log.h"
+#include "rt_stats.h"
 #include "rt_stop.h"
 #include "rt_support.h"
 #include "rt_engine_priv.h"
@@ -336,6 +337,7 @@ done:
 /* ---- hit evaluation ----------------------------------------------------- */
 
 static void rt_report_cond_error(rt_bp_t *bp, const char *text) {
+  rt_stat_inc(RT_STAT_ERRORS); /* every failed evaluation, reported once */
   if (bp->cond_reported) return;
   bp->cond_reported = true;
   rt_console("dapper: breakpoint %d: condition '%s' failed (%s); treated as true",

@@ -103,12 +103,12 @@ int rt_handle_pause(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 
   (void)body;
   if (rc < 0) return rc;
-  rc = rt_stop_pause(id);
+  rc = rt_stop_pause(req, id); /* answered there, before the pause is set */
   if (rc < 0) return rc;
   if (rt_channel_python_allowed(ch)) {
     gil = PyGILState_Ensure();
     rt_backend_control_changed();
     PyGILState_Release(gil);
   }
-  return 0;
+  return RT_DEFERRED;
 }

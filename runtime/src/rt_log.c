@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "rt_stats.h"
+
 static atomic_int rt_log_level = RT_LOG_OFF;
 
 void rt_log_set_level(int level) {
@@ -24,6 +26,7 @@ void rt_log(rt_log_level_t level, const char *fmt, ...) {
   int m = 0;
   va_list ap;
 
+  if (level == RT_LOG_ERROR) rt_stat_inc(RT_STAT_ERRORS);
   if (!rt_log_enabled(level)) return;
   n = snprintf(line, sizeof line, "dapper-runtime[%ld]: ", (long)getpid());
   if (n < 0) return;

@@ -434,8 +434,9 @@ int rt_stop_resume(const cJSON *request, int thread_id, bool single,
   return RT_DEFERRED;
 }
 
-int rt_stop_pause(int thread_id) {
+int rt_stop_pause(const cJSON *request, int thread_id) {
   rt_thread_t *t = NULL;
+  cJSON *reply = NULL;
 
   rt_threads_lock();
   t = rt_threads_find_id_locked(thread_id);
@@ -443,12 +444,16 @@ int rt_stop_pause(int thread_id) {
     rt_threads_unlock();
     return rt_commands_fail(DAPPER_EINVAL, "unknown thread %d", thread_id);
   }
+  /* The response first: once the flag is set the thread may stop (and
+   * send its events) at its next line. */
+  reply = dap_msg_response(request, NULL);
+  if (reply != NULL) (void)rt_channel_send(rt_channel_get(), reply);
   if (rt_stop_owner == NULL) {
     rt_pause_target = thread_id;
     atomic_store(&rt_pause_all, 1);
   }
   rt_threads_unlock();
-  return 0;
+  return RT_DEFERRED;
 }
 
 int rt_stop_route(const cJSON *request, int thread_id) {

@@ -83,8 +83,12 @@ void rt_stop_disconnect(void);
 int rt_stop_resume(const cJSON *request, int thread_id, bool single,
                    rt_step_kind_t step);
 /* Asks thread_id to stop at its next line (reason pause) and the others
- * to park. Channel thread, no GIL; the caller then lets the backend know. */
-int rt_stop_pause(int thread_id);
+ * to park. Sends the success response (request is borrowed) BEFORE setting
+ * the pause, so it precedes the `stopped` event and the stop's other
+ * events, and returns RT_DEFERRED; or returns a negative code with
+ * rt_commands_fail's message. Channel thread, no GIL; the caller then lets
+ * the backend know. */
+int rt_stop_pause(const cJSON *request, int thread_id);
 /* Queues a copy of request to the stopped thread thread_id, which answers
  * it. Returns RT_DEFERRED, or a negative code (unknown / not stopped). */
 int rt_stop_route(const cJSON *request, int thread_id);

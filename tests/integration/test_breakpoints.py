@@ -377,6 +377,42 @@ class BreakpointTests:
         self.assertEqual(code, 0)
 
     @subset
+    def test_statistics(self):
+        # `dapper/statistics`: the runtime's counters (docs/runtime.md,
+        # "Statistics"); a breakpoint on a line run once, after five calls
+        d = self.debug("funcs.py", bps={"funcs.py": ["top_body"]})
+        d.stopped("breakpoint", "top_body", "top")
+        st = d.request("dapper/statistics")["body"]
+        used = self.backend_in_use
+        self.assertEqual(st["backend"], used, st)
+        self.assertIsInstance(st["reason"], str, st)
+        for k in ("integrations_enabled", "breakpoints_optimized",
+                  "trace_calls_saved", "errors_handled", "trace_function_calls",
+                  "frame_eval_calls"):
+            self.assertIsInstance(st[k], int, (k, st))
+        self.assertEqual(st["errors_handled"], 0, st)
+        self.assertGreaterEqual(st["integrations_enabled"], 1, st)
+        if used == "tracing":
+            self.assertGreater(st["trace_function_calls"], 20, st)
+            self.assertEqual(st["frame_eval_calls"], 0, st)
+            self.assertEqual(st["breakpoints_optimized"], 0, st)
+        elif used == "monitoring":
+            self.assertEqual(st["trace_function_calls"], 0, st)
+            self.assertEqual(st["frame_eval_calls"], 0, st)
+            self.assertEqual(st["breakpoints_optimized"], 1, st)
+            self.assertGreater(st["trace_calls_saved"], 0, st)
+        elif used == "evalframe":
+            self.assertGreater(st["frame_eval_calls"], 5, st)  # area() x5 at least
+            self.assertGreater(st["trace_calls_saved"], 0, st)
+            self.assertEqual(st["breakpoints_optimized"], 1, st)
+        else:  # instrumented
+            self.assertGreaterEqual(st["breakpoints_optimized"], 1, st)
+        d.cont()
+        before = st
+        d.finish()
+        self.assertGreaterEqual(before["integrations_enabled"], 1)
+
+    @subset
     def test_conditions_and_logpoints(self):
         path = bp_program("loops.py")
         d = self.debug("loops.py", bps={"loops.py": [
@@ -873,12 +909,8 @@ class BreakpointTests:
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "rec 3 gen 3\n")
 
-    # Under monitoring, stepIn only turns on PY_START globally; resuming a
-    # generator fires PY_RESUME, so when the generator's code has a
-    # breakpoint (its LINE events belong to the breakpoint tool, which
-    # DISABLEs other lines) the step misses it and stops at the caller's
-    # next line. Runtime bug, rt_backend_monitoring.c (reported).
-    @known_bug("monitoring", "stepIn misses a resumed generator")
+    # Resuming a generator is not a call: under monitoring the step-in
+    # needs PY_RESUME as well as PY_START (rt_backend_monitoring.c).
     def test_step_in_resumes_generator(self):
         d = self.debug("recstep.py", bps={"recstep.py": ["y1", "body"]})
         d.stopped("breakpoint", "y1", "gen", 1)

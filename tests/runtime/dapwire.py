@@ -33,7 +33,7 @@ def target(name):
 def backends():
     """The backends this interpreter offers."""
     if sys.version_info >= (3, 12):
-        return ["tracing", "monitoring"]
+        return ["tracing", "monitoring", "evalframe"]
     return ["tracing", "instrumented", "evalframe"]
 
 

@@ -21,4 +21,7 @@ while not os.path.exists(flag) and time.monotonic() < deadline:
     n += 1  # BREAK: spin
     if mode == "sleep":
         time.sleep(0.05)
+    elif mode == "spin":  # pure Python for a while: the GIL is rarely free
+        for k in range(200000):
+            n += k
 print("resumed", next(g))

@@ -1,0 +1,56 @@
+/* Statistics (DESIGN §5, docs/runtime.md "Statistics"): per-thread event
+ * counters, aggregated on the `statistics` request.
+ *
+ * Each thread counts into its own thread-local block (no shared cache line,
+ * no lock, no atomic read-modify-write: a relaxed load and store). A
+ * block is linked into a global list the first time one of its counters
+ * goes from 0 to 1, and its counts are folded into a retired total when
+ * its thread ends, so the channel thread can sum them under a mutex. */
+#ifndef RT_STATS_H
+#define RT_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "rt_channel.h"
+
+typedef enum {
+  RT_STAT_TRACE_CALLS,    /* calls of the runtime's C trace function */
+  RT_STAT_FRAME_EVAL,     /* calls of the runtime's PEP 523 hook */
+  RT_STAT_FRAMES_TRACED,  /* of those: frames given line events */
+  RT_STAT_MON_CALLBACKS,  /* sys.monitoring callbacks of the runtime */
+  RT_STAT_MON_DISABLED,   /* of those: returned DISABLE */
+  RT_STAT_ERRORS,         /* errors caught and handled (never raised into the program) */
+  RT_STAT_N
+} rt_stat_t;
+
+typedef struct rt_stats_block {
+  _Atomic uint64_t n[RT_STAT_N];
+  struct rt_stats_block *next, *prev; /* (stats mutex) */
+  int linked;                         /* (stats mutex) */
+} rt_stats_block_t;
+
+extern _Thread_local rt_stats_block_t rt_tls_stats;
+
+/* Links the calling thread's block (idempotent). */
+void rt_stats_link(void);
+
+/* One more event `s` on the calling thread. */
+static inline void rt_stat_inc(rt_stat_t s) {
+  uint64_t v = atomic_load_explicit(&rt_tls_stats.n[s], memory_order_relaxed) + 1;
+  atomic_store_explicit(&rt_tls_stats.n[s], v, memory_order_relaxed);
+  if (__builtin_expect(v == 1, 0)) rt_stats_link();
+}
+
+/* Records the reason `configure` gave for the backend. */
+void rt_stats_set_reason(const char *reason);
+
+/* After fork, in the child: only the calling thread's block survives. */
+void rt_stats_after_fork_child(void);
+
+/* `statistics` (channel thread, no GIL; rt_commands.h). */
+int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body);
+
+#endif
