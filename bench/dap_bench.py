@@ -28,6 +28,19 @@ BENCH_RE = re.compile(r"^BENCH (\{.*\})\s*$", re.M)
 BACKEND_RE = re.compile(r"breakpoints use ([^(\n]*)")
 KNOWN_BACKENDS = ("monitoring", "tracing", "instrumented", "evalframe")
 
+# The workloads (bench/workloads/), as bench/run.py measures them and
+# bench/report.py titles them.
+CALLGRIND_N = 200000
+
+WORKLOAD_TITLES = {
+    1: "1. 1,000,000 calls of a small function, breakpoints not in the hot path",
+    2: "2. A false conditional breakpoint (`x < 0`) in the hot function",
+    3: "3. Breakpoint stops, continue each time (stop→continue round trip)",
+    4: "4. Step over a line that calls a function doing a million calls",
+    5: "5. Threads running the workload-1 loop, breakpoint in another file",
+}
+THREADS = (1, 2, 4, 8, 16)
+
 
 class SessionError(Exception):
     pass

@@ -21,6 +21,9 @@ _runtime_dir = ""
 _support_file = os.path.abspath(__file__)
 _inspect_file = os.path.join(os.path.dirname(_support_file),
                              "_dapper_inspect.py")
+_values_file = os.path.join(os.path.dirname(_support_file),
+                            "_dapper_values.py")
+_own_files = (_support_file, _inspect_file, _values_file)
 _inspect = None       # the inspection module (_dapper_inspect.py)
 
 # ---------------------------------------------------------------------------
@@ -122,8 +125,7 @@ def is_library(filename):
 def is_hidden(filename):
     """Code of the runtime itself: never stopped in, never shown."""
     return bool(filename) and (
-        filename in (_support_file, _inspect_file) or
-        canonical(filename) in (_support_file, _inspect_file))
+        filename in _own_files or canonical(filename) in _own_files)
 
 
 # ---------------------------------------------------------------------------
@@ -492,16 +494,23 @@ def _install_excepthooks():
     threading.excepthook = thread_excepthook
 
 
-def _load_inspect():
-    """Loads _dapper_inspect.py (next to this file) by absolute path,
-    without sys.path or sys.modules."""
-    global _inspect
+def _load_file(name, path):
+    """Loads a module by absolute path, without sys.path or sys.modules."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location("_dapper_inspect",
-                                                  _inspect_file)
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    mod.init(_rt, _SupportView())
+    return mod
+
+
+def _load_inspect():
+    """Loads _dapper_inspect.py and _dapper_values.py (value rendering,
+    `variables`; next to this file) by absolute path, without sys.path or
+    sys.modules."""
+    global _inspect
+    values = _load_file("_dapper_values", _values_file)
+    mod = _load_file("_dapper_inspect", _inspect_file)
+    mod.init(_rt, _SupportView(), values)
     _inspect = mod
     _requests.update(mod.requests)
 

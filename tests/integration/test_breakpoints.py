@@ -13,239 +13,27 @@ is what `auto` chose already, the class is skipped with that reason.
 
 Target programs are in programs/bp/ and mark their lines with
 `# BREAK: name` comments; the tests find lines by marker.
+The tests are mixins run by one TestCase per backend (the end of this
+file): BreakpointTests here (setBreakpoints, conditions, logpoints, function
+and exception breakpoints, breakpointLocations, where breakpoints work),
+ExecutionTests in bp_execution.py (stepping, pause, threads, the editors'
+orders); the helpers and the backend parametrisation are in bp_common.py.
 """
 
-import glob
 import os
-import re
 import subprocess
 import time
-import unittest
 
-from harness import (CONFIG, PROGRAMS, TIMEOUT, DapTestCase, error_text)
-
-BP_PROGRAMS = os.path.join(PROGRAMS, "bp")
-BACKEND_LINE = re.compile(r"dapper: breakpoints use (.+?) \((.*)\)\n")
-# The runtime's description of each backend (rt_backend_*.c).
-DESCRIPTIONS = {"sys.monitoring": "monitoring",
-                "traditional tracing": "tracing",
-                "instrumented code": "instrumented",
-                "a PEP 523 eval-frame hook": "evalframe"}
-# The debuggee writes no __pycache__ into the source tree.
-ENV = {"PYTHONDONTWRITEBYTECODE": "1"}
+from bp_common import (BP_PROGRAMS, BreakpointCase, BreakpointSession,
+                       Debuggee, auto_backend, bp_program, mark_known_bugs,
+                       markers, subset)
+from bp_execution import ExecutionTests
+from harness import CONFIG, TIMEOUT
 
 
-def bp_program(name):
-    return os.path.join(BP_PROGRAMS, name)
-
-
-_marker_cache = {}
-
-
-def markers(path):
-    """{name: line} from the `# BREAK: name` comments of a file."""
-    if path not in _marker_cache:
-        out = {}
-        with open(path) as f:
-            for i, text in enumerate(f, 1):
-                if "# BREAK:" in text:
-                    out[text.split("# BREAK:")[1].strip()] = i
-        _marker_cache[path] = out
-    return _marker_cache[path]
-
-
-def subset(fn):
-    """Marks a test that also runs for the non-default backends."""
-    fn.subset = True
-    return fn
-
-
-def known_bug(backends, why):
-    """A test that fails with these backends because of a bug that is not
-    ours to fix: it runs as an expected failure for them (see
-    _mark_known_bugs)."""
-    def mark(fn):
-        fn.known_bug = ((backends,) if isinstance(backends, str)
-                        else tuple(backends), why)
-        return fn
-    return mark
-
-
-def python310():
-    """pyenv's 3.10 interpreter, or None."""
-    try:
-        root = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, timeout=10,
-                              stdin=subprocess.DEVNULL).stdout.decode().strip()
-    except (OSError, subprocess.TimeoutExpired):
-        root = os.path.expanduser("~/.pyenv")
-    found = sorted(glob.glob(os.path.join(root or os.path.expanduser(
-        "~/.pyenv"), "versions", "3.10*", "bin", "python3.10")))
-    return found[-1] if found else None
-
-
-class Debuggee:
-    """One debug session: the client plus what the tests ask of it."""
-
-    def __init__(self, test, client, path):
-        self.test = test
-        self.c = client
-        self.path = path
-        self.m = markers(path) if path else {}
-        self.bp_responses = {}    # path -> setBreakpoints response body
-        self.fbp_response = None
-        self.exc_response = None
-
-    # -- requests ------------------------------------------------------------
-    def request(self, command, args=None, ok=True):
-        resp = self.c.request(command, args, TIMEOUT)
-        if ok:
-            self.test.assertTrue(resp["success"], "%s failed: %r" % (
-                command, resp))
-        return resp
-
-    def set_breakpoints(self, path, bps):
-        """bps: marker names, line numbers or dicts (`line` may be a
-        marker name). Returns the response's breakpoints."""
-        items = []
-        for bp in bps:
-            if isinstance(bp, dict):
-                bp = dict(bp)
-                if isinstance(bp["line"], str):
-                    bp["line"] = markers(path)[bp["line"]]
-            elif isinstance(bp, str):
-                bp = {"line": markers(path)[bp]}
-            else:
-                bp = {"line": bp}
-            items.append(bp)
-        body = self.request("setBreakpoints", {
-            "source": {"path": path}, "breakpoints": items})["body"]
-        self.bp_responses[path] = body
-        result = body["breakpoints"]
-        self.test.assertEqual(len(result), len(items), body)
-        return result
-
-    # -- stops -------------------------------------------------------------------
-    def stopped(self, reason=None, line=None, name=None, thread=None,
-                ids=None, timeout=TIMEOUT):
-        """Waits for the next `stopped` event; checks what is given
-        (line: a marker name or number; name: the top frame's name).
-        Returns (body, top frame)."""
-        ev = self.c.wait_event("stopped", timeout)["body"]
-        t = self.test
-        if reason is not None:
-            t.assertEqual(ev["reason"], reason, ev)
-        t.assertIs(ev.get("allThreadsStopped"), True, ev)
-        if thread is not None:
-            t.assertEqual(ev["threadId"], thread, ev)
-        if ids is not None:
-            t.assertEqual(ev.get("hitBreakpointIds"), ids, ev)
-        top = self.stack(ev["threadId"], levels=1)["stackFrames"][0]
-        if line is not None:
-            want = self.m[line] if isinstance(line, str) else line
-            t.assertEqual(top["line"], want, "stopped at %s:%d (%s), "
-                          "expected line %d (%s); event %r" % (
-                              top.get("source", {}).get("path"), top["line"],
-                              top["name"], want, line, ev))
-        if name is not None:
-            t.assertEqual(top["name"], name, (top, ev))
-        return ev, top
-
-    def stack(self, thread, **args):
-        args["threadId"] = thread
-        return self.request("stackTrace", args)["body"]
-
-    def frames(self, thread, **args):
-        """[(name, line)] of a stopped thread."""
-        return [(f["name"], f["line"])
-                for f in self.stack(thread, **args)["stackFrames"]]
-
-    def cont(self, thread=1, single=False):
-        args = {"threadId": thread}
-        if single:
-            args["singleThread"] = True
-        return self.request("continue", args)["body"]
-
-    def step(self, kind, thread=1):
-        return self.request(kind, {"threadId": thread})
-
-    def stops(self):
-        return self.c.events("stopped")
-
-    # -- the end ----------------------------------------------------------------
-    def finish(self, timeout=TIMEOUT):
-        """Waits for the end of the program; returns (exit code, {category:
-        output}). No stop may be left unreported."""
-        out = self.c.collect_output("terminated", timeout)
-        self.test.check_end_of_session(self.c)
-        exited = self.c.events("exited")
-        self.test.disconnect(self.c)
-        return exited[0]["body"]["exitCode"], out
-
-
-class BreakpointTests:
-    """Mixed into one TestCase per backend (see the end of the file)."""
-
-    backend = "auto"
-
-    # ---- sessions ---------------------------------------------------------------
-    def launch_config(self, prog, args=(), stop_on_entry=False, **kw):
-        if "module" not in kw and "code" not in kw:
-            kw["program"] = prog
-        launch = self.launch_args(args=list(args), env=dict(ENV), **kw)
-        if stop_on_entry:
-            launch["stopOnEntry"] = True
-        if self.backend != "auto":
-            launch["frameEval"] = {"backend": self.backend}
-        return launch
-
-    def check_backend(self, c):
-        """The runtime's console line names the backend in use."""
-        out = c.wait_output("dapper: breakpoints use", "console", TIMEOUT)
-        m = BACKEND_LINE.search(out)
-        self.assertIsNotNone(m, "no backend line in %r" % out)
-        if self.backend != "auto":
-            self.assertEqual(m.group(2), "requested",
-                             "the runtime fell back: %r" % m.group(0))
-        return m
-
-    def debug(self, name, args=(), bps=None, fbps=None, exc=None,
-              stop_on_entry=False, prog=None, setup=None):
-        """Launches programs/bp/<name>, waits for the launch response (so
-        the runtime answers the breakpoint requests itself), sets the
-        breakpoints, calls setup(debuggee) if given, and sends
-        configurationDone. bps: {path or program name: [markers or
-        dicts]}."""
-        path = prog or bp_program(name)
-        c = self.client()
-        self.initialize(c)
-        launch_seq = c.send_request("launch", self.launch_config(
-            path, args, stop_on_entry))
-        c.wait_event("initialized", TIMEOUT)
-        resp = c.wait_response(launch_seq, TIMEOUT)
-        self.assertTrue(resp["success"], "launch failed: %r" % (resp,))
-        self.check_backend(c)
-        d = Debuggee(self, c, path)
-        for where, items in (bps or {}).items():
-            d.set_breakpoints(where if os.path.isabs(where)
-                              else bp_program(where), items)
-        if fbps is not None:
-            d.fbp_response = d.request("setFunctionBreakpoints", {
-                "breakpoints": fbps})["body"]["breakpoints"]
-        if exc is not None:
-            d.exc_response = d.request("setExceptionBreakpoints",
-                                       exc)["body"]["breakpoints"]
-        if setup is not None:
-            setup(d)
-        d.request("configurationDone")
-        return d
-
-    def assert_verified(self, results, lines=None):
-        for i, r in enumerate(results):
-            self.assertIs(r.get("verified"), True, results)
-            self.assertIsInstance(r.get("id"), int, results)
-            if lines is not None:
-                self.assertEqual(r.get("line"), lines[i], results)
+class BreakpointTests(BreakpointSession):
+    """Mixed into one TestCase per backend (see the end of the file), with
+    ExecutionTests."""
 
     # ==== setBreakpoints ==========================================================
     def test_set_breakpoints_resolution_and_replace(self):
@@ -595,211 +383,6 @@ class BreakpointTests:
         d.cont()
         self.assertEqual(d.finish()[0], 0)
 
-    # ==== execution ==============================================================
-    @subset
-    def test_stepping(self):
-        d = self.debug("stepping.py", bps={"stepping.py": ["main_call"]})
-        bp_id = d.bp_responses[d.path]["breakpoints"][0]["id"]
-        d.stopped("breakpoint", "main_call", "<module>", 1, [bp_id])
-        d.step("stepIn")
-        ev, _ = d.stopped("step", "call", "caller", 1)
-        self.assertNotIn("hitBreakpointIds", ev)
-        d.step("next")  # over callee(1)
-        d.stopped("step", "call2", "caller", 1)
-        d.step("stepIn")
-        d.stopped("step", "callee_first", "callee", 1)
-        self.assertEqual(d.frames(1), [
-            ("callee", d.m["callee_first"]), ("caller", d.m["call2"]),
-            ("<module>", d.m["main_call"])])
-        d.step("next")
-        d.stopped("step", "callee_return", "callee", 1)
-        d.step("next")  # over the return: the caller's next line
-        d.stopped("step", "caller_return", "caller", 1)
-        d.step("stepOut")  # out of caller: the module's next line
-        d.stopped("step", "after_main_call", "<module>", 1)
-        d.step("next")
-        d.stopped("step", "last", "<module>", 1)
-        d.step("next")  # off the end: the program ends
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"), "stepped 6\n")
-        self.assertEqual(len(d.stops()), 8)
-
-    def test_step_out_of_callee_and_continue(self):
-        d = self.debug("stepping.py", bps={"stepping.py": ["callee_first",
-                                                           "last"]})
-        d.stopped("breakpoint", "callee_first", "callee", 1)
-        d.step("stepOut")  # lands in the caller, after the call
-        d.stopped("step", "call2", "caller", 1)
-        d.cont()  # the second call stops again
-        d.stopped("breakpoint", "callee_first", "callee", 1)
-        d.cont()
-        d.stopped("breakpoint", "last", "<module>", 1)
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-
-    def test_stop_on_entry_and_stack_trace(self):
-        d = self.debug("stepping.py", stop_on_entry=True,
-                       bps={"stepping.py": ["callee_first"]})
-        ev, top = d.stopped("entry", None, "<module>", 1)
-        with open(d.path) as f:
-            first_code = next(i for i, text in enumerate(f, 1)
-                              if text.strip() and not text.startswith("#"))
-        self.assertEqual(top["line"], first_code)
-        st = d.stack(1)
-        self.assertEqual(st["totalFrames"], 1, "boot/runpy frames shown")
-        d.cont()
-        d.stopped("breakpoint", "callee_first", "callee", 1)
-        st = d.stack(1)
-        self.assertEqual(st["totalFrames"], 3)
-        self.assertEqual([(f["name"], f["line"]) for f in st["stackFrames"]],
-                         [("callee", d.m["callee_first"]),
-                          ("caller", d.m["call"]),
-                          ("<module>", d.m["main_call"])])
-        for f in st["stackFrames"]:
-            self.assertEqual(f["source"]["path"], d.path)
-            self.assertTrue(os.path.isabs(f["source"]["path"]))
-            self.assertEqual(f["column"], 1)
-            self.assertIsInstance(f["id"], int)
-        part = d.stack(1, startFrame=1, levels=1)
-        self.assertEqual(part["totalFrames"], 3)
-        self.assertEqual([(f["name"], f["line"]) for f in part["stackFrames"]],
-                         [("caller", d.m["call"])])
-        part = d.stack(1, startFrame=2, levels=5)
-        self.assertEqual([f["name"] for f in part["stackFrames"]],
-                         ["<module>"])
-        part = d.stack(1, startFrame=3)
-        self.assertEqual(part["stackFrames"], [])
-        d.cont()
-        d.stopped("breakpoint", "callee_first", "callee", 1)
-        d.cont()
-        self.assertEqual(d.finish()[0], 0)
-
-    def _busy(self, mode, **kw):
-        flag = os.path.join(self.tmp, "flag")
-        d = self.debug("busy.py", args=[flag, mode], **kw)
-        d.c.wait_output("ready\n", "stdout", TIMEOUT)
-        time.sleep(0.1)
-        return d, flag
-
-    @subset
-    def test_pause_busy_loop_and_sleep(self):
-        for mode in ("loop", "sleep"):
-            d, flag = self._busy(mode)
-            resp = d.request("pause", {"threadId": 1})
-            self.assertTrue(resp["success"])
-            ev, top = d.stopped("pause", None, None, 1)
-            # At the next Python line: in the loop, or in a function the
-            # loop calls (os.path.exists is Python code).
-            frames = d.frames(1)
-            self.assertEqual(frames[-1][0], "<module>", frames)
-            self.assertIn(frames[-1][1], range(d.m["loop_head"],
-                                               d.m["sleep"] + 1), frames)
-            self.assertLessEqual(len(frames), 2, frames)
-            open(flag, "w").close()
-            d.cont()
-            code, out = d.finish()
-            self.assertEqual(code, 0, mode)
-            self.assertIn("resumed 2\ncoroutine 3\n", out.get("stdout"))
-            os.unlink(flag)
-
-    @subset
-    def test_breakpoints_in_running_loop_and_suspended_code(self):
-        d, flag = self._busy("loop")
-        res = d.set_breakpoints(d.path, ["spin"])
-        self.assert_verified(res, [d.m["spin"]])
-        d.stopped("breakpoint", "spin", "<module>", 1, [res[0]["id"]])
-        # Replace: the loop's breakpoint goes; the suspended generator and
-        # coroutine get theirs.
-        res = d.set_breakpoints(d.path, ["gen_resumed", "coro_resumed"])
-        self.assert_verified(res)
-        open(flag, "w").close()
-        d.cont()
-        d.stopped("breakpoint", "gen_resumed", "gen", 1, [res[0]["id"]])
-        d.cont()
-        d.stopped("breakpoint", "coro_resumed", "coro", 1, [res[1]["id"]])
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(len(d.stops()), 3)
-
-    @subset
-    def test_threads_hit_the_same_breakpoint(self):
-        d = self.debug("threads.py", bps={"threads.py": ["worker", "joined"]})
-        ids = [r["id"] for r in d.bp_responses[d.path]["breakpoints"]]
-        seen = {}
-        for _ in range(4):
-            ev, top = d.stopped("breakpoint", "worker", "worker", None,
-                                [ids[0]])
-            tid = ev["threadId"]
-            self.assertNotIn(tid, seen, "thread reported twice")
-            threads = d.request("threads")["body"]["threads"]
-            self.assertEqual(threads[0], {"id": 1, "name": "MainThread"},
-                             threads)
-            names = {t["id"]: t["name"] for t in threads}
-            self.assertRegex(names.get(tid, ""), r"^worker-\d$", threads)
-            seen[tid] = names[tid]
-            names_frames = [n for n, _ in d.frames(tid)]
-            self.assertEqual(names_frames[0], "worker")
-            self.assertNotIn("_bootstrap_inner", names_frames[1:2])
-            d.cont(tid)
-        self.assertEqual(sorted(seen.values()),
-                         ["worker-%d" % i for i in range(4)])
-        self.assertNotIn(1, seen)
-        d.stopped("breakpoint", "joined", "<module>", 1, [ids[1]])
-        started = [e["body"]["threadId"] for e in d.c.events("thread")
-                   if e["body"]["reason"] == "started"]
-        exited = [e["body"]["threadId"] for e in d.c.events("thread")
-                  if e["body"]["reason"] == "exited"]
-        self.assertEqual(sorted(started), sorted(seen), d.c.events("thread"))
-        self.assertEqual(sorted(exited), sorted(seen), d.c.events("thread"))
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"), "joined\n")
-
-    def _wait_parked(self, d, tid):
-        """stackTrace of thread tid once it is parked (it parks at its next
-        line, so right after the stop it may still be running)."""
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            resp = d.request("stackTrace", {"threadId": tid}, ok=False)
-            if resp["success"] or time.monotonic() > deadline:
-                return resp
-            time.sleep(0.02)
-
-    def test_all_threads_stop_and_single_thread_continue(self):
-        d = self.debug("allstop.py", bps={"allstop.py": ["main_stop",
-                                                         "main_again"]})
-        ids = [r["id"] for r in d.bp_responses[d.path]["breakpoints"]]
-        d.stopped("breakpoint", "main_stop", "<module>", 1, [ids[0]])
-        threads = d.request("threads")["body"]["threads"]
-        spinner = [t["id"] for t in threads if t["name"] == "spinner"]
-        self.assertEqual(len(spinner), 1, threads)
-        tid = spinner[0]
-        started = [e["body"] for e in d.c.events("thread")]
-        self.assertIn({"reason": "started", "threadId": tid}, started)
-        resp = self._wait_parked(d, tid)
-        self.assertTrue(resp["success"], "the other thread did not stop: %r"
-                        % (resp,))
-        frames = resp["body"]["stackFrames"]
-        self.assertEqual(frames[0]["name"], "spin")
-        self.assertIn(frames[0]["line"], (d.m["spin"], d.m["spin"] - 1))
-        # Only the main thread runs on (for 0.3 s), then stops again.
-        body = d.cont(1, single=True)
-        self.assertIsNot(body.get("allThreadsContinued"), True, body)
-        d.stopped("breakpoint", "main_again", "<module>", 1, [ids[1]])
-        self.assertTrue(self._wait_parked(d, tid)["success"])
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"),
-                         "spinner advanced while main ran alone: 0\n")
-        exited = [e["body"] for e in d.c.events("thread")
-                  if e["body"]["reason"] == "exited"]
-        self.assertEqual(exited, [{"reason": "exited", "threadId": tid}])
-
     # ==== where breakpoints work =============================================
     @subset
     def test_breakpoints_in_every_kind_of_code(self):
@@ -1011,175 +594,31 @@ class BreakpointTests:
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "stepped 6\n")
 
-    # ==== editors' orders, interpreters ======================================
-    def _editor_order(self, order):
-        path = bp_program("stepping.py")
-        m = markers(path)
-        c = self.client()
-        self.initialize(c)
-        launch = self.launch_config(path)
-        bps = {"source": {"path": path},
-               "breakpoints": [{"line": m["callee_first"]}]}
-        if order == "vscode":
-            # VS Code: setBreakpoints right after `initialized`, before the
-            # launch response.
-            launch_seq = c.send_request("launch", launch)
-            c.wait_event("initialized", TIMEOUT)
-            resp = c.request("setBreakpoints", bps, TIMEOUT)
-            done_seq = c.send_request("configurationDone")
-            self.assertTrue(c.wait_response(launch_seq, TIMEOUT)["success"])
-            self.assertTrue(c.wait_response(done_seq, TIMEOUT)["success"])
-        else:
-            # nvim-dap: configurationDone before launch.
-            c.wait_event("initialized", TIMEOUT)
-            resp = c.request("setBreakpoints", bps, TIMEOUT)
-            self.assertTrue(c.request("configurationDone", None,
-                                      TIMEOUT)["success"])
-            self.assertTrue(c.request("launch", launch, TIMEOUT)["success"])
-        self.assertTrue(resp["success"], resp)
-        bp = resp["body"]["breakpoints"][0]
-        self.assertIs(bp["verified"], False, bp)
-        self.assertTrue(bp.get("message"), bp)
-        d = Debuggee(self, c, path)
-        d.stopped("breakpoint", "callee_first", "callee", 1, [bp["id"]])
-        d.cont()  # callee runs twice
-        d.stopped("breakpoint", "callee_first", "callee", 1, [bp["id"]])
-        events = [e["body"] for e in c.events("breakpoint")]
-        verified = [e for e in events if e["breakpoint"]["id"] == bp["id"]
-                    and e["breakpoint"].get("verified")]
-        self.assertTrue(verified, "no breakpoint event verifying it: %r"
-                        % events)
-        self.assertEqual(verified[-1]["breakpoint"]["line"], m["callee_first"])
-        self.assertEqual(verified[-1]["reason"], "changed")
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"), "stepped 6\n")
-
-    @subset
-    def test_vscode_order_breakpoints_before_launch_response(self):
-        self._editor_order("vscode")
-
-    def test_nvim_order_breakpoints_before_launch(self):
-        self._editor_order("nvim")
-
-    def test_unsupported_python_fails_launch(self):
-        py = python310()
-        if py is None:
-            self.skipTest("no pyenv Python 3.10 found")
-        c = self.client()
-        resp = self.start(c, {"python": py, "program": bp_program("kinds.py")})
-        self.assertFalse(resp["success"], "launch with Python 3.10 succeeded")
-        text = error_text(resp)
-        self.assertIn("3.10", text, "the error does not name the version")
-        self.disconnect(c)
-
 
 # ---- one class per backend ------------------------------------------------------
-_probed = {}
+class AllTests(BreakpointTests, ExecutionTests):
+    """Every test of the set: what each class below runs (a subset for the
+    non-default backends)."""
 
 
-def probe_backend(backend):
-    """(backend in use, console line) for a launch with that backend."""
-    if backend in _probed:
-        return _probed[backend]
-    from dap_client import DapClient
-    from harness import adapter_env, program
-    c = DapClient.spawn_stdio(CONFIG.adapter, env=adapter_env())
-    try:
-        c.request("initialize", {"adapterID": "dapper"}, TIMEOUT)
-        launch = {"python": CONFIG.python, "program": program("hello.py")}
-        if backend != "auto":
-            launch["frameEval"] = {"backend": backend}
-        seq = c.send_request("launch", launch)
-        c.wait_event("initialized", TIMEOUT)
-        c.request("configurationDone", None, TIMEOUT)
-        resp = c.wait_response(seq, TIMEOUT)
-        if not resp["success"]:
-            result = (None, "launch failed: %s" % error_text(resp))
-        else:
-            out = c.wait_output("dapper: breakpoints use", "console", TIMEOUT)
-            m = BACKEND_LINE.search(out)
-            desc, reason = (m.group(1), m.group(2)) if m else ("?", out)
-            used = DESCRIPTIONS.get(desc)
-            if used is None and reason == "requested":
-                used = backend
-            result = (used, m.group(0).strip() if m else out)
-        c.collect_output("terminated", TIMEOUT)
-        c.request("disconnect", {}, TIMEOUT)
-    finally:
-        c.close()
-    _probed[backend] = result
-    return result
-
-
-class BreakpointCase(DapTestCase):
-    transport = "stdio"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if cls.broken:
-            return
-        used, line = probe_backend(cls.backend)
-        cls.backend_line = line
-        cls.backend_in_use = used
-        if cls.backend == "auto":
-            return
-        if used != cls.backend:
-            raise unittest.SkipTest("backend %s not in use on this Python: %s"
-                                    % (cls.backend, line))
-        auto, _ = probe_backend("auto")
-        if auto == cls.backend:
-            raise unittest.SkipTest("backend %s is what auto uses here: the "
-                                    "full set ran as auto" % cls.backend)
-
-
-def _auto_backend():
-    """The backend `auto` uses with the interpreter under test, as the
-    runtime reports it (None when the probe fails: no test is marked)."""
-    if CONFIG.adapter is None or CONFIG.python is None:
-        return None
-    try:
-        return probe_backend("auto")[0]
-    except AssertionError:
-        return None
-
-
-def _mark_known_bugs(backend, attrs):
-    """Wraps the @known_bug tests that fail with `backend` in
-    unittest.expectedFailure (a copy: other classes keep the plain test)."""
-    for name in dir(BreakpointTests):
-        fn = getattr(BreakpointTests, name)
-        bug = getattr(fn, "known_bug", None)
-        if bug is None or name in attrs or backend not in bug[0]:
-            continue
-
-        def wrapper(self, _fn=fn):
-            return _fn(self)
-        wrapper.__name__ = name
-        wrapper.__doc__ = "known bug with %s: %s" % (backend, bug[1])
-        attrs[name] = unittest.expectedFailure(wrapper)
-    return attrs
-
-
-class BreakpointsAuto(BreakpointTests, BreakpointCase):
+class BreakpointsAuto(AllTests, BreakpointCase):
     backend = "auto"
 
 
-for _name, _test in _mark_known_bugs(_auto_backend(), {}).items():
+for _name, _test in mark_known_bugs(AllTests, auto_backend(), {}).items():
     setattr(BreakpointsAuto, _name, _test)
     del _name, _test
 
 
 def _subset_class(backend):
     full = os.environ.get("DAPPER_BP_FULL") == "1"
-    hidden = {name: None for name in dir(BreakpointTests)
+    hidden = {name: None for name in dir(AllTests)
               if name.startswith("test_") and not full
-              and not getattr(getattr(BreakpointTests, name), "subset", False)}
+              and not getattr(getattr(AllTests, name), "subset", False)}
     name = "Breakpoints_%s" % backend
-    return type(name, (BreakpointTests, BreakpointCase),
-                _mark_known_bugs(backend, dict(hidden, backend=backend)))
+    return type(name, (AllTests, BreakpointCase),
+                mark_known_bugs(AllTests, backend,
+                                dict(hidden, backend=backend)))
 
 
 for _backend in ("tracing", "monitoring", "instrumented", "evalframe"):

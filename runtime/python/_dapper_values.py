@@ -1,0 +1,634 @@
+"""Value rendering and the `variables` request of the dapper runtime
+(docs/runtime.md, "Inspection").
+
+Loaded by `_dapper_support` by absolute path (never through sys.path or
+sys.modules) and handed to `_dapper_inspect`, which calls init() and uses
+what is here: variablesReference bookkeeping (references last until the
+thread resumes), one-line rendering of values (repr limits, hex), the shape
+of containers (indexed/named children, paging), children and their
+presentation hints and evaluateNames, and the `variables` request itself.
+Like the requests, everything runs with the thread's "inside the debugger"
+flag set.
+"""
+import sys
+
+_rt = None
+_support = None
+
+MAX_VALUE = 1000     # characters of a rendered value (clipboard: unbounded)
+MAX_UNPAGED = 1000   # children sent for a variables request without `count`
+MAX_ITEMS = 100      # items a container's one-line value shows at most
+MAX_DEPTH = 3        # nesting a container's one-line value shows
+
+_SCALARS = (int, float, complex, str, bool, type(None))
+
+
+class RequestError(Exception):
+    """Becomes an error response whose message is str(self)."""
+
+
+def init(rt, support):
+    global _rt, _support, RequestError
+    _rt = rt
+    _support = support
+    RequestError = support.RequestError
+
+
+# ---------------------------------------------------------------------------
+# references (variablesReference), per stopped thread
+
+class _Ref:
+    __slots__ = ("thread", "kind", "obj", "evalname", "extra", "names")
+
+    def __init__(self, thread, kind, obj, evalname, extra=None):
+        self.thread = thread
+        self.kind = kind          # locals|globals|return|obj|lazy|group
+        self.obj = obj
+        self.evalname = evalname
+        self.extra = extra
+        self.names = None         # child name -> (how, key) once listed
+
+
+_refs = {}          # ref -> _Ref
+_thread_refs = {}   # thread id -> [ref]
+
+
+def _new_ref(thread, kind, obj, evalname=None, extra=None):
+    if not thread:
+        return 0  # nothing stopped: values are not expandable
+    ref = _rt._new_id(thread)
+    _refs[ref] = _Ref(thread, kind, obj, evalname, extra)
+    _thread_refs.setdefault(thread, []).append(ref)
+    return ref
+
+
+def forget_thread(thread_id):
+    """Drops the references made while `thread_id` was stopped."""
+    for ref in _thread_refs.pop(thread_id, ()):
+        _refs.pop(ref, None)
+
+
+def _get_ref(thread, ref):
+    r = _refs.get(ref)
+    if r is None or r.thread != thread:
+        raise RequestError("variablesReference %s is not valid any more: "
+                           "references last until the program resumes" % ref)
+    return r
+
+
+def _check_cancel(i):
+    if i & 63 == 0 and _rt._cancelled():
+        raise RequestError("cancelled")
+
+
+# ---------------------------------------------------------------------------
+# rendering values
+
+def _typename(v):
+    t = type(v)
+    return getattr(t, "__qualname__", None) or t.__name__
+
+
+def _fmt_int(v, hexa):
+    if hexa:
+        return hex(v)
+    if v.bit_length() > 20000:
+        return "<int of %d bits>" % v.bit_length()
+    try:
+        return repr(v)
+    except ValueError:  # int max str digits
+        return "<int of %d bits>" % v.bit_length()
+
+
+_STD_REPRS = {}
+
+
+def _std_reprs():
+    if not _STD_REPRS:
+        for t in (list, tuple, set, frozenset, dict):
+            _STD_REPRS[t.__repr__] = t
+    return _STD_REPRS
+
+
+def _repr(v, limit, hexa=False):
+    """The one-line value of v, at most about `limit` characters (None: no
+    bound). Builtin containers are rendered here, item by item, so a huge
+    one costs only what is shown; anything else is repr() (user code)."""
+    out = []
+    _repr_into(v, out, [0], limit, hexa, 0, set())
+    text = "".join(out)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "..."
+    return text
+
+
+def _repr_into(v, out, size, limit, hexa, depth, seen):
+    def put(s):
+        out.append(s)
+        size[0] += len(s)
+
+    t = type(v)
+    if t is bool or v is None:
+        return put(repr(v))
+    if isinstance(v, int) and t.__repr__ is int.__repr__:
+        return put(_fmt_int(v, hexa))
+    if t is str:
+        if limit is not None and len(v) > limit:
+            return put(repr(v[:limit]) + "...")
+        return put(repr(v))
+    if t in (bytes, bytearray):
+        if limit is not None and len(v) > limit:
+            return put(repr(v[:limit]) + "...")
+        return put(repr(v))
+    base = _std_reprs().get(getattr(t, "__repr__", None))
+    if base is None:
+        try:
+            r = repr(v)
+        except BaseException as e:  # noqa: B902 - shown as the value
+            r = "<%s object: __repr__ raised %s>" % (_typename(v),
+                                                     _exc_line(e))
+        if not isinstance(r, str):
+            r = "<%s object>" % _typename(v)
+        if limit is not None and len(r) > limit:
+            r = r[:limit] + "..."
+        return put(r)
+    if id(v) in seen:
+        return put("{...}" if base is dict else "[...]")
+    if base is list:
+        opn, cls = "[", "]"
+    elif base is tuple:
+        opn, cls = "(", ")"
+    elif base is dict:
+        opn, cls = "{", "}"
+    else:
+        if not v:
+            return put("%s()" % t.__name__)
+        opn, cls = ("{", "}") if t is set else ("%s({" % t.__name__, "})")
+    if t is not base and base in (list, tuple, dict):
+        opn = "%s(%s" % (t.__name__, opn)
+        cls = cls + ")"
+    if depth >= MAX_DEPTH and len(v):
+        return put(opn + "..." + cls)
+    seen.add(id(v))
+    put(opn)
+    n = 0
+    items = v.items() if base is dict else v
+    for item in items:
+        if n:
+            put(", ")
+        if n >= MAX_ITEMS or (limit is not None and size[0] > limit):
+            put("...")
+            break
+        if base is dict:
+            _repr_into(item[0], out, size, limit, hexa, depth + 1, seen)
+            put(": ")
+            _repr_into(item[1], out, size, limit, hexa, depth + 1, seen)
+        else:
+            _repr_into(item, out, size, limit, hexa, depth + 1, seen)
+        n += 1
+    if base is tuple and n == 1:
+        put(",")
+    put(cls)
+    seen.discard(id(v))
+
+
+def _exc_line(e):
+    name = type(e).__qualname__
+    mod = type(e).__module__
+    if mod not in ("builtins", "__main__", None):
+        name = "%s.%s" % (mod, name)
+    text = str(e) if not isinstance(e, RequestError) else e.args[0]
+    return "%s: %s" % (name, text) if text else name
+
+
+def _hexa(args):
+    fmt = args.get("format") or {}
+    return bool(fmt.get("hex"))
+
+
+# ---------------------------------------------------------------------------
+# what a value expands into
+
+def _is_namedtuple(v):
+    return isinstance(v, tuple) and isinstance(getattr(type(v), "_fields", None),
+                                               tuple)
+
+
+def _is_dataclass(v):
+    return not isinstance(v, type) and \
+        hasattr(type(v), "__dataclass_fields__")
+
+
+def _shape(v):
+    """(kind, named, indexed) for an expandable value, else None."""
+    t = type(v)
+    if t in _SCALARS or isinstance(v, (str, bool)):
+        return None
+    if isinstance(v, int) and not hasattr(v, "__dict__"):
+        return None
+    if _is_namedtuple(v):
+        return ("fields", len(type(v)._fields), None)
+    if _is_dataclass(v):
+        return ("fields", len(type(v).__dataclass_fields__), None)
+    if isinstance(v, dict):
+        return ("dict", None, len(v))
+    mp = _mappingproxy()
+    if isinstance(v, mp):
+        return ("dict", None, len(v))
+    if isinstance(v, (list, tuple, bytes, bytearray)):
+        return ("seq", None, len(v))
+    if isinstance(v, (set, frozenset)):
+        return ("set", None, len(v))
+    if isinstance(v, type):
+        return ("class", None, None)
+    if isinstance(v, type(sys)):
+        return ("module", None, None)
+    d = _instance_dict(v)
+    if d or _slot_names(type(v)) or _properties(type(v)):
+        return ("object", None, None)
+    return None
+
+
+_mp = []
+
+
+def _mappingproxy():
+    if not _mp:
+        _mp.append(type(type.__dict__))
+    return _mp[0]
+
+
+def _instance_dict(v):
+    try:
+        d = object.__getattribute__(v, "__dict__")
+    except BaseException:  # noqa: B902
+        return None
+    return d if isinstance(d, dict) else None
+
+
+def _slot_names(cls):
+    """[(attribute name as stored, class)] of every __slots__ entry."""
+    out = []
+    for c in getattr(cls, "__mro__", ()):
+        slots = c.__dict__.get("__slots__")
+        if slots is None:
+            continue
+        if isinstance(slots, str):
+            slots = (slots,)
+        for s in slots:
+            if s in ("__dict__", "__weakref__"):
+                continue
+            if s.startswith("__") and not s.endswith("__"):
+                s = "_%s%s" % (c.__name__.lstrip("_"), s)
+            out.append((s, c))
+    return out
+
+
+def _properties(cls):
+    """{name: descriptor} of properties (and cached_property) on the MRO."""
+    out = {}
+    for c in reversed(getattr(cls, "__mro__", ())):
+        for k, v in list(c.__dict__.items()):
+            if isinstance(v, property) or \
+                    type(v).__name__ == "cached_property":
+                out[k] = v
+            elif k in out:
+                del out[k]
+    return out
+
+
+def _attr_evalname(parent, name):
+    if parent is None:
+        return None
+    if name.isidentifier() and not _iskeyword(name):
+        return "%s.%s" % (_paren(parent), name)
+    return "vars(%s)[%r]" % (parent, name)
+
+
+def _paren(expr):
+    return expr if expr.replace(".", "").replace("_", "").isalnum() or \
+        expr.endswith("]") or expr.endswith(")") else "(%s)" % expr
+
+
+def _iskeyword(name):
+    import keyword
+    return keyword.iskeyword(name)
+
+
+def _literal_key(k):
+    """repr(k) when it evaluates back to an equal key, else None."""
+    if type(k) in (str, int, float, bool, bytes, type(None)):
+        return repr(k)
+    if type(k) is tuple and all(_literal_key(x) is not None for x in k):
+        return repr(k)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# variables
+
+def _variable(thread, name, value, evalname, hexa, kind=None, attrs=None,
+              visibility=None):
+    v = {"name": name, "value": _repr(value, MAX_VALUE, hexa),
+         "type": _typename(value), "variablesReference": 0}
+    if evalname:
+        v["evaluateName"] = evalname
+    shape = _shape(value)
+    if shape is not None:
+        v["variablesReference"] = _new_ref(thread, "obj", value, evalname)
+        if v["variablesReference"]:
+            if shape[1] is not None:
+                v["namedVariables"] = shape[1]
+            if shape[2] is not None:
+                v["indexedVariables"] = shape[2]
+    if kind is None:
+        if isinstance(value, type):
+            kind = "class"
+        elif callable(value) and type(value).__name__ in (
+                "function", "method", "builtin_function_or_method",
+                "method-wrapper", "method_descriptor", "wrapper_descriptor"):
+            kind = "method"
+        else:
+            kind = "data"
+    hint = {"kind": kind}
+    if attrs:
+        hint["attributes"] = attrs
+    if visibility:
+        hint["visibility"] = visibility
+    v["presentationHint"] = hint
+    return v
+
+
+def _error_variable(name, err, evalname=None):
+    v = {"name": name, "value": _exc_line(err), "type": type(err).__name__,
+         "variablesReference": 0,
+         "presentationHint": {"kind": "data", "attributes": ["readOnly"]}}
+    if evalname:
+        v["evaluateName"] = evalname
+    return v
+
+
+def _group(name):
+    if name.startswith("__") and name.endswith("__") and len(name) > 4:
+        return 2
+    if name.startswith("_"):
+        return 1
+    return 0
+
+
+def _named_entries(r):
+    """[(name, how, key)] of the named children of ref r, in display
+    order. how: attr|slot|key|prop|field|item|group."""
+    kind = r.kind
+    obj = r.obj
+    if kind == "group":
+        return r.extra
+    if kind in ("locals", "globals"):
+        d = obj.f_locals if kind == "locals" else obj.f_globals
+        names = [(str(k), "key", k) for k in list(d.keys())
+                 if isinstance(k, str)]
+        return _grouped(r, names)
+    shape = _shape(obj)
+    if shape is None:
+        return []
+    sk = shape[0]
+    if sk == "fields":
+        if _is_namedtuple(obj):
+            return [(f, "attr", f) for f in type(obj)._fields]
+        return [(f, "attr", f) for f in type(obj).__dataclass_fields__]
+    if sk in ("class", "module"):
+        d = obj.__dict__
+        return _grouped(r, [(str(k), "dictattr", k) for k in list(d.keys())
+                            if isinstance(k, str)])
+    if sk == "object":
+        entries = []
+        seen = set()
+        d = _instance_dict(obj)
+        if d:
+            for k in list(d.keys()):
+                if isinstance(k, str):
+                    entries.append((k, "dictattr", k))
+                    seen.add(k)
+        for s, _c in _slot_names(type(obj)):
+            if s not in seen:
+                entries.append((s, "slot", s))
+                seen.add(s)
+        for p, desc in _properties(type(obj)).items():
+            if p not in seen:
+                entries.append((p, "prop", p))
+                seen.add(p)
+        return _grouped(r, entries)
+    return []
+
+
+def _grouped(r, entries):
+    entries.sort(key=lambda e: (_group(e[0]), e[0]))
+    public = [e for e in entries if _group(e[0]) < 2]
+    special = [e for e in entries if _group(e[0]) == 2]
+    if special:
+        public.append(("special variables", "group", special))
+    return public
+
+
+def _child(thread, r, name, how, key, hexa):
+    """The Variable of one named child."""
+    obj = r.obj
+    parent = r.evalname
+    if how == "group":
+        owner = _FrameScope(obj, r.kind) if r.kind in ("locals", "globals") \
+            else obj
+        ref = _new_ref(thread, "group", owner, parent, extra=key)
+        return {"name": name, "value": "", "variablesReference": ref,
+                "namedVariables": len(key),
+                "presentationHint": {"kind": "virtual"}}
+    if r.kind in ("locals", "globals"):
+        scope = _FrameScope(obj, r.kind)
+        d = scope.mapping()
+        try:
+            value = d[key]
+        except KeyError:
+            raise RequestError("%s is gone" % name)
+        return _variable(thread, name, value, scope.evalname(name), hexa,
+                         visibility="private" if _group(name) == 1 else None)
+    ro = None
+    if how == "attr":  # namedtuple / dataclass field
+        try:
+            value = getattr(obj, key)
+        except BaseException as e:  # noqa: B902
+            return _error_variable(name, e, _attr_evalname(parent, name))
+        ro = ["readOnly"] if isinstance(obj, tuple) else None
+        return _variable(thread, name, value, _attr_evalname(parent, name),
+                         hexa, attrs=ro)
+    if how == "dictattr":
+        d = obj.__dict__
+        try:
+            value = d[key]
+        except KeyError:
+            raise RequestError("%s is gone" % name)
+        vis = "private" if _group(name) == 1 else None
+        if isinstance(obj, type) and isinstance(value, (staticmethod,
+                                                         classmethod)):
+            try:
+                value = getattr(obj, name)
+            except BaseException:  # noqa: B902
+                pass
+        return _variable(thread, name, value, _attr_evalname(parent, name),
+                         hexa, visibility=vis)
+    if how == "slot":
+        for s, c in _slot_names(type(obj)):
+            if s == key:
+                desc = c.__dict__.get(s) or c.__dict__.get(
+                    "__" + s.split("__", 1)[-1])
+                break
+        else:
+            desc = None
+        try:
+            value = desc.__get__(obj, type(obj)) if desc is not None else \
+                getattr(obj, key)
+        except AttributeError:
+            return {"name": name, "value": "<unset>", "type": "slot",
+                    "variablesReference": 0,
+                    "evaluateName": _attr_evalname(parent, name),
+                    "presentationHint": {"kind": "data"}}
+        return _variable(thread, name, value, _attr_evalname(parent, name),
+                         hexa)
+    if how == "prop":
+        desc = _properties(type(obj)).get(key)
+        attrs = []
+        if isinstance(desc, property) and desc.fset is None:
+            attrs.append("readOnly")
+        ref = _new_ref(thread, "lazy", obj, _attr_evalname(parent, name),
+                       extra=key)
+        hint = {"kind": "property", "lazy": True}
+        if attrs:
+            hint["attributes"] = attrs
+        v = {"name": name, "value": "(property: expand to run its getter)",
+             "type": "property", "variablesReference": ref,
+             "presentationHint": hint}
+        if parent:
+            v["evaluateName"] = _attr_evalname(parent, name)
+        return v
+    raise RequestError("cannot render %s" % name)
+
+
+class _FrameScope:
+    """The locals or globals of a frame, for rendering and setting."""
+
+    def __init__(self, frame, kind):
+        self.frame = frame
+        self.kind = kind
+
+    def mapping(self):
+        return self.frame.f_locals if self.kind == "locals" else \
+            self.frame.f_globals
+
+    def evalname(self, name):
+        if self.kind == "locals":
+            return name
+        loc = self.frame.f_locals
+        if loc is not self.frame.f_globals and name in loc:
+            return "globals()[%r]" % name
+        return name
+
+
+def _indexed_entries(r, start, count):
+    """[(name, value, evalname, attrs)] for indexed children."""
+    obj = r.obj
+    parent = r.evalname
+    shape = _shape(obj)
+    if shape is None or shape[2] is None:
+        return []
+    n = shape[2]
+    stop = n if count is None else min(n, start + count)
+    if start >= stop:
+        return []
+    out = []
+    kind = shape[0]
+    import itertools
+    if kind == "seq":
+        ro = None if isinstance(obj, (list, bytearray)) else ["readOnly"]
+        items = obj[start:stop]
+        for i, v in enumerate(items, start):
+            _check_cancel(i - start)
+            out.append((str(i), v, "%s[%d]" % (_paren(parent), i)
+                        if parent else None, ro))
+    elif kind == "set":
+        for i, v in enumerate(itertools.islice(obj, start, stop), start):
+            _check_cancel(i - start)
+            out.append((str(i), v, "list(%s)[%d]" % (parent, i)
+                        if parent else None, ["readOnly"]))
+    elif kind == "dict":
+        for i, (k, v) in enumerate(itertools.islice(obj.items(), start,
+                                                    stop), start):
+            _check_cancel(i - start)
+            lit = _literal_key(k)
+            name = _repr(k, 200)
+            if not parent:
+                ev = None
+            elif lit is not None:
+                ev = "%s[%s]" % (_paren(parent), lit)
+            else:
+                ev = "%s[list(%s)[%d]]" % (_paren(parent), parent, i)
+            out.append((name, v, ev, None))
+            if r.names is None:
+                r.names = {}
+            r.names[name] = k
+    return out
+
+
+def _variables(thread, args):
+    ref = args.get("variablesReference")
+    r = _get_ref(thread, ref)
+    hexa = _hexa(args)
+    filt = args.get("filter")
+    start = int(args.get("start") or 0)
+    count = args.get("count")
+    count = int(count) if count else None
+    out = []
+    if r.kind == "return":
+        code, value = r.obj
+        name = getattr(code, "co_qualname", getattr(code, "co_name", "?"))
+        v = _variable(thread, "(return) %s" % name, value, None, hexa,
+                      attrs=["readOnly"])
+        return {"variables": [v]}
+    if r.kind == "lazy":
+        name = r.extra
+        try:
+            value = getattr(r.obj, name)
+        except BaseException as e:  # noqa: B902 - shown as the value
+            return {"variables": [_error_variable(name, e, r.evalname)]}
+        return {"variables": [_variable(thread, name, value, r.evalname,
+                                        hexa, kind="property")]}
+    if filt != "named":
+        limit = count if count is not None else MAX_UNPAGED
+        for name, value, ev, attrs in _indexed_entries(r, start, limit):
+            out.append(_variable(thread, name, value, ev, hexa, attrs=attrs))
+        if count is None and not filt:
+            total = (_shape(r.obj) or (0, 0, None))[2] if r.kind == "obj" \
+                else None
+            if total is not None and total > start + MAX_UNPAGED:
+                out.append({"name": "...", "value": "%d more items: ask "
+                            "for them with start/count" %
+                            (total - start - MAX_UNPAGED),
+                            "variablesReference": 0,
+                            "presentationHint": {"kind": "virtual"}})
+    if filt != "indexed":
+        entries = _named_entries(r)
+        if filt == "named" and count is not None:
+            entries = entries[start:start + count]
+        if r.names is None:
+            r.names = {}
+        for i, (name, how, key) in enumerate(entries):
+            _check_cancel(i)
+            r.names[name] = (how, key)
+            if r.kind == "group":
+                owner = r.obj
+                if isinstance(owner, _FrameScope):
+                    sub = _Ref(thread, owner.kind, owner.frame, r.evalname)
+                    out.append(_child(thread, sub, name, how, key, hexa))
+                    continue
+                sub = _Ref(thread, "obj", owner, r.evalname)
+                out.append(_child(thread, sub, name, how, key, hexa))
+                continue
+            out.append(_child(thread, r, name, how, key, hexa))
+    return {"variables": out}
