@@ -10,7 +10,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,8 +26,13 @@
 #include "rt_log.h"
 #include "rt_stop.h"
 #include "rt_threads.h"
+#include "rt_wire.h"
 
 #define RT_READ_CHUNK 65536
+/* How often the channel thread checks that its descriptor is still its
+ * own while nothing arrives (a close() by the program does not wake a
+ * blocked poll or read). */
+#define RT_IDENTITY_CHECK_MS 250
 
 struct rt_channel {
   /* state_mu guards the flags below and pairs with state_cv. */
@@ -39,6 +46,8 @@ struct rt_channel {
   pthread_mutex_t write_mu;
   int fd;
   long long seq;
+  dev_t dev; /* identity of the descriptor's file at open: the program */
+  ino_t ino; /* may close it (os.close(3)) and reuse the number */
 
   atomic_bool exiting; /* the interpreter ran its atexit hooks */
 };
@@ -89,6 +98,17 @@ rt_channel_t *rt_channel_get(void) {
   return &rt_the_channel;
 }
 
+/* Whether fd still refers to the file the channel was opened on: false
+ * once the program closed it (EBADF) or the number now names another
+ * file, which must then be neither written nor closed by us. Under
+ * write_mu. */
+static bool rt_channel_fd_is_ours(const rt_channel_t *ch, int fd) {
+  struct stat st;
+
+  if (fd < 0 || fstat(fd, &st) != 0) return false;
+  return st.st_dev == ch->dev && st.st_ino == ch->ino;
+}
+
 /* Writes all len bytes. send(MSG_NOSIGNAL) so a closed peer is EPIPE, not
  * SIGPIPE; write() when the descriptor is not a socket (a pipe in tests).
  * Returns 0 or a negative errno. */
@@ -122,6 +142,15 @@ int rt_channel_send(rt_channel_t *ch, cJSON *msg) {
     rc = DAPPER_ERUNTIME;
     goto done;
   }
+  if (!rt_channel_fd_is_ours(ch, ch->fd)) {
+    /* Closed by the program: the channel thread notices it too and ends
+     * the session as on end-of-file; never write into someone's file. */
+    rt_log(RT_LOG_INFO, "the channel's descriptor %d was closed by the program",
+           ch->fd);
+    ch->fd = -1;
+    rc = DAPPER_ERUNTIME;
+    goto done;
+  }
   rc = dap_msg_frame(msg, ch->seq + 1, &frame, &frame_len);
   if (rc != 0) goto done;
   ch->seq++;
@@ -140,30 +169,26 @@ done:
 /* Framer callback: one complete body. Runs on the channel thread, no GIL. */
 static int rt_channel_on_body(void *ud, const char *body, size_t len) {
   rt_channel_t *ch = ud;
-  cJSON *msg = NULL;
+  cJSON *request = NULL;
+  cJSON *reply = NULL;
   dap_msg_kind_t kind = DAP_MSG_EVENT;
   dap_parse_error_t err;
-  int rc = 0;
 
   rt_log(RT_LOG_DEBUG, "received %.*s", (int)(len > 300 ? 300 : len), body);
-  memset(&err, 0, sizeof err);
-  rc = dap_msg_parse(body, len, &msg, &kind, &err);
-  if (rc != 0) {
-    rt_log(RT_LOG_INFO, "invalid message: %s", err.reason);
-    if (err.seq >= 0) {
-      cJSON *reply = dap_msg_error_response(err.seq, err.command, DAPPER_EINVAL,
-                                            "invalid message: %s", err.reason);
-      (void)rt_channel_send(ch, reply);
+  request = rt_wire_decode(body, len, &kind, &reply, &err);
+  if (request == NULL) {
+    if (err.reason[0] != '\0') {
+      rt_log(RT_LOG_INFO, "invalid message: %s", err.reason);
+      /* a bad message is answered; only broken framing is fatal */
+      if (reply != NULL) (void)rt_channel_send(ch, reply);
+    } else {
+      /* The adapter sends no events or responses today. */
+      rt_log(RT_LOG_INFO, "ignored a message that is not a request");
     }
-    return 0; /* a bad message is answered; only broken framing is fatal */
+    return 0;
   }
-  if (kind == DAP_MSG_REQUEST) {
-    rt_commands_dispatch(ch, msg);
-  } else {
-    /* The adapter sends no events or responses today. */
-    rt_log(RT_LOG_INFO, "ignored a message that is not a request");
-  }
-  cJSON_Delete(msg);
+  rt_commands_dispatch(ch, request);
+  cJSON_Delete(request);
   return 0;
 }
 
@@ -187,6 +212,22 @@ static void *rt_channel_main(void *arg) {
     goto out;
   }
   for (;;) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int ready = poll(&pfd, 1, RT_IDENTITY_CHECK_MS);
+    bool ours = false;
+    if (ready < 0 && errno != EINTR) {
+      rt_log(RT_LOG_INFO, "channel poll failed: %s", strerror(errno));
+      break;
+    }
+    pthread_mutex_lock(&ch->write_mu);
+    ours = ch->fd == fd && !(pfd.revents & POLLNVAL) && rt_channel_fd_is_ours(ch, fd);
+    if (!ours) ch->fd = -1; /* not ours any more: not to be closed either */
+    pthread_mutex_unlock(&ch->write_mu);
+    if (!ours) {
+      rt_log(RT_LOG_INFO, "the channel's descriptor was closed by the program");
+      break;
+    }
+    if (ready <= 0) continue;
     ssize_t n = read(fd, buf, RT_READ_CHUNK);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -279,10 +320,20 @@ int rt_channel_open(rt_channel_t *ch, int fd, cJSON *hello_body) {
     goto error;
   }
 
-  pthread_mutex_lock(&ch->write_mu);
-  ch->fd = fd;
-  ch->seq = 0;
-  pthread_mutex_unlock(&ch->write_mu);
+  {
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      rc = -errno;
+      cJSON_Delete(hello);
+      goto error;
+    }
+    pthread_mutex_lock(&ch->write_mu);
+    ch->fd = fd;
+    ch->seq = 0;
+    ch->dev = st.st_dev;
+    ch->ino = st.st_ino;
+    pthread_mutex_unlock(&ch->write_mu);
+  }
 
   rc = rt_channel_send(ch, hello); /* consumes hello; seq 1 */
   if (rc != 0) goto error_unset_fd;

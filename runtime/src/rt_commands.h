@@ -10,6 +10,8 @@
 #ifndef RT_COMMANDS_H
 #define RT_COMMANDS_H
 
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 #include "rt_channel.h"
@@ -40,5 +42,31 @@ void rt_commands_on_close(rt_channel_t *ch);
  * sends the response: success with the handler's body, or an error response
  * ("unknown command 'x'" when it is not in the table). */
 void rt_commands_dispatch(rt_channel_t *ch, const cJSON *request);
+
+/* The table (rt_command_table.c, pure C) and the handlers it names, defined
+ * in the files that need Python (their headers declare them too). */
+extern const rt_command_t rt_command_table[];
+extern const size_t rt_command_count;
+
+int rt_handle_start(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_set_function_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_set_exception_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_breakpoint_locations(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_threads(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_stack_trace(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_continue(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_next(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_step_in(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_step_out(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_pause(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_scopes(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_by_ref(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_by_frame(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_exception_info(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_channel_gil(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_cancel(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body);
 
 #endif
