@@ -72,6 +72,10 @@ static int rt_resume_request(const cJSON *req, cJSON **body,
 
   (void)body;
   (void)dap_get_bool(args, "singleThread", &single);
+  /* continue may omit threadId (all threads), but a threadId that is not
+   * an integer is an error, not "continue everything". */
+  if (dap_get_int(args, "threadId", NULL) < 0)
+    return rt_commands_fail(DAPPER_EINVAL, "threadId must be an integer");
   rc = rt_thread_arg(req, &id);
   if (rc < 0 && step != RT_STEP_NONE) return rc;
   return rt_stop_resume(req, id, single, step);
