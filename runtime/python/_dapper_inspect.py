@@ -88,7 +88,8 @@ def _frame(thread, frame_id):
 
 
 def _scopes(thread, args):
-    frame = _frame(thread, args.get("frameId"))
+    frame = _frame(thread, _support.arg("scopes", args, "frameId", "integer",
+                                        "frameId is required"))
     out = []
     info = _stop_info.get(thread) or {}
     top = _support._stops.get(thread)
@@ -140,8 +141,8 @@ class _Relay:
         return getattr(self.orig, name)
 
 
-def _namespaces(thread, args):
-    fid = args.get("frameId")
+def _namespaces(thread, args, command):
+    fid = _support.arg(command, args, "frameId", "integer")
     if fid is not None:
         frame = _frame(thread, fid)
         return frame, frame.f_globals, frame.f_locals
@@ -156,11 +157,10 @@ def _compile(expr, mode):
 
 def _evaluate_value(thread, args):
     """(value, ran_statement) or raises RequestError with the text."""
-    expr = args.get("expression")
-    if not isinstance(expr, str):
-        raise RequestError("expression is required")
-    context = args.get("context") or "repl"
-    frame, g, loc = _namespaces(thread, args)
+    expr = _support.arg("evaluate", args, "expression", "string",
+                        "expression is required")
+    context = _support.arg("evaluate", args, "context", "string") or "repl"
+    frame, g, loc = _namespaces(thread, args, "evaluate")
     try:
         code = _compile(expr, "eval")
         statement = False
@@ -200,9 +200,9 @@ def _evaluate_value(thread, args):
 
 
 def _evaluate(thread, args):
+    hexa = _values._hexa(args, "evaluate")
     value, statement = _evaluate_value(thread, args)
     context = args.get("context") or "repl"
-    hexa = _values._hexa(args)
     if statement:
         return {"result": "", "variablesReference": 0}
     limit = None if context == "clipboard" else _values.MAX_VALUE
@@ -244,11 +244,15 @@ def _assign_in_scope(frame, kind, name, value):
 
 
 def _set_variable(thread, args):
-    r = _values._get_ref(thread, args.get("variablesReference"))
-    name = args.get("name")
-    expr = args.get("value")
-    if not isinstance(name, str) or not isinstance(expr, str):
-        raise RequestError("name and value are required")
+    arg = _support.arg
+    r = _values._get_ref(thread, arg("setVariable", args, "variablesReference",
+                                     "integer",
+                                     "variablesReference is required"))
+    name = arg("setVariable", args, "name", "string",
+               "name and value are required")
+    expr = arg("setVariable", args, "value", "string",
+               "name and value are required")
+    hexa = _values._hexa(args, "setVariable")
     owner = r
     if r.kind == "group":
         if isinstance(r.obj, _values._FrameScope):
@@ -271,7 +275,6 @@ def _set_variable(thread, args):
         value = eval(_compile(expr, "eval"), g, loc)
     except BaseException as e:  # noqa: B902
         raise RequestError(_values._exc_line(e))
-    hexa = _values._hexa(args)
     try:
         if owner.kind in ("locals", "globals"):
             _assign_in_scope(owner.obj, owner.kind, name, value)
@@ -332,11 +335,12 @@ _missing = object()
 
 def _set_expression(thread, args):
     import ast
-    expr = args.get("expression")
-    vexpr = args.get("value")
-    if not isinstance(expr, str) or not isinstance(vexpr, str):
-        raise RequestError("expression and value are required")
-    frame, g, loc = _namespaces(thread, args)
+    expr = _support.arg("setExpression", args, "expression", "string",
+                        "expression and value are required")
+    vexpr = _support.arg("setExpression", args, "value", "string",
+                         "expression and value are required")
+    hexa = _values._hexa(args, "setExpression")
+    frame, g, loc = _namespaces(thread, args, "setExpression")
     try:
         target = ast.parse(expr.strip(), mode="eval").body
     except SyntaxError as e:
@@ -369,7 +373,7 @@ def _set_expression(thread, args):
         raise
     except BaseException as e:  # noqa: B902
         raise RequestError(_values._exc_line(e))
-    v = _values._variable(thread, expr, new, expr, _values._hexa(args))
+    v = _values._variable(thread, expr, new, expr, hexa)
     _invalidated(thread, args)
     body = {"value": v["value"], "type": v.get("type"),
             "variablesReference": v["variablesReference"]}
@@ -384,13 +388,16 @@ def _set_expression(thread, args):
 
 def _completions(thread, args):
     import re
-    text = args.get("text") or ""
+    arg = _support.arg
+    text = arg("completions", args, "text", "string", default="")
+    column = arg("completions", args, "column", "integer")
+    arg("completions", args, "line", "integer")  # one line only: unused
     base = 1 if _settings.get("columnsStartAt1", True) else 0
     # `column` and each target's `start` count from `base`; below they are
     # computed 1-based (column - 1 - len(part) is the 0-based start).
-    column = int(args.get("column") or len(text) + base) + (1 - base)
+    column = (column or len(text) + base) + (1 - base)
     before = text[:max(0, column - 1)]
-    frame, g, loc = _namespaces(thread, args)
+    frame, g, loc = _namespaces(thread, args, "completions")
     targets = []
     m = re.search(r"([A-Za-z_][\w.]*)\[\s*(['\"]?)([^'\"\]]*)$", before)
     if m:
@@ -590,12 +597,14 @@ def _disassembly(filename, code):
 
 
 def _source(thread, args):
-    ref = args.get("sourceReference")
+    arg = _support.arg
+    ref = arg("source", args, "sourceReference", "integer")
+    src = arg("source", args, "source", "object", default={})
     if not ref:
-        src = args.get("source") or {}
-        ref = src.get("sourceReference")
+        ref = arg("source", src, "sourceReference", "integer",
+                  label="source.sourceReference")
     if not ref:
-        path = (args.get("source") or {}).get("path")
+        path = arg("source", src, "path", "string", label="source.path")
         if path:
             try:
                 with open(path, encoding="utf-8", errors="replace") as f:
@@ -603,7 +612,7 @@ def _source(thread, args):
             except OSError as e:
                 raise RequestError("cannot read %s: %s" % (path, e))
         raise RequestError("sourceReference is required")
-    return {"content": source_content(int(ref)), "mimeType": "text/x-python"}
+    return {"content": source_content(ref), "mimeType": "text/x-python"}
 
 
 _reported_modules = set()
@@ -654,8 +663,9 @@ def _report_new_modules():
 
 def _modules(thread, args):
     mods = _modules_now()
-    start = int(args.get("startModule") or 0)
-    count = int(args.get("moduleCount") or 0)
+    start = max(0, _support.arg("modules", args, "startModule", "integer",
+                                default=0))
+    count = _support.arg("modules", args, "moduleCount", "integer", default=0)
     chosen = mods[start:start + count] if count > 0 else mods[start:]
     for name, _m in chosen:
         _reported_modules.add(name)

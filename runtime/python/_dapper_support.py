@@ -616,8 +616,9 @@ def _source(filename, code=None, f_globals=None):
 
 def _stack_trace(thread_id, args):
     frames = _stops.get(thread_id, [])
-    start = int(args.get("startFrame") or 0)
-    levels = int(args.get("levels") or 0)
+    start = max(0, arg("stackTrace", args, "startFrame", "integer",
+                       default=0))
+    levels = arg("stackTrace", args, "levels", "integer", default=0)
     chosen = frames[start:start + levels] if levels > 0 else frames[start:]
     out = []
     for f, line in chosen:
@@ -636,6 +637,34 @@ def _stack_trace(thread_id, args):
 
 class RequestError(Exception):
     """Raised by a request handler: becomes an error response."""
+
+
+_ARG_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or
+    (isinstance(v, float) and v.is_integer()),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+}
+
+
+def arg(command, args, name, kind, required=None, default=None,
+        label=None):
+    """args[name] (a request's arguments) if it is a JSON `kind` ("string",
+    "integer", "boolean" or "object"); `default` when it is absent or null.
+    Raises RequestError '<command>: "<label or name>" must be a <kind>' when
+    it has another type, and `required` (a message) when it is absent and
+    that is given. `label` names a nested one ("source.path")."""
+    v = args.get(name) if isinstance(args, dict) else None
+    if v is None:
+        if required:
+            raise RequestError(required)
+        return default
+    if not _ARG_TYPES[kind](v):
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise RequestError('%s: "%s" must be %s %s'
+                           % (command, label or name, article, kind))
+    return int(v) if kind == "integer" else v
 
 
 _requests = {

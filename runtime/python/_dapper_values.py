@@ -201,9 +201,11 @@ def _exc_line(e):
     return "%s: %s" % (name, text) if text else name
 
 
-def _hexa(args):
-    fmt = args.get("format") or {}
-    return bool(fmt.get("hex"))
+def _hexa(args, command):
+    """The `format.hex` of a request's arguments (checked)."""
+    fmt = _support.arg(command, args, "format", "object", default={})
+    return bool(_support.arg(command, fmt, "hex", "boolean", default=False,
+                             label="format.hex"))
 
 
 # ---------------------------------------------------------------------------
@@ -577,13 +579,14 @@ def _indexed_entries(r, start, count):
 
 
 def _variables(thread, args):
-    ref = args.get("variablesReference")
+    arg = _support.arg
+    ref = arg("variables", args, "variablesReference", "integer",
+              "variablesReference is required")
     r = _get_ref(thread, ref)
-    hexa = _hexa(args)
-    filt = args.get("filter")
-    start = int(args.get("start") or 0)
-    count = args.get("count")
-    count = int(count) if count else None
+    hexa = _hexa(args, "variables")
+    filt = arg("variables", args, "filter", "string")
+    start = max(0, arg("variables", args, "start", "integer", default=0))
+    count = arg("variables", args, "count", "integer") or None
     out = []
     if r.kind == "return":
         code, value = r.obj

@@ -10,6 +10,7 @@
 #ifndef RT_COMMANDS_H
 #define RT_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -33,6 +34,13 @@ typedef struct {
  * handler's negative return value, and returns code. Channel thread only. */
 int rt_commands_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The integer argument `name` of request (its "arguments"): 0 with *out
+ * set (out may be NULL); 1 when absent or null and not required; else the
+ * error code, with the message "<name> must be an integer" (wrong type) or
+ * "<name> is required" (absent and required). Channel thread only. */
+int rt_commands_int_arg(const cJSON *req, const char *name, bool required,
+                        long long *out);
 
 /* The channel closed: release stopped threads, remove the hooks. Called by
  * the channel thread on its way out. */

@@ -10,12 +10,12 @@
 #include "rt_backend.h"
 #include "rt_support.h"
 
+/* threadId: "threadId is required" when absent, "threadId must be an
+ * integer" when of another type. */
 static int rt_thread_arg(const cJSON *req, int *id) {
-  const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "arguments");
   long long v = 0;
-  if (dap_get_int(args, "threadId", &v) != 0) {
-    return rt_commands_fail(DAPPER_EINVAL, "threadId is required");
-  }
+  int rc = rt_commands_int_arg(req, "threadId", true, &v);
+  if (rc != 0) return rc;
   *id = (int)v;
   return 0;
 }
@@ -74,10 +74,10 @@ static int rt_resume_request(const cJSON *req, cJSON **body,
   (void)dap_get_bool(args, "singleThread", &single);
   /* continue may omit threadId (all threads), but a threadId that is not
    * an integer is an error, not "continue everything". */
-  if (dap_get_int(args, "threadId", NULL) < 0)
-    return rt_commands_fail(DAPPER_EINVAL, "threadId must be an integer");
-  rc = rt_thread_arg(req, &id);
-  if (rc < 0 && step != RT_STEP_NONE) return rc;
+  long long v = 0;
+  rc = rt_commands_int_arg(req, "threadId", step != RT_STEP_NONE, &v);
+  if (rc < 0) return rc;
+  if (rc == 0) id = (int)v;
   return rt_stop_resume(req, id, single, step);
 }
 

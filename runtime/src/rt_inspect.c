@@ -152,10 +152,6 @@ int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 
 /* ---- routing ---------------------------------------------------------------- */
 
-static const cJSON *rt_args(const cJSON *req) {
-  return cJSON_GetObjectItemCaseSensitive(req, "arguments");
-}
-
 static int rt_route_id(const cJSON *req, long long id, const char *what) {
   int tid = rt_ids_lookup(id);
   if (tid == 0) {
@@ -231,9 +227,8 @@ int rt_handle_scopes(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   long long id = 0;
   (void)ch;
   (void)body;
-  if (dap_get_int(rt_args(req), "frameId", &id) != 0) {
-    return rt_commands_fail(DAPPER_EINVAL, "frameId is required");
-  }
+  int rc = rt_commands_int_arg(req, "frameId", true, &id);
+  if (rc != 0) return rc;
   return rt_route_id(req, id, "frame");
 }
 
@@ -242,20 +237,20 @@ int rt_handle_by_ref(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   long long id = 0;
   (void)ch;
   (void)body;
-  if (dap_get_int(rt_args(req), "variablesReference", &id) != 0) {
-    return rt_commands_fail(DAPPER_EINVAL, "variablesReference is required");
-  }
+  int rc = rt_commands_int_arg(req, "variablesReference", true, &id);
+  if (rc != 0) return rc;
   return rt_route_id(req, id, "variablesReference");
 }
 
 /* evaluate, completions, setExpression: in a frame, else in __main__. */
 int rt_handle_by_frame(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   long long id = 0;
-  int tid = 0;
+  int tid = 0, rc = 0;
   (void)body;
-  if (dap_get_int(rt_args(req), "frameId", &id) == 0) {
-    return rt_route_id(req, id, "frame");
-  }
+  /* A frameId of the wrong type is an error, not "no frame". */
+  rc = rt_commands_int_arg(req, "frameId", false, &id);
+  if (rc < 0) return rc;
+  if (rc == 0) return rt_route_id(req, id, "frame");
   tid = rt_stop_any_waiting();
   if (tid != 0) return rt_stop_route(req, tid);
   return rt_run_on_worker(ch, req);
@@ -265,9 +260,8 @@ int rt_handle_exception_info(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   long long id = 0;
   (void)ch;
   (void)body;
-  if (dap_get_int(rt_args(req), "threadId", &id) != 0) {
-    return rt_commands_fail(DAPPER_EINVAL, "threadId is required");
-  }
+  int rc = rt_commands_int_arg(req, "threadId", true, &id);
+  if (rc != 0) return rc;
   return rt_stop_route(req, (int)id);
 }
 
@@ -289,9 +283,8 @@ int rt_handle_cancel(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   long long id = 0;
   (void)ch;
   (void)body;
-  if (dap_get_int(rt_args(req), "requestId", &id) != 0) {
-    return rt_commands_fail(DAPPER_EINVAL, "requestId is required");
-  }
+  int rc = rt_commands_int_arg(req, "requestId", true, &id);
+  if (rc != 0) return rc;
   if (!rt_stop_cancel(id) && atomic_load(&rt_worker_busy) &&
       atomic_load(&rt_worker_seq) == id) {
     atomic_store(&rt_worker_abandoned, true);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <dapper/errors.h>
+#include <dapper/message.h>
 
 /* The message of the next error response (channel thread only). */
 static char rt_fail_message[512];
@@ -16,6 +17,15 @@ int rt_commands_fail(int code, const char *fmt, ...) {
   vsnprintf(rt_fail_message, sizeof rt_fail_message, fmt, ap);
   va_end(ap);
   return code;
+}
+
+int rt_commands_int_arg(const cJSON *req, const char *name, bool required,
+                        long long *out) {
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "arguments");
+  int rc = dap_get_int(args, name, out);
+  if (rc < 0) return rt_commands_fail(DAPPER_EINVAL, "%s must be an integer", name);
+  if (rc > 0 && required) return rt_commands_fail(DAPPER_EINVAL, "%s is required", name);
+  return rc;
 }
 
 cJSON *rt_wire_decode(const char *body, size_t len, dap_msg_kind_t *kind, cJSON **reply,

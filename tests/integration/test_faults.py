@@ -69,28 +69,27 @@ WRONG_TYPE_ANSWERS = {
     "breakpointLocations source": 'breakpointLocations needs "source.path"',
     "breakpointLocations line":
         'breakpointLocations needs a "line" of 1 or more',
-    "stackTrace threadId": "threadId is required",
+    "stackTrace threadId": "threadId must be an integer",
     "continue threadId": "threadId must be an integer",
     "next threadId": "threadId must be an integer",
     "stepIn threadId": "threadId must be an integer",
     "stepOut threadId": "threadId must be an integer",
-    "pause threadId": "threadId is required",
-    "scopes frameId": "frameId is required",
-    "variables variablesReference": "variablesReference is required",
-    "evaluate expression": "expression is required",
-    "setVariable variablesReference": "variablesReference is required",
-    "setVariable name": "name and value are required",
-    "setVariable value": "name and value are required",
-    "setExpression expression": "expression and value are required",
-    "setExpression value": "expression and value are required",
-    # Raw Python exceptions from runtime/python/_dapper_inspect.py (no
-    # type check there): an error with a message, but not a helpful one.
-    "completions text": "TypeError: 'int' object is not subscriptable",
-    "completions column":
-        "ValueError: invalid literal for int() with base 10: 'not a number'",
-    "exceptionInfo threadId": "threadId is required",
+    "pause threadId": "threadId must be an integer",
+    "scopes frameId": "frameId must be an integer",
+    "variables variablesReference": "variablesReference must be an integer",
+    "evaluate expression": 'evaluate: "expression" must be a string',
+    "setVariable variablesReference":
+        "variablesReference must be an integer",
+    "setVariable name": 'setVariable: "name" must be a string',
+    "setVariable value": 'setVariable: "value" must be a string',
+    "setExpression expression":
+        'setExpression: "expression" must be a string',
+    "setExpression value": 'setExpression: "value" must be a string',
+    "completions text": 'completions: "text" must be a string',
+    "completions column": 'completions: "column" must be an integer',
+    "exceptionInfo threadId": "threadId must be an integer",
     "source sourceReference":
-        "ValueError: invalid literal for int() with base 10: 'not a number'",
+        'source: "sourceReference" must be an integer',
 }
 WRONG_TYPE_ANSWERS.update({
     "%s arguments" % k.split()[0]: NOT_AN_OBJECT
@@ -485,6 +484,88 @@ class StdioFaultTests(FaultSession, DapTestCase):
                         TIMEOUT)
         self.assertTrue(top["success"], top)
         return top["body"]["stackFrames"][0]["line"]
+
+    # ---- optional arguments of the wrong type, required ones missing ------
+    def test_wrong_types_of_optional_arguments(self):
+        c = self.client()
+        pid = self.target(c, "plain", bps=["main"])
+        thread, frame = self.stop_at(c, "main")
+        scopes = c.request("scopes", {"frameId": frame["id"]}, TIMEOUT)
+        ref = scopes["body"]["scopes"][0]["variablesReference"]
+        fid = frame["id"]
+        cases = [
+            ("stackTrace", {}, "threadId is required"),
+            ("pause", {}, "threadId is required"),
+            ("exceptionInfo", {}, "threadId is required"),
+            ("scopes", {}, "frameId is required"),
+            ("variables", {}, "variablesReference is required"),
+            ("stackTrace", {"threadId": thread, "levels": "x"},
+             'stackTrace: "levels" must be an integer'),
+            ("stackTrace", {"threadId": thread, "startFrame": [1]},
+             'stackTrace: "startFrame" must be an integer'),
+            ("variables", {"variablesReference": ref, "start": "x"},
+             'variables: "start" must be an integer'),
+            ("variables", {"variablesReference": ref, "count": "x"},
+             'variables: "count" must be an integer'),
+            ("variables", {"variablesReference": ref, "filter": 1},
+             'variables: "filter" must be a string'),
+            ("variables", {"variablesReference": ref, "format": "hex"},
+             'variables: "format" must be an object'),
+            ("variables", {"variablesReference": ref,
+                           "format": {"hex": "yes"}},
+             'variables: "format.hex" must be a boolean'),
+            ("evaluate", {"expression": "n", "frameId": "x"},
+             "frameId must be an integer"),
+            ("evaluate", {"expression": "n", "frameId": fid, "context": 1},
+             'evaluate: "context" must be a string'),
+            ("evaluate", {"expression": "n", "frameId": fid, "format": 1},
+             'evaluate: "format" must be an object'),
+            ("setExpression", {"expression": "n", "value": "3",
+                               "frameId": fid, "format": []},
+             'setExpression: "format" must be an object'),
+            ("setVariable", {"variablesReference": ref, "name": "n",
+                             "value": "3", "format": "x"},
+             'setVariable: "format" must be an object'),
+            ("completions", {"text": "n", "column": 2, "line": "x",
+                             "frameId": fid},
+             'completions: "line" must be an integer'),
+            ("completions", {"text": "n", "column": 2, "frameId": "x"},
+             "frameId must be an integer"),
+            ("source", {"sourceReference": 0, "source": "x"},
+             'source: "source" must be an object'),
+            ("source", {"source": {"sourceReference": "x"}},
+             'source: "source.sourceReference" must be an integer'),
+            ("source", {"source": {"path": 1}},
+             'source: "source.path" must be a string'),
+            ("source", {}, "sourceReference is required"),
+            ("modules", {"startModule": "x"},
+             'modules: "startModule" must be an integer'),
+            ("modules", {"moduleCount": {}},
+             'modules: "moduleCount" must be an integer'),
+        ]
+        got = {}
+        for command, args, _message in cases:
+            resp = c.request(command, args, TIMEOUT)
+            got["%s %s" % (command, json.dumps(args, sort_keys=True))] = (
+                "ok" if resp["success"] else resp.get("message"))
+        self.assertEqual(got, {"%s %s" % (command, json.dumps(
+            args, sort_keys=True)): message
+            for command, args, message in cases})
+        # The well-typed forms still work.
+        for command, args in (
+                ("variables", {"variablesReference": ref, "start": 0,
+                               "count": 1, "format": {"hex": True}}),
+                ("completions", {"text": "n", "column": 2, "line": 1,
+                                 "frameId": fid}),
+                ("modules", {"startModule": 0, "moduleCount": 2})):
+            resp = c.request(command, args, TIMEOUT)
+            self.assertTrue(resp["success"], (command, resp))
+        self.assertEqual(self.stop_at_again(c, thread), markers(TARGET)["main"])
+        self.assertTrue(c.request("continue", {"threadId": thread},
+                                  TIMEOUT)["success"])
+        c.wait_event("terminated", TIMEOUT)
+        self.disconnect(c)
+        self.assert_gone([pid], c)
 
     # ---- paths --------------------------------------------------------------
     def test_odd_paths_and_dotdot(self):
