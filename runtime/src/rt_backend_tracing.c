@@ -17,16 +17,6 @@
 
 static bool rt_tracing_installed;
 
-/* A frame entered through a call event is fresh unless it is a generator
- * or coroutine being resumed: a fresh one is still on its `def` line (its
- * RESUME), a resumed one on the line of its yield/await. */
-static bool rt_frame_is_fresh(PyFrameObject *frame, PyCodeObject *code) {
-  if ((code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) == 0) {
-    return true;
-  }
-  return PyFrame_GetLineNumber(frame) == code->co_firstlineno;
-}
-
 static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
   rt_thread_t *t = NULL;
   PyCodeObject *code = NULL;
@@ -60,23 +50,11 @@ static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
                    RT_LINE_CONTROL | RT_LINE_BREAKPOINTS);
       return 0;
     }
-    case PyTrace_CALL: {
-      ci = rt_engine_codeinfo_peek((PyObject *)code);
-      if (ci == NULL || ci->gen != rt_engine_gen) {
-        PyObject *globals = PyFrame_GetGlobals(frame);
-        ci = rt_engine_codeinfo((PyObject *)code, globals);
-        Py_XDECREF(globals);
-      }
-      if (ci != NULL && ci->funcbp_id != 0 && rt_frame_is_fresh(frame, code)) {
-        rt_stop_frame_start(t, ci, (PyObject *)frame);
-      }
+    case PyTrace_CALL:
+      rt_stop_trace_call(t, frame, code);
       return 0;
-    }
     case PyTrace_RETURN:
-      if (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL) {
-        rt_stop_frame_return(t, (PyObject *)frame, arg);
-        rt_stop_frame_exit(t, (PyObject *)frame);
-      }
+      rt_stop_trace_return(t, frame, arg);
       return 0;
     case PyTrace_EXCEPTION:
       if ((rt_exc_raised || rt_exc_user_unhandled) && arg != NULL &&

@@ -544,3 +544,32 @@ void rt_stop_after_fork_child(void) {
   rt_stop_owner = NULL;
   rt_pause_target = 0;
 }
+
+/* A frame entered through a call event is fresh unless it is a generator
+ * or coroutine being resumed: a fresh one is still on its `def` line (its
+ * RESUME), a resumed one on the line of its yield/await. */
+static bool rt_frame_is_fresh(PyFrameObject *frame, PyCodeObject *code) {
+  if ((code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) == 0) {
+    return true;
+  }
+  return PyFrame_GetLineNumber(frame) == code->co_firstlineno;
+}
+
+void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code) {
+  rt_codeinfo_t *ci = rt_engine_codeinfo_peek((PyObject *)code);
+  if (ci == NULL || ci->gen != rt_engine_gen) {
+    PyObject *globals = PyFrame_GetGlobals(frame);
+    ci = rt_engine_codeinfo((PyObject *)code, globals);
+    Py_XDECREF(globals);
+  }
+  if (ci != NULL && ci->funcbp_id != 0 && rt_frame_is_fresh(frame, code)) {
+    rt_stop_frame_start(t, ci, (PyObject *)frame);
+  }
+}
+
+void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value) {
+  if (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL) {
+    rt_stop_frame_return(t, (PyObject *)frame, value); /* showReturnValue */
+    rt_stop_frame_exit(t, (PyObject *)frame);
+  }
+}

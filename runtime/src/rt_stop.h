@@ -104,6 +104,14 @@ bool rt_stop_cancel(long long seq);
 /* `frame` returns `value` (borrowed; NULL when it unwinds): kept as the
  * return value to show at the next stop when a step was relative to it. */
 void rt_stop_frame_return(rt_thread_t *t, PyObject *frame, PyObject *value);
+
+/* The call and return events of a C trace function (the tracing backend
+ * and 3.11's scoped fallback share them): a call stops for a function
+ * breakpoint on a fresh frame (not a resumed generator or coroutine); a
+ * return records the return value and ends a step or function-breakpoint
+ * frame. GIL held. */
+void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code);
+void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value);
 /* In a forked child: forget every stop, never stop again. */
 void rt_stop_after_fork_child(void);
 
