@@ -46,3 +46,35 @@ class CliTests(unittest.TestCase):
             status = server.stop()
         self.assertIn(status, (0, -15, 143),
                       "the adapter did not end cleanly on SIGTERM")
+
+    def _listen_stderr(self, *args):
+        """Starts `--port 0 ARGS`, waits for the listening line, stops the
+        adapter and returns everything it wrote to stderr."""
+        proc = subprocess.Popen([CONFIG.adapter, "--port", "0"] + list(args),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=adapter_env())
+        try:
+            seen = b""
+            while b"listening on" not in seen:
+                line = proc.stderr.readline()
+                self.assertTrue(line, "the adapter exited: %r" % seen)
+                seen += line
+        finally:
+            proc.terminate()
+            _, rest = proc.communicate(timeout=5)
+        return (seen + rest).decode()
+
+    def test_loopback_host_has_no_warning(self):
+        err = self._listen_stderr("--host", "127.0.0.1")
+        self.assertIn("listening on 127.0.0.1:", err)
+        self.assertNotIn("WARNING", err)
+
+    def test_other_host_warns_that_anyone_can_run_code(self):
+        err = self._listen_stderr("--host", "0.0.0.0")
+        self.assertIn("WARNING: listening on 0.0.0.0", err)
+        self.assertIn("can run code on this machine", err)
+
+    def test_host_without_port_is_a_usage_error(self):
+        r = run_adapter("--host", "127.0.0.1")
+        self.assertEqual(r.returncode, 2, "--host alone: %r" % (r,))
+        self.assertIn("--port", r.stderr.decode())
