@@ -287,7 +287,14 @@ def _set_variable(thread, args):
         raise
     except BaseException as e:  # noqa: B902
         raise RequestError(_values._exc_line(e))
-    v = _values._variable(thread, name, new, ev, hexa)
+    return _assigned(thread, args, name, new, ev, hexa)
+
+
+
+def _assigned(thread, args, name, new, evaluate_name, hexa):
+    """The response body of setVariable/setExpression: the new value as the
+    variables view shows it; sends `invalidated` when the client wants it."""
+    v = _values._variable(thread, name, new, evaluate_name, hexa)
     _invalidated(thread, args)
     body = {"value": v["value"], "type": v.get("type"),
             "variablesReference": v["variablesReference"]}
@@ -295,7 +302,6 @@ def _set_variable(thread, args):
         if k in v:
             body[k] = v[k]
     return body
-
 
 def _set_child(r, name, value):
     obj = r.obj
@@ -373,14 +379,7 @@ def _set_expression(thread, args):
         raise
     except BaseException as e:  # noqa: B902
         raise RequestError(_values._exc_line(e))
-    v = _values._variable(thread, expr, new, expr, hexa)
-    _invalidated(thread, args)
-    body = {"value": v["value"], "type": v.get("type"),
-            "variablesReference": v["variablesReference"]}
-    for k in ("namedVariables", "indexedVariables"):
-        if k in v:
-            body[k] = v[k]
-    return body
+    return _assigned(thread, args, expr, new, expr, hexa)
 
 
 # ---------------------------------------------------------------------------
