@@ -266,81 +266,15 @@ static inline PyObject *const *rt_compat_callback_fastlocals(PyObject *code) {
 #endif
 #endif /* RT_COMPAT_INTERNAL_FRAME */
 
-/* ---- the eval-frame hook (PEP 523) and per-frame tracing ---------------
- * Private CPython API for rt_backend_frame.c only, which defines
- * RT_COMPAT_EVAL_HOOK (and RT_COMPAT_INTERNAL_FRAME) before including
- * this header. 3.11 only (RT_HAVE_FRAME_HOOK). */
+/* ---- the eval-frame hook (PEP 523) -------------------------------------
+ * Private CPython API for the files that define RT_COMPAT_EVAL_HOOK (and
+ * RT_COMPAT_INTERNAL_FRAME) before including this header:
+ * rt_backend_frame.c (3.11: evalframe and instrumented's scoped fallback,
+ * with per-frame tracing below) and rt_backend_monitoring.c (3.12+:
+ * `evalframe` mode, where the hook does discovery and tracing goes through
+ * sys.monitoring). */
 #if defined(RT_COMPAT_EVAL_HOOK) && defined(RT_COMPAT_INTERNAL_FRAME_DONE) && \
-    !defined(RT_COMPAT_EVAL_HOOK_DONE) && PY_VERSION_HEX < 0x030C0000
-#define RT_COMPAT_EVAL_HOOK_DONE 1
-
-typedef struct _PyInterpreterFrame rt_iframe_t;
-typedef PyObject *(*rt_compat_eval_fn)(PyThreadState *, rt_iframe_t *, int);
-
-static inline PyObject *rt_compat_iframe_globals(rt_iframe_t *f) {
-  return f->f_globals;
-}
-
-/* The frame's locals mapping (module and class code), or NULL. */
-static inline PyObject *rt_compat_iframe_locals(rt_iframe_t *f) {
-  return f->f_locals;
-}
-
-/* True for a frame that has not run an instruction yet. */
-static inline bool rt_compat_iframe_fresh(rt_iframe_t *f) {
-  return f->prev_instr == _PyCode_CODE(f->f_code) - 1;
-}
-
-static inline PyObject *rt_compat_eval_default(PyThreadState *ts, rt_iframe_t *f,
-                                               int throwflag) {
-  return _PyEval_EvalFrameDefault(ts, f, throwflag);
-}
-
-/* 0: the default evaluator is installed; 1: `mine`; -1: someone else's. */
-static inline int rt_compat_eval_hook_owner(rt_compat_eval_fn mine) {
-  _PyFrameEvalFunction cur =
-      _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
-  if (cur == _PyEval_EvalFrameDefault) return 0;
-  return cur == (_PyFrameEvalFunction)mine ? 1 : -1;
-}
-
-/* Installs `fn`, or the default evaluator when fn is NULL (3.11 then
- * stores NULL and inlines Python-to-Python calls again). */
-static inline void rt_compat_set_eval_hook(rt_compat_eval_fn fn) {
-  _PyInterpreterState_SetEvalFrameFunc(
-      PyInterpreterState_Get(),
-      fn != NULL ? (_PyFrameEvalFunction)fn : _PyEval_EvalFrameDefault);
-}
-
-/* The tracing flag of the thread's current C frame (0 or 255): the frame
- * _PyEval_EvalFrameDefault creates next copies it, and writes its own back
- * on return. */
-static inline int rt_compat_cframe_tracing(PyThreadState *ts) {
-  return ts->cframe->use_tracing;
-}
-static inline void rt_compat_set_cframe_tracing(PyThreadState *ts, int on) {
-  ts->cframe->use_tracing = on ? 255 : 0;
-}
-
-/* The C trace function of a thread state, and setting it on any thread
- * (exported; sets the target's current cframe flag). */
-static inline Py_tracefunc rt_compat_thread_tracefunc(PyThreadState *ts) {
-  return ts->c_tracefunc;
-}
-static inline int rt_compat_set_thread_trace(PyThreadState *ts, Py_tracefunc fn) {
-  return _PyEval_SetTrace(ts, fn, NULL);
-}
-static inline unsigned long rt_compat_thread_ident(PyThreadState *ts) {
-  return ts->thread_id;
-}
-#endif /* RT_COMPAT_EVAL_HOOK */
-
-/* ---- the eval-frame hook (PEP 523), 3.12+ ------------------------------
- * For rt_backend_monitoring.c's `evalframe` mode only (RT_COMPAT_EVAL_HOOK
- * and RT_COMPAT_INTERNAL_FRAME defined before including this header): the
- * hook does discovery, tracing goes through sys.monitoring. */
-#if defined(RT_COMPAT_EVAL_HOOK) && defined(RT_COMPAT_INTERNAL_FRAME_DONE) && \
-    !defined(RT_COMPAT_EVAL_HOOK_DONE) && PY_VERSION_HEX >= 0x030C0000
+    !defined(RT_COMPAT_EVAL_HOOK_DONE)
 #define RT_COMPAT_EVAL_HOOK_DONE 1
 
 typedef struct _PyInterpreterFrame rt_iframe_t;
@@ -370,4 +304,38 @@ static inline void rt_compat_set_eval_hook(rt_compat_eval_fn fn) {
       PyInterpreterState_Get(),
       fn != NULL ? (_PyFrameEvalFunction)fn : _PyEval_EvalFrameDefault);
 }
-#endif /* RT_COMPAT_EVAL_HOOK, 3.12+ */
+
+#if PY_VERSION_HEX < 0x030C0000 /* per-frame tracing: 3.11 only */
+/* The frame's locals mapping (module and class code), or NULL. */
+static inline PyObject *rt_compat_iframe_locals(rt_iframe_t *f) {
+  return f->f_locals;
+}
+
+/* True for a frame that has not run an instruction yet. */
+static inline bool rt_compat_iframe_fresh(rt_iframe_t *f) {
+  return f->prev_instr == _PyCode_CODE(f->f_code) - 1;
+}
+
+/* The tracing flag of the thread's current C frame (0 or 255): the frame
+ * _PyEval_EvalFrameDefault creates next copies it, and writes its own back
+ * on return. */
+static inline int rt_compat_cframe_tracing(PyThreadState *ts) {
+  return ts->cframe->use_tracing;
+}
+static inline void rt_compat_set_cframe_tracing(PyThreadState *ts, int on) {
+  ts->cframe->use_tracing = on ? 255 : 0;
+}
+
+/* The C trace function of a thread state, and setting it on any thread
+ * (exported; sets the target's current cframe flag). */
+static inline Py_tracefunc rt_compat_thread_tracefunc(PyThreadState *ts) {
+  return ts->c_tracefunc;
+}
+static inline int rt_compat_set_thread_trace(PyThreadState *ts, Py_tracefunc fn) {
+  return _PyEval_SetTrace(ts, fn, NULL);
+}
+static inline unsigned long rt_compat_thread_ident(PyThreadState *ts) {
+  return ts->thread_id;
+}
+#endif /* 3.11 */
+#endif /* RT_COMPAT_EVAL_HOOK */
