@@ -60,9 +60,10 @@ static int check_strings(dap_session_t *s, const cJSON *obj, const char *what,
   return 0;
 }
 
-/* A local answer while the runtime is not there: one unverified entry per
- * breakpoint, with its id. */
-static cJSON *pending_body(const cJSON *bps, const char *why) {
+/* A local answer while no runtime can answer: one unverified entry per
+ * breakpoint, with its id. reason is "pending" when a runtime will get them
+ * (and verify them by a `breakpoint` event), "failed" otherwise. */
+static cJSON *local_body(const cJSON *bps, const char *why, const char *reason) {
   cJSON *body = cJSON_CreateObject();
   cJSON *list = body != NULL ? cJSON_AddArrayToObject(body, "breakpoints") : NULL;
   if (list == NULL) {
@@ -80,7 +81,7 @@ static cJSON *pending_body(const cJSON *bps, const char *why) {
     if (cJSON_IsNumber(line))
       cJSON_AddNumberToObject(out, "line", line->valuedouble);
     cJSON_AddStringToObject(out, "message", why);
-    cJSON_AddStringToObject(out, "reason", "pending");
+    cJSON_AddStringToObject(out, "reason", reason);
     cJSON_AddItemToArray(list, out);
   }
   return body;
@@ -90,19 +91,32 @@ static bool runtime_up(const dap_session_t *s) {
   return s->runtime_ready && s->debuggee != NULL && !dap_debuggee_exited(s->debuggee);
 }
 
-/* Forwards `args` (consumed) for the client, or answers locally. */
-static int forward_or_pending(dap_session_t *s, const cJSON *req, cJSON *args, const char *command,
-                              cJSON **body) {
+/* Forwards `args` (consumed) for the client, or answers locally. Requests
+ * that come while the runtime starts were held (dap_session_hold) and come
+ * back here once it said hello, so the runtime answers every request made
+ * during configuration; the local answer is left for requests before
+ * `launch` (kept and sent to the runtime when it connects) and for a
+ * program that is not debugged or not running. */
+static int forward_or_local(dap_session_t *s, const cJSON *req, cJSON *args, const char *command,
+                            cJSON **body) {
   if (runtime_up(s)) {
     if (dap_forward(s, command, args, DAP_PENDING_CLIENT, req) == 0)
       return DAP_DEFERRED;
     args = NULL; /* consumed */
   }
   const cJSON *bps = args != NULL ? cJSON_GetObjectItemCaseSensitive(args, "breakpoints") : NULL;
-  const char *why = s->debuggee == NULL       ? "The program has not started yet."
-                    : !s->runtime_ready         ? "The program is starting."
-                                                : "The program is not running.";
-  *body = pending_body(bps, why);
+  const char *why, *reason = "failed";
+  if (!s->launched) {
+    why = "The program has not started yet: the breakpoint is checked when it starts.";
+    reason = "pending";
+  } else if (s->launch.no_debug) {
+    why = "The program runs without debugging (noDebug): breakpoints are not used.";
+  } else if (!s->runtime_ready) {
+    why = "The program did not start.";
+  } else {
+    why = "The program is not running.";
+  }
+  *body = local_body(bps, why, reason);
   cJSON_Delete(args);
   return *body != NULL ? 0 : dap_session_error(s, DAPPER_ENOMEM, "out of memory");
 }
@@ -144,6 +158,8 @@ static int with_ids(dap_session_t *s, const cJSON *args, const char *key, const 
 int dap_handle_setBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,
                               cJSON **body) {
   static const char *const strings[] = {"condition", "hitCondition", "logMessage", NULL};
+  if (dap_session_runtime_starting(s))
+    return dap_session_hold(s, req);
   const cJSON *source = NULL;
   const char *path = NULL;
   if (dap_get_object(args, "source", &source) != 0 || !cJSON_IsObject(source))
@@ -179,12 +195,14 @@ int dap_handle_setBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *a
     if (cJSON_GetArraySize(bps) > 0)
       cJSON_AddItemToObject(s->bp_sources, path, cJSON_Duplicate(wire, 1));
   }
-  return forward_or_pending(s, req, wire, "setBreakpoints", body);
+  return forward_or_local(s, req, wire, "setBreakpoints", body);
 }
 
 int dap_handle_setFunctionBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,
                                       cJSON **body) {
   static const char *const strings[] = {"name", "condition", "hitCondition", NULL};
+  if (dap_session_runtime_starting(s))
+    return dap_session_hold(s, req);
   cJSON *bps = NULL;
   int rc = with_ids(s, args, "breakpoints", "setFunctionBreakpoints", strings, &bps);
   if (rc != 0)
@@ -206,12 +224,14 @@ int dap_handle_setFunctionBreakpoints(dap_session_t *s, const cJSON *req, const 
   cJSON_AddItemToObject(wire, "breakpoints", bps);
   cJSON_Delete(s->bp_functions);
   s->bp_functions = cJSON_Duplicate(wire, 1);
-  return forward_or_pending(s, req, wire, "setFunctionBreakpoints", body);
+  return forward_or_local(s, req, wire, "setFunctionBreakpoints", body);
 }
 
 int dap_handle_setExceptionBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,
                                        cJSON **body) {
   const cJSON *filters = NULL, *options = NULL, *item;
+  if (dap_session_runtime_starting(s))
+    return dap_session_hold(s, req);
   if (dap_get_array(args, "filters", &filters) != 0 || !cJSON_IsArray(filters))
     return dap_session_error(s, DAPPER_EINVAL,
                              "setExceptionBreakpoints needs \"filters\", an array of filter ids");
@@ -267,6 +287,8 @@ int dap_handle_breakpointLocations(dap_session_t *s, const cJSON *req, const cJS
   const cJSON *source = NULL;
   const char *path = NULL;
   long long line = 0;
+  if (dap_session_runtime_starting(s))
+    return dap_session_hold(s, req);
   if (dap_get_object(args, "source", &source) != 0 || dap_get_string(source, "path", &path) != 0)
     return dap_session_error(s, DAPPER_EINVAL, "breakpointLocations needs \"source.path\"");
   if (dap_get_int(args, "line", &line) != 0 || line < 1)

@@ -5,6 +5,7 @@
 const dap_handler_t dap_handlers[] = {
     {"initialize", dap_handle_initialize, 0, NULL},
     {"launch", dap_handle_launch, DAP_H_NEEDS_INIT, NULL},
+    {"attach", dap_handle_attach, DAP_H_NEEDS_INIT, NULL},
     {"configurationDone", dap_handle_configurationDone, DAP_H_NEEDS_INIT,
      "supportsConfigurationDoneRequest"},
     {"disconnect", dap_handle_disconnect, 0, NULL},

@@ -37,6 +37,7 @@ cJSON *dap_capabilities(void);
 
 int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
 int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
 int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON *args,
                                  cJSON **body);
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);

@@ -343,6 +343,58 @@ error:
   return rc;
 }
 
+/* Launch keys that are read: here, in lifecycle.c, or by the runtime's
+ * `configure` (docs/configuration.md). */
+static const char *const honoured_keys[] = {
+    "program",   "module",          "code",    "args",        "cwd",
+    "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
+    "frameEval", "evaluateTimeout", NULL};
+
+/* Keys clients add to every configuration, for themselves. */
+static const char *const client_keys[] = {"type",
+                                          "request",
+                                          "name",
+                                          "debugServer",
+                                          "preLaunchTask",
+                                          "postDebugTask",
+                                          "internalConsoleOptions",
+                                          "presentation",
+                                          "suppressMultipleSessionWarning",
+                                          "windows",
+                                          "linux",
+                                          "osx",
+                                          NULL};
+
+static bool in_list(const char *const *list, const char *key) {
+  for (; *list != NULL; list++) {
+    if (strcmp(*list, key) == 0)
+      return true;
+  }
+  return false;
+}
+
+int dap_launch_unknown_keys(const cJSON *args, char *buf, size_t buflen) {
+  int n = 0;
+  size_t used = 0;
+  const cJSON *item;
+  if (buflen > 0)
+    buf[0] = '\0';
+  cJSON_ArrayForEach(item, args) {
+    const char *key = item->string;
+    if (key == NULL || strncmp(key, "__", 2) == 0 || in_list(honoured_keys, key) ||
+        in_list(client_keys, key))
+      continue;
+    n++;
+    if (used < buflen) {
+      int w = snprintf(buf + used, buflen - used, "%s\"%s\"", n > 1 ? ", " : "", key);
+      used = w < 0 ? buflen : used + (size_t)w;
+    }
+  }
+  if (used >= buflen && buflen > 4)
+    memcpy(buf + buflen - 4, "...", 4);
+  return n;
+}
+
 void dap_launch_free(dap_launch_t *l) {
   strv_free(l->argv);
   strv_free(l->env);

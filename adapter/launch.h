@@ -27,6 +27,13 @@ int dap_launch_parse(const cJSON *args, const char *runtime_dir, int runtime_fd,
                      dap_launch_t *out, char *err, size_t errlen);
 void dap_launch_free(dap_launch_t *l);
 
+/* Lists the keys of launch arguments `args` that nothing reads: neither the
+ * adapter, nor the runtime's `configure`, nor one of the keys every client
+ * adds (type, request, name, debugServer, `__`-prefixed internals, ...).
+ * Writes them quoted and comma-separated into buf (truncated with "..." when
+ * too long) and returns how many there are. */
+int dap_launch_unknown_keys(const cJSON *args, char *buf, size_t buflen);
+
 /* Finds an executable: a name without '/' is searched in `path_var` (a PATH
  * value, may be NULL), a name with '/' must itself be executable. Returns a
  * malloc'd path or NULL. */

@@ -29,7 +29,9 @@ int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args,
   if (*body == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
   s->initialized = true;
-  dap_session_queue_event(s, "initialized", NULL);
+  /* `initialized` waits for the launch: it goes out once the runtime can
+   * answer breakpoint requests (dap_lifecycle_configured), so that they are
+   * verified in their responses. */
   return 0;
 }
 
@@ -87,16 +89,19 @@ static void maybe_start(dap_session_t *s) {
   dap_forward(s, "start", NULL, DAP_PENDING_INTERNAL, NULL);
 }
 
-/* The launch request fails: answer it and end the debuggee at once. */
+/* The launch request fails: answer it and end the debuggee at once. The
+ * error says why; the program never ran, so its end is not reported. */
 static void fail_launch(dap_session_t *s, const char *text) {
   uv_timer_stop(&s->hello_timer);
   if (s->launch_req != NULL) {
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
+    s->launch_failed = true;
     dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
   }
   if (s->debuggee != NULL)
     dap_debuggee_terminate(s->debuggee, 0);
+  dap_session_release_held(s); /* answered locally: the program did not start */
 }
 
 static void on_hello_deadline(uv_timer_t *t) {
@@ -114,8 +119,7 @@ static cJSON *configure_args(const cJSON *launch_args) {
   cJSON *args = cJSON_CreateObject();
   if (args == NULL)
     return NULL;
-  static const char *const keys[] = {"stopOnEntry", "frameEval", "showReturnValue", "justMyCode",
-                                     NULL};
+  static const char *const keys[] = {"stopOnEntry", "frameEval", "showReturnValue", NULL};
   for (const char *const *k = keys; *k != NULL; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(launch_args, *k);
     if (v != NULL && !cJSON_IsNull(v))
@@ -166,7 +170,10 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
     fail_launch(s, "the debugger runtime went away while starting");
     return;
   }
+  /* What was set before `launch`, then what came while it started: the
+   * runtime answers them after `configure`, in this order. */
   dap_breakpoints_replay(s);
+  dap_session_release_held(s);
 }
 
 void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
@@ -183,6 +190,8 @@ void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
   s->configured = true;
   if (s->launch_req != NULL) {
     send_process_event(s, false);
+    /* The runtime resolves breakpoints now: configuration can begin. */
+    dap_session_queue_event(s, "initialized", NULL);
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
     dap_session_respond(s, req, NULL);
@@ -214,6 +223,21 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
     dap_log_warn("runtime: unexpected request, ignored");
 }
 
+/* One console line naming the launch keys nothing reads (a typo, or an
+ * option of another debugger), so that none is silently ignored. */
+static void warn_unknown_keys(dap_session_t *s, const cJSON *args) {
+  char names[512];
+  int n = dap_launch_unknown_keys(args, names, sizeof(names));
+  if (n <= 0)
+    return;
+  char text[700];
+  snprintf(text, sizeof(text),
+           "dapper: launch %s %s %s not supported and ignored (docs/configuration.md lists "
+           "the keys)\n",
+           n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
+  dap_session_output(s, "console", text);
+}
+
 int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
   if (s->launched)
     return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
@@ -239,8 +263,10 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ELAUNCH, "%s", err);
   }
   s->launched = true;
+  warn_unknown_keys(s, args);
   if (s->launch.no_debug) {
     send_process_event(s, false);
+    dap_session_queue_event(s, "initialized", NULL);
     return 0;
   }
   s->launch_req = cJSON_Duplicate(req, 1);
@@ -250,6 +276,16 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   }
   uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
   return DAP_DEFERRED;
+}
+
+int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  return dap_session_error(
+      s, DAPPER_ENOTSUP,
+      "attach is not available yet: dapper-adapter starts the program itself. Use a \"launch\" "
+      "request (\"program\", \"module\" or \"code\"); to connect to an adapter that is "
+      "already running, start it with --port N and point the editor at that port "
+      "(VS Code: \"debugServer\": N; nvim-dap: an adapter of type \"server\"), still with "
+      "\"launch\"");
 }
 
 int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON *args,
@@ -313,18 +349,22 @@ static const char *signal_name(int sig) {
 void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal) {
   char text[256];
   int code = exit_status;
-  if (term_signal != 0) {
-    code = -term_signal;
-    snprintf(text, sizeof(text), "The program was terminated by signal SIG%s (%d).\n",
-             signal_name(term_signal), term_signal);
-    dap_session_output(s, "console", text);
-  }
   if (s->launch_req != NULL) {
     snprintf(text, sizeof(text),
              "%s exited (%s %d) before the debugger runtime connected; its output tells why",
              s->launch.file, term_signal != 0 ? "signal" : "code",
              term_signal != 0 ? term_signal : exit_status);
     fail_launch(s, text);
+  }
+  /* A failed launch was answered with the reason: the program never ran
+   * under the debugger, and its end (usually our SIGTERM) is not news. */
+  if (s->launch_failed) {
+    s->exited_sent = true;
+  } else if (term_signal != 0) {
+    code = -term_signal;
+    snprintf(text, sizeof(text), "The program was terminated by signal SIG%s (%d).\n",
+             signal_name(term_signal), term_signal);
+    dap_session_output(s, "console", text);
   }
   uv_timer_stop(&s->hello_timer);
   dap_forward_fail_all(s, "the program is no longer running");
@@ -353,6 +393,8 @@ void dap_lifecycle_client_gone(dap_session_t *s) {
   s->ending = true;
   cJSON_Delete(s->launch_req);
   s->launch_req = NULL;
+  cJSON_Delete(s->held);
+  s->held = NULL;
   cJSON_Delete(s->disconnect_req);
   s->disconnect_req = NULL;
   uv_timer_stop(&s->hello_timer);

@@ -138,6 +138,31 @@ static void dispatch(dap_session_t *s, cJSON *req) {
   flush_post_response(s);
 }
 
+bool dap_session_runtime_starting(const dap_session_t *s) {
+  return s->launch_req != NULL && !s->runtime_ready;
+}
+
+int dap_session_hold(dap_session_t *s, const cJSON *req) {
+  if (s->held == NULL)
+    s->held = cJSON_CreateArray();
+  cJSON *copy = s->held != NULL ? cJSON_Duplicate(req, 1) : NULL;
+  if (copy == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  cJSON_AddItemToArray(s->held, copy);
+  return DAP_DEFERRED;
+}
+
+void dap_session_release_held(dap_session_t *s) {
+  cJSON *held = s->held;
+  s->held = NULL;
+  cJSON *req;
+  while (held != NULL && (req = cJSON_DetachItemFromArray(held, 0)) != NULL) {
+    dispatch(s, req);
+    cJSON_Delete(req);
+  }
+  cJSON_Delete(held);
+}
+
 static void on_client_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
   dap_session_t *s = ud;
   if (kind == DAP_MSG_REQUEST)
@@ -189,6 +214,7 @@ static void on_timer_closed(uv_handle_t *h) {
   cJSON_Delete(s->launch_req);
   cJSON_Delete(s->disconnect_req);
   cJSON_Delete(s->post_response);
+  cJSON_Delete(s->held);
   dap_breakpoints_free(s);
   while (s->pending != NULL) {
     dap_pending_t *p = s->pending;

@@ -52,6 +52,7 @@ struct dap_session {
   bool start_sent;         /* the program was told to run */
   bool terminated_sent;
   bool exited_sent;
+  bool launch_failed;      /* the launch was answered with an error */
   bool ending;             /* client gone or shutdown: free once all is closed */
   bool timer_closed;
 
@@ -68,6 +69,10 @@ struct dap_session {
   /* Requests answered later; each owned here until answered. */
   cJSON *launch_req;
   cJSON *disconnect_req;
+
+  /* Requests held while the runtime is starting (array of requests):
+   * dispatched again once it said hello or the launch failed. */
+  cJSON *held;
 
   /* Events handlers queue to go out right after their response. */
   cJSON *post_response;
@@ -109,6 +114,15 @@ void dap_session_respond_error(dap_session_t *s, cJSON *req, int code, const cha
     __attribute__((format(printf, 4, 5)));
 /* Sends an output event of the given category. */
 void dap_session_output(dap_session_t *s, const char *category, const char *text);
+
+/* True between an accepted launch and the runtime's hello: requests the
+ * runtime must answer are held until then (dap_session_hold). */
+bool dap_session_runtime_starting(const dap_session_t *s);
+/* Keeps a copy of req to dispatch again once the runtime is there or the
+ * launch failed; returns DAP_DEFERRED, or a negative code (out of memory). */
+int dap_session_hold(dap_session_t *s, const cJSON *req);
+/* Dispatches the held requests again, in the order they came. */
+void dap_session_release_held(dap_session_t *s);
 
 /* Frees the session if it is ending and nothing is left open. */
 void dap_session_maybe_free(dap_session_t *s);

@@ -3,11 +3,13 @@
 The adapter puts this directory first on PYTHONPATH and passes the wire
 descriptor in DAPPER_RUNTIME_FD. The boot sequence (docs/wire-protocol.md):
 
-1. restore the user's environment (PYTHONPATH, PYTHONUNBUFFERED, no
-   DAPPER_* variables) and take this directory off sys.path;
+1. restore the user's environment (PYTHONPATH, PYTHONUNBUFFERED, without
+   the DAPPER_* variables the adapter added) and take this directory off
+   sys.path;
 2. load `_dapper_runtime<EXT_SUFFIX>` from DAPPER_RUNTIME_DIR by absolute
    path and connect(fd); when there is no runtime for this interpreter, send
-   a `hello` carrying an `error` (in pure Python) and let the program run on;
+   a `hello` carrying an `error` (in pure Python) and wait for the adapter,
+   which ends the process (the program runs on only if the adapter is gone);
 3. import the next `sitecustomize` on sys.path, if any, with site.py's error
    handling;
 4. wait_for_start(): the program's first line runs after the adapter's
@@ -30,6 +32,10 @@ def _dapper_boot():
     name = "_dapper_runtime"
 
     env = os.environ
+    # Exactly what the adapter adds (adapter/launch.c, inject_runtime) and the
+    # runtime's own log switch; a user's other DAPPER_* variables stay.
+    added = ("DAPPER_RUNTIME_FD", "DAPPER_RUNTIME_DIR", "DAPPER_RUNTIME_LOG",
+             "DAPPER_ORIG_PYTHONPATH", "DAPPER_ORIG_PYTHONUNBUFFERED")
     fd_text = env.get("DAPPER_RUNTIME_FD")
     runtime_dir = env.get("DAPPER_RUNTIME_DIR", "")
     log_level = env.get("DAPPER_RUNTIME_LOG")
@@ -45,8 +51,8 @@ def _dapper_boot():
                 env[var] = orig
             elif var in env:
                 del env[var]
-        for var in [v for v in env if v.startswith("DAPPER_")]:
-            del env[var]
+        for var in added:
+            env.pop(var, None)
 
     def is_boot_dir(entry):
         if not isinstance(entry, str) or not entry:
@@ -66,7 +72,9 @@ def _dapper_boot():
 
     # -- 2. the runtime -----------------------------------------------------
     def send_error_hello(fd, message):
-        """Writes a framed `hello` with `error` to fd, then closes it."""
+        """Writes a framed `hello` with `error` to fd, waits for the adapter
+        to close its end (it fails the launch and ends this process, so the
+        program does not run), then closes fd."""
         try:
             import json
             body = {
@@ -83,6 +91,8 @@ def _dapper_boot():
             frame += data
             while frame:
                 frame = frame[os.write(fd, frame):]
+            while os.read(fd, 4096):
+                pass
         except Exception:  # the adapter is gone: nothing more to tell
             pass
         try:

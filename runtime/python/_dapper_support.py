@@ -54,34 +54,6 @@ def canonical(path):
     return result
 
 
-def _module_files():
-    files = set()
-    for mod in list(sys.modules.values()):
-        f = getattr(mod, "__file__", None)
-        if isinstance(f, str) and f.endswith(".py"):
-            files.add(canonical(f))
-    return files
-
-
-def main_file():
-    """The program's own file when known before it runs (`python file.py`):
-    sys.argv[0] during the boot, __main__.__file__ afterwards."""
-    main = sys.modules.get("__main__")
-    f = getattr(main, "__file__", None)
-    if isinstance(f, str):
-        return canonical(f)
-    if sys.argv and sys.argv[0] not in ("", "-c", "-m") and \
-            os.path.isfile(sys.argv[0]):
-        return canonical(sys.argv[0])
-    return None
-
-
-def is_loaded(canon):
-    """True when code of that file exists in the process (a module that has
-    it as __file__, or the main program)."""
-    return canon == main_file() or canon in _module_files()
-
-
 _lib_roots = None
 
 
@@ -131,27 +103,36 @@ def is_hidden(filename):
 # ---------------------------------------------------------------------------
 # breakpoint lines
 
-_code_cache = {}  # canonical path -> (mtime, size, {line: first offset}|None)
+_code_cache = {}  # canonical path -> ((mtime, size), {line}|None, why|None)
 
 
 def _file_lines(path):
     """Lines that have code in a file: {line}, from compiling the source
     once per (path, mtime, size) and walking every nested code object's
-    co_lines(). Returns None when the file cannot be read or compiled."""
+    co_lines(). Returns None when the file cannot be read or compiled
+    (_file_error tells why)."""
     try:
         st = os.stat(path)
-    except OSError:
+    except OSError as err:
+        _code_cache[path] = (None, None, err.strerror or str(err))
         return None
     key = (st.st_mtime_ns, st.st_size)
     hit = _code_cache.get(path)
     if hit is not None and hit[0] == key:
         return hit[1]
+    why = None
     try:
         with open(path, "rb") as f:
             source = f.read()
         top = compile(source, path, "exec", dont_inherit=True)
-    except (OSError, SyntaxError, ValueError):
+    except OSError as err:
+        lines, why = None, "cannot read it: %s" % (err.strerror or err)
+    except SyntaxError as err:
         lines = None
+        why = "it does not compile: %s: %s (line %s)" % (
+            err.__class__.__name__, err.msg, err.lineno)
+    except ValueError as err:
+        lines, why = None, "it does not compile: %s" % err
     else:
         lines = set()
         todo = [top]
@@ -165,8 +146,13 @@ def _file_lines(path):
                     todo.append(const)
         # A def line's only code is the RESUME of the function (in the
         # function's own code) and MAKE_FUNCTION in the parent: keep them.
-    _code_cache[path] = (key, lines)
+    _code_cache[path] = (key, lines, why)
     return lines
+
+
+def _file_error(path):
+    hit = _code_cache.get(path)
+    return hit[2] if hit is not None and hit[2] else "cannot read it"
 
 
 def resolve_lines(path, lines):
@@ -177,7 +163,8 @@ def resolve_lines(path, lines):
     out = []
     for line in lines:
         if have is None:
-            out.append((None, "cannot read or compile %s" % path))
+            out.append((None, "no breakpoint in %s: %s"
+                        % (path, _file_error(canon))))
             continue
         if line in have:
             out.append((line, None))

@@ -143,7 +143,7 @@ static PyObject *rt_ins_bp_list(const rt_bpfile_t *bf) {
   for (int i = 0; list != NULL && bf != NULL && i < bf->n; i++) {
     const rt_bp_t *bp = &bf->bps[i];
     PyObject *item = NULL;
-    if (!(bp->verified || bp->waiting_load) || bp->line <= 0) continue;
+    if (!bp->verified || bp->line <= 0) continue;
     if (bp->cond_src != NULL) {
       item = Py_BuildValue("(iis)", bp->id, bp->line, bp->cond_src);
     } else {
@@ -210,7 +210,7 @@ done:
 
 /* A code object about to run for the first time (a module imported, the
  * main script): its instrumented version (new reference) or NULL. Also
- * registers it, which verifies the file's pending breakpoints. */
+ * registers it. */
 static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
   const char *canon = PyUnicode_AsUTF8(canon_obj);
   rt_bpfile_t *bf = canon != NULL ? rt_bpfile_find(canon) : NULL;
@@ -218,7 +218,7 @@ static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
 
   PyErr_Clear();
   if (bf == NULL || bf->n == 0) return NULL;
-  (void)rt_engine_codeinfo(code, NULL); /* verifies pending breakpoints */
+  (void)rt_engine_codeinfo(code, NULL);
   bps = rt_ins_bp_list(bf);
   if (bps != NULL) {
     res = PyObject_CallMethod(rt_ins_mod, "instrument_code", "OOO", canon_obj, code,
@@ -230,7 +230,7 @@ static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
     if (PyCode_Check(PyTuple_GET_ITEM(res, 0))) out = Py_NewRef(PyTuple_GET_ITEM(res, 0));
   }
   rt_ins_log_error("instrumenting", canon);
-  (void)rt_engine_codeinfo(out != NULL ? out : code, NULL); /* announce */
+  (void)rt_engine_codeinfo(out != NULL ? out : code, NULL);
   Py_XDECREF(bps);
   Py_XDECREF(res);
   return out;

@@ -96,7 +96,6 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
   rt_bpfile_t *bf = NULL, *old = NULL;
   cJSON *out = NULL, *arr = NULL;
   PyGILState_STATE gil;
-  bool loaded = false;
   int n = 0, i = 0, rc = 0;
 
   if (dap_get_object(args, "source", &source) != 0 ||
@@ -125,13 +124,6 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
   bf->client_path = strdup(path);
   bf->bps = calloc((size_t)(n > 0 ? n : 1), sizeof *bf->bps);
   if (bf->canon == NULL || bf->client_path == NULL || bf->bps == NULL) goto nomem;
-  loaded = rt_src_loaded(bf->canon);
-  if (!loaded) {
-    res = rt_support_call("is_loaded", "(O)", canon_obj);
-    loaded = res != NULL && PyObject_IsTrue(res) == 1;
-    Py_CLEAR(res);
-    PyErr_Clear();
-  }
   res = rt_support_call("set_client_path", "(Os)", canon_obj, path);
   Py_CLEAR(res);
   PyErr_Clear();
@@ -162,14 +154,10 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
       resolve_msg = rt_strdup_py(rmsg);
       message = resolve_msg;
     }
-    if (message == NULL && !loaded) {
-      bp->waiting_load = true;
-      bf->pending = true;
-      message = "not loaded yet: the breakpoint is set when the file is loaded";
-    }
+    /* A file that compiles has its lines known whether or not it is
+     * loaded yet: verified now, armed when its code appears. */
     bp->verified = message == NULL;
-    if (message != NULL && bp->line <= 0) bp->line = 0;
-    if (!bp->verified && !bp->waiting_load) bp->line = 0; /* never fires */
+    if (!bp->verified) bp->line = 0; /* never fires */
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddBoolToObject(o, "verified", bp->verified);
     cJSON_AddNumberToObject(o, "line",

@@ -138,15 +138,6 @@ static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
   return src;
 }
 
-bool rt_src_loaded(const char *canon) {
-  for (size_t b = 0; b < RT_SRC_BUCKETS; b++) {
-    for (rt_srcfile_t *s = rt_src_table[b]; s != NULL; s = s->next) {
-      if (s->codes != NULL && strcmp(s->canon, canon) == 0) return true;
-    }
-  }
-  return false;
-}
-
 void rt_engine_foreach_code(const char *canon, void (*fn)(rt_codeinfo_t *)) {
   for (size_t b = 0; b < RT_SRC_BUCKETS; b++) {
     for (rt_srcfile_t *s = rt_src_table[b]; s != NULL; s = s->next) {
@@ -189,39 +180,6 @@ int rt_engine_init(void) {
   return 0;
 }
 
-/* Sends `breakpoint` (changed, verified) for the breakpoints of bf that
- * waited for their file to load. */
-static void rt_bpfile_announce(rt_bpfile_t *bf) {
-  bf->pending = false;
-  bf->busy++;
-  for (int i = 0; i < bf->n; i++) {
-    rt_bp_t *bp = &bf->bps[i];
-    cJSON *body = NULL, *item = NULL, *src = NULL;
-    if (!bp->waiting_load) continue;
-    bp->waiting_load = false;
-    bp->verified = true;
-    body = cJSON_CreateObject();
-    item = cJSON_CreateObject();
-    src = cJSON_CreateObject();
-    if (body == NULL || item == NULL || src == NULL) {
-      cJSON_Delete(body);
-      cJSON_Delete(item);
-      cJSON_Delete(src);
-      continue;
-    }
-    cJSON_AddStringToObject(src, "path", bf->client_path);
-    cJSON_AddNumberToObject(item, "id", bp->id);
-    cJSON_AddBoolToObject(item, "verified", true);
-    cJSON_AddNumberToObject(item, "line", bp->line);
-    cJSON_AddItemToObject(item, "source", src);
-    cJSON_AddStringToObject(body, "reason", "changed");
-    cJSON_AddItemToObject(body, "breakpoint", item);
-    (void)rt_send_event_gil("breakpoint", body);
-  }
-  bf->busy--;
-  if (bf->dead && bf->busy == 0) rt_bpfile_free(bf);
-}
-
 /* Recomputes ci for the current generation. in_debugger is set. */
 static void rt_codeinfo_refresh(rt_codeinfo_t *ci) {
   rt_bpfile_t *bf = rt_src_bpfile(ci->src);
@@ -257,7 +215,6 @@ static void rt_codeinfo_refresh(rt_codeinfo_t *ci) {
         }
       }
     }
-    if (bf->pending) rt_bpfile_announce(bf);
   }
   if (rt_engine_nfuncbps > 0 && rt_funcbp_names != NULL) {
     Py_XDECREF(res);

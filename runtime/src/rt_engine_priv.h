@@ -22,7 +22,6 @@ typedef struct {
   int id;
   int line;      /* resolved line (0 = none) */
   bool verified;
-  bool waiting_load;   /* unverified until its file loads */
   PyObject *cond;      /* strong: compiled condition, or NULL */
   rt_pred_t *pred;     /* the condition as a C predicate, or NULL */
   char *cond_src;      /* malloc'd source of the condition, or NULL */
@@ -40,7 +39,6 @@ typedef struct rt_bpfile {
   char *client_path;
   int n;
   rt_bp_t *bps;
-  bool pending;  /* some breakpoints wait for the file to load */
   int busy;      /* hit evaluations in progress (they may drop the GIL) */
   bool dead;     /* replaced while busy: freed when busy drops to 0 */
 } rt_bpfile_t;
@@ -55,7 +53,5 @@ void rt_bp_clear(rt_bp_t *bp);
 /* Frees bf, or marks it dead while a hit evaluation uses it. */
 void rt_bpfile_free(rt_bpfile_t *bf);
 rt_bpfile_t *rt_bpfile_find(const char *canon);
-/* True when code of that file has been seen running. */
-bool rt_src_loaded(const char *canon);
 
 #endif

@@ -62,6 +62,8 @@ def spawn(build_dir, runtime_dir=None, orig_pythonpath=None,
     boot = os.path.join(build_dir, "boot")
     env["PYTHONPATH"] = boot + (os.pathsep + orig_pythonpath
                                 if orig_pythonpath else "")
+    # The user's own DAPPER_* variables are theirs: the boot keeps them.
+    env["DAPPER_MODE"] = "1"
     env["DAPPER_RUNTIME_FD"] = "3"
     env["DAPPER_RUNTIME_DIR"] = runtime_dir or build_dir
     if orig_pythonpath is not None:
@@ -86,7 +88,9 @@ def finish(proc):
 def check_program_view(build_dir, report, expect_pythonpath, expect_unbuf):
     boot = os.path.join(build_dir, "boot")
     boot_real = os.path.realpath(boot)
-    check(report["dapper_env"] == [], "DAPPER_* left: %r" % report["dapper_env"])
+    check(report["dapper_env"] == ["DAPPER_MODE"],
+          "DAPPER_* variables: %r (only the user's DAPPER_MODE must be left)"
+          % report["dapper_env"])
     check(report["PYTHONPATH"] == expect_pythonpath,
           "PYTHONPATH %r, expected %r" % (report["PYTHONPATH"], expect_pythonpath))
     check(report["PYTHONUNBUFFERED"] == expect_unbuf,
@@ -168,6 +172,11 @@ def test_not_built(build_dir):
         try:
             reader = Reader(sock)
             hello = reader.read()
+            # The program waits for the adapter (which would end it) and runs
+            # on only once the channel closes.
+            time.sleep(0.3)
+            check(proc.poll() is None, "the program ran after an error hello")
+            sock.shutdown(socket.SHUT_WR)
             rest = reader.expect_eof()
             out, err, rc = finish(proc)
         finally:

@@ -21,10 +21,13 @@
  *   error-hello   send a hello with an "error" and run the commands without
  *                 waiting for start, like the real bootstrap does
  *   configure-fail  answer `configure` with an error response
+ *   slow-hello    wait 300 ms before the hello (requests reach the adapter
+ *                 while the runtime starts)
  *
  * With DAPPER_RUNTIME_FD set (a debug launch) it sends the framed hello
  * event on that descriptor, answers `configure` (success, body {"backend":
- * "fake"}), waits for the `start` request and answers it before running the
+ * "fake"}) and `setBreakpoints` (each breakpoint verified at its line),
+ * waits for the `start` request and answers it before running the
  * commands; if the channel closes first it runs them anyway. Other requests
  * get an error response naming the command. Without
  * DAPPER_RUNTIME_FD (noDebug) it runs the commands at once. When the list is
@@ -109,6 +112,26 @@ typedef struct {
   bool configure_fail;
 } channel_t;
 
+/* {"breakpoints": [{id, verified: true, line}...]} for a setBreakpoints. */
+static cJSON *verified_breakpoints(const cJSON *req) {
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "arguments");
+  const cJSON *bp;
+  cJSON *body = cJSON_CreateObject();
+  cJSON *list = cJSON_AddArrayToObject(body, "breakpoints");
+  if (list == NULL)
+    _exit(70);
+  cJSON_ArrayForEach(bp, cJSON_GetObjectItemCaseSensitive(args, "breakpoints")) {
+    cJSON *out = cJSON_CreateObject();
+    if (out == NULL)
+      _exit(70);
+    cJSON_AddItemToObject(out, "id", cJSON_Duplicate(cJSON_GetObjectItem(bp, "id"), 1));
+    cJSON_AddTrueToObject(out, "verified");
+    cJSON_AddItemToObject(out, "line", cJSON_Duplicate(cJSON_GetObjectItem(bp, "line"), 1));
+    cJSON_AddItemToArray(list, out);
+  }
+  return body;
+}
+
 static long long seq_of(const cJSON *msg) {
   return (long long)cJSON_GetObjectItemCaseSensitive(msg, "seq")->valuedouble;
 }
@@ -134,6 +157,8 @@ static int on_body(void *ud, const char *body, size_t len) {
       cJSON_AddStringToObject(result, "backend", "fake");
       cJSON_AddStringToObject(result, "reason", "session test");
       send_msg(ch->fd, dap_msg_response(msg, result));
+    } else if (strcmp(command, "setBreakpoints") == 0) {
+      send_msg(ch->fd, dap_msg_response(msg, verified_breakpoints(msg)));
     } else {
       send_msg(ch->fd, dap_msg_error_response(seq_of(msg), command, 1,
                                               "unknown request '%s'", command));
@@ -203,7 +228,7 @@ static void run(char **cmds, int ncmds, char **extra) {
         write_line(1, "argv=", *a);
     } else if (strcmp(c, "nohello") == 0 || strcmp(c, "badwire") == 0 ||
                strcmp(c, "error-hello") == 0 || strcmp(c, "configure-fail") == 0 ||
-               *c == '\0') {
+               strcmp(c, "slow-hello") == 0 || *c == '\0') {
       /* handshake modifiers: handled before */
     } else {
       write_line(2, "fake_python: unknown command: ", c);
@@ -251,6 +276,7 @@ int main(int argc, char **argv) {
   char *cmds[MAX_COMMANDS];
   int ncmds = 0;
   bool nohello = false, badwire = false, error_hello = false, configure_fail = false;
+  bool slow_hello = false;
   for (char *save = NULL, *tok = strtok_r(code, ";", &save); tok != NULL && ncmds < MAX_COMMANDS;
        tok = strtok_r(NULL, ";", &save)) {
     cmds[ncmds++] = tok;
@@ -258,6 +284,7 @@ int main(int argc, char **argv) {
     badwire |= strcmp(tok, "badwire") == 0;
     error_hello |= strcmp(tok, "error-hello") == 0;
     configure_fail |= strcmp(tok, "configure-fail") == 0;
+    slow_hello |= strcmp(tok, "slow-hello") == 0;
   }
   if (nohello)
     _exit(5);
@@ -265,6 +292,8 @@ int main(int argc, char **argv) {
   const char *fd_env = getenv(WIRE_FD_ENV);
   if (fd_env != NULL) {
     int fd = atoi(fd_env);
+    if (slow_hello)
+      usleep(300 * 1000);
     send_hello(fd, argv[0], badwire, error_hello);
     if (!error_hello)
       wait_for_start(fd, configure_fail);

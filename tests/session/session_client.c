@@ -394,13 +394,12 @@ long long collect_until_exit(fx_t *fx, output_t *o) {
   }
 }
 
-/* initialize → response, initialized. */
+/* initialize → response (`initialized` comes after the launch). */
 void do_initialize(fx_t *fx) {
   long long seq = send_request(fx, "initialize",
                                parse_json("{\"clientID\":\"session-test\",\"adapterID\":\"dapper\","
                                           "\"linesStartAt1\":true,\"columnsStartAt1\":true}"));
   expect_response(fx, seq, "initialize", true);
-  expect_event(fx, "initialized");
 }
 
 /* The process event: checks it and returns the debuggee's pid. */
@@ -417,13 +416,19 @@ int expect_process(fx_t *fx) {
   return (int)pid;
 }
 
+int expect_launched(fx_t *fx, long long launch_seq) {
+  expect_response(fx, launch_seq, "launch", true);
+  int pid = expect_process(fx);
+  expect_event(fx, "initialized");
+  return pid;
+}
+
 /* initialize, launch (answered after the fake's hello), configurationDone.
  * Returns the pid; the program has been told to start. */
 int launch_running(fx_t *fx, const char *code) {
   do_initialize(fx);
   long long seq = send_request(fx, "launch", launch_args(code));
-  expect_response(fx, seq, "launch", true);
-  int pid = expect_process(fx);
+  int pid = expect_launched(fx, seq);
   seq = send_request(fx, "configurationDone", NULL);
   expect_response(fx, seq, "configurationDone", true);
   return pid;

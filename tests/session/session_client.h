@@ -83,10 +83,13 @@ typedef struct {
 } output_t;
 long long collect_until_exit(fx_t *fx, output_t *o);
 
-/* initialize → response, initialized. */
+/* initialize → response (`initialized` comes after the launch). */
 void do_initialize(fx_t *fx);
 /* The process event: checks it and returns the debuggee's pid. */
 int expect_process(fx_t *fx);
+/* A successful launch: its response, `process`, then `initialized` (the
+ * runtime can answer breakpoint requests). Returns the pid. */
+int expect_launched(fx_t *fx, long long launch_seq);
 /* initialize, launch (answered after the fake's hello), configurationDone.
  * Returns the pid; the program has been told to start. */
 int launch_running(fx_t *fx, const char *code);
