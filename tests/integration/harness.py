@@ -267,7 +267,9 @@ class DapTestCase(unittest.TestCase):
         returns the launch response (success or not).
 
         vscode: initialize, launch, wait `initialized`, configurationDone.
-        nvim:   initialize, wait `initialized`, configurationDone, launch.
+        nvim:   nvim-dap's: initialize, launch, wait `initialized`,
+                setExceptionBreakpoints (its defaults), configurationDone,
+                each awaited.
         """
         self.initialize(c)
         if order == "vscode":
@@ -288,11 +290,24 @@ class DapTestCase(unittest.TestCase):
                 self.assertTrue(done["success"],
                                 "configurationDone failed: %r" % (done,))
         else:
+            launch_seq = c.send_request("launch", launch)
+            first = c.wait_message(
+                lambda m: m.get("event") == "initialized"
+                or (m.get("type") == "response"
+                    and m.get("request_seq") == launch_seq),
+                TIMEOUT, "`initialized` or the launch response",
+                consume=False)
+            if first.get("type") == "response" and not first["success"]:
+                return c.wait_response(launch_seq, TIMEOUT)
             c.wait_event("initialized", TIMEOUT)
+            exc = c.request("setExceptionBreakpoints",
+                            {"filters": ["uncaught"]}, TIMEOUT)
+            self.assertTrue(exc["success"],
+                            "setExceptionBreakpoints failed: %r" % (exc,))
             done = c.request("configurationDone", None, TIMEOUT)
             self.assertTrue(done["success"],
                             "configurationDone failed: %r" % (done,))
-            resp = c.request("launch", launch, TIMEOUT)
+            resp = c.wait_response(launch_seq, TIMEOUT)
         return resp
 
     def run_program(self, launch, order="vscode", timeout=TIMEOUT):

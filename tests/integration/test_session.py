@@ -42,12 +42,23 @@ class SessionTests:
                       "capabilities: %r" % (caps,))
         self.assertIs(caps.get("supportsTerminateRequest"), True,
                       "capabilities: %r" % (caps,))
+        # `initialized` comes once the launched program's runtime can answer
+        # breakpoint requests: after the launch response, not before.
+        time.sleep(0.3)
+        self.assertEqual(c.events("initialized"), [],
+                         "`initialized` before any launch")
+        launch = c.send_request("launch", self.launch_args(
+            program=program("hello.py")))
         c.wait_event("initialized", TIMEOUT)
-        init_resp = c.index_of(lambda m: m.get("type") == "response"
-                               and m.get("command") == "initialize")
+        launch_resp = c.index_of(lambda m: m.get("type") == "response"
+                                 and m.get("request_seq") == launch)
         init_evt = c.index_of(lambda m: m.get("event") == "initialized")
-        self.assertLess(init_resp, init_evt,
-                        "`initialized` arrived before the initialize response")
+        self.assertIsNotNone(launch_resp, "`initialized` came, the launch "
+                             "response did not")
+        self.assertLess(launch_resp, init_evt,
+                        "`initialized` arrived before the launch response")
+        self.assertTrue(c.request("configurationDone", None, TIMEOUT)["success"])
+        c.collect_output("terminated", TIMEOUT)
         self.disconnect(c)
         seqs = [m.get("seq") for m in c.messages]
         self.assertEqual(seqs, list(range(1, len(seqs) + 1)),
@@ -86,7 +97,7 @@ class SessionTests:
         self.check_end_of_session(c)
         self.disconnect(c)
 
-    def test_nvim_order_configuration_done_before_launch(self):
+    def test_nvim_order(self):
         marker = os.path.join(self.tmp, "started marker")
         r = self.run_program(self.launch_args(program=program("marker.py"),
                                               args=[marker]), order="nvim")
