@@ -1,0 +1,3 @@
+# Does not compile: breakpoints here are not verified.
+def f(:
+    pass
