@@ -91,6 +91,22 @@ static bool runtime_up(const dap_session_t *s) {
   return s->runtime_ready && s->debuggee != NULL && !dap_debuggee_exited(s->debuggee);
 }
 
+/* Why no runtime answers, and the DAP `reason`: "pending" before `launch`
+ * (the breakpoints are kept and sent to the runtime when it connects),
+ * "failed" when no runtime will use them. */
+static const char *local_why(const dap_session_t *s, const char **reason) {
+  *reason = "failed";
+  if (!s->launched) {
+    *reason = "pending";
+    return "The program has not started yet: the breakpoint is checked when it starts.";
+  }
+  if (s->launch.no_debug)
+    return "The program runs without debugging (noDebug): breakpoints are not used.";
+  if (!s->runtime_ready)
+    return "The program did not start.";
+  return "The program is not running.";
+}
+
 /* Forwards `args` (consumed) for the client, or answers locally. Requests
  * that come while the runtime starts were held (dap_session_hold) and come
  * back here once it said hello, so the runtime answers every request made
@@ -105,17 +121,8 @@ static int forward_or_local(dap_session_t *s, const cJSON *req, cJSON *args, con
     args = NULL; /* consumed */
   }
   const cJSON *bps = args != NULL ? cJSON_GetObjectItemCaseSensitive(args, "breakpoints") : NULL;
-  const char *why, *reason = "failed";
-  if (!s->launched) {
-    why = "The program has not started yet: the breakpoint is checked when it starts.";
-    reason = "pending";
-  } else if (s->launch.no_debug) {
-    why = "The program runs without debugging (noDebug): breakpoints are not used.";
-  } else if (!s->runtime_ready) {
-    why = "The program did not start.";
-  } else {
-    why = "The program is not running.";
-  }
+  const char *reason;
+  const char *why = local_why(s, &reason);
   *body = local_body(bps, why, reason);
   cJSON_Delete(args);
   return *body != NULL ? 0 : dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -266,7 +273,10 @@ int dap_handle_setExceptionBreakpoints(dap_session_t *s, const cJSON *req, const
     return DAP_DEFERRED;
   if (!runtime_up(s))
     cJSON_Delete(wire);
-  /* Kept for the runtime: each filter is accepted. */
+  /* Before launch: kept for the runtime, each filter is accepted. Else no
+   * runtime will use them: unverified, with why. */
+  const char *reason;
+  const char *why = local_why(s, &reason);
   *body = cJSON_CreateObject();
   cJSON *list = *body != NULL ? cJSON_AddArrayToObject(*body, "breakpoints") : NULL;
   if (list == NULL)
@@ -276,7 +286,11 @@ int dap_handle_setExceptionBreakpoints(dap_session_t *s, const cJSON *req, const
     cJSON *bp = cJSON_CreateObject();
     if (bp == NULL)
       break;
-    cJSON_AddTrueToObject(bp, "verified");
+    cJSON_AddBoolToObject(bp, "verified", !s->launched);
+    if (s->launched) {
+      cJSON_AddStringToObject(bp, "message", why);
+      cJSON_AddStringToObject(bp, "reason", reason);
+    }
     cJSON_AddItemToArray(list, bp);
   }
   return 0;

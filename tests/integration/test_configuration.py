@@ -194,6 +194,10 @@ class ConfigurationTests:
         bp = res["body"]["breakpoints"][0]
         self.assertIs(bp["verified"], False, bp)
         self.assertIn("noDebug", bp["message"])
+        exc = c.request("setExceptionBreakpoints", {"filters": ["raised"]},
+                        TIMEOUT)["body"]["breakpoints"]
+        self.assertEqual([(b["verified"], "noDebug" in b["message"])
+                          for b in exc], [(False, True)], exc)
         c.request("configurationDone", None, TIMEOUT)
         out = c.collect_output("terminated", TIMEOUT)
         self.assertIn("loops done\n", out.get("stdout", ""))
