@@ -144,6 +144,33 @@ static inline void rt_compat_set_trace_all(Py_tracefunc func, PyObject *arg) {
 #endif
 }
 
+/* A C trace function's return event of `frame` (running `code`, a
+ * generator, coroutine or async generator) ends the frame (its instruction
+ * is a return) rather than suspends it at a yield or await: the event is
+ * the same for both. 3.13 reports a yield at the RESUME that follows it,
+ * so the test is "a return", not "not a yield". */
+#include <opcode.h>
+static inline bool rt_compat_trace_event_returns(PyFrameObject *frame,
+                                                 PyCodeObject *code) {
+  PyObject *bytes = PyCode_GetCode(code);
+  int lasti = PyFrame_GetLasti(frame);
+  bool ret = true;
+  if (bytes == NULL) {
+    PyErr_Clear();
+    return true;
+  }
+  if (lasti >= 0 && lasti < PyBytes_GET_SIZE(bytes)) {
+    int op = (unsigned char)PyBytes_AS_STRING(bytes)[lasti];
+#ifdef RETURN_CONST
+    ret = op == RETURN_VALUE || op == RETURN_CONST;
+#else
+    ret = op == RETURN_VALUE;
+#endif
+  }
+  Py_DECREF(bytes);
+  return ret;
+}
+
 /* A PEP 523 hook (anyone's) is installed (statistics). */
 static inline bool rt_compat_eval_hook_installed(void) {
   _PyFrameEvalFunction cur =
