@@ -1,0 +1,190 @@
+"""Stepping off a frame and stepping in coroutines, through the adapter:
+stepOut (and next/stepIn on a `return` or a generator's `yield`) stops in
+the caller on the line of the call, after the return and before the rest
+of that line runs, with the "Return value" scope; in a 5,000-deep
+recursion each step out goes up one frame; `next` over an `await` lands on
+the next line of the same coroutine while the event loop runs other
+tasks; stepIn enters an awaited coroutine and stepOut returns to its
+awaiter.
+
+The SteppingTests mixin: test_breakpoints.py runs it in its one TestCase
+per backend (every test here is @subset: it runs for every backend).
+Programs: programs/bp/stepoff.py, asyncstep.py, deep.py.
+"""
+
+import subprocess
+
+from bp_common import BreakpointSession, subset
+from harness import CONFIG
+
+_minor = []
+
+
+def python_minor():
+    """The minor version of the interpreter under test."""
+    if not _minor:
+        _minor.append(int(subprocess.check_output(
+            [CONFIG.python, "-c", "import sys; print(sys.version_info[1])"],
+            text=True)))
+    return _minor[0]
+
+
+class SteppingTests(BreakpointSession):
+    """Mixed into one TestCase per backend by test_breakpoints.py."""
+
+    def return_value(self, d, thread=1):
+        """[(name, value)] of the top frame's "Return value" scope, or None
+        when it has none."""
+        top = d.stack(thread, levels=1)["stackFrames"][0]
+        scopes = d.request("scopes", {"frameId": top["id"]})["body"]["scopes"]
+        ret = [s for s in scopes if s.get("presentationHint") == "returnValue"]
+        if not ret:
+            return None
+        self.assertEqual(ret[0]["name"], "Return value")
+        body = d.request("variables", {
+            "variablesReference": ret[0]["variablesReference"]})["body"]
+        return [(v["name"], v["value"]) for v in body["variables"]]
+
+    def evaluate(self, d, expr, thread=1):
+        top = d.stack(thread, levels=1)["stackFrames"][0]
+        return d.request("evaluate", {"expression": expr, "frameId": top["id"],
+                                      "context": "watch"})["body"]["result"]
+
+    @subset
+    def test_step_out_stops_on_the_call_line(self):
+        d = self.debug("stepoff.py", bps={"stepoff.py": ["g_return"]})
+        d.stopped("breakpoint", "g_return", "g", 1)
+        # out of g in `x = f(g(y))`: that line, f not called yet
+        d.step("stepOut")
+        d.stopped("step", "call_line", "main", 1)
+        self.assertEqual(self.return_value(d), [("(return) g", "6")])
+        self.assertNotIn("f ran", d.c.output("stdout"))
+        self.assertEqual(d.frames(1), [("main", d.m["call_line"]),
+                                       ("<module>", d.m["main_call"])])
+        d.step("stepIn")  # the rest of the line: into f
+        d.stopped("step", "f_first", "f", 1)
+        self.assertIsNone(self.return_value(d))
+        d.step("next")
+        d.stopped("step", "f_return", "f", 1)
+        d.step("next")  # over the return: the call's line again
+        d.stopped("step", "call_line", "main", 1)
+        self.assertEqual(self.return_value(d), [("(return) f", "7")])
+        self.assertEqual(self.evaluate(d, "'x' in locals()"), "False")
+        d.step("next")
+        d.stopped("step", "after_call", "main", 1)
+        self.assertEqual(self.evaluate(d, "x"), "7")
+        d.step("next")
+        d.stopped("step", "main_return", "main", 1)
+        d.step("stepIn")  # stepIn on a return: the caller, on the call
+        d.stopped("step", "main_call", "<module>", 1)
+        self.assertEqual(self.return_value(d), [("(return) main", "7")])
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "f ran\nx 7\ntotal 3\n")
+
+    @subset
+    def test_step_out_of_a_generator_lands_where_it_was_resumed(self):
+        d = self.debug("stepoff.py", bps={"stepoff.py": ["yield1"]})
+        d.stopped("breakpoint", "yield1", "gen", 1)
+        d.step("stepOut")  # back in next(it), before `a` is assigned
+        d.stopped("step", "resume1", "consume", 1)
+        self.assertEqual(self.evaluate(d, "'a' in locals()"), "False")
+        d.step("next")
+        d.stopped("step", "resume2", "consume", 1)
+        d.step("stepIn")  # next(it) resumes the generator
+        d.stopped("step", "yield2", "gen", 1)
+        d.step("next")  # over the yield: where it was resumed
+        d.stopped("step", "resume2", "consume", 1)
+        self.assertEqual(self.evaluate(d, "a"), "1")
+        d.step("next")
+        d.stopped("step", "consume_return", "consume", 1)
+        self.assertEqual(self.evaluate(d, "b"), "2")
+        d.step("next")  # over the return
+        d.stopped("step", "consume_call", "<module>", 1)
+        self.assertEqual(self.return_value(d), [("(return) consume", "3")])
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(len(d.stops()), 7)
+
+    @subset
+    def test_step_out_of_5000_deep_recursion(self):
+        if self.backend == "evalframe" and python_minor() >= 12:
+            self.skipTest("evalframe on 3.12+: with a PEP 523 hook every "
+                          "Python call counts against the C recursion limit "
+                          "(RecursionError at ~750 frames on 3.12.1, ~4,950 "
+                          "on 3.13.0; this program recurses 5,000 deep)")
+        d = self.debug("deep.py", bps={"deep.py": ["bottom"]})
+        d.stopped("breakpoint", "bottom", "rec", 1)
+        self.assertEqual(d.stack(1, levels=1)["totalFrames"], 5001 + 1)
+        call = d.m["bottom"] + 1  # return rec(n - 1) + 1
+        d.step("stepOut")  # one frame up, on the line of the call
+        d.stopped("step", call, "rec", 1)
+        self.assertEqual(d.stack(1, levels=1)["totalFrames"], 5000 + 1)
+        self.assertEqual(self.return_value(d), [("(return) rec", "0")])
+        d.step("next")  # over the return: one more frame up
+        d.stopped("step", call, "rec", 1)
+        self.assertEqual(d.stack(1, levels=1)["totalFrames"], 4999 + 1)
+        self.assertEqual(self.return_value(d), [("(return) rec", "1")])
+        d.step("stepOut")
+        d.stopped("step", call, "rec", 1)
+        self.assertEqual(d.stack(1, levels=1)["totalFrames"], 4998 + 1)
+        self.assertEqual(self.return_value(d), [("(return) rec", "2")])
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "depth 5000\n")
+
+    # ==== coroutines =============================================================
+    @subset
+    def test_next_over_await_stays_in_the_coroutine(self):
+        d = self.debug("asyncstep.py", bps={"asyncstep.py": ["main_start"]})
+        d.stopped("breakpoint", "main_start", "main", 1)
+        self.assertEqual(self.evaluate(d, "log"), "[]")
+        d.step("next")
+        d.stopped("step", "await_sleep", "main", 1)
+        d.step("next")  # main suspends: ticker runs one round meanwhile
+        d.stopped("step", "await_other", "main", 1)
+        self.assertEqual(self.evaluate(d, "log"), "[0]")
+        d.step("next")  # over `await other()`, which suspends once
+        d.stopped("step", "after_other", "main", 1)
+        self.assertEqual(self.evaluate(d, "(b, log)"), "(5, [0, 1])")
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
+        self.assertEqual(len(d.stops()), 4)
+
+    @subset
+    def test_step_into_awaited_coroutine_and_out_to_its_awaiter(self):
+        d = self.debug("asyncstep.py", bps={"asyncstep.py": ["await_other"]})
+        d.stopped("breakpoint", "await_other", "main", 1)
+        d.step("stepIn")  # `other()` is created and awaited: into it
+        d.stopped("step", "other_first", "other", 1)
+        self.assertEqual([n for n, _ in d.frames(1)[:2]], ["other", "main"])
+        d.step("next")  # over its own await
+        d.stopped("step", "other_return", "other", 1)
+        d.step("stepIn")  # stepIn on the return: the awaiter, on the await
+        d.stopped("step", "await_other", "main", 1)
+        self.assertEqual(self.return_value(d), [("(return) other", "5")])
+        d.step("stepIn")
+        d.stopped("step", "after_other", "main", 1)
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+
+        # stepOut while the coroutine is suspended at its await: the
+        # awaiter, once it has returned
+        d = self.debug("asyncstep.py", bps={"asyncstep.py": ["other_first"]})
+        d.stopped("breakpoint", "other_first", "other", 1)
+        d.step("stepOut")
+        d.stopped("step", "await_other", "main", 1)
+        self.assertEqual(self.return_value(d), [("(return) other", "5")])
+        self.assertEqual(self.evaluate(d, "log"), "[0, 1]")
+        d.step("next")
+        d.stopped("step", "after_other", "main", 1)
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
