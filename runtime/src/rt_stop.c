@@ -107,6 +107,7 @@ void rt_stop_step_end(rt_thread_t *t) {
   if (t->step_kind == RT_STEP_IN) rt_nstepping_in--;
   rt_nstepping--;
   t->step_kind = RT_STEP_NONE;
+  t->step_user = false;
   rt_backend_step_changed(t);
   Py_CLEAR(t->step_frame);
   Py_CLEAR(t->step_code);
@@ -149,6 +150,22 @@ static void rt_keep_return_value(rt_thread_t *t, PyObject *frame, PyObject *valu
   Py_XSETREF(t->ret_value, value);
 }
 
+/* The stepping frame that t leaves is a coroutine (or async generator)
+ * of user code, or t already steps towards user code. */
+static bool rt_leaves_user_coroutine(rt_thread_t *t, PyObject *frame) {
+  PyCodeObject *code = NULL;
+  rt_codeinfo_t *ci = NULL;
+  bool coro = false;
+
+  if (t->step_user) return true;
+  code = PyFrame_GetCode((PyFrameObject *)frame);
+  coro = (code->co_flags &
+          (CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
+  if (coro) ci = rt_engine_codeinfo((PyObject *)code, NULL);
+  Py_DECREF(code);
+  return coro && ci != NULL && !ci->library;
+}
+
 void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
                         PyObject *value) {
   PyObject *back = NULL;
@@ -166,7 +183,7 @@ void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
   if (suspends) {
     /* An await: the step waits for this same coroutine to resume (its
      * next line); the event loop runs other tasks meanwhile. */
-    if (t->step_kind == RT_STEP_IN) {
+    if (t->step_kind == RT_STEP_IN && !t->step_user) {
       t->step_kind = RT_STEP_OVER;
       rt_nstepping_in--;
       rt_backend_step_changed(t);
@@ -187,6 +204,22 @@ void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
   if (back == NULL || ci == NULL || ci->hidden) {
     Py_XDECREF(back);
     rt_stop_step_end(t);
+    return;
+  }
+  if (ci->library && rt_leaves_user_coroutine(t, frame)) {
+    /* Into the event loop (or a library frame on the way out of it): the
+     * step goes on to the next line of user code this thread runs (a
+     * task resumed, the awaiter of a task) or the user frame the library
+     * returns into (after asyncio.run). */
+    Py_XSETREF(t->step_frame, back); /* takes the new reference */
+    Py_XSETREF(t->step_code, (PyObject *)PyFrame_GetCode((PyFrameObject *)back));
+    if (t->step_kind != RT_STEP_IN) {
+      t->step_kind = RT_STEP_IN;
+      rt_nstepping_in++;
+    }
+    t->step_user = true;
+    rt_backend_step_changed(t);
+    rt_backend_control_changed();
     return;
   }
   if (how != RT_EXIT_UNWIND) {
@@ -392,7 +425,7 @@ void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
     return;
   }
   if (t->step_kind != RT_STEP_NONE && !ci->hidden) {
-    bool stop = t->step_kind == RT_STEP_IN ||
+    bool stop = (t->step_kind == RT_STEP_IN && !(t->step_user && ci->library)) ||
                 (t->step_kind == RT_STEP_OVER && frame == t->step_frame);
     if (stop) rt_stop_report(t, frame, NULL, "step", NULL, 0, NULL);
   }

@@ -5,7 +5,7 @@ of that line runs, with the "Return value" scope; in a 5,000-deep
 recursion each step out goes up one frame; `next` over an `await` lands on
 the next line of the same coroutine while the event loop runs other
 tasks; stepIn enters an awaited coroutine and stepOut returns to its
-awaiter.
+awaiter; stepping off a task's coroutine skips the event loop.
 
 The SteppingTests mixin: test_breakpoints.py runs it in its one TestCase
 per backend (every test here is @subset: it runs for every backend).
@@ -188,3 +188,20 @@ class SteppingTests(BreakpointSession):
         code, out = d.finish()
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
+
+    @subset
+    def test_step_off_the_main_coroutine_skips_the_event_loop(self):
+        d = self.debug("asyncstep.py", bps={"asyncstep.py": ["main_return"]})
+        d.stopped("breakpoint", "main_return", "main", 1)
+        # main's caller is the event loop: the step goes on to the user
+        # code asyncio.run returns into, on the line of the call
+        d.step("next")
+        d.stopped("step", "end", "<module>", 1)
+        self.assertEqual(self.return_value(d), [("(return) run", "6")])
+        self.assertEqual(len(d.frames(1)), 1)
+        self.assertNotIn("result", d.c.output("stdout"))
+        d.step("next")  # off the end
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
+        self.assertEqual(len(d.stops()), 2)

@@ -23,7 +23,7 @@ async def main():
     b = await other()  # BREAK: await_other
     c = a + b  # BREAK: after_other
     await t
-    return c
+    return c  # BREAK: main_return
 
 
 print("result", asyncio.run(main()), log)  # BREAK: end
