@@ -636,20 +636,19 @@ void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code
 }
 
 void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value) {
-  rt_exit_t how = RT_EXIT_RETURN;
-  PyCodeObject *code = NULL;
+  static const rt_exit_t how[] = {
+      [RT_COMPAT_TRACE_RETURN] = RT_EXIT_RETURN,
+      [RT_COMPAT_TRACE_YIELD] = RT_EXIT_YIELD,
+      [RT_COMPAT_TRACE_UNWIND] = RT_EXIT_UNWIND,
+  };
+  rt_compat_trace_exit_t kind = RT_COMPAT_TRACE_UNWIND;
 
   if (t->step_kind == RT_STEP_NONE && t->funcbp_frame == NULL) return;
-  if (value == NULL) {
-    how = RT_EXIT_UNWIND;
-  } else if ((PyObject *)frame == t->step_frame) {
-    code = PyFrame_GetCode(frame);
-    if ((code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR |
-                           CO_ITERABLE_COROUTINE)) &&
-        !rt_compat_trace_event_returns(frame, code)) {
-      how = RT_EXIT_YIELD;
-    }
+  if ((PyObject *)frame == t->step_frame) {
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    kind = rt_compat_trace_exit_kind(frame, code, value);
     Py_DECREF(code);
   }
-  rt_stop_frame_exit(t, (PyObject *)frame, how, value);
+  rt_stop_frame_exit(t, (PyObject *)frame, how[kind],
+                     kind == RT_COMPAT_TRACE_UNWIND ? NULL : value);
 }

@@ -1,7 +1,8 @@
 """Stepping off a frame and stepping in coroutines, through the adapter:
 stepOut (and next/stepIn on a `return` or a generator's `yield`) stops in
 the caller on the line of the call, after the return and before the rest
-of that line runs, with the "Return value" scope; in a 5,000-deep
+of that line runs, with the "Return value" scope (an exception: the
+handler); in a 5,000-deep
 recursion each step out goes up one frame; `next` over an `await` lands on
 the next line of the same coroutine while the event loop runs other
 tasks; stepIn enters an awaited coroutine and stepOut returns to its
@@ -52,7 +53,8 @@ class SteppingTests(BreakpointSession):
 
     @subset
     def test_step_out_stops_on_the_call_line(self):
-        d = self.debug("stepoff.py", bps={"stepoff.py": ["g_return"]})
+        d = self.debug("stepoff.py", bps={"stepoff.py": ["g_return",
+                                                         "bad_raise"]})
         d.stopped("breakpoint", "g_return", "g", 1)
         # out of g in `x = f(g(y))`: that line, f not called yet
         d.step("stepOut")
@@ -78,6 +80,13 @@ class SteppingTests(BreakpointSession):
         d.step("stepIn")  # stepIn on a return: the caller, on the call
         d.stopped("step", "main_call", "<module>", 1)
         self.assertEqual(self.return_value(d), [("(return) main", "7")])
+        d.cont()
+        d.stopped("breakpoint", "bad_raise", "bad", 1)
+        d.step("stepOut")  # an exception, not a return: the handler
+        d.stopped("step", "except_line", "catcher", 1)
+        self.assertIsNone(self.return_value(d))
+        d.step("next")
+        d.stopped("step", "caught", "catcher", 1)
         d.cont()
         code, out = d.finish()
         self.assertEqual(code, 0)

@@ -27,6 +27,19 @@ def consume():
     return a + b  # BREAK: consume_return
 
 
+def bad():
+    raise ValueError("no")  # BREAK: bad_raise
+
+
+def catcher():
+    try:
+        bad()
+    except ValueError:  # BREAK: except_line
+        caught = True  # BREAK: caught
+    return caught
+
+
 main(3)  # BREAK: main_call
 total = consume()  # BREAK: consume_call
+catcher()
 print("total", total)  # BREAK: end
