@@ -46,6 +46,20 @@ class SteppingTests(BreakpointSession):
             "variablesReference": ret[0]["variablesReference"]})["body"]
         return [(v["name"], v["value"]) for v in body["variables"]]
 
+    def walk(self, d, kind, line, name):
+        """Steps thread 1 (kind: next, stepIn, stepOut); the step stops at
+        line (a marker or number) in the frame named name."""
+        d.step(kind)
+        d.stopped("step", line, name, 1)
+
+    def run_to_end(self, d, stdout=None):
+        """Continues; the program ends with exit code 0 (and that stdout)."""
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        if stdout is not None:
+            self.assertEqual(out.get("stdout"), stdout)
+
     def evaluate(self, d, expr, thread=1):
         top = d.stack(thread, levels=1)["stackFrames"][0]
         return d.request("evaluate", {"expression": expr, "frameId": top["id"],
@@ -57,64 +71,50 @@ class SteppingTests(BreakpointSession):
                                                          "bad_raise"]})
         d.stopped("breakpoint", "g_return", "g", 1)
         # out of g in `x = f(g(y))`: that line, f not called yet
-        d.step("stepOut")
-        d.stopped("step", "call_line", "main", 1)
+        self.walk(d, "stepOut", "call_line", "main")
         self.assertEqual(self.return_value(d), [("(return) g", "6")])
         self.assertNotIn("f ran", d.c.output("stdout"))
         self.assertEqual(d.frames(1), [("main", d.m["call_line"]),
                                        ("<module>", d.m["main_call"])])
-        d.step("stepIn")  # the rest of the line: into f
-        d.stopped("step", "f_first", "f", 1)
+        self.walk(d, "stepIn", "f_first", "f")  # the rest of the line: into f
         self.assertIsNone(self.return_value(d))
-        d.step("next")
-        d.stopped("step", "f_return", "f", 1)
-        d.step("next")  # over the return: the call's line again
-        d.stopped("step", "call_line", "main", 1)
+        self.walk(d, "next", "f_return", "f")
+        # over the return: the call's line again
+        self.walk(d, "next", "call_line", "main")
         self.assertEqual(self.return_value(d), [("(return) f", "7")])
         self.assertEqual(self.evaluate(d, "'x' in locals()"), "False")
-        d.step("next")
-        d.stopped("step", "after_call", "main", 1)
+        self.walk(d, "next", "after_call", "main")
         self.assertEqual(self.evaluate(d, "x"), "7")
-        d.step("next")
-        d.stopped("step", "main_return", "main", 1)
-        d.step("stepIn")  # stepIn on a return: the caller, on the call
-        d.stopped("step", "main_call", "<module>", 1)
+        self.walk(d, "next", "main_return", "main")
+        # stepIn on a return: the caller, on the call
+        self.walk(d, "stepIn", "main_call", "<module>")
         self.assertEqual(self.return_value(d), [("(return) main", "7")])
         d.cont()
         d.stopped("breakpoint", "bad_raise", "bad", 1)
-        d.step("stepOut")  # an exception, not a return: the handler
-        d.stopped("step", "except_line", "catcher", 1)
+        # an exception, not a return: the handler
+        self.walk(d, "stepOut", "except_line", "catcher")
         self.assertIsNone(self.return_value(d))
-        d.step("next")
-        d.stopped("step", "caught", "catcher", 1)
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"), "f ran\nx 7\ntotal 3\n")
+        self.walk(d, "next", "caught", "catcher")
+        self.run_to_end(d, "f ran\nx 7\ntotal 3\n")
 
     @subset
     def test_step_out_of_a_generator_lands_where_it_was_resumed(self):
         d = self.debug("stepoff.py", bps={"stepoff.py": ["yield1"]})
         d.stopped("breakpoint", "yield1", "gen", 1)
-        d.step("stepOut")  # back in next(it), before `a` is assigned
-        d.stopped("step", "resume1", "consume", 1)
+        # back in next(it), before `a` is assigned
+        self.walk(d, "stepOut", "resume1", "consume")
         self.assertEqual(self.evaluate(d, "'a' in locals()"), "False")
-        d.step("next")
-        d.stopped("step", "resume2", "consume", 1)
-        d.step("stepIn")  # next(it) resumes the generator
-        d.stopped("step", "yield2", "gen", 1)
-        d.step("next")  # over the yield: where it was resumed
-        d.stopped("step", "resume2", "consume", 1)
+        self.walk(d, "next", "resume2", "consume")
+        # next(it) resumes the generator
+        self.walk(d, "stepIn", "yield2", "gen")
+        # over the yield: where it was resumed
+        self.walk(d, "next", "resume2", "consume")
         self.assertEqual(self.evaluate(d, "a"), "1")
-        d.step("next")
-        d.stopped("step", "consume_return", "consume", 1)
+        self.walk(d, "next", "consume_return", "consume")
         self.assertEqual(self.evaluate(d, "b"), "2")
-        d.step("next")  # over the return
-        d.stopped("step", "consume_call", "<module>", 1)
+        self.walk(d, "next", "consume_call", "<module>")  # over the return
         self.assertEqual(self.return_value(d), [("(return) consume", "3")])
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
+        self.run_to_end(d)
         self.assertEqual(len(d.stops()), 7)
 
     @subset
@@ -128,75 +128,57 @@ class SteppingTests(BreakpointSession):
         d.stopped("breakpoint", "bottom", "rec", 1)
         self.assertEqual(d.stack(1, levels=1)["totalFrames"], 5001 + 1)
         call = d.m["bottom"] + 1  # return rec(n - 1) + 1
-        d.step("stepOut")  # one frame up, on the line of the call
-        d.stopped("step", call, "rec", 1)
+        # one frame up, on the line of the call
+        self.walk(d, "stepOut", call, "rec")
         self.assertEqual(d.stack(1, levels=1)["totalFrames"], 5000 + 1)
         self.assertEqual(self.return_value(d), [("(return) rec", "0")])
-        d.step("next")  # over the return: one more frame up
-        d.stopped("step", call, "rec", 1)
+        self.walk(d, "next", call, "rec")  # over the return: one more frame up
         self.assertEqual(d.stack(1, levels=1)["totalFrames"], 4999 + 1)
         self.assertEqual(self.return_value(d), [("(return) rec", "1")])
-        d.step("stepOut")
-        d.stopped("step", call, "rec", 1)
+        self.walk(d, "stepOut", call, "rec")
         self.assertEqual(d.stack(1, levels=1)["totalFrames"], 4998 + 1)
         self.assertEqual(self.return_value(d), [("(return) rec", "2")])
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"), "depth 5000\n")
+        self.run_to_end(d, "depth 5000\n")
 
-    # ==== coroutines =============================================================
+    # ==== coroutines ========================================================
     @subset
     def test_next_over_await_stays_in_the_coroutine(self):
         d = self.debug("asyncstep.py", bps={"asyncstep.py": ["main_start"]})
         d.stopped("breakpoint", "main_start", "main", 1)
         self.assertEqual(self.evaluate(d, "log"), "[]")
-        d.step("next")
-        d.stopped("step", "await_sleep", "main", 1)
-        d.step("next")  # main suspends: ticker runs one round meanwhile
-        d.stopped("step", "await_other", "main", 1)
+        self.walk(d, "next", "await_sleep", "main")
+        # main suspends: ticker runs one round meanwhile
+        self.walk(d, "next", "await_other", "main")
         self.assertEqual(self.evaluate(d, "log"), "[0]")
-        d.step("next")  # over `await other()`, which suspends once
-        d.stopped("step", "after_other", "main", 1)
+        # over `await other()`, which suspends once
+        self.walk(d, "next", "after_other", "main")
         self.assertEqual(self.evaluate(d, "(b, log)"), "(5, [0, 1])")
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
+        self.run_to_end(d, "result 6 [0, 1, 2, 3]\n")
         self.assertEqual(len(d.stops()), 4)
 
     @subset
     def test_step_into_awaited_coroutine_and_out_to_its_awaiter(self):
         d = self.debug("asyncstep.py", bps={"asyncstep.py": ["await_other"]})
         d.stopped("breakpoint", "await_other", "main", 1)
-        d.step("stepIn")  # `other()` is created and awaited: into it
-        d.stopped("step", "other_first", "other", 1)
+        # `other()` is created and awaited: into it
+        self.walk(d, "stepIn", "other_first", "other")
         self.assertEqual([n for n, _ in d.frames(1)[:2]], ["other", "main"])
-        d.step("next")  # over its own await
-        d.stopped("step", "other_return", "other", 1)
-        d.step("stepIn")  # stepIn on the return: the awaiter, on the await
-        d.stopped("step", "await_other", "main", 1)
+        self.walk(d, "next", "other_return", "other")  # over its own await
+        # stepIn on the return: the awaiter, on the await
+        self.walk(d, "stepIn", "await_other", "main")
         self.assertEqual(self.return_value(d), [("(return) other", "5")])
-        d.step("stepIn")
-        d.stopped("step", "after_other", "main", 1)
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
+        self.walk(d, "stepIn", "after_other", "main")
+        self.run_to_end(d)
 
         # stepOut while the coroutine is suspended at its await: the
         # awaiter, once it has returned
         d = self.debug("asyncstep.py", bps={"asyncstep.py": ["other_first"]})
         d.stopped("breakpoint", "other_first", "other", 1)
-        d.step("stepOut")
-        d.stopped("step", "await_other", "main", 1)
+        self.walk(d, "stepOut", "await_other", "main")
         self.assertEqual(self.return_value(d), [("(return) other", "5")])
         self.assertEqual(self.evaluate(d, "log"), "[0, 1]")
-        d.step("next")
-        d.stopped("step", "after_other", "main", 1)
-        d.cont()
-        code, out = d.finish()
-        self.assertEqual(code, 0)
-        self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
+        self.walk(d, "next", "after_other", "main")
+        self.run_to_end(d, "result 6 [0, 1, 2, 3]\n")
 
     @subset
     def test_step_off_the_main_coroutine_skips_the_event_loop(self):
@@ -204,8 +186,7 @@ class SteppingTests(BreakpointSession):
         d.stopped("breakpoint", "main_return", "main", 1)
         # main's caller is the event loop: the step goes on to the user
         # code asyncio.run returns into, on the line of the call
-        d.step("next")
-        d.stopped("step", "end", "<module>", 1)
+        self.walk(d, "next", "end", "<module>")
         self.assertEqual(self.return_value(d), [("(return) run", "6")])
         self.assertEqual(len(d.frames(1)), 1)
         self.assertNotIn("result", d.c.output("stdout"))
