@@ -279,7 +279,8 @@ static PyObject *rt_cb_ctl_start(PyObject *self, PyObject *const *args,
   if (ci == NULL) Py_RETURN_NONE;
   frame = (PyObject *)PyEval_GetFrame();
   if (ci->funcbp_id != 0) rt_stop_frame_start(t, ci, frame);
-  if (t->step_kind == RT_STEP_IN && !ci->hidden && frame != NULL) {
+  if (t->step_kind == RT_STEP_IN && !ci->hidden && frame != NULL &&
+      !(t->step_user && ci->library)) {
     rt_mon_step_into(t, frame, args[0]);
   }
   Py_RETURN_NONE;
@@ -296,30 +297,37 @@ static PyObject *rt_cb_ctl_resume(PyObject *self, PyObject *const *args,
 
   if (t == NULL || nargs < 1 || t->step_kind != RT_STEP_IN) Py_RETURN_NONE;
   ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
-  if (ci == NULL || ci->hidden) Py_RETURN_NONE;
+  if (ci == NULL || ci->hidden || (t->step_user && ci->library)) Py_RETURN_NONE;
   frame = (PyObject *)PyEval_GetFrame();
   if (frame != NULL) rt_mon_step_into(t, frame, args[0]);
   Py_RETURN_NONE;
 }
 
-static PyObject *rt_cb_ctl_exit(PyObject *self, PyObject *const *args,
-                                Py_ssize_t nargs) {
+/* PY_RETURN, PY_YIELD (code, offset, value) and PY_UNWIND (code, offset,
+ * exception) of a stepping frame or a function-breakpoint frame. */
+static void rt_mon_frame_exit(rt_exit_t how, PyObject *const *args, Py_ssize_t nargs) {
   rt_thread_t *t = rt_mon_thread();
   if (t != NULL && (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL)) {
-    rt_stop_frame_exit(t, (PyObject *)PyEval_GetFrame());
+    rt_stop_frame_exit(t, (PyObject *)PyEval_GetFrame(), how,
+                       how != RT_EXIT_UNWIND && nargs >= 3 ? args[2] : NULL);
   }
+}
+
+static PyObject *rt_cb_ctl_unwind(PyObject *self, PyObject *const *args,
+                                  Py_ssize_t nargs) {
+  rt_mon_frame_exit(RT_EXIT_UNWIND, args, nargs);
   Py_RETURN_NONE;
 }
 
-/* PY_RETURN (code, offset, value): the return value for showReturnValue. */
 static PyObject *rt_cb_ctl_return(PyObject *self, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  rt_thread_t *t = rt_mon_thread();
-  if (t != NULL && (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL)) {
-    PyObject *frame = (PyObject *)PyEval_GetFrame();
-    if (nargs >= 3) rt_stop_frame_return(t, frame, args[2]);
-    rt_stop_frame_exit(t, frame);
-  }
+  rt_mon_frame_exit(RT_EXIT_RETURN, args, nargs);
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_cb_ctl_yield(PyObject *self, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+  rt_mon_frame_exit(RT_EXIT_YIELD, args, nargs);
   Py_RETURN_NONE;
 }
 
@@ -329,9 +337,10 @@ static PyMethodDef rt_cb_defs[] = {
     {"bp_raise", (PyCFunction)(void (*)(void))rt_cb_bp_raise, METH_FASTCALL, NULL},
     {"ctl_line", (PyCFunction)(void (*)(void))rt_cb_ctl_line, METH_FASTCALL, NULL},
     {"ctl_start", (PyCFunction)(void (*)(void))rt_cb_ctl_start, METH_FASTCALL, NULL},
-    {"ctl_exit", (PyCFunction)(void (*)(void))rt_cb_ctl_exit, METH_FASTCALL, NULL},
+    {"ctl_unwind", (PyCFunction)(void (*)(void))rt_cb_ctl_unwind, METH_FASTCALL, NULL},
     {"ctl_return", (PyCFunction)(void (*)(void))rt_cb_ctl_return, METH_FASTCALL, NULL},
     {"ctl_resume", (PyCFunction)(void (*)(void))rt_cb_ctl_resume, METH_FASTCALL, NULL},
+    {"ctl_yield", (PyCFunction)(void (*)(void))rt_cb_ctl_yield, METH_FASTCALL, NULL},
 };
 
 static int rt_register(int tool, int event, int def) {
@@ -456,7 +465,7 @@ static int rt_mon_install_mode(bool ef) {
       rt_register(rt_ctl_tool, RT_EV_LINE, 3) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_START, 4) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_RETURN, 6) < 0 ||
-      rt_register(rt_ctl_tool, RT_EV_PY_YIELD, 5) < 0 ||
+      rt_register(rt_ctl_tool, RT_EV_PY_YIELD, 8) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_UNWIND, 5) < 0 ||
       rt_register(rt_ctl_tool, RT_EV_PY_RESUME, 7) < 0) {
     goto error;

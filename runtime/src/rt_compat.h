@@ -144,6 +144,50 @@ static inline void rt_compat_set_trace_all(Py_tracefunc func, PyObject *arg) {
 #endif
 }
 
+/* What a C trace function's return event of `frame` (running `code`; arg:
+ * the event's argument) is: the frame returns, a generator or coroutine
+ * yields (or awaits), or an exception unwinds it. The event is the same
+ * for all three: 3.11 and 3.13 pass NULL for an exception, 3.12 passes
+ * None, so the instruction tells: a return, a yield (3.13 reports it at
+ * the RESUME that follows), else the instruction that raised. */
+#include <opcode.h>
+typedef enum {
+  RT_COMPAT_TRACE_RETURN,
+  RT_COMPAT_TRACE_YIELD,
+  RT_COMPAT_TRACE_UNWIND,
+} rt_compat_trace_exit_t;
+
+static inline rt_compat_trace_exit_t rt_compat_trace_exit_kind(PyFrameObject *frame,
+                                                               PyCodeObject *code,
+                                                               PyObject *arg) {
+  PyObject *bytes = NULL;
+  int lasti = PyFrame_GetLasti(frame);
+  rt_compat_trace_exit_t kind = RT_COMPAT_TRACE_UNWIND;
+
+  if (arg == NULL) return RT_COMPAT_TRACE_UNWIND;
+  bytes = PyCode_GetCode(code);
+  if (bytes == NULL) {
+    PyErr_Clear();
+    return RT_COMPAT_TRACE_RETURN;
+  }
+  if (lasti >= 0 && lasti < PyBytes_GET_SIZE(bytes)) {
+    const unsigned char *ops = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    int op = ops[lasti];
+#ifdef RETURN_CONST
+    if (op == RETURN_VALUE || op == RETURN_CONST) kind = RT_COMPAT_TRACE_RETURN;
+#else
+    if (op == RETURN_VALUE) kind = RT_COMPAT_TRACE_RETURN;
+#endif
+    else if (op == YIELD_VALUE ||
+             (PY_VERSION_HEX >= 0x030D0000 && op == RESUME && lasti >= 2 &&
+              ops[lasti - 2] == YIELD_VALUE)) {
+      kind = RT_COMPAT_TRACE_YIELD;
+    }
+  }
+  Py_DECREF(bytes);
+  return kind;
+}
+
 /* A PEP 523 hook (anyone's) is installed (statistics). */
 static inline bool rt_compat_eval_hook_installed(void) {
   _PyFrameEvalFunction cur =

@@ -107,6 +107,7 @@ void rt_stop_step_end(rt_thread_t *t) {
   if (t->step_kind == RT_STEP_IN) rt_nstepping_in--;
   rt_nstepping--;
   t->step_kind = RT_STEP_NONE;
+  t->step_user = false;
   rt_backend_step_changed(t);
   Py_CLEAR(t->step_frame);
   Py_CLEAR(t->step_code);
@@ -127,19 +128,76 @@ static void rt_step_begin(rt_thread_t *t, rt_step_kind_t kind, PyObject *frame) 
   rt_backend_control_changed();
 }
 
-void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame) {
-  PyObject *back = NULL;
+/* A coroutine (or async generator) frame yielding `value` suspends at an
+ * await (the yield goes up to the event loop or whoever drives it) rather
+ * than hands a value to its consumer, as a generator's or an async
+ * generator's own `yield` does. */
+static bool rt_is_suspension(PyCodeObject *code, PyObject *value) {
+  if (code->co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE)) return true;
+  if (code->co_flags & CO_ASYNC_GENERATOR) {
+    return value == NULL ||
+           strcmp(Py_TYPE(value)->tp_name, "async_generator_wrapped_value") != 0;
+  }
+  return false;
+}
+
+/* `frame` returns `value`: kept as the return value to show at the stop
+ * the step makes in its caller. */
+static void rt_keep_return_value(rt_thread_t *t, PyObject *frame, PyObject *value) {
+  if (!rt_show_return_value || value == NULL) return;
+  Py_XSETREF(t->ret_code, (PyObject *)PyFrame_GetCode((PyFrameObject *)frame));
+  Py_INCREF(value);
+  Py_XSETREF(t->ret_value, value);
+}
+
+/* The stepping frame that t leaves is a coroutine (or async generator)
+ * of user code, or t already steps towards user code. */
+static bool rt_leaves_user_coroutine(rt_thread_t *t, PyObject *frame) {
+  PyCodeObject *code = NULL;
   rt_codeinfo_t *ci = NULL;
+  bool coro = false;
+
+  if (t->step_user) return true;
+  code = PyFrame_GetCode((PyFrameObject *)frame);
+  coro = (code->co_flags &
+          (CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
+  if (coro) ci = rt_engine_codeinfo((PyObject *)code, NULL);
+  Py_DECREF(code);
+  return coro && ci != NULL && !ci->library;
+}
+
+void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
+                        PyObject *value) {
+  PyObject *back = NULL;
+  PyCodeObject *code = NULL;
+  rt_codeinfo_t *ci = NULL;
+  bool suspends = false;
 
   if (t->funcbp_frame == (void *)frame) t->funcbp_frame = NULL;
   if (t->step_kind == RT_STEP_NONE || frame != t->step_frame) return;
+  if (how == RT_EXIT_YIELD) {
+    code = PyFrame_GetCode((PyFrameObject *)frame);
+    suspends = rt_is_suspension(code, value);
+    Py_DECREF(code);
+  }
+  if (suspends) {
+    /* An await: the step waits for this same coroutine to resume (its
+     * next line); the event loop runs other tasks meanwhile. */
+    if (t->step_kind == RT_STEP_IN && !t->step_user) {
+      t->step_kind = RT_STEP_OVER;
+      rt_nstepping_in--;
+      rt_backend_step_changed(t);
+      rt_backend_control_changed();
+    }
+    return;
+  }
   if (rt_engine_is_entry_frame(frame)) {
     rt_stop_step_end(t); /* stepping off the end of the program */
     return;
   }
   back = (PyObject *)PyFrame_GetBack((PyFrameObject *)frame);
   if (back != NULL) {
-    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)back);
+    code = PyFrame_GetCode((PyFrameObject *)back);
     ci = rt_engine_codeinfo((PyObject *)code, NULL);
     Py_DECREF(code);
   }
@@ -148,26 +206,36 @@ void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame) {
     rt_stop_step_end(t);
     return;
   }
+  if (ci->library && rt_leaves_user_coroutine(t, frame)) {
+    /* Into the event loop (or a library frame on the way out of it): the
+     * step goes on to the next line of user code this thread runs (a
+     * task resumed, the awaiter of a task) or the user frame the library
+     * returns into (after asyncio.run). */
+    Py_XSETREF(t->step_frame, back); /* takes the new reference */
+    Py_XSETREF(t->step_code, (PyObject *)PyFrame_GetCode((PyFrameObject *)back));
+    if (t->step_kind != RT_STEP_IN) {
+      t->step_kind = RT_STEP_IN;
+      rt_nstepping_in++;
+    }
+    t->step_user = true;
+    rt_backend_step_changed(t);
+    rt_backend_control_changed();
+    return;
+  }
+  if (how != RT_EXIT_UNWIND) {
+    /* Stop in the caller now, after the return and before the rest of
+     * the call's line runs: nothing of the program runs between this
+     * event and the caller's next instruction. */
+    if (how == RT_EXIT_RETURN) rt_keep_return_value(t, frame, value);
+    rt_stop_report(t, back, NULL, "step", NULL, 0, NULL);
+    Py_DECREF(back);
+    return;
+  }
+  /* An exception: the caller's next line (its handler), or further out. */
   Py_XSETREF(t->step_frame, back); /* takes the new reference */
   Py_XSETREF(t->step_code, (PyObject *)PyFrame_GetCode((PyFrameObject *)back));
   if (t->step_kind == RT_STEP_OUT) t->step_kind = RT_STEP_OVER;
   rt_backend_step_changed(t);
-}
-
-void rt_stop_frame_return(rt_thread_t *t, PyObject *frame, PyObject *value) {
-  PyCodeObject *code = NULL;
-  if (!rt_show_return_value || value == NULL || t->step_kind == RT_STEP_NONE ||
-      frame != t->step_frame || rt_engine_is_entry_frame(frame)) {
-    return;
-  }
-  code = PyFrame_GetCode((PyFrameObject *)frame);
-  if (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
-    Py_DECREF(code); /* a yield is not a return */
-    return;
-  }
-  Py_XSETREF(t->ret_code, (PyObject *)code);
-  Py_INCREF(value);
-  Py_XSETREF(t->ret_value, value);
 }
 
 void rt_stop_frame_start(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame) {
@@ -357,7 +425,7 @@ void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
     return;
   }
   if (t->step_kind != RT_STEP_NONE && !ci->hidden) {
-    bool stop = t->step_kind == RT_STEP_IN ||
+    bool stop = (t->step_kind == RT_STEP_IN && !(t->step_user && ci->library)) ||
                 (t->step_kind == RT_STEP_OVER && frame == t->step_frame);
     if (stop) rt_stop_report(t, frame, NULL, "step", NULL, 0, NULL);
   }
@@ -568,8 +636,19 @@ void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code
 }
 
 void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value) {
-  if (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL) {
-    rt_stop_frame_return(t, (PyObject *)frame, value); /* showReturnValue */
-    rt_stop_frame_exit(t, (PyObject *)frame);
+  static const rt_exit_t how[] = {
+      [RT_COMPAT_TRACE_RETURN] = RT_EXIT_RETURN,
+      [RT_COMPAT_TRACE_YIELD] = RT_EXIT_YIELD,
+      [RT_COMPAT_TRACE_UNWIND] = RT_EXIT_UNWIND,
+  };
+  rt_compat_trace_exit_t kind = RT_COMPAT_TRACE_UNWIND;
+
+  if (t->step_kind == RT_STEP_NONE && t->funcbp_frame == NULL) return;
+  if ((PyObject *)frame == t->step_frame) {
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    kind = rt_compat_trace_exit_kind(frame, code, value);
+    Py_DECREF(code);
   }
+  rt_stop_frame_exit(t, (PyObject *)frame, how[kind],
+                     kind == RT_COMPAT_TRACE_UNWIND ? NULL : value);
 }

@@ -52,9 +52,26 @@ static inline bool rt_stop_control_needed(const rt_thread_t *t) {
 void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
                   int what);
 
-/* `frame` returns, yields or unwinds: a step relative to it moves to the
- * caller (or ends when there is no visible caller). */
-void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame);
+/* How a frame is left (rt_stop_frame_exit). */
+typedef enum {
+  RT_EXIT_RETURN, /* returns `value` */
+  RT_EXIT_YIELD,  /* a generator yields `value`, a coroutine awaits */
+  RT_EXIT_UNWIND, /* an exception leaves it */
+} rt_exit_t;
+
+/* `frame` (borrowed) is left, `how` says how; value: the returned or
+ * yielded value (borrowed), or NULL. A step relative to it:
+ *   - a coroutine (or an async generator) suspended at an await goes on
+ *     until that same frame resumes (a step-in becomes a step over it);
+ *   - a return, or a generator's yield, stops in the caller right away, on
+ *     the line of the call, before the rest of that line runs (the return
+ *     value is kept for the "Return value" scope);
+ *   - an exception moves the step to the caller (its next line);
+ *   - leaving the program's entry frame, or into no visible caller, ends
+ *     the step.
+ * GIL held. */
+void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
+                        PyObject *value);
 
 /* A fresh frame of code ci starts (call / PY_START): arms a function
  * breakpoint for its first line; a step-in targets it. */
@@ -101,15 +118,11 @@ int rt_stop_any_waiting(void);
 /* Drops the queued request with wire seq `seq`, or flags it when a thread
  * runs it now. True when found. */
 bool rt_stop_cancel(long long seq);
-/* `frame` returns `value` (borrowed; NULL when it unwinds): kept as the
- * return value to show at the next stop when a step was relative to it. */
-void rt_stop_frame_return(rt_thread_t *t, PyObject *frame, PyObject *value);
-
 /* The call and return events of a C trace function (the tracing backend
  * and 3.11's scoped fallback share them): a call stops for a function
  * breakpoint on a fresh frame (not a resumed generator or coroutine); a
- * return records the return value and ends a step or function-breakpoint
- * frame. GIL held. */
+ * return (value NULL: an exception) is rt_stop_frame_exit() of a return,
+ * a yield or an unwind. GIL held. */
 void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code);
 void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value);
 /* In a forked child: forget every stop, never stop again. */

@@ -51,6 +51,8 @@ typedef struct rt_thread {
 
   /* stepping (own) */
   rt_step_kind_t step_kind;
+  bool step_user;         /* a step-in that stops in user code only: a
+                             coroutine returned into the event loop */
   PyObject *step_frame;   /* strong: the frame a step is relative to */
   PyObject *step_code;    /* strong: its code (monitoring re-arming) */
   PyObject *mon_code;     /* strong: code the monitoring step tool armed */

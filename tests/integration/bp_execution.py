@@ -1,5 +1,6 @@
 """Execution control through the adapter, over stdio, with a real debuggee
-interpreter: stepping (in/over/out, over a return, off the end),
+interpreter: stepping (in/over/out, over a return, off the end; more in
+bp_stepping.py),
 stopOnEntry and stackTrace paging, pause, threads (the same breakpoint at
 once, all stop, singleThread continue), the VS Code and nvim-dap request
 orders, an unsupported interpreter failing the launch.
@@ -39,9 +40,13 @@ class ExecutionTests(BreakpointSession):
             ("<module>", d.m["main_call"])])
         d.step("next")
         d.stopped("step", "callee_return", "callee", 1)
-        d.step("next")  # over the return: the caller's next line
+        d.step("next")  # over the return: the caller, on the call's line
+        d.stopped("step", "call2", "caller", 1)
+        d.step("next")
         d.stopped("step", "caller_return", "caller", 1)
-        d.step("stepOut")  # out of caller: the module's next line
+        d.step("stepOut")  # out of caller: the module, on the call's line
+        d.stopped("step", "main_call", "<module>", 1)
+        d.step("next")
         d.stopped("step", "after_main_call", "<module>", 1)
         d.step("next")
         d.stopped("step", "last", "<module>", 1)
@@ -49,14 +54,14 @@ class ExecutionTests(BreakpointSession):
         code, out = d.finish()
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "stepped 6\n")
-        self.assertEqual(len(d.stops()), 8)
+        self.assertEqual(len(d.stops()), 10)
 
     def test_step_out_of_callee_and_continue(self):
         d = self.debug("stepping.py", bps={"stepping.py": ["callee_first",
                                                            "last"]})
         d.stopped("breakpoint", "callee_first", "callee", 1)
-        d.step("stepOut")  # lands in the caller, after the call
-        d.stopped("step", "call2", "caller", 1)
+        d.step("stepOut")  # lands in the caller, on the call's line
+        d.stopped("step", "call", "caller", 1)
         d.cont()  # the second call stops again
         d.stopped("breakpoint", "callee_first", "callee", 1)
         d.cont()

@@ -28,6 +28,7 @@ from bp_common import (BP_PROGRAMS, BreakpointCase, BreakpointSession,
                        Debuggee, auto_backend, bp_program, mark_known_bugs,
                        markers, subset)
 from bp_execution import ExecutionTests
+from bp_stepping import SteppingTests
 from harness import CONFIG, TIMEOUT
 
 
@@ -405,8 +406,9 @@ class BreakpointTests(BreakpointSession):
         tail = d.stack(1, startFrame=5000, levels=10)
         self.assertEqual([f["name"] for f in tail["stackFrames"]],
                          ["rec", "<module>"])
-        d.step("stepOut")  # every caller is mid-line: the module's next line
-        d.stopped("step", "after", "<module>", 1)
+        d.step("stepOut")  # the caller, on the line of the call
+        d.stopped("step", d.m["bottom"] + 1, "rec", 1)
+        self.assertEqual(d.stack(1, levels=1)["totalFrames"], 5000 + 1)
         d.cont()
         code, out = d.finish()
         self.assertEqual(code, 0)
@@ -467,15 +469,22 @@ class BreakpointTests(BreakpointSession):
         d.stopped("step", "rec_after", "rec", 1)
         self.assertEqual(depth(), 3, "stepped into a deeper frame of the "
                          "same function")
-        d.step("stepOut")
+        d.step("stepOut")  # the caller, on the line of the call
+        d.stopped("step", "rec_call", "rec", 1)
+        self.assertEqual(depth(), 2)
+        d.step("next")
         d.stopped("step", "rec_after", "rec", 1)
         self.assertEqual(depth(), 2)
-        d.step("next")  # over the return: the module's next line
+        d.step("next")  # over the return: the module, on the call's line
+        d.stopped("step", "rec_main", "<module>", 1)
+        d.step("next")
         d.stopped("step", "total0", "<module>", 1)
         d.cont()
         d.stopped("breakpoint", "y1", "gen", 1)
         self.assertEqual(d.frames(1)[1], ("<module>", d.m["for"]))
-        d.step("next")  # over the yield: back in the loop that resumed it
+        d.step("next")  # over the yield: the loop that resumed it
+        d.stopped("step", "for", "<module>", 1)
+        d.step("next")
         d.stopped("step", "body", "<module>", 1)
         d.cont()
         code, out = d.finish()
@@ -586,7 +595,7 @@ class BreakpointTests(BreakpointSession):
 
 
 # ---- one class per backend ------------------------------------------------------
-class AllTests(BreakpointTests, ExecutionTests):
+class AllTests(BreakpointTests, ExecutionTests, SteppingTests):
     """Every test of the set: what each class below runs (a subset for the
     non-default backends)."""
 

@@ -337,12 +337,14 @@ class EngineTests:
         self.expect_stop(s, "step", m["callee_first"], "callee")
         s.step("next", 1)
         self.expect_stop(s, "step", m["callee_return"], "callee")
-        s.step("next", 1)  # over the return: the caller's next line
-        self.expect_stop(s, "step", m["after_call"], "caller")
-        s.step("stepOut", 1)
-        self.expect_stop(s, "step", m["after_caller"], "<module>")
+        s.step("next", 1)  # over the return: the caller, on the call's line
+        self.expect_stop(s, "step", m["call"], "caller")
         s.step("next", 1)
-        s.stopped()
+        self.expect_stop(s, "step", m["after_call"], "caller")
+        s.step("stepOut", 1)  # the module, on the line of the call
+        self.expect_stop(s, "step", m["after_caller"] - 1, "<module>")
+        s.step("next", 1)
+        self.expect_stop(s, "step", m["after_caller"], "<module>")
         s.cont()
         self.assertEqual(s.finish()[0], 0)
 
@@ -433,10 +435,14 @@ class EngineTests:
         st = s.stack(1, levels=20)
         self.assertEqual(st["totalFrames"], 5001 + 1)
         self.assertEqual(len(st["stackFrames"]), 20)
-        # stepping out lands on the caller's next line; every caller is
-        # mid-line in `return rec(n - 1) + 1`, so that is the module's
+        # stepping out (and `next` over a return) lands in the caller, on
+        # the line of the call: one frame up each time
         s.step("stepOut", 1)
-        self.expect_stop(s, "step", m["after_caller"] + 3, "<module>")
+        self.expect_stop(s, "step", m["rec_bottom"] + 1, "rec")
+        self.assertEqual(s.stack(1, levels=1)["totalFrames"], 5000 + 1)
+        s.step("next", 1)
+        self.expect_stop(s, "step", m["rec_bottom"] + 1, "rec")
+        self.assertEqual(s.stack(1, levels=1)["totalFrames"], 4999 + 1)
         s.cont()
         self.assertEqual(s.finish()[0], 0)
 

@@ -11,7 +11,7 @@ def gen():
     yield 2  # BREAK: y2
 
 
-x = rec(3)
+x = rec(3)  # BREAK: rec_main
 total = 0  # BREAK: total0
 for v in gen():  # BREAK: for
     total += v  # BREAK: body
