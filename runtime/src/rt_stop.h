@@ -112,6 +112,9 @@ void rt_stop_frame_return(rt_thread_t *t, PyObject *frame, PyObject *value);
  * frame. GIL held. */
 void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code);
 void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value);
+/* The calling thread t ends (GIL held): it is no longer a stop's owner,
+ * and frames read while it was blocked in C are released. */
+void rt_stop_thread_exit(rt_thread_t *t);
 /* In a forked child: forget every stop, never stop again. */
 void rt_stop_after_fork_child(void);
 
