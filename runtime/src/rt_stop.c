@@ -28,6 +28,9 @@ static int rt_pause_target;
  * since: threads blocked in C count as stopped (their requests go to the
  * stand-in, see "threads blocked in C" below). */
 static bool rt_stop_shown;
+/* (mu) Counts the continues of every thread: the stop a snapshot of a
+ * blocked thread was read for. */
+static unsigned rt_stop_gen;
 /* (mu) When the pending pause was asked (CLOCK_MONOTONIC). */
 static struct timespec rt_pause_since;
 /* (mu) Requests for threads blocked in C, answered by the stand-in. */
@@ -428,13 +431,16 @@ static void rt_resume_locked(rt_thread_t *only) {
   rt_pause_promote = false;
   rt_stop_owner = NULL;
   rt_stop_shown = false;
+  rt_stop_gen++;
+  bool snapshots = false;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
     if (o->waiting) {
       o->resume = true;
       pthread_cond_signal(&o->cv);
     }
+    snapshots = snapshots || o->snapshot;
   }
-  rt_standin_kick_locked(); /* releases the snapshots of blocked threads */
+  if (snapshots) rt_standin_kick_locked(); /* it releases them */
 }
 
 /* Sends the success response of a continue/step request before the
@@ -718,13 +724,25 @@ static bool rt_any_parked_locked(void) {
   return false;
 }
 
-/* (mu) A thread whose snapshot must be released (the stop is over). */
+/* (mu) A thread whose snapshot must be released (its stop is over). */
 static rt_thread_t *rt_snapshot_to_end_locked(void) {
-  if (atomic_load(&rt_pause_all)) return NULL;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
-    if (o->snapshot) return o;
+    if (o->snapshot && o->snapshot_stop != rt_stop_gen) return o;
   }
   return NULL;
+}
+
+/* GIL held. Releases the snapshot of thread `id` that the stand-in marked
+ * snapshot_ending; a stop of the thread's own waits meanwhile. */
+static void rt_snapshot_end(int id) {
+  rt_frames_end_id(id);
+  rt_threads_lock();
+  rt_thread_t *t = rt_threads_find_id_locked(id);
+  if (t != NULL) {
+    t->snapshot_ending = false;
+    pthread_cond_broadcast(&t->cv);
+  }
+  rt_threads_unlock();
 }
 
 /* GIL held. t is about to record frames of its own (a stop or a park):
@@ -759,19 +777,27 @@ void rt_stop_thread_exit(rt_thread_t *t) {
 }
 
 /* GIL held. Reads the frames of thread `id` if it is still blocked (not
- * parked) and they were not read yet in this stop. */
+ * parked) and they were not read yet in this stop (one of an earlier stop
+ * is released first). */
 static void rt_standin_snapshot(int id) {
   unsigned long ident = 0;
-  bool need = false;
+  unsigned gen = 0;
+  bool need = false, stale = false;
   PyObject *res = NULL;
 
   rt_threads_lock();
+  gen = rt_stop_gen;
   rt_thread_t *t = rt_threads_find_id_locked(id);
-  if (t != NULL && !t->waiting && !t->snapshot && !t->snapshot_ending) {
+  if (t != NULL && !t->waiting && !t->snapshot_ending &&
+      !(t->snapshot && t->snapshot_stop == gen)) {
     need = true;
+    stale = t->snapshot;
+    t->snapshot = false;
+    t->snapshot_ending = stale;
     ident = t->ident;
   }
   rt_threads_unlock();
+  if (stale) rt_snapshot_end(id);
   if (!need) return;
   res = rt_support_call("stop_blocked", "(ik)", id, ident);
   if (res == NULL) {
@@ -783,7 +809,10 @@ static void rt_standin_snapshot(int id) {
   PyErr_Clear();
   rt_threads_lock();
   t = rt_threads_find_id_locked(id);
-  if (t != NULL && !t->waiting) t->snapshot = true;
+  if (t != NULL && !t->waiting) {
+    t->snapshot = true;
+    t->snapshot_stop = gen;
+  }
   rt_threads_unlock();
 }
 
@@ -912,19 +941,12 @@ static void *rt_standin_main(void *arg) {
     } else if (cmd != NULL) {
       rt_standin_serve(cmd);
     } else {
-      rt_frames_end_id(end_id);
+      rt_snapshot_end(end_id);
     }
     PyGILState_Release(gil);
 
     rt_threads_lock();
     rt_standin_busy_seq = 0;
-    if (end_id != 0) {
-      rt_thread_t *t = rt_threads_find_id_locked(end_id);
-      if (t != NULL) {
-        t->snapshot_ending = false;
-        pthread_cond_broadcast(&t->cv);
-      }
-    }
   }
   rt_standin_drain_locked();
   rt_standin_running = false;

@@ -52,6 +52,7 @@ typedef struct rt_thread {
   atomic_bool busy_abandoned; /* the adapter gave up on that request */
   bool snapshot;        /* its frames were read while it is blocked in C
                          * during a stop (released at the next continue) */
+  unsigned snapshot_stop; /* the stop (rt_stop.c's count) they were read for */
   bool snapshot_ending; /* that snapshot is being released: a stop of its
                          * own waits for the end (cv is signalled) */
 

@@ -123,6 +123,18 @@ class PauseTests(BreakpointSession):
         # Continue resumes the worker (parked) and main (never parked).
         self._finish(d, flag, 4, "main waited for worker False \n")
 
+    def test_breakpoint_in_worker_while_main_joins(self):
+        """Not only a pause: any all-thread stop shows the blocked main
+        thread's stack and variables."""
+        d, flag = self._start("join")
+        res = d.set_breakpoints(BLOCKED, ["spin"])
+        ev, _ = d.stopped("breakpoint", "spin", "work", None,
+                          [res[0]["id"]])
+        self.assertEqual(ev["threadId"], self._threads(d)["worker"], ev)
+        self._check_waiting_main(d, "join")
+        d.set_breakpoints(BLOCKED, [])
+        self._finish(d, flag, 4, "main waited for worker False \n")
+
     def test_pause_main_in_queue_get(self):
         d, flag = self._start("queue")
         ev = self._pause(d)
