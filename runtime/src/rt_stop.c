@@ -895,37 +895,35 @@ static void *rt_standin_main(void *arg) {
     if (atomic_load(&rt_disconnected) || !rt_channel_python_allowed(rt_channel_get())) {
       break;
     }
-    if (rt_pause_pending_locked()) {
-      long long waited = rt_ns_since(&rt_pause_since);
-      bool parked = rt_any_parked_locked();
-      if (parked && waited >= RT_PAUSE_PROMOTE_NS) {
-        struct timespec now, until;
-        if (!rt_pause_promote) {
-          rt_pause_promote = true;
-          for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
-            if (o->waiting) pthread_cond_signal(&o->cv);
-          }
-        }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        until = rt_ns_after(&now, RT_PAUSE_POLL_NS);
-        rt_threads_timedwait(&rt_standin_cv, &until);
-        continue;
-      }
-      if (!parked && waited >= RT_PAUSE_BLOCKED_NS) {
-        blocked_report = true;
-      } else {
-        struct timespec until = rt_ns_after(
-            &rt_pause_since, parked ? RT_PAUSE_PROMOTE_NS : RT_PAUSE_BLOCKED_NS);
-        rt_threads_timedwait(&rt_standin_cv, &until);
-        continue;
-      }
-    } else if (rt_standin_head != NULL) {
+    if (rt_standin_head != NULL) {
       cmd = rt_standin_head;
       rt_standin_head = cmd->next;
       if (rt_standin_head == NULL) rt_standin_tail = NULL;
       rt_standin_busy_seq = (long long)cJSON_GetNumberValue(
           cJSON_GetObjectItemCaseSensitive(cmd->request, "seq"));
       atomic_store(&rt_standin_abandoned, false);
+    } else if (rt_pause_pending_locked()) {
+      long long waited = rt_ns_since(&rt_pause_since);
+      bool parked = rt_any_parked_locked();
+      if (parked && waited >= RT_PAUSE_PROMOTE_NS && !rt_pause_promote) {
+        rt_pause_promote = true;
+        for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+          if (o->waiting) pthread_cond_signal(&o->cv);
+        }
+      }
+      if (!parked && !rt_pause_promote && waited >= RT_PAUSE_BLOCKED_NS) {
+        blocked_report = true;
+      } else {
+        /* Look again at the first delay, then now and then until the
+         * second (a thread may come back to Python meanwhile and park). */
+        struct timespec until = rt_ns_after(&rt_pause_since, RT_PAUSE_PROMOTE_NS);
+        if (waited >= RT_PAUSE_PROMOTE_NS) {
+          clock_gettime(CLOCK_MONOTONIC, &until);
+          until = rt_ns_after(&until, RT_PAUSE_POLL_NS);
+        }
+        rt_threads_timedwait(&rt_standin_cv, &until);
+        continue;
+      }
     } else {
       rt_thread_t *t = rt_snapshot_to_end_locked();
       if (t == NULL) break; /* nothing left to do */
