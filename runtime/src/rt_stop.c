@@ -747,8 +747,10 @@ static void rt_snapshot_end(int id) {
 
 /* GIL held. t is about to record frames of its own (a stop or a park):
  * waits while the stand-in releases a snapshot of it, and takes over one
- * that is still held (t's own stop replaces it and releases it later). */
+ * of the current stop (t's own frames replace it; its references stay
+ * valid until t resumes); one of an earlier stop is released now. */
 static void rt_snapshot_take_over(rt_thread_t *t) {
+  bool old = false;
   rt_threads_lock();
   if (t->snapshot_ending) {
     PyThreadState *ts = NULL;
@@ -760,8 +762,10 @@ static void rt_snapshot_take_over(rt_thread_t *t) {
     PyEval_RestoreThread(ts);
     rt_threads_lock();
   }
+  old = t->snapshot && t->snapshot_stop != rt_stop_gen;
   t->snapshot = false;
   rt_threads_unlock();
+  if (old) rt_frames_end(t);
 }
 
 void rt_stop_thread_exit(rt_thread_t *t) {
