@@ -896,9 +896,8 @@ static void *rt_standin_main(void *arg) {
     int end_id = 0;
     bool blocked_report = false;
 
-    if (atomic_load(&rt_disconnected) || !rt_channel_python_allowed(rt_channel_get())) {
-      break;
-    }
+    /* (After a disconnect it still releases the snapshots.) */
+    if (!rt_channel_python_allowed(rt_channel_get())) break;
     if (rt_standin_head != NULL) {
       cmd = rt_standin_head;
       rt_standin_head = cmd->next;
