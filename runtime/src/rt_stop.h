@@ -87,8 +87,8 @@ int rt_stop_resume(const cJSON *request, int thread_id, bool single,
  * the stop (rt_stop.c, "threads blocked in C"). Sends the success
  * response (request is borrowed) BEFORE setting the pause, so it precedes
  * the `stopped` event and the stop's other events, and returns
- * RT_DEFERRED; or returns a negative code with rt_commands_fail's message. Channel thread, no GIL; the caller then lets
- * the backend know. */
+ * RT_DEFERRED; or returns a negative code with rt_commands_fail's message.
+ * Channel thread, no GIL; the caller then lets the backend know. */
 int rt_stop_pause(const cJSON *request, int thread_id);
 /* Queues a copy of request to the stopped thread thread_id, which answers
  * it (for a thread blocked in C during a stop: to the stand-in, which
