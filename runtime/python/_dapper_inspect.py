@@ -172,6 +172,7 @@ def _evaluate_value(thread, args):
         except SyntaxError as e:
             raise RequestError(_values._exc_line(e))
         statement = True
+        _support.blocked_check(thread, "running a statement")
     relay = None
     if context == "repl":
         relay = (_Relay("stdout", sys.stdout), _Relay("stderr", sys.stderr))
@@ -245,6 +246,7 @@ def _assign_in_scope(frame, kind, name, value):
 
 def _set_variable(thread, args):
     arg = _support.arg
+    _support.blocked_check(thread, "setVariable")
     r = _values._get_ref(thread, arg("setVariable", args, "variablesReference",
                                      "integer",
                                      "variablesReference is required"))
@@ -341,6 +343,7 @@ _missing = object()
 
 def _set_expression(thread, args):
     import ast
+    _support.blocked_check(thread, "setExpression")
     expr = _support.arg("setExpression", args, "expression", "string",
                         "expression and value are required")
     vexpr = _support.arg("setExpression", args, "value", "string",

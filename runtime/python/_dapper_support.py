@@ -534,6 +534,7 @@ _stops = {}         # thread id -> [(frame, line)] innermost first
 _frame_ids = {}     # frame id -> (thread id, frame)
 _next_frame_id = [1]
 _client_paths = {}  # canonical path -> the path the client sent
+_blocked = set()    # ids of threads whose frames were read while in C
 
 
 def set_client_path(canon, path):
@@ -576,12 +577,42 @@ def stop_begin(thread_id, frame, tb, exc=None, exc_kind=None, ret=None,
         frames.append((f, None))
         f = f.f_back
     _stops[thread_id] = _visible(frames)
+    _blocked.discard(thread_id)
     if _inspect is not None:
         _inspect.stop_begin(thread_id, exc, exc_kind, ret if report else None)
 
 
+def stop_blocked(thread_id, ident):
+    """Records the frames of a thread that is blocked in a C call during a
+    stop (it runs no Python code, so it cannot record them itself): read
+    from the thread holding the GIL. Requests for it run on that thread,
+    on its behalf; its frames are read-only meanwhile (blocked_check)."""
+    frame = sys._current_frames().get(ident)
+    stop_begin(thread_id, frame, None)
+    _blocked.add(thread_id)
+
+
+def blocked_check(thread_id, what):
+    """Refuses `what` (a write to a frame or a statement run in it) for a
+    thread blocked in C."""
+    if thread_id not in _blocked:
+        return
+    frames = _stops.get(thread_id) or []
+    where = ""
+    if frames:
+        f, line = frames[0]
+        where = " (in %s, line %d)" % (f.f_code.co_name,
+                                       line if line is not None
+                                       else f.f_lineno or 0)
+    raise RequestError(
+        "%s: thread %d is blocked in C code%s: its frames are read-only "
+        "until that call returns to Python (continue, or pause again "
+        "later); expressions can be evaluated" % (what, thread_id, where))
+
+
 def stop_end(thread_id):
     _stops.pop(thread_id, None)
+    _blocked.discard(thread_id)
     if _inspect is not None:
         _inspect.stop_end(thread_id)
     for fid in [k for k, v in _frame_ids.items() if v[0] == thread_id]:

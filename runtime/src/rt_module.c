@@ -261,6 +261,7 @@ static PyObject *rt_thread_started(PyObject *module, PyObject *unused) {
 }
 
 static PyObject *rt_thread_exited(PyObject *module, PyObject *unused) {
+  rt_stop_thread_exit(rt_threads_current());
   int id = rt_threads_exit_current();
   if (!atomic_load(&rt_disconnected)) rt_thread_event("exited", id);
   Py_RETURN_NONE;

@@ -1,9 +1,11 @@
 /* See rt_stop.h. */
 #include "rt_stop.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <dapper/errors.h>
 #include <dapper/message.h>
@@ -22,6 +24,23 @@ int rt_nstepping, rt_nstepping_in;
  * request targets (0 = none). */
 static rt_thread_t *rt_stop_owner;
 static int rt_pause_target;
+/* (mu) A `stopped` event went out and no continue of every thread came
+ * since: threads blocked in C count as stopped (their requests go to the
+ * stand-in, see "threads blocked in C" below). */
+static bool rt_stop_shown;
+/* (mu) Counts the continues of every thread: the stop a snapshot of a
+ * blocked thread was read for. */
+static unsigned rt_stop_gen;
+/* (mu) When the pending pause was asked (CLOCK_MONOTONIC). */
+static struct timespec rt_pause_since;
+/* (mu) Requests for threads blocked in C, answered by the stand-in. */
+static rt_cmd_t *rt_standin_head, *rt_standin_tail;
+
+static void rt_standin_kick_locked(void);
+static bool rt_standin_cancel_locked(long long seq);
+static void rt_standin_after_fork_child(void);
+static void rt_snapshot_take_over(rt_thread_t *t);
+static void rt_frames_end(rt_thread_t *t);
 
 /* ---- serving the queue -------------------------------------------------- */
 
@@ -244,12 +263,12 @@ void rt_stop_frame_start(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame) {
 
 /* ---- stopping and parking ---------------------------------------------------- */
 
-static cJSON *rt_stopped_body(rt_thread_t *t, const char *reason, const int *ids,
+static cJSON *rt_stopped_body(int thread_id, const char *reason, const int *ids,
                               int nids, const char *description) {
   cJSON *body = cJSON_CreateObject();
   if (body == NULL) return NULL;
   cJSON_AddStringToObject(body, "reason", reason);
-  cJSON_AddNumberToObject(body, "threadId", t->id);
+  cJSON_AddNumberToObject(body, "threadId", thread_id);
   cJSON_AddBoolToObject(body, "allThreadsStopped", true);
   if (ids != NULL && nids > 0) {
     cJSON *arr = cJSON_AddArrayToObject(body, "hitBreakpointIds");
@@ -269,6 +288,7 @@ static cJSON *rt_stopped_body(rt_thread_t *t, const char *reason, const int *ids
 static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb,
                             bool report) {
   PyObject *ret = NULL, *res = NULL;
+  rt_snapshot_take_over(t);
   if (report && t->ret_code != NULL && t->ret_value != NULL) {
     ret = PyTuple_Pack(2, t->ret_code, t->ret_value);
   }
@@ -287,23 +307,38 @@ static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb,
   }
 }
 
-static void rt_frames_end(rt_thread_t *t) {
+static void rt_frames_end_id(int thread_id) {
   PyObject *res = NULL;
-  rt_ids_release(t->id); /* from here on the thread's references are stale */
-  res = rt_support_call("stop_end", "(i)", t->id);
+  rt_ids_release(thread_id); /* from here on the thread's references are stale */
+  res = rt_support_call("stop_end", "(i)", thread_id);
   Py_XDECREF(res);
   PyErr_Clear();
 }
 
+static void rt_frames_end(rt_thread_t *t) { rt_frames_end_id(t->id); }
+
+/* (mu) A pause still waits for its stop and the stand-in asked a parked
+ * thread to report it (the thread asked for is blocked in C). */
+static bool rt_pause_promote;
+
 /* Serves t's queue until resumed (or, when parking, until the pause is
- * over), then applies a requested step. GIL held on entry and exit. */
-static void rt_wait_resumed(rt_thread_t *t, PyObject *frame, bool parking) {
+ * over), then applies a requested step. GIL held on entry and exit.
+ * Returns the thread a pending pause asked for when this parked thread
+ * must report that pause in its place (else 0). */
+static int rt_wait_resumed(rt_thread_t *t, PyObject *frame, bool parking) {
   PyThreadState *ts = PyEval_SaveThread();
   rt_step_kind_t step = RT_STEP_NONE;
+  int promoted = 0;
 
   rt_threads_lock();
   while (!t->resume && !atomic_load(&rt_disconnected) &&
          (!parking || (atomic_load(&rt_pause_all) && !t->exempt))) {
+    if (parking && rt_pause_promote && rt_stop_owner == NULL && rt_pause_target != 0) {
+      promoted = rt_pause_target;
+      rt_pause_target = 0;
+      rt_pause_promote = false;
+      break;
+    }
     rt_serve_once_locked(t, &ts);
   }
   t->waiting = false;
@@ -316,6 +351,7 @@ static void rt_wait_resumed(rt_thread_t *t, PyObject *frame, bool parking) {
   rt_frames_end(t);
   if (!atomic_load(&rt_disconnected)) rt_step_begin(t, step, frame);
   rt_backend_control_changed();
+  return promoted;
 }
 
 void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
@@ -349,6 +385,7 @@ void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
     goto out;
   }
   rt_stop_owner = t;
+  rt_stop_shown = true;
   t->resume = false;
   t->step_req = RT_STEP_NONE;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
@@ -359,7 +396,7 @@ void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
   PyEval_RestoreThread(ts);
   rt_backend_control_changed();
 
-  body = rt_stopped_body(t, reason, ids, nids, description);
+  body = rt_stopped_body(t->id, reason, ids, nids, description);
   if (body != NULL) (void)rt_send_event_gil("stopped", body);
   rt_wait_resumed(t, frame, false);
 out:
@@ -367,9 +404,12 @@ out:
   rt_compat_exc_restore(&saved);
 }
 
-static void rt_stop_park(rt_thread_t *t, PyObject *frame) {
+/* Parks t until the pause is over. Returns rt_wait_resumed's "report the
+ * pause in place of thread N". */
+static int rt_stop_park(rt_thread_t *t, PyObject *frame) {
   rt_compat_exc_t saved;
   PyThreadState *ts = NULL;
+  int promoted = 0;
 
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
@@ -380,9 +420,10 @@ static void rt_stop_park(rt_thread_t *t, PyObject *frame) {
   t->resume = false;
   rt_threads_unlock();
   PyEval_RestoreThread(ts);
-  rt_wait_resumed(t, frame, true);
+  promoted = rt_wait_resumed(t, frame, true);
   rt_tls_in_debugger--;
   rt_compat_exc_restore(&saved);
+  return promoted;
 }
 
 void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
@@ -405,7 +446,16 @@ void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
       rt_stop_report(t, frame, NULL, "pause", NULL, 0, NULL);
       return;
     }
-    rt_stop_park(t, frame);
+    int asked = rt_stop_park(t, frame);
+    if (asked != 0) {
+      char text[160];
+      snprintf(text, sizeof text,
+               "Paused in thread %d: thread %d, which the pause asked for, is "
+               "blocked in C code",
+               t->id, asked);
+      rt_stop_report(t, frame, NULL, "pause", NULL, 0, text);
+      return;
+    }
   }
   if (atomic_load_explicit(&rt_entry_pending, memory_order_relaxed) &&
       rt_engine_is_entry_frame(frame)) {
@@ -446,13 +496,19 @@ static void rt_resume_locked(rt_thread_t *only) {
   }
   atomic_store(&rt_pause_all, 0);
   rt_pause_target = 0;
+  rt_pause_promote = false;
   rt_stop_owner = NULL;
+  rt_stop_shown = false;
+  rt_stop_gen++;
+  bool snapshots = false;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
     if (o->waiting) {
       o->resume = true;
       pthread_cond_signal(&o->cv);
     }
+    snapshots = snapshots || o->snapshot;
   }
+  if (snapshots) rt_standin_kick_locked(); /* it releases them */
 }
 
 /* Sends the success response of a continue/step request before the
@@ -475,11 +531,22 @@ int rt_stop_resume(const cJSON *request, int thread_id, bool single,
   bool any = false;
 
   rt_threads_lock();
+  /* A pause not reported yet, or a stop whose threads are all blocked
+   * in C, is ended by a continue too. */
+  any = atomic_load(&rt_pause_all) != 0;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
     if (o->waiting) any = true;
   }
   t = rt_threads_find_id_locked(thread_id);
   if (step != RT_STEP_NONE) {
+    if (t != NULL && !t->waiting && rt_stop_shown && !t->exempt) {
+      rt_threads_unlock();
+      return rt_commands_fail(DAPPER_ESTATE,
+                              "thread %d is blocked in C code (a call that has not "
+                              "returned to Python): it can step once it runs Python "
+                              "again; continue, or pause again later",
+                              thread_id);
+    }
     if (t == NULL || !t->waiting) {
       rt_threads_unlock();
       return rt_commands_fail(DAPPER_ESTATE, "thread %d is not stopped",
@@ -518,7 +585,10 @@ int rt_stop_pause(const cJSON *request, int thread_id) {
   if (reply != NULL) (void)rt_channel_send(rt_channel_get(), reply);
   if (rt_stop_owner == NULL) {
     rt_pause_target = thread_id;
+    rt_pause_promote = false;
+    clock_gettime(CLOCK_MONOTONIC, &rt_pause_since);
     atomic_store(&rt_pause_all, 1);
+    rt_standin_kick_locked(); /* reports it if that thread is blocked in C */
   }
   rt_threads_unlock();
   return RT_DEFERRED;
@@ -536,6 +606,17 @@ int rt_stop_route(const cJSON *request, int thread_id) {
   }
   rt_threads_lock();
   t = rt_threads_find_id_locked(thread_id);
+  if (t != NULL && !t->waiting && rt_stop_shown && !t->exempt &&
+      !atomic_load(&rt_disconnected)) {
+    /* Blocked in C while the others are stopped: the stand-in answers. */
+    cmd->thread_id = thread_id;
+    if (rt_standin_tail != NULL) rt_standin_tail->next = cmd;
+    else rt_standin_head = cmd;
+    rt_standin_tail = cmd;
+    rt_standin_kick_locked();
+    rt_threads_unlock();
+    return RT_DEFERRED;
+  }
   if (t == NULL || !t->waiting || (t->busy_seq != 0 && atomic_load(&t->busy_abandoned))) {
     bool busy = t != NULL && t->waiting;
     rt_threads_unlock();
@@ -573,6 +654,7 @@ int rt_stop_any_waiting(void) {
 bool rt_stop_cancel(long long seq) {
   bool found = false;
   rt_threads_lock();
+  found = rt_standin_cancel_locked(seq);
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL && !found; o = o->next) {
     rt_cmd_t *prev = NULL;
     for (rt_cmd_t *c = o->q_head; c != NULL; prev = c, c = c->next) {
@@ -611,6 +693,9 @@ void rt_stop_after_fork_child(void) {
   atomic_store(&rt_entry_pending, 0);
   rt_stop_owner = NULL;
   rt_pause_target = 0;
+  rt_stop_shown = false;
+  rt_pause_promote = false;
+  rt_standin_after_fork_child();
 }
 
 /* A frame entered through a call event is fresh unless it is a generator
@@ -651,4 +736,354 @@ void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value)
   }
   rt_stop_frame_exit(t, (PyObject *)frame, how[kind],
                      kind == RT_COMPAT_TRACE_UNWIND ? NULL : value);
+}
+
+/* ---- threads blocked in C ------------------------------------------------------
+ * A thread waiting in a C call (Thread.join, a lock, a read, time.sleep)
+ * runs no line event, so it can neither report a pause nor park. During a
+ * stop it counts as stopped all the same: nothing of it runs Python, and
+ * if its call returns it parks at its next line (rt_pause_all is set).
+ * Another thread holding the GIL reads its frames (sys._current_frames()):
+ * the stand-in, a runtime thread started when needed, which
+ *   - watches a pause: the thread asked for reports it at its next line;
+ *     if it has not after RT_PAUSE_PROMOTE_NS, a parked thread (one that
+ *     runs Python) reports it instead; if no thread runs Python after
+ *     RT_PAUSE_BLOCKED_NS, the stand-in reports it for the thread asked
+ *     for, which is then the stop's owner while blocked;
+ *   - answers the requests for blocked threads (stackTrace, scopes,
+ *     variables, evaluate: read-only, see _dapper_support.stop_blocked);
+ *   - at the next continue, releases the frames it read (the thread's
+ *     `snapshot`), unless the thread parked meanwhile and took them over.
+ * It exits when it has nothing left to do. */
+
+#define RT_PAUSE_PROMOTE_NS 100000000LL /* 0.1 s */
+#define RT_PAUSE_BLOCKED_NS 500000000LL /* 0.5 s */
+#define RT_PAUSE_POLL_NS 20000000LL     /* waiting for a promoted thread */
+
+static pthread_once_t rt_standin_once = PTHREAD_ONCE_INIT;
+static pthread_cond_t rt_standin_cv; /* CLOCK_MONOTONIC */
+static bool rt_standin_running;      /* (mu) */
+static long long rt_standin_busy_seq; /* (mu) wire seq of what it runs now */
+static atomic_bool rt_standin_abandoned;
+
+static void rt_standin_init(void) {
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&rt_standin_cv, &attr);
+  pthread_condattr_destroy(&attr);
+}
+
+static long long rt_ns_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)(now.tv_sec - t0->tv_sec) * 1000000000LL +
+         (now.tv_nsec - t0->tv_nsec);
+}
+
+static struct timespec rt_ns_after(const struct timespec *t0, long long ns) {
+  struct timespec t = *t0;
+  ns += t.tv_nsec;
+  t.tv_sec += (time_t)(ns / 1000000000LL);
+  t.tv_nsec = (long)(ns % 1000000000LL);
+  return t;
+}
+
+/* (mu) A pause was asked and no stop reported it yet. */
+static bool rt_pause_pending_locked(void) {
+  return rt_stop_owner == NULL && rt_pause_target != 0 &&
+         atomic_load(&rt_pause_all) != 0;
+}
+
+/* (mu) Some thread is parked (it runs Python). */
+static bool rt_any_parked_locked(void) {
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+    if (o->waiting && !o->exempt) return true;
+  }
+  return false;
+}
+
+/* (mu) A thread whose snapshot must be released (its stop is over). */
+static rt_thread_t *rt_snapshot_to_end_locked(void) {
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+    if (o->snapshot && o->snapshot_stop != rt_stop_gen) return o;
+  }
+  return NULL;
+}
+
+/* GIL held. Releases the snapshot of thread `id` that the stand-in marked
+ * snapshot_ending; a stop of the thread's own waits meanwhile. */
+static void rt_snapshot_end(int id) {
+  rt_frames_end_id(id);
+  rt_threads_lock();
+  rt_thread_t *t = rt_threads_find_id_locked(id);
+  if (t != NULL) {
+    t->snapshot_ending = false;
+    pthread_cond_broadcast(&t->cv);
+  }
+  rt_threads_unlock();
+}
+
+/* GIL held. t is about to record frames of its own (a stop or a park):
+ * waits while the stand-in releases a snapshot of it, and takes over one
+ * of the current stop (t's own frames replace it; its references stay
+ * valid until t resumes); one of an earlier stop is released now. */
+static void rt_snapshot_take_over(rt_thread_t *t) {
+  bool old = false;
+  rt_threads_lock();
+  if (t->snapshot_ending) {
+    PyThreadState *ts = NULL;
+    rt_threads_unlock();
+    ts = PyEval_SaveThread();
+    rt_threads_lock();
+    while (t->snapshot_ending) rt_threads_wait(&t->cv);
+    rt_threads_unlock();
+    PyEval_RestoreThread(ts);
+    rt_threads_lock();
+  }
+  old = t->snapshot && t->snapshot_stop != rt_stop_gen;
+  t->snapshot = false;
+  rt_threads_unlock();
+  if (old) rt_frames_end(t);
+}
+
+void rt_stop_thread_exit(rt_thread_t *t) {
+  bool had = false;
+  if (t == NULL || rt_thread_is_gone(t)) return;
+  rt_threads_lock();
+  had = t->snapshot || t->snapshot_ending;
+  if (rt_stop_owner == t) rt_stop_owner = NULL; /* rt_stop_shown stays */
+  rt_threads_unlock();
+  if (!had) return;
+  rt_snapshot_take_over(t);
+  rt_frames_end(t);
+}
+
+/* GIL held. Reads the frames of thread `id` if it is still blocked (not
+ * parked) and they were not read yet in this stop (one of an earlier stop
+ * is released first). */
+static void rt_standin_snapshot(int id) {
+  unsigned long ident = 0;
+  unsigned gen = 0;
+  bool need = false, stale = false;
+  PyObject *res = NULL;
+
+  rt_threads_lock();
+  gen = rt_stop_gen;
+  rt_thread_t *t = rt_threads_find_id_locked(id);
+  if (t != NULL && !t->waiting && !t->snapshot_ending &&
+      !(t->snapshot && t->snapshot_stop == gen)) {
+    need = true;
+    stale = t->snapshot;
+    t->snapshot = false;
+    t->snapshot_ending = stale;
+    ident = t->ident;
+  }
+  rt_threads_unlock();
+  if (stale) rt_snapshot_end(id);
+  if (!need) return;
+  res = rt_support_call("stop_blocked", "(ik)", id, ident);
+  if (res == NULL) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    rt_log(RT_LOG_ERROR, "reading the frames of thread %d: %s", id, text);
+  }
+  Py_XDECREF(res);
+  PyErr_Clear();
+  rt_threads_lock();
+  t = rt_threads_find_id_locked(id);
+  if (t != NULL && !t->waiting) {
+    t->snapshot = true;
+    t->snapshot_stop = gen;
+  }
+  rt_threads_unlock();
+}
+
+/* GIL held. No thread runs Python and the pause still waits: reports it
+ * for the thread asked for, blocked in C. */
+static void rt_standin_report_blocked(void) {
+  int id = 0;
+  bool report = false;
+  cJSON *body = NULL;
+  char text[200];
+
+  rt_threads_lock();
+  if (rt_pause_pending_locked()) {
+    rt_thread_t *t = rt_threads_find_id_locked(rt_pause_target);
+    if (t == NULL) t = rt_threads_first_locked(); /* it ended: the first */
+    if (t != NULL && !t->waiting) id = t->id;
+  }
+  rt_threads_unlock();
+  if (id == 0) return;
+  rt_standin_snapshot(id);
+  rt_threads_lock();
+  rt_thread_t *t = rt_threads_find_id_locked(id);
+  if (t != NULL && !t->waiting && rt_pause_pending_locked() && !rt_any_parked_locked()) {
+    rt_stop_owner = t;
+    rt_stop_shown = true;
+    rt_pause_target = 0;
+    for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+      o->exempt = false;
+    }
+    report = true;
+  }
+  rt_threads_unlock();
+  if (!report) return; /* a thread came to Python meanwhile: it reports */
+  snprintf(text, sizeof text,
+           "Paused while thread %d is blocked in C code and no thread runs Python: "
+           "its frames are read-only until its call returns",
+           id);
+  body = rt_stopped_body(id, "pause", NULL, 0, text);
+  if (body != NULL) (void)rt_send_event_gil("stopped", body);
+}
+
+/* Answers `cmd` (owned) for the blocked thread it is for. GIL held. */
+static void rt_standin_serve(rt_cmd_t *cmd) {
+  rt_standin_snapshot(cmd->thread_id);
+  rt_tls_cancel = &rt_standin_abandoned;
+  rt_stop_run_request(cmd->thread_id, cmd->request);
+  rt_tls_cancel = NULL;
+  cJSON_Delete(cmd->request);
+  free(cmd);
+}
+
+/* (mu held, released meanwhile) Answers what is queued with an error. */
+static void rt_standin_drain_locked(void) {
+  while (rt_standin_head != NULL) {
+    rt_cmd_t *cmd = rt_standin_head;
+    rt_standin_head = cmd->next;
+    if (rt_standin_head == NULL) rt_standin_tail = NULL;
+    rt_threads_unlock();
+    const cJSON *r = cmd->request;
+    cJSON *reply = dap_msg_error_response(
+        (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "seq")),
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "command")),
+        DAPPER_ESTATE, "thread %d is not stopped any more", cmd->thread_id);
+    if (reply != NULL) (void)rt_channel_send(rt_channel_get(), reply);
+    cJSON_Delete(cmd->request);
+    free(cmd);
+    rt_threads_lock();
+  }
+}
+
+static void *rt_standin_main(void *arg) {
+  (void)arg;
+  rt_tls_in_debugger = 1; /* nothing it runs stops or parks */
+  rt_threads_lock();
+  for (;;) {
+    rt_cmd_t *cmd = NULL;
+    int end_id = 0;
+    bool blocked_report = false;
+
+    /* (After a disconnect it still releases the snapshots.) */
+    if (!rt_channel_python_allowed(rt_channel_get())) break;
+    if (rt_standin_head != NULL) {
+      cmd = rt_standin_head;
+      rt_standin_head = cmd->next;
+      if (rt_standin_head == NULL) rt_standin_tail = NULL;
+      rt_standin_busy_seq = (long long)cJSON_GetNumberValue(
+          cJSON_GetObjectItemCaseSensitive(cmd->request, "seq"));
+      atomic_store(&rt_standin_abandoned, false);
+    } else if (rt_pause_pending_locked()) {
+      long long waited = rt_ns_since(&rt_pause_since);
+      bool parked = rt_any_parked_locked();
+      if (parked && waited >= RT_PAUSE_PROMOTE_NS && !rt_pause_promote) {
+        rt_pause_promote = true;
+        for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
+          if (o->waiting) pthread_cond_signal(&o->cv);
+        }
+      }
+      if (!parked && !rt_pause_promote && waited >= RT_PAUSE_BLOCKED_NS) {
+        blocked_report = true;
+      } else {
+        /* Look again at the first delay, then now and then until the
+         * second (a thread may come back to Python meanwhile and park). */
+        struct timespec until = rt_ns_after(&rt_pause_since, RT_PAUSE_PROMOTE_NS);
+        if (waited >= RT_PAUSE_PROMOTE_NS) {
+          clock_gettime(CLOCK_MONOTONIC, &until);
+          until = rt_ns_after(&until, RT_PAUSE_POLL_NS);
+        }
+        rt_threads_timedwait(&rt_standin_cv, &until);
+        continue;
+      }
+    } else {
+      rt_thread_t *t = rt_snapshot_to_end_locked();
+      if (t == NULL) break; /* nothing left to do */
+      t->snapshot = false;
+      t->snapshot_ending = true;
+      end_id = t->id;
+    }
+    rt_threads_unlock();
+
+    PyGILState_STATE gil = PyGILState_Ensure();
+    if (blocked_report) {
+      rt_standin_report_blocked();
+    } else if (cmd != NULL) {
+      rt_standin_serve(cmd);
+    } else {
+      rt_snapshot_end(end_id);
+    }
+    PyGILState_Release(gil);
+
+    rt_threads_lock();
+    rt_standin_busy_seq = 0;
+  }
+  rt_standin_drain_locked();
+  rt_standin_running = false;
+  rt_threads_unlock();
+  return NULL;
+}
+
+/* (mu) Starts the stand-in, or wakes it. */
+static void rt_standin_kick_locked(void) {
+  pthread_attr_t attr;
+  pthread_t tid;
+  sigset_t all, old;
+
+  pthread_once(&rt_standin_once, rt_standin_init);
+  if (rt_standin_running) {
+    pthread_cond_signal(&rt_standin_cv);
+    return;
+  }
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&tid, &attr, rt_standin_main, NULL) == 0) {
+    rt_standin_running = true;
+  } else {
+    rt_log(RT_LOG_ERROR, "cannot start the thread that answers for threads blocked in C");
+  }
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* (mu) rt_stop_cancel for the stand-in's requests. */
+static bool rt_standin_cancel_locked(long long seq) {
+  rt_cmd_t *prev = NULL;
+  for (rt_cmd_t *c = rt_standin_head; c != NULL; prev = c, c = c->next) {
+    if ((long long)cJSON_GetNumberValue(
+            cJSON_GetObjectItemCaseSensitive(c->request, "seq")) != seq) {
+      continue;
+    }
+    if (prev != NULL) prev->next = c->next;
+    else rt_standin_head = c->next;
+    if (rt_standin_tail == c) rt_standin_tail = prev;
+    cJSON_Delete(c->request);
+    free(c);
+    return true;
+  }
+  if (rt_standin_busy_seq == seq && seq != 0) {
+    atomic_store(&rt_standin_abandoned, true);
+    return true;
+  }
+  return false;
+}
+
+static void rt_standin_after_fork_child(void) {
+  /* The stand-in does not exist in the child; its requests were the
+   * parent's (leaked, as the other threads' state). */
+  rt_standin_running = false;
+  rt_standin_head = rt_standin_tail = NULL;
+  rt_standin_busy_seq = 0;
 }

@@ -100,14 +100,17 @@ void rt_stop_disconnect(void);
 int rt_stop_resume(const cJSON *request, int thread_id, bool single,
                    rt_step_kind_t step);
 /* Asks thread_id to stop at its next line (reason pause) and the others
- * to park. Sends the success response (request is borrowed) BEFORE setting
- * the pause, so it precedes the `stopped` event and the stop's other
- * events, and returns RT_DEFERRED; or returns a negative code with
- * rt_commands_fail's message. Channel thread, no GIL; the caller then lets
- * the backend know. */
+ * to park; when it is blocked in C, another thread or the stand-in reports
+ * the stop (rt_stop.c, "threads blocked in C"). Sends the success
+ * response (request is borrowed) BEFORE setting the pause, so it precedes
+ * the `stopped` event and the stop's other events, and returns
+ * RT_DEFERRED; or returns a negative code with rt_commands_fail's message.
+ * Channel thread, no GIL; the caller then lets the backend know. */
 int rt_stop_pause(const cJSON *request, int thread_id);
 /* Queues a copy of request to the stopped thread thread_id, which answers
- * it. Returns RT_DEFERRED, or a negative code (unknown / not stopped). */
+ * it (for a thread blocked in C during a stop: to the stand-in, which
+ * answers on its behalf). Returns RT_DEFERRED, or a negative code (unknown
+ * / not stopped). */
 int rt_stop_route(const cJSON *request, int thread_id);
 /* Runs a request (borrowed) in the calling thread's context with the GIL
  * and sends its response: support.handle_request(thread_id, ...). 0 for
@@ -125,6 +128,9 @@ bool rt_stop_cancel(long long seq);
  * a yield or an unwind. GIL held. */
 void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code);
 void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value);
+/* The calling thread t ends (GIL held): it is no longer a stop's owner,
+ * and frames read while it was blocked in C are released. */
+void rt_stop_thread_exit(rt_thread_t *t);
 /* In a forked child: forget every stop, never stop again. */
 void rt_stop_after_fork_child(void);
 

@@ -18,6 +18,9 @@ static rt_thread_t rt_thread_gone_sentinel = {.gone = true};
 void rt_threads_lock(void) { pthread_mutex_lock(&rt_threads_mu); }
 void rt_threads_unlock(void) { pthread_mutex_unlock(&rt_threads_mu); }
 void rt_threads_wait(pthread_cond_t *cv) { pthread_cond_wait(cv, &rt_threads_mu); }
+void rt_threads_timedwait(pthread_cond_t *cv, const struct timespec *until) {
+  (void)pthread_cond_timedwait(cv, &rt_threads_mu, until);
+}
 
 bool rt_thread_is_gone(const rt_thread_t *t) {
   return t == &rt_thread_gone_sentinel;

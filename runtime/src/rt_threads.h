@@ -31,6 +31,8 @@ typedef enum {
 typedef struct rt_cmd {
   struct rt_cmd *next;
   cJSON *request; /* owned */
+  int thread_id;  /* the thread it is for (a thread blocked in C: the
+                   * stand-in of rt_stop.c answers for it) */
 } rt_cmd_t;
 
 typedef struct rt_thread {
@@ -48,6 +50,11 @@ typedef struct rt_thread {
   rt_step_kind_t step_req; /* the step the resume asked for */
   long long busy_seq;      /* wire seq of the request it runs now, or 0 */
   atomic_bool busy_abandoned; /* the adapter gave up on that request */
+  bool snapshot;        /* its frames were read while it is blocked in C
+                         * during a stop (released at the next continue) */
+  unsigned snapshot_stop; /* the stop (rt_stop.c's count) they were read for */
+  bool snapshot_ending; /* that snapshot is being released: a stop of its
+                         * own waits for the end (cv is signalled) */
 
   /* stepping (own) */
   rt_step_kind_t step_kind;
@@ -86,6 +93,9 @@ void rt_threads_lock(void);
 void rt_threads_unlock(void);
 /* (mu) Waits on cv, releasing the threads mutex meanwhile. */
 void rt_threads_wait(pthread_cond_t *cv);
+/* (mu) The same, until the CLOCK_MONOTONIC time `until` at the latest
+ * (cv must use that clock). */
+void rt_threads_timedwait(pthread_cond_t *cv, const struct timespec *until);
 
 /* (mu) The thread with that id / ident, or NULL. */
 rt_thread_t *rt_threads_find_id_locked(int id);
