@@ -52,6 +52,7 @@ def configure(settings):
               "columnsStartAt1"):
         if k in settings and settings[k] is not None:
             _settings[k] = settings[k]
+    _values.set_timeout(settings.get("evaluateTimeout"))
 
 
 # ---------------------------------------------------------------------------
