@@ -677,7 +677,7 @@ def _named_entries(r):
         except BaseException as e:  # noqa: B902 - shown as a child
             return [("(renderer)", "calc", (_raiser(e), None, None))]
         entries = [(n, "calc", (g, ev, ex)) for n, g, ev, ex in named]
-        if rd.generic:
+        if rd.generic and not rd.is_group(r):
             entries += _object_entries(r, skip=[n for n, _g, _e, _x in named])
         return entries
     entries = [_len_entry(obj)]
@@ -808,8 +808,11 @@ def _computed_child(thread, r, name, how, key, hexa):
     attrs = None
     if how == "calc":
         getter, ev, extra = key
-        evalname = (ev[0] + _paren(parent) + ev[1]) if parent and ev \
-            else None
+        if isinstance(ev, str):  # a whole expression
+            evalname = ev
+        else:
+            evalname = (ev[0] + _paren(parent) + ev[1]) if parent and ev \
+                else None
         attrs = ["readOnly"]
     elif how == "clsattr" and name in (_instance_dict(obj) or ()):
         getter = lambda o: getattr(type(o), key)  # noqa: E731
@@ -1021,6 +1024,10 @@ class _Renderer:
     def value(self, v, limit, hexa):
         return None
 
+    def is_group(self, ref):
+        """True for a page group (only its elements are shown)."""
+        return False
+
     def shape(self, v):
         return (None, self.count(v))
 
@@ -1179,6 +1186,9 @@ class _NDArray(_Renderer):
         # (base expression, index prefix, offset, is a group)
         return ref.extra or (ref.evalname, (), 0, False)
 
+    def is_group(self, ref):
+        return bool(ref.extra and ref.extra[3])
+
     def count(self, v):
         if v.ndim == 0 or v.shape[0] > GROUP:
             return None
@@ -1213,7 +1223,7 @@ class _NDArray(_Renderer):
             out.append(("[%d:%d]" % (offset + lo, offset + hi),
                         (lambda lo, hi: lambda a: a[lo:hi])(lo, hi),
                         None if base is None else
-                        ("", "[%s]" % _index_text(idx)), where))
+                        "%s[%s]" % (_paren(base), _index_text(idx)), where))
         return out
 
     def indexed(self, v, ref, start, stop):
