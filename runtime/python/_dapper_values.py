@@ -1111,6 +1111,12 @@ class _Array(_Sized):
     generic = False
     attrs = ("typecode", "itemsize")
 
+    def value(self, v, limit, hexa):
+        text = _repr_now(v[:MAX_ITEMS].tolist(), limit, hexa)
+        if len(v) > MAX_ITEMS:
+            text = text[:-1] + ", ...]"
+        return "array(%r, %s)" % (v.typecode, text)
+
 
 class _Memoryview(_Sized):
     generic = False
@@ -1181,6 +1187,17 @@ class _NDArray(_Renderer):
     of groups for 10**6 and more), each a view of the array whose own
     children keep their index in the whole array. A child's evaluateName
     is one subscript of the array it came from: a[3, 4], a[3, 0:1000]."""
+
+    def value(self, v, limit, hexa):
+        """repr() up to MAX_ITEMS elements, else a summary of them (the
+        first and last three of each axis) with the shape."""
+        np = sys.modules.get("numpy")
+        if v.size <= MAX_ITEMS or np is None:
+            return None
+        return "array(%s, shape=%s, dtype=%s)" % (
+            np.array2string(v, separator=", ", threshold=MAX_ITEMS,
+                            edgeitems=3, prefix="array("),
+            v.shape, v.dtype)
 
     def _where(self, v, ref):
         # (base expression, index prefix, offset, is a group)
