@@ -1365,6 +1365,7 @@ _RENDERERS = {
     "array.array": _Array(),
     "enum.Enum": _Enum(),
     "pathlib.PurePath": _Path(),
+    "pathlib._local.PurePath": _Path(),  # 3.13
     "re.Match": _Match(),
 }
 _rd_cache = {}
