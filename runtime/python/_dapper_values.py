@@ -48,7 +48,8 @@ REQUEST_SHARE = 0.8  # of evaluateTimeout, for everything a request renders
 MAX_STUCK = 8        # helpers left running slow code before we stop trying
 
 _budget = {"timeout": 5.0, "deadline": None}
-_helpers = {"idle": None, "stuck": [], "idents": set()}
+MAX_IDLE = 4         # helpers kept waiting for work
+_helpers = {"idle": [], "stuck": [], "idents": set()}
 
 
 class _TimedOut(Exception):
@@ -125,9 +126,10 @@ def _budgeted(fn, what="repr"):
     if len(stuck) >= MAX_STUCK:
         raise _TimedOut("<%s not run: %d earlier ones are still running>"
                         % (what, len(stuck)))
-    h = _helpers["idle"]
-    if h is None:
-        h = _helpers["idle"] = _Helper()
+    # One helper per waiting thread: two threads stopped at once each take
+    # their own.
+    idle = _helpers["idle"]
+    h = idle.pop() if idle else _Helper()
     done = _thread.allocate_lock()
     done.acquire()
     job = [fn, None, done]
@@ -135,10 +137,14 @@ def _budgeted(fn, what="repr"):
     h.wake.release()
     if not done.acquire(True, share):
         h.retired = True
-        _helpers["idle"] = None
         _helpers["stuck"].append(h)
         raise _TimedOut("<%s timed out after %s s>" % (what,
                                                        _fmt_seconds(share)))
+    if len(idle) < MAX_IDLE:
+        idle.append(h)
+    else:
+        h.retired = True
+        h.wake.release()  # its loop sees no job and ends
     ok, res = job[1]
     if ok:
         return res
