@@ -1108,7 +1108,7 @@ class _Deque(_Sized):
         import itertools
         parent = ref.evalname
         return [(str(i), x, "%s[%d]" % (_paren(parent), i) if parent
-                 else None, None, None)
+                 else None, ["readOnly"], None)
                 for i, x in enumerate(itertools.islice(v, start, stop),
                                       start)]
 

@@ -235,6 +235,13 @@ class ValuesTests(DapTestCase):
         cell = self.named(row["variablesReference"])["2"]
         self.assertEqual((cell["value"], cell["evaluateName"]),
                          ("6", "grid[1, 2]"))
+        msg = self.c.request("setVariable", {
+            "variablesReference": row["variablesReference"], "name": "2",
+            "value": "60"}, TIMEOUT)["message"]
+        self.assertIn("use setExpression", msg)
+        got = self.ok("setExpression", {"expression": "grid[1, 2]",
+                                        "value": "60", "frameId": self.fid})
+        self.assertEqual(got["value"], "60")
         wide = self.expand("wide")
         rows = self.group(wide, "[1000:2000]", filter="indexed", start=500,
                           count=1)
