@@ -32,6 +32,15 @@ def init(rt, support):
     _rt = rt
     _support = support
     RequestError = support.RequestError
+    import os
+    os.register_at_fork(after_in_child=_forget_helpers)
+
+
+def _forget_helpers():
+    """In a forked child the helper threads do not exist."""
+    _helpers["idle"] = []
+    _helpers["stuck"] = []
+    _helpers["idents"] = set()
 
 
 # ---------------------------------------------------------------------------
@@ -129,7 +138,10 @@ def _budgeted(fn, what="repr"):
     # One helper per waiting thread: two threads stopped at once each take
     # their own.
     idle = _helpers["idle"]
-    h = idle.pop() if idle else _Helper()
+    try:
+        h = idle.pop() if idle else _Helper()
+    except RuntimeError:  # no thread can be started: no budget then
+        return fn()
     done = _thread.allocate_lock()
     done.acquire()
     job = [fn, None, done]
@@ -163,7 +175,9 @@ def _trusted(v, budget=None):
     if t in _PLAIN or t is complex:
         return True
     if t not in _BUILTIN_CONTAINERS:
-        return False
+        # <X object at 0x...>: object.__repr__ runs no program code
+        return getattr(t, "__repr__", None) is object.__repr__ and \
+            _renderer(t) is None
     items = v.items() if t is dict else v
     n = 0
     for item in items:
@@ -490,8 +504,9 @@ def _type_info(t):
     return info
 
 
-def _object_entries(r, skip=()):
-    """The named children of any object: attributes, then the groups."""
+def _object_entries(r, skip=(), sized=True):
+    """The named children of any object: attributes, len() when its class
+    has __len__ (and `sized`), then the groups."""
     obj = r.obj
     entries = []
     seen = set(skip)
@@ -507,6 +522,8 @@ def _object_entries(r, skip=()):
             entries.append((name, how, key))
             seen.add(name)
     out = _grouped(r, entries)
+    if sized and callable(getattr(type(obj), "__len__", None)):
+        out.insert(len([e for e in out if e[1] != "group"]), _len_entry(obj))
     for label, how, names in (("function variables", "method", methods),
                               ("class variables", "clsattr", cls_vars)):
         group = [(n, how, n) for n in names if n not in seen]
@@ -684,7 +701,8 @@ def _named_entries(r):
             return [("(renderer)", "calc", (_raiser(e), None, None))]
         entries = [(n, "calc", (g, ev, ex)) for n, g, ev, ex in named]
         if rd.generic and not rd.is_group(r):
-            entries += _object_entries(r, skip=[n for n, _g, _e, _x in named])
+            entries += _object_entries(r, skip=[n for n, _g, _e, _x in named],
+                                       sized=False)
         return entries
     entries = [_len_entry(obj)]
     if sk == "seq" and isinstance(obj, (bytes, bytearray)):

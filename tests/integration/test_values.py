@@ -121,6 +121,7 @@ class ValuesTests(DapTestCase):
         self.assertEqual(self.expand("dq")["len()"]["value"], "3")
         self.assertEqual(self.expand("od")["len()"]["evaluateName"],
                          "len(od)")
+        self.assertEqual(self.expand("bag")["len()"]["value"], "2")
 
     def test_renderers(self):
         self.session()

@@ -46,6 +46,16 @@ class Plain:
         return self.x
 
 
+class Bag:
+    """A sized container of the program's own."""
+
+    def __init__(self, *items):
+        self.items = list(items)
+
+    def __len__(self):
+        return len(self.items)
+
+
 class SlowRepr:
     def __repr__(self):
         time.sleep(float(os.environ["SLOW_SECONDS"]))
@@ -96,6 +106,7 @@ def main():
     match = re.search(r"(?P<word>w\w+)", "hello world")
     path = pathlib.PurePosixPath("/tmp/data/file.txt")
     temp = Temperature(21.5)
+    bag = Bag(1, 2)
     try:
         try:
             raise KeyError("inner")
