@@ -202,7 +202,12 @@ class ValuesTests(DapTestCase):
                                    "frameId": self.fid, "context": "watch"})
         self.assertEqual(got["result"], "12")
         self.assertLess(time.monotonic() - started, 1.0)
-        self.ok("threads")
+        self.assertEqual([t["name"] for t in self.ok("threads")["threads"]],
+                         ["MainThread"])
+        # the program ends normally while the slow reprs still sleep
+        self.ok("continue", {"threadId": 1})
+        exited = self.c.wait_event("exited", TIMEOUT)
+        self.assertEqual(exited["body"]["exitCode"], 0)
 
     def test_numpy_and_pandas(self):
         if not has_numpy():
