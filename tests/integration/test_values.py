@@ -196,6 +196,11 @@ class ValuesTests(DapTestCase):
             self.assertRegex(self.loc[name]["value"],
                              r"^<repr timed out after 0\.4 s>$")
         self.assertEqual(self.loc["comp"]["value"], "(1.5-2j)")
+        # a slow getter: only its lazy child
+        slow = self.expand("slow", check=False)
+        self.assertEqual(slow["fine"]["value"], "'fine'")
+        late = self.kids(slow["late"]["variablesReference"], check=False)
+        self.assertEqual(late[0]["value"], "<getter timed out after 0.4 s>")
         # the stopped thread is not busy: the next requests answer at once
         started = time.monotonic()
         got = self.ok("evaluate", {"expression": "child.c1 + 1",

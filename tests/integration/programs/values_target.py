@@ -57,9 +57,17 @@ class Bag:
 
 
 class SlowRepr:
+    def __init__(self):
+        self.fine = "fine"
+
     def __repr__(self):
         time.sleep(float(os.environ["SLOW_SECONDS"]))
         return "slow"
+
+    @property
+    def late(self):
+        time.sleep(float(os.environ["SLOW_SECONDS"]))
+        return "late"
 
 
 class Temperature:
