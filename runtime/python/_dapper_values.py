@@ -1310,6 +1310,11 @@ class _DataFrame(_Renderer):
                 _ev(".iloc[:, %d]" % i)
             out.append((_repr_now(label, 200, False),
                         (lambda i: lambda df: df.iloc[:, i])(i), ev, None))
+        if len(cols) > MAX_UNPAGED:
+            rest = "%s.iloc[:, %d:]" % (_paren(ref.evalname or "df"),
+                                        MAX_UNPAGED)
+            out.append(("...", lambda df: "%d more columns: evaluate %s"
+                        % (len(df.columns) - MAX_UNPAGED, rest), None, None))
         return out
 
 

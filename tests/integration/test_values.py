@@ -271,4 +271,9 @@ class ValuesTests(DapTestCase):
         col = self.named(frame["'b'"]["variablesReference"])
         self.assertEqual(col["5"]["value"], "'z'")
         self.assertEqual(self.expand("series")["3"]["value"], "4")
+        wf = self.expand("wide_frame", check=False)
+        self.assertEqual(len(wf), 4 + 1000 + 1)
+        self.assertEqual(wf["..."]["value"],
+                         "'5 more columns: evaluate wide_frame.iloc[:, 1000:]'")
+        self.round_trip([wf["999"]])
         self.assertEqual(self.expand("index")["2"]["value"], "2")

@@ -139,6 +139,7 @@ def main():
         scalar = np.int64(42)
         frame = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6], "b": list("uvwxyz")})
         series = frame["a"]
+        wide_frame = pd.DataFrame(np.zeros((2, 1005)))
         index = frame.index
     print("values ready")  # BREAK-VALUES
     return child
