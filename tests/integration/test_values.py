@@ -88,6 +88,14 @@ class ValuesTests(DapTestCase):
     def values(self, children, names):
         return [children[n]["value"] for n in names]
 
+    def max_rss_kb(self):
+        """The debuggee's peak resident size."""
+        got = self.ok("evaluate", {
+            "expression": "__import__('resource').getrusage("
+                          "__import__('resource').RUSAGE_SELF).ru_maxrss",
+            "frameId": self.fid, "context": "watch"})
+        return int(got["result"])
+
     def group(self, children, name, **kw):
         return self.named(children[name]["variablesReference"], **kw)
 
@@ -169,6 +177,7 @@ class ValuesTests(DapTestCase):
         self.session()
         rng = self.loc["rng"]
         self.assertEqual(rng["indexedVariables"], 10 ** 7)
+        rss = self.max_rss_kb()
         started = time.monotonic()
         page = self.kids(rng["variablesReference"], filter="indexed",
                          start=10 ** 7 - 2, count=2)
@@ -185,6 +194,8 @@ class ValuesTests(DapTestCase):
                          [("999999", "999999")])
         self.assertEqual(self.expand("arr", filter="named")["typecode"]
                          ["value"], "'i'")
+        # no copy of the sequences was made
+        self.assertLess(self.max_rss_kb() - rss, 10 * 1024)
 
     def test_a_slow_repr_fails_only_its_variable(self):
         started = time.monotonic()
@@ -229,6 +240,7 @@ class ValuesTests(DapTestCase):
         self.assertEqual(vec["dtype"]["value"], "dtype('int64')")
         groups = [n for n in vec if n.startswith("[")]
         self.assertEqual(len(groups), 10)
+        rss = self.max_rss_kb()
         started = time.monotonic()
         last = self.group(vec, "[9000000:10000000]", check=False)
         page = self.group(last, "[9999000:10000000]", filter="indexed",
@@ -237,6 +249,8 @@ class ValuesTests(DapTestCase):
         self.assertEqual(len(last), 1000)
         self.round_trip(list(last.values())[-3:])
         self.assertEqual(page["9999999"]["evaluateName"], "vec[9999999]")
+        # views, no copy of the 80 MB array
+        self.assertLess(self.max_rss_kb() - rss, 20 * 1024)
         mega = self.expand("mega")
         self.assertEqual(len([n for n in mega if n.startswith("[")]), 1000)
         self.assertEqual(self.group(mega, "[999000:1000000]")["999999"]
@@ -271,6 +285,12 @@ class ValuesTests(DapTestCase):
         col = self.named(frame["'b'"]["variablesReference"])
         self.assertEqual(col["5"]["value"], "'z'")
         self.assertEqual(self.expand("series")["3"]["value"], "4")
+        # an extension type: its getters are lazy, its methods grouped
+        gen = self.expand("gen")
+        self.assertIs(gen["bit_generator"]["presentationHint"]["lazy"], True)
+        got = self.kids(gen["bit_generator"]["variablesReference"])
+        self.assertEqual(got[0]["type"], "PCG64")
+        self.assertIn("integers", self.group(gen, "function variables"))
         wf = self.expand("wide_frame", check=False)
         self.assertEqual(len(wf), 4 + 1000 + 1)
         self.assertEqual(wf["..."]["value"],

@@ -140,6 +140,7 @@ def main():
         frame = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6], "b": list("uvwxyz")})
         series = frame["a"]
         wide_frame = pd.DataFrame(np.zeros((2, 1005)))
+        gen = np.random.default_rng(0)
         index = frame.index
     print("values ready")  # BREAK-VALUES
     return child
