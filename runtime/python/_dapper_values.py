@@ -446,7 +446,6 @@ def _shape(v):
 # properties (lazy), data descriptors of C types, class variables and
 # methods (two groups)
 
-_HEAPTYPE = 1 << 9   # Py_TPFLAGS_HEAPTYPE: a class defined in Python
 _METHOD_TYPES = ("function", "method_descriptor", "builtin_function_or_method",
                  "classmethod_descriptor", "wrapper_descriptor",
                  "staticmethod", "classmethod", "cython_function_or_method",
@@ -474,8 +473,9 @@ def _type_info(t):
     cls_vars, methods = {}, {}
     mro = [c for c in getattr(t, "__mro__", ()) if c is not object]
     for c in mro:
-        if getattr(c, "__flags__", 0) & _HEAPTYPE:
-            continue
+        # (a Python class's own are its __slots__, listed above, and
+        # __dict__/__weakref__; C types of the standard library made with
+        # PyType_FromSpec, like re.Match, are heap types too)
         eager = _stdlib(getattr(c, "__module__", None))
         for k, d in list(c.__dict__.items()):
             kind = type(d).__name__

@@ -161,6 +161,9 @@ class ValuesTests(DapTestCase):
         self.assertEqual(self.values(match, ["group(0)", "span()",
                                              "groupdict()"]),
                          ["'world'", "(6, 11)", "{'word': 'world'}"])
+        # C getters and members of a heap type of the standard library
+        self.assertEqual(self.values(match, ["pos", "lastgroup", "string"]),
+                         ["0", "'word'", "'hello world'"])
         path = self.expand("path")
         self.assertEqual(self.values(path, ["name", "suffix", "parent"]),
                          ["'file.txt'", "'.txt'",
