@@ -56,7 +56,8 @@ VALUE_SHARE = 0.2    # of evaluateTimeout, per value
 REQUEST_SHARE = 0.8  # of evaluateTimeout, for everything a request renders
 MAX_STUCK = 8        # helpers left running slow code before we stop trying
 
-_budget = {"timeout": 5.0, "deadline": None}
+_budget = {"timeout": 5.0}
+_deadlines = {}      # thread ident -> end of its request's share
 MAX_IDLE = 4         # helpers kept waiting for work
 _helpers = {"idle": [], "stuck": [], "idents": set()}
 
@@ -72,10 +73,17 @@ def set_timeout(seconds):
 
 
 def begin_request():
-    """Starts the budget of a request that renders values."""
+    """Starts the budget of a request that renders values (this thread's;
+    two threads stopped at once each have theirs)."""
+    import _thread
     import time
-    _budget["deadline"] = time.monotonic() + \
+    _deadlines[_thread.get_ident()] = time.monotonic() + \
         _budget["timeout"] * REQUEST_SHARE
+
+
+def end_request():
+    import _thread
+    _deadlines.pop(_thread.get_ident(), None)
 
 
 class _Helper:
@@ -124,8 +132,9 @@ def _budgeted(fn, what="repr"):
     if _thread.get_ident() in _helpers["idents"]:
         return fn()  # already inside a budgeted call
     share = max(0.05, _budget["timeout"] * VALUE_SHARE)
-    if _budget["deadline"] is not None:
-        share = min(share, _budget["deadline"] - time.monotonic())
+    deadline = _deadlines.get(_thread.get_ident())
+    if deadline is not None:
+        share = min(share, deadline - time.monotonic())
         if share <= 0:
             raise _TimedOut("<%s not run: the request's time budget of %s s "
                             "is spent>" % (what,
@@ -231,7 +240,6 @@ def forget_thread(thread_id):
         _refs.pop(ref, None)
     _type_cache.clear()
     _rd_cache.clear()
-    _budget["deadline"] = None
 
 
 def _get_ref(thread, ref):
@@ -948,7 +956,7 @@ def _variables(thread, args):
     try:
         return _variables_now(thread, args)
     finally:
-        _budget["deadline"] = None
+        end_request()
 
 
 def _variables_now(thread, args):
