@@ -153,7 +153,11 @@ def _budgeted(fn, what="repr"):
         return fn()
     done = _thread.allocate_lock()
     done.acquire()
-    job = [fn, None, done]
+    # The helper sees the stopped thread's context variables (decimal's
+    # context, a framework's request state), not its threading.local data.
+    import _contextvars
+    job = [(lambda ctx: lambda: ctx.run(fn))(_contextvars.copy_context()),
+           None, done]
     h.job = job
     h.wake.release()
     if not done.acquire(True, share):

@@ -132,6 +132,9 @@ class ValuesTests(DapTestCase):
         self.assertEqual(self.expand("od")["len()"]["evaluateName"],
                          "len(od)")
         self.assertEqual(self.expand("bag")["len()"]["value"], "2")
+        # a getter sees the stopped thread's context (decimal precision 5)
+        third = self.expand("precise")["third"]["variablesReference"]
+        self.assertEqual(self.kids(third)[0]["value"], "Decimal('0.33333')")
 
     def test_renderers(self):
         self.session()

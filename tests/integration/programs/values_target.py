@@ -56,6 +56,14 @@ class Bag:
         return len(self.items)
 
 
+class Precise:
+    """Its property depends on the thread's decimal context."""
+
+    @property
+    def third(self):
+        return decimal.Decimal(1) / decimal.Decimal(3)
+
+
 class SlowRepr:
     def __init__(self):
         self.fine = "fine"
@@ -115,6 +123,8 @@ def main():
     path = pathlib.PurePosixPath("/tmp/data/file.txt")
     temp = Temperature(21.5)
     bag = Bag(1, 2)
+    precise = Precise()
+    decimal.getcontext().prec = 5
     try:
         try:
             raise KeyError("inner")
