@@ -1091,7 +1091,10 @@ class _Sized(_Renderer):
     """Indexable by position: v[i] for i < len(v), and len()."""
 
     def count(self, v):
-        return len(v)
+        try:
+            return len(v)
+        except OverflowError:  # range(10 ** 20): no index paging
+            return None
 
     def named(self, v, ref):
         return _Renderer.named(self, v, ref) + [

@@ -194,6 +194,11 @@ class ValuesTests(DapTestCase):
                           for v in page],
                          [("9999998", "9999998", "rng[9999998]"),
                           ("9999999", "9999999", "rng[9999999]")])
+        # too long for len(): expandable all the same, no paging
+        huge = self.expand("huge", check=False)
+        self.assertEqual(self.values(huge, ["stop", "step"]),
+                         [str(10 ** 20), "1"])
+        self.assertIn("OverflowError", huge["len()"]["value"])
         arr = self.loc["arr"]
         self.assertEqual(arr["indexedVariables"], 10 ** 6)
         page = self.kids(arr["variablesReference"], filter="indexed",

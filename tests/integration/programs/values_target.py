@@ -108,6 +108,7 @@ def main():
     frac = fractions.Fraction(3, 4)
     comp = complex(1.5, -2)
     rng = range(0, 10 ** 7, 1)
+    huge = range(10 ** 20)
     dq = collections.deque([1, 2, 3], maxlen=5)
     dd = collections.defaultdict(list, {"k": [1]})
     cnt = collections.Counter("abca")
