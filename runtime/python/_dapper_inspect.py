@@ -52,6 +52,7 @@ def configure(settings):
               "columnsStartAt1"):
         if k in settings and settings[k] is not None:
             _settings[k] = settings[k]
+    _values.set_timeout(settings.get("evaluateTimeout"))
 
 
 # ---------------------------------------------------------------------------
@@ -334,6 +335,11 @@ def _set_child(r, name, value):
                           if parent and lit else None)
     if _values._is_namedtuple(obj):
         raise RequestError("cannot change a field of a named tuple")
+    if kind == "render" and name not in (_values._instance_dict(obj) or ()) \
+            and name not in [n for n, _c in _values._slot_names(type(obj))]:
+        raise RequestError("cannot change %s of a %s here: use "
+                           "setExpression on its evaluateName"
+                           % (name, _values._typename(obj)))
     setattr(obj, name, value)
     return getattr(obj, name), _values._attr_evalname(parent, name)
 

@@ -32,6 +32,180 @@ def init(rt, support):
     _rt = rt
     _support = support
     RequestError = support.RequestError
+    import os
+    os.register_at_fork(after_in_child=_forget_helpers)
+
+
+def _forget_helpers():
+    """In a forked child the helper threads do not exist."""
+    _helpers["idle"] = []
+    _helpers["stuck"] = []
+    _helpers["idents"] = set()
+
+
+# ---------------------------------------------------------------------------
+# time budget per value (docs/runtime.md, "Time budget")
+#
+# A request that renders values gives each piece of program code it runs (a
+# __repr__, a getter, len(), a renderer) its own share of evaluateTimeout,
+# run on a helper thread the stopped thread waits for with a timeout. A
+# slow one fails only that variable ("<repr timed out after 1 s>"); the
+# helper is left behind to finish it and a fresh one serves the rest.
+
+VALUE_SHARE = 0.2    # of evaluateTimeout, per value
+REQUEST_SHARE = 0.8  # of evaluateTimeout, for everything a request renders
+MAX_STUCK = 8        # helpers left running slow code before we stop trying
+
+_budget = {"timeout": 5.0}
+_deadlines = {}      # thread ident -> end of its request's share
+MAX_IDLE = 4         # helpers kept waiting for work
+_helpers = {"idle": [], "stuck": [], "idents": set()}
+
+
+class _TimedOut(Exception):
+    """A value's program code ran out of its share; str() is the value."""
+
+
+def set_timeout(seconds):
+    """evaluateTimeout from `configure`."""
+    if isinstance(seconds, (int, float)) and seconds > 0:
+        _budget["timeout"] = float(seconds)
+
+
+def begin_request():
+    """Starts the budget of a request that renders values (this thread's;
+    two threads stopped at once each have theirs)."""
+    import _thread
+    import time
+    _deadlines[_thread.get_ident()] = time.monotonic() + \
+        _budget["timeout"] * REQUEST_SHARE
+
+
+def end_request():
+    import _thread
+    _deadlines.pop(_thread.get_ident(), None)
+
+
+class _Helper:
+    """A thread (inside the debugger, not a program thread) that runs one
+    piece of program code at a time for the stopped thread."""
+
+    def __init__(self):
+        import _thread
+        self.wake = _thread.allocate_lock()
+        self.wake.acquire()
+        self.job = None
+        self.retired = False
+        self.running = False
+        _rt._spawn(self._loop)
+
+    def _loop(self):
+        import _thread
+        _helpers["idents"].add(_thread.get_ident())
+        try:
+            while not self.retired:
+                if not self.wake.acquire(True, 30):
+                    continue
+                job, self.job = self.job, None
+                if job is None:
+                    continue
+                self.running = True
+                try:
+                    job[1] = (True, job[0]())
+                except BaseException as e:  # noqa: B902 - handed over
+                    job[1] = (False, e)
+                self.running = False
+                job[2].release()
+        finally:
+            _helpers["idents"].discard(_thread.get_ident())
+
+
+def _fmt_seconds(t):
+    return ("%.2f" % t).rstrip("0").rstrip(".")
+
+
+def _budgeted(fn, what="repr"):
+    """fn() run with a value's share of the time budget: its result, or its
+    exception re-raised, or _TimedOut."""
+    import _thread
+    import time
+    if _thread.get_ident() in _helpers["idents"]:
+        return fn()  # already inside a budgeted call
+    share = max(0.05, _budget["timeout"] * VALUE_SHARE)
+    deadline = _deadlines.get(_thread.get_ident())
+    if deadline is not None:
+        share = min(share, deadline - time.monotonic())
+        if share <= 0:
+            raise _TimedOut("<%s not run: the request's time budget of %s s "
+                            "is spent>" % (what,
+                                           _fmt_seconds(_budget["timeout"])))
+    stuck = [h for h in _helpers["stuck"] if h.running]
+    _helpers["stuck"] = stuck
+    if len(stuck) >= MAX_STUCK:
+        raise _TimedOut("<%s not run: %d earlier ones are still running>"
+                        % (what, len(stuck)))
+    # One helper per waiting thread: two threads stopped at once each take
+    # their own.
+    idle = _helpers["idle"]
+    try:
+        h = idle.pop() if idle else _Helper()
+    except RuntimeError:  # no thread can be started: no budget then
+        return fn()
+    done = _thread.allocate_lock()
+    done.acquire()
+    # The helper sees the stopped thread's context variables (decimal's
+    # context, a framework's request state), not its threading.local data.
+    import _contextvars
+    job = [(lambda ctx: lambda: ctx.run(fn))(_contextvars.copy_context()),
+           None, done]
+    h.job = job
+    h.wake.release()
+    if not done.acquire(True, share):
+        h.retired = True
+        _helpers["stuck"].append(h)
+        raise _TimedOut("<%s timed out after %s s>" % (what,
+                                                       _fmt_seconds(share)))
+    if len(idle) < MAX_IDLE:
+        idle.append(h)
+    else:
+        h.retired = True
+        h.wake.release()  # its loop sees no job and ends
+    ok, res = job[1]
+    if ok:
+        return res
+    raise res
+
+
+_PLAIN = (int, float, str, bytes, bool, type(None))
+_BUILTIN_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _trusted(v, budget=None):
+    """True when rendering v runs no program code (builtin scalars and
+    builtin containers of them, looked at as far as they are shown)."""
+    budget = budget if budget is not None else [300]
+    t = type(v)
+    if t in _PLAIN or t is complex:
+        return True
+    if t not in _BUILTIN_CONTAINERS:
+        # <X object at 0x...>: object.__repr__ runs no program code
+        return getattr(t, "__repr__", None) is object.__repr__ and \
+            _renderer(t) is None
+    items = v.items() if t is dict else v
+    n = 0
+    for item in items:
+        budget[0] -= 1
+        n += 1
+        if budget[0] < 0:
+            return False
+        if n > MAX_ITEMS:
+            break
+        if t is dict:
+            if not (_trusted(item[0], budget) and _trusted(item[1], budget)):
+                return False
+        elif not _trusted(item, budget):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -39,6 +213,8 @@ def init(rt, support):
 
 class _Ref:
     __slots__ = ("thread", "kind", "obj", "evalname", "extra", "names")
+    # extra: lazy -> attribute name; group -> its entries; obj -> what a
+    # renderer passed down (an ndarray's base expression and index prefix)
 
     def __init__(self, thread, kind, obj, evalname, extra=None):
         self.thread = thread
@@ -66,6 +242,8 @@ def forget_thread(thread_id):
     """Drops the references made while `thread_id` was stopped."""
     for ref in _thread_refs.pop(thread_id, ()):
         _refs.pop(ref, None)
+    _type_cache.clear()
+    _rd_cache.clear()
 
 
 def _get_ref(thread, ref):
@@ -113,7 +291,17 @@ def _std_reprs():
 def _repr(v, limit, hexa=False):
     """The one-line value of v, at most about `limit` characters (None: no
     bound). Builtin containers are rendered here, item by item, so a huge
-    one costs only what is shown; anything else is repr() (user code)."""
+    one costs only what is shown; anything else is a renderer or repr()
+    (program code: run with the value's time budget)."""
+    if _trusted(v):
+        return _repr_now(v, limit, hexa)
+    try:
+        return _budgeted(lambda: _repr_now(v, limit, hexa))
+    except _TimedOut as e:
+        return str(e)
+
+
+def _repr_now(v, limit, hexa):
     out = []
     _repr_into(v, out, [0], limit, hexa, 0, set())
     text = "".join(out)
@@ -142,8 +330,16 @@ def _repr_into(v, out, size, limit, hexa, depth, seen):
         return put(repr(v))
     base = _std_reprs().get(getattr(t, "__repr__", None))
     if base is None:
+        r = None
+        rd = _renderer(t)
+        if rd is not None:
+            try:
+                r = rd.value(v, limit, hexa)
+            except BaseException:  # noqa: B902 - repr() instead
+                r = None
         try:
-            r = repr(v)
+            if r is None:
+                r = repr(v)
         except BaseException as e:  # noqa: B902 - shown as the value
             r = "<%s object: __repr__ raised %s>" % (_typename(v),
                                                      _exc_line(e))
@@ -224,6 +420,13 @@ def _is_dataclass(v):
 def _shape(v):
     """(kind, named, indexed) for an expandable value, else None."""
     t = type(v)
+    rd = _renderer(t)
+    if rd is not None:
+        try:
+            sh = rd.shape(v)
+        except BaseException:  # noqa: B902 - not expandable then
+            sh = None
+        return None if sh is None else ("render", sh[0], sh[1])
     if t in _SCALARS or isinstance(v, (str, bool)):
         return None
     if isinstance(v, int) and not hasattr(v, "__dict__"):
@@ -245,10 +448,104 @@ def _shape(v):
         return ("class", None, None)
     if isinstance(v, type(sys)):
         return ("module", None, None)
-    d = _instance_dict(v)
-    if d or _slot_names(type(v)) or _properties(type(v)):
+    if _instance_dict(v) or any(_type_info(t)):
         return ("object", None, None)
     return None
+
+
+# ---------------------------------------------------------------------------
+# the structure of any object: instance __dict__, __slots__ of the MRO,
+# properties (lazy), data descriptors of C types, class variables and
+# methods (two groups)
+
+_METHOD_TYPES = ("function", "method_descriptor", "builtin_function_or_method",
+                 "classmethod_descriptor", "wrapper_descriptor",
+                 "staticmethod", "classmethod", "cython_function_or_method",
+                 "fused_cython_function")
+_type_cache = {}     # type -> _type_info(type) (cleared at each resume)
+
+
+def _stdlib(module):
+    top = (module or "").split(".")[0]
+    return top == "builtins" or top in getattr(sys, "stdlib_module_names", ())
+
+
+def _type_info(t):
+    """(data, class variables, methods) of instances of t: data are
+    (name, how, key) with how slot|prop|getset (a C getter of the standard
+    library, run when listed)|lazyget (a C getter of an extension module:
+    run when expanded)|member; the others are names."""
+    hit = _type_cache.get(t)
+    if hit is not None:
+        return hit
+    data = [(s, "slot", s) for s, _c in _slot_names(t)]
+    seen = set(s for s, _h, _k in data)
+    data += [(p, "prop", p) for p in _properties(t) if p not in seen]
+    seen.update(_properties(t))
+    cls_vars, methods = {}, {}
+    mro = [c for c in getattr(t, "__mro__", ()) if c is not object]
+    for c in mro:
+        # (a Python class's own are its __slots__, listed above, and
+        # __dict__/__weakref__; C types of the standard library made with
+        # PyType_FromSpec, like re.Match, are heap types too)
+        eager = _stdlib(getattr(c, "__module__", None))
+        for k, d in list(c.__dict__.items()):
+            kind = type(d).__name__
+            if k in seen or k in ("__dict__", "__weakref__", "__doc__") or \
+                    kind not in ("getset_descriptor", "member_descriptor"):
+                continue
+            seen.add(k)
+            how = "member" if kind == "member_descriptor" else \
+                ("getset" if eager else "lazyget")
+            data.append((k, how, k))
+    for c in reversed(mro):
+        for k, v in list(c.__dict__.items()):
+            if not isinstance(k, str) or k in seen or \
+                    (k.startswith("__") and k.endswith("__")):
+                continue
+            kind = type(v).__name__
+            if kind in ("getset_descriptor", "member_descriptor",
+                        "property", "cached_property"):
+                continue
+            cls_vars.pop(k, None)
+            methods.pop(k, None)
+            (methods if kind in _METHOD_TYPES else cls_vars)[k] = True
+    if len(_type_cache) > 5000:
+        _type_cache.clear()
+    info = _type_cache[t] = (data, sorted(cls_vars), sorted(methods))
+    return info
+
+
+def _object_entries(r, skip=(), sized=True):
+    """The named children of any object: attributes, len() when its class
+    has __len__ (and `sized`), then the groups."""
+    obj = r.obj
+    entries = []
+    seen = set(skip)
+    d = _instance_dict(obj)
+    if d:
+        for k in list(d.keys()):
+            if isinstance(k, str) and k not in seen:
+                entries.append((k, "dictattr", k))
+                seen.add(k)
+    data, cls_vars, methods = _type_info(type(obj))
+    for name, how, key in data:
+        if name not in seen:
+            entries.append((name, how, key))
+            seen.add(name)
+    out = _grouped(r, entries)
+    if sized and callable(getattr(type(obj), "__len__", None)):
+        out.insert(len([e for e in out if e[1] != "group"]), _len_entry(obj))
+    for label, how, names in (("function variables", "method", methods),
+                              ("class variables", "clsattr", cls_vars)):
+        group = [(n, how, n) for n in names if n not in seen]
+        if group:
+            out.append((label, "group", group))
+    return out
+
+
+def _len_entry(obj):
+    return ("len()", "calc", (len, ("len(", ")"), None))
 
 
 _mp = []
@@ -330,14 +627,15 @@ def _literal_key(k):
 # variables
 
 def _variable(thread, name, value, evalname, hexa, kind=None, attrs=None,
-              visibility=None):
+              visibility=None, extra=None):
     v = {"name": name, "value": _repr(value, MAX_VALUE, hexa),
          "type": _typename(value), "variablesReference": 0}
     if evalname:
         v["evaluateName"] = evalname
     shape = _shape(value)
     if shape is not None:
-        v["variablesReference"] = _new_ref(thread, "obj", value, evalname)
+        v["variablesReference"] = _new_ref(thread, "obj", value, evalname,
+                                           extra)
         if v["variablesReference"]:
             if shape[1] is not None:
                 v["namedVariables"] = shape[1]
@@ -403,24 +701,43 @@ def _named_entries(r):
         return _grouped(r, [(str(k), "dictattr", k) for k in list(d.keys())
                             if isinstance(k, str)])
     if sk == "object":
-        entries = []
-        seen = set()
-        d = _instance_dict(obj)
-        if d:
-            for k in list(d.keys()):
-                if isinstance(k, str):
-                    entries.append((k, "dictattr", k))
-                    seen.add(k)
-        for s, _c in _slot_names(type(obj)):
-            if s not in seen:
-                entries.append((s, "slot", s))
-                seen.add(s)
-        for p, desc in _properties(type(obj)).items():
-            if p not in seen:
-                entries.append((p, "prop", p))
-                seen.add(p)
-        return _grouped(r, entries)
-    return []
+        return _object_entries(r)
+    if sk == "render":
+        rd = _renderer(type(obj))
+        try:
+            named = _budgeted(lambda: rd.named(obj, r), "renderer")
+        except _TimedOut as e:
+            return [("(renderer)", "calc", (_raiser(RequestError(str(e))),
+                                           None, None))]
+        except BaseException as e:  # noqa: B902 - shown as a child
+            return [("(renderer)", "calc", (_raiser(e), None, None))]
+        entries = [(n, "calc", (g, ev, ex)) for n, g, ev, ex in named]
+        if rd.generic and not rd.is_group(r):
+            entries += _object_entries(r, skip=[n for n, _g, _e, _x in named],
+                                       sized=False)
+        return entries
+    entries = [_len_entry(obj)]
+    if sk == "seq" and isinstance(obj, (bytes, bytearray)):
+        cut = "" if len(obj) <= HEX_BYTES else "[:%d]" % HEX_BYTES
+        entries.append(("hex", "calc", (
+            lambda b: b[:HEX_BYTES].hex(" "), ("", cut + ".hex(' ')"),
+            None)))
+    if sk == "dict" and _is_a(obj, "collections.defaultdict"):
+        entries.append(("default_factory", "calc", (
+            lambda d: d.default_factory, ("", ".default_factory"), None)))
+    return entries
+
+
+def _is_a(obj, name):
+    """isinstance(obj, <the class called name>), importing nothing."""
+    return any("%s.%s" % (c.__module__, c.__qualname__) == name
+               for c in type(obj).__mro__)
+
+
+def _raiser(exc):
+    def fail(_obj):
+        raise exc
+    return fail
 
 
 def _grouped(r, entries):
@@ -494,23 +811,76 @@ def _child(thread, r, name, how, key, hexa):
                     "presentationHint": {"kind": "data"}}
         return _variable(thread, name, value, _attr_evalname(parent, name),
                          hexa)
-    if how == "prop":
+    if how in ("getset", "member", "method", "clsattr", "calc"):
+        return _computed_child(thread, r, name, how, key, hexa)
+    if how in ("prop", "lazyget"):
         desc = _properties(type(obj)).get(key)
         attrs = []
-        if isinstance(desc, property) and desc.fset is None:
+        if how == "lazyget" or isinstance(desc, property) and \
+                desc.fset is None:
             attrs.append("readOnly")
         ref = _new_ref(thread, "lazy", obj, _attr_evalname(parent, name),
                        extra=key)
         hint = {"kind": "property", "lazy": True}
         if attrs:
             hint["attributes"] = attrs
-        v = {"name": name, "value": "(property: expand to run its getter)",
+        v = {"name": name, "value": "(%s: expand to run its getter)" %
+             ("property" if how == "prop" else "attribute"),
              "type": "property", "variablesReference": ref,
              "presentationHint": hint}
         if parent:
             v["evaluateName"] = _attr_evalname(parent, name)
         return v
     raise RequestError("cannot render %s" % name)
+
+
+def _computed_child(thread, r, name, how, key, hexa):
+    """A child whose value comes from running code: a C getter, a class
+    attribute or method looked up on the object, a renderer's getter."""
+    obj = r.obj
+    parent = r.evalname
+    extra = None
+    kind = None
+    attrs = None
+    if how == "calc":
+        getter, ev, extra = key
+        if isinstance(ev, str):  # a whole expression
+            evalname = ev
+        else:
+            evalname = (ev[0] + _paren(parent) + ev[1]) if parent and ev \
+                else None
+        attrs = ["readOnly"]
+    elif how == "clsattr" and name in (_instance_dict(obj) or ()):
+        getter = lambda o: getattr(type(o), key)  # noqa: E731
+        evalname = _attr_evalname("type(%s)" % parent, name) if parent \
+            else None
+    else:
+        getter = lambda o: getattr(o, key)  # noqa: E731
+        evalname = _attr_evalname(parent, name)
+        kind = "method" if how == "method" else None
+    try:
+        value = getter(obj) if how in ("member",) or \
+            type(obj) in _TRUSTED_TYPES else \
+            _budgeted(lambda: getter(obj), "getter")
+    except _TimedOut as e:
+        return {"name": name, "value": str(e), "type": "",
+                "variablesReference": 0, "evaluateName": evalname,
+                "presentationHint": {"kind": "data",
+                                     "attributes": ["readOnly"]}}
+    except AttributeError as e:
+        if how == "member":
+            return {"name": name, "value": "<unset>", "type": "member",
+                    "variablesReference": 0, "evaluateName": evalname,
+                    "presentationHint": {"kind": "data"}}
+        return _error_variable(name, e, evalname)
+    except BaseException as e:  # noqa: B902 - shown as the value
+        return _error_variable(name, e, evalname)
+    return _variable(thread, name, value, evalname, hexa, kind=kind,
+                     attrs=attrs, extra=extra)
+
+
+_TRUSTED_TYPES = (list, tuple, dict, set, frozenset, bytes, bytearray, str,
+                  range, complex, memoryview)
 
 
 class _FrameScope:
@@ -534,7 +904,7 @@ class _FrameScope:
 
 
 def _indexed_entries(r, start, count):
-    """[(name, value, evalname, attrs)] for indexed children."""
+    """[(name, value, evalname, attrs, extra)] for indexed children."""
     obj = r.obj
     parent = r.evalname
     shape = _shape(obj)
@@ -547,18 +917,25 @@ def _indexed_entries(r, start, count):
     out = []
     kind = shape[0]
     import itertools
+    if kind == "render":
+        rd = _renderer(type(obj))
+        try:
+            return _budgeted(lambda: rd.indexed(obj, r, start, stop),
+                             "renderer")
+        except _TimedOut as e:
+            raise RequestError(str(e))
     if kind == "seq":
         ro = None if isinstance(obj, (list, bytearray)) else ["readOnly"]
         items = obj[start:stop]
         for i, v in enumerate(items, start):
             _check_cancel(i - start)
             out.append((str(i), v, "%s[%d]" % (_paren(parent), i)
-                        if parent else None, ro))
+                        if parent else None, ro, None))
     elif kind == "set":
         for i, v in enumerate(itertools.islice(obj, start, stop), start):
             _check_cancel(i - start)
             out.append((str(i), v, "list(%s)[%d]" % (parent, i)
-                        if parent else None, ["readOnly"]))
+                        if parent else None, ["readOnly"], None))
     elif kind == "dict":
         for i, (k, v) in enumerate(itertools.islice(obj.items(), start,
                                                     stop), start):
@@ -571,7 +948,7 @@ def _indexed_entries(r, start, count):
                 ev = "%s[%s]" % (_paren(parent), lit)
             else:
                 ev = "%s[list(%s)[%d]]" % (_paren(parent), parent, i)
-            out.append((name, v, ev, None))
+            out.append((name, v, ev, None, None))
             if r.names is None:
                 r.names = {}
             r.names[name] = k
@@ -579,6 +956,14 @@ def _indexed_entries(r, start, count):
 
 
 def _variables(thread, args):
+    begin_request()
+    try:
+        return _variables_now(thread, args)
+    finally:
+        end_request()
+
+
+def _variables_now(thread, args):
     arg = _support.arg
     ref = arg("variables", args, "variablesReference", "integer",
               "variablesReference is required")
@@ -597,15 +982,20 @@ def _variables(thread, args):
     if r.kind == "lazy":
         name = r.extra
         try:
-            value = getattr(r.obj, name)
+            value = _budgeted(lambda: getattr(r.obj, name), "getter")
+        except _TimedOut as e:
+            return {"variables": [{"name": name, "value": str(e),
+                                   "variablesReference": 0}]}
         except BaseException as e:  # noqa: B902 - shown as the value
             return {"variables": [_error_variable(name, e, r.evalname)]}
         return {"variables": [_variable(thread, name, value, r.evalname,
                                         hexa, kind="property")]}
     if filt != "named":
         limit = count if count is not None else MAX_UNPAGED
-        for name, value, ev, attrs in _indexed_entries(r, start, limit):
-            out.append(_variable(thread, name, value, ev, hexa, attrs=attrs))
+        for name, value, ev, attrs, extra in _indexed_entries(r, start,
+                                                              limit):
+            out.append(_variable(thread, name, value, ev, hexa, attrs=attrs,
+                                 extra=extra))
         if count is None and not filt:
             total = (_shape(r.obj) or (0, 0, None))[2] if r.kind == "obj" \
                 else None
@@ -635,3 +1025,425 @@ def _variables(thread, args):
                 continue
             out.append(_child(thread, r, name, how, key, hexa))
     return {"variables": out}
+
+
+# ---------------------------------------------------------------------------
+# renderers: chosen by the name of a class in type(v).__mro__, so nothing is
+# imported (a NumPy array can only exist when the program imported NumPy)
+
+GROUP = 1000             # elements per page group of an ndarray axis
+MINMAX_LIMIT = 10 ** 7   # ndarray size up to which min/max are shown
+HEX_BYTES = 4096         # bytes shown by the hex view of bytes/bytearray
+HEAD_ROWS = 5            # rows of a DataFrame/Series in its value
+
+
+def _ev(suffix, prefix=""):
+    """How a child's evaluateName is made: prefix + (parent) + suffix."""
+    return (prefix, suffix)
+
+
+def _attr_getter(name):
+    return lambda v: getattr(v, name)
+
+
+class _Renderer:
+    """The default: the object's generic structure with a few extra named
+    children first. named(v, ref) -> [(name, getter(v), _ev(...), extra)];
+    shape(v) -> (namedVariables or None, indexedVariables or None) or None
+    (not expandable); indexed(v, ref, start, stop) -> the indexed children
+    as _indexed_entries returns them; value(v, limit, hexa) -> str or None
+    (repr)."""
+    generic = True
+    attrs = ()           # (name, suffix) read as v.<name>
+    calls = ()           # methods shown as "name()"
+
+    def value(self, v, limit, hexa):
+        return None
+
+    def is_group(self, ref):
+        """True for a page group (only its elements are shown)."""
+        return False
+
+    def shape(self, v):
+        return (None, self.count(v))
+
+    def count(self, v):
+        return None
+
+    def named(self, v, ref):
+        out = [(a, _attr_getter(a), _ev("." + a), None) for a in self.attrs]
+        for m in self.calls:
+            out.append((m + "()", (lambda name: lambda x: getattr(x, name)())(m),
+                        _ev(".%s()" % m), None))
+        return out
+
+    def indexed(self, v, ref, start, stop):
+        parent = ref.evalname
+        out = []
+        for i in range(start, stop):
+            _check_cancel(i - start)
+            out.append((str(i), v[i], "%s[%d]" % (_paren(parent), i)
+                        if parent else None, None, None))
+        return out
+
+
+class _Sized(_Renderer):
+    """Indexable by position: v[i] for i < len(v), and len()."""
+
+    def count(self, v):
+        try:
+            return len(v)
+        except OverflowError:  # range(10 ** 20): no index paging
+            return None
+
+    def named(self, v, ref):
+        return _Renderer.named(self, v, ref) + [
+            ("len()", len, _ev(")", "len("), None)]
+
+
+class _Scalar(_Renderer):
+    generic = False
+
+    def shape(self, v):
+        return (len(self.attrs) + len(self.calls), None)
+
+
+class _Complex(_Scalar):
+    attrs = ("real", "imag")
+
+
+class _Date(_Renderer):
+    calls = ("isoformat",)
+
+
+class _Timedelta(_Renderer):
+    calls = ("total_seconds",)
+
+
+class _Decimal(_Renderer):
+    calls = ("as_tuple",)
+
+
+class _Fraction(_Renderer):
+    attrs = ("numerator", "denominator")
+
+
+class _Range(_Sized):
+    generic = False
+    attrs = ("start", "stop", "step")
+
+
+class _Deque(_Sized):
+    generic = False
+    attrs = ("maxlen",)
+
+    def indexed(self, v, ref, start, stop):
+        import itertools
+        parent = ref.evalname
+        return [(str(i), x, "%s[%d]" % (_paren(parent), i) if parent
+                 else None, ["readOnly"], None)
+                for i, x in enumerate(itertools.islice(v, start, stop),
+                                      start)]
+
+
+class _Array(_Sized):
+    generic = False
+    attrs = ("typecode", "itemsize")
+
+    def value(self, v, limit, hexa):
+        text = _repr_now(v[:MAX_ITEMS].tolist(), limit, hexa)
+        if len(v) > MAX_ITEMS:
+            text = text[:-1] + ", ...]"
+        return "array(%r, %s)" % (v.typecode, text)
+
+
+class _Memoryview(_Sized):
+    generic = False
+    attrs = ("format", "itemsize", "ndim", "shape", "nbytes", "readonly",
+             "obj")
+
+    def count(self, v):
+        return len(v) if v.ndim == 1 else None
+
+
+class _Enum(_Scalar):
+    attrs = ("name", "value")
+
+
+class _Path(_Scalar):
+    attrs = ("name", "stem", "suffix", "parent", "parts", "anchor")
+
+
+class _Match(_Renderer):
+    calls = ("groups", "span", "groupdict")
+
+    def named(self, v, ref):
+        return [("group(0)", lambda m: m.group(0), _ev(".group(0)"),
+                 None)] + _Renderer.named(self, v, ref)
+
+
+class _Exception(_Renderer):
+    attrs = ("args", "__cause__", "__context__")
+
+    def named(self, v, ref):
+        return _Renderer.named(self, v, ref) + [(
+            "traceback", lambda e: __import__("traceback").format_tb(
+                e.__traceback__),
+            _ev(".__traceback__)", "__import__('traceback').format_tb("),
+            None)]
+
+
+class _NumpyScalar(_Renderer):
+    """numpy.int64(5) shows as 5 (its type says int64); a structured
+    element (numpy.void) expands to its fields."""
+    generic = False
+
+    def value(self, v, limit, hexa):
+        if hexa and v.dtype.kind in "iu":
+            return hex(int(v))
+        item = v.item()
+        if type(item) in _PLAIN or type(item) is complex:
+            return _repr_now(item, limit, hexa)
+        return None
+
+    def shape(self, v):
+        names = v.dtype.names
+        return (len(names), None) if names else None
+
+    def named(self, v, ref):
+        return [(n, (lambda k: lambda x: x[k])(n), _ev("[%r]" % n), None)
+                for n in v.dtype.names]
+
+
+def _index_text(idx):
+    return ", ".join(str(i) if isinstance(i, int) else
+                     "%s:%s" % (i.start, i.stop) for i in idx)
+
+
+class _NDArray(_Renderer):
+    """dtype, shape, size, ndim, min/max, and the elements of axis 0: as
+    indexed children up to GROUP of them, else as groups "[0:1000]" (groups
+    of groups for 10**6 and more), each a view of the array whose own
+    children keep their index in the whole array. A child's evaluateName
+    is one subscript of the array it came from: a[3, 4], a[3, 0:1000]."""
+
+    def value(self, v, limit, hexa):
+        """repr() up to MAX_ITEMS elements, else a summary of them (the
+        first and last three of each axis) with the shape."""
+        np = sys.modules.get("numpy")
+        if v.size <= MAX_ITEMS or np is None:
+            return None
+        return "array(%s, shape=%s, dtype=%s)" % (
+            np.array2string(v, separator=", ", threshold=MAX_ITEMS,
+                            edgeitems=3, prefix="array("),
+            v.shape, v.dtype)
+
+    def _where(self, v, ref):
+        # (base expression, index prefix, offset, is a group)
+        return ref.extra or (ref.evalname, (), 0, False)
+
+    def is_group(self, ref):
+        return bool(ref.extra and ref.extra[3])
+
+    def count(self, v):
+        if v.ndim == 0 or v.shape[0] > GROUP:
+            return None
+        return v.shape[0]
+
+    def shape(self, v):
+        return (None, self.count(v))
+
+    def named(self, v, ref):
+        base, prefix, offset, group = self._where(v, ref)
+        out = []
+        if not group:
+            out = [(a, _attr_getter(a), _ev("." + a), None)
+                   for a in ("dtype", "shape", "size", "ndim")]
+            if v.dtype.kind in "biuf" and 0 < v.size <= MINMAX_LIMIT:
+                out += [(m + "()", (lambda m: lambda a: getattr(a, m)())(m),
+                         _ev(".%s()" % m), None) for m in ("min", "max")]
+            if v.ndim == 0:
+                out.append(("item()", lambda a: a[()], _ev("[()]"), None))
+                return out
+        n = v.shape[0]
+        if n <= GROUP:
+            return out
+        size = GROUP
+        while -(-n // size) > GROUP:
+            size *= GROUP
+        for lo in range(0, n, size):
+            _check_cancel(lo // size)
+            hi = min(n, lo + size)
+            idx = prefix + (slice(offset + lo, offset + hi),)
+            where = (base, prefix, offset + lo, True)
+            out.append(("[%d:%d]" % (offset + lo, offset + hi),
+                        (lambda lo, hi: lambda a: a[lo:hi])(lo, hi),
+                        None if base is None else
+                        "%s[%s]" % (_paren(base), _index_text(idx)), where))
+        return out
+
+    def indexed(self, v, ref, start, stop):
+        base, prefix, offset, _group = self._where(v, ref)
+        out = []
+        for i in range(start, stop):
+            _check_cancel(i - start)
+            idx = prefix + (offset + i,)
+            x = v[i]
+            sub = (base, idx, 0, False) if type(x) is type(v) else None
+            out.append((str(offset + i), x, None if base is None else
+                        "%s[%s]" % (_paren(base), _index_text(idx)),
+                        ["readOnly"], sub))
+        return out
+
+
+def _pd_value(v):
+    text = repr(v.head(HEAD_ROWS))
+    if len(v) > HEAD_ROWS:
+        if v.ndim == 2:
+            text += "\n...\n[%d rows x %d columns]" % v.shape
+        else:
+            text += "\n... (%d rows)" % len(v)
+    return text
+
+
+class _DataFrame(_Renderer):
+    """shape, dtypes, index, columns, then each column (a Series)."""
+    generic = False
+
+    def value(self, v, limit, hexa):
+        return _pd_value(v)
+
+    def named(self, v, ref):
+        out = [(a, _attr_getter(a), _ev("." + a), None)
+               for a in ("shape", "dtypes", "index", "columns")]
+        cols = v.columns
+        unique = cols.is_unique
+        for i in range(min(len(cols), MAX_UNPAGED)):
+            label = cols[i]
+            lit = _literal_key(label) if unique else None
+            ev = _ev("[%s]" % lit) if lit is not None else \
+                _ev(".iloc[:, %d]" % i)
+            out.append((_repr_now(label, 200, False),
+                        (lambda i: lambda df: df.iloc[:, i])(i), ev, None))
+        if len(cols) > MAX_UNPAGED:
+            rest = "%s.iloc[:, %d:]" % (_paren(ref.evalname or "df"),
+                                        MAX_UNPAGED)
+            out.append(("...", lambda df: "%d more columns: evaluate %s"
+                        % (len(df.columns) - MAX_UNPAGED, rest), None, None))
+        return out
+
+
+class _Series(_Renderer):
+    """dtype, shape, name, index; elements by position (s.iloc[i]),
+    named by their label."""
+    generic = False
+    attrs = ("dtype", "shape", "name", "index")
+
+    def value(self, v, limit, hexa):
+        return _pd_value(v)
+
+    def count(self, v):
+        return len(v)
+
+    def indexed(self, v, ref, start, stop):
+        parent = ref.evalname
+        sub = v.iloc[start:stop]
+        labels = sub.index
+        out = []
+        for j in range(len(sub)):
+            _check_cancel(j)
+            out.append((_repr_now(labels[j], 200, False), sub.iloc[j],
+                        "%s.iloc[%d]" % (_paren(parent), start + j)
+                        if parent else None, ["readOnly"], None))
+        return out
+
+
+class _Index(_Sized):
+    generic = False
+    attrs = ("dtype", "shape", "name")
+
+
+class _Project(_Renderer):
+    """A renderer of the program's own: see _renderer()."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def _result(self, v):
+        got = self.fn(v)
+        if not isinstance(got, dict):
+            raise TypeError("a __dapper_renderers__ function must return a "
+                            "dict, not %s" % type(got).__name__)
+        return got
+
+    def value(self, v, limit, hexa):
+        text = self._result(v).get("value")
+        return text if isinstance(text, str) else None
+
+    def named(self, v, ref):
+        out = []
+        for child in self._result(v).get("children") or ():
+            name, value = child[0], child[1]
+            suffix = child[2] if len(child) > 2 else None
+            out.append((str(name), (lambda x: lambda _v: x)(value),
+                        _ev(suffix) if suffix else None, None))
+        return out
+
+
+_RENDERERS = {
+    "numpy.ndarray": _NDArray(),
+    "numpy.generic": _NumpyScalar(),
+    "pandas.core.frame.DataFrame": _DataFrame(),
+    "pandas.core.series.Series": _Series(),
+    "pandas.core.indexes.base.Index": _Index(),
+    "builtins.complex": _Complex(),
+    "builtins.range": _Range(),
+    "builtins.memoryview": _Memoryview(),
+    "builtins.BaseException": _Exception(),
+    "datetime.date": _Date(),
+    "datetime.time": _Date(),
+    "datetime.timedelta": _Timedelta(),
+    "decimal.Decimal": _Decimal(),
+    "fractions.Fraction": _Fraction(),
+    "collections.deque": _Deque(),
+    "array.array": _Array(),
+    "enum.Enum": _Enum(),
+    "pathlib.PurePath": _Path(),
+    "pathlib._local.PurePath": _Path(),  # 3.13
+    "re.Match": _Match(),
+}
+_rd_cache = {}
+
+
+def _renderer(t):
+    """The renderer of values of type t, or None. A module can register
+    renderers for its own classes without importing anything from the
+    debugger: a module-level dict `__dapper_renderers__` mapping a class's
+    __qualname__ to a function(value) -> {"value": str, "children":
+    [(name, value) or (name, value, evaluateName suffix)]} (docs/runtime.md,
+    "Renderers")."""
+    try:
+        return _rd_cache[t]
+    except KeyError:
+        pass
+    except TypeError:
+        return None
+    found = None
+    for c in getattr(t, "__mro__", ()):
+        mod = getattr(c, "__module__", None)
+        qual = getattr(c, "__qualname__", None)
+        m = sys.modules.get(mod) if isinstance(mod, str) else None
+        try:
+            reg = m.__dict__.get("__dapper_renderers__") if m else None
+        except BaseException:  # noqa: B902
+            reg = None
+        if isinstance(reg, dict) and callable(reg.get(qual)):
+            found = _Project(reg[qual])
+            break
+        found = _RENDERERS.get("%s.%s" % (mod, qual))
+        if found is not None:
+            break
+    if len(_rd_cache) > 5000:
+        _rd_cache.clear()
+    _rd_cache[t] = found
+    return found

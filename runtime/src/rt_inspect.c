@@ -116,7 +116,56 @@ static PyObject *rt_py_locals_to_fast(PyObject *module, PyObject *frame) {
   Py_RETURN_NONE;
 }
 
+/* _spawn(callable): runs callable() once on a new detached thread that is
+ * "inside the debugger" (no breakpoint, step or park; not a program thread)
+ * and holds the GIL while it runs. Used to give each rendered value its own
+ * time budget (_dapper_values.py): the stopped thread waits for the helper
+ * with a timeout and leaves it behind when a __repr__ or getter is slow. */
+static void *rt_spawn_main(void *arg) {
+  PyObject *fn = arg;
+  rt_tls_in_debugger = 1;
+  if (!rt_channel_python_allowed(rt_channel_get())) return NULL; /* fn leaks: exiting */
+  PyGILState_STATE gil = PyGILState_Ensure();
+  PyObject *res = PyObject_CallNoArgs(fn);
+  if (res == NULL) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    rt_log(RT_LOG_ERROR, "value helper thread: %s", text);
+  }
+  Py_XDECREF(res);
+  Py_DECREF(fn);
+  PyGILState_Release(gil);
+  return NULL;
+}
+
+static PyObject *rt_py_spawn(PyObject *module, PyObject *fn) {
+  pthread_attr_t attr;
+  pthread_t tid;
+  sigset_t all, old;
+  int rc = 0;
+  (void)module;
+  if (!PyCallable_Check(fn)) {
+    PyErr_SetString(PyExc_TypeError, "_spawn(callable)");
+    return NULL;
+  }
+  Py_INCREF(fn);
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  rc = pthread_create(&tid, &attr, rt_spawn_main, fn);
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    Py_DECREF(fn);
+    PyErr_SetString(PyExc_RuntimeError, "cannot start a helper thread");
+    return NULL;
+  }
+  Py_RETURN_NONE;
+}
+
 PyMethodDef rt_inspect_methods[] = {
+    {"_spawn", rt_py_spawn, METH_O, NULL},
     {"_new_id", rt_py_new_id, METH_O, NULL},
     {"_cancelled", rt_py_cancelled, METH_NOARGS, NULL},
     {"_locals_to_fast", rt_py_locals_to_fast, METH_O, NULL},

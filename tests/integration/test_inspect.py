@@ -168,7 +168,8 @@ class InspectTests(DapTestCase):
         def kids(name):
             out = self.children(c, loc[name]["variablesReference"])
             self.check_evaluate_names(c, fid, out)
-            return out
+            # len() and hex: test_values.py
+            return [v for v in out if v["name"] not in ("len()", "hex")]
 
         d = kids("d")
         self.assertEqual([v["name"] for v in d],
@@ -226,10 +227,11 @@ class InspectTests(DapTestCase):
         page = self.children(c, ref, filter="indexed", start=255, count=2,
                              format={"hex": True})
         self.assertEqual([v["value"] for v in page], ["0xff", "0x100"])
-        self.assertEqual(self.children(c, ref, filter="named"), [])
+        self.assertEqual([v["name"] for v in
+                          self.children(c, ref, filter="named")], ["len()"])
         # without paging: a bounded number of items and a note
         everything = self.children(c, ref)
-        self.assertLessEqual(len(everything), 1001)
+        self.assertLessEqual(len(everything), 1002)  # + note, len()
         got = self.evaluate(c, fid, "255", format={"hex": True})
         self.assertEqual(got["result"], "0xff")
         dref = loc["big_dict"]["variablesReference"]
