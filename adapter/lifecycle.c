@@ -259,6 +259,7 @@ static int start_in_terminal(dap_session_t *s, const cJSON *args, char *err, siz
   cJSON *req = ra != NULL ? dap_msg_request("runInTerminal", ra) : NULL;
   if (req == NULL || s->client == NULL) {
     cJSON_Delete(req);
+    s->launch_failed = true; /* answered with the error: no `exited` */
     dap_debuggee_terminate(s->debuggee, 0);
     snprintf(err, errlen, req == NULL ? "out of memory" : "the client is gone");
     return DAPPER_ENOMEM;

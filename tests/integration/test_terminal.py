@@ -29,6 +29,7 @@ import os, sys
 name = input("name? ")
 greeting = "hello " + name  # BREAK
 print(greeting.upper())
+print("env", sorted(k for k in os.environ if k.startswith("DAPPER_")))
 sys.exit(7)
 """
 
@@ -215,6 +216,7 @@ class TerminalTests(DapTestCase):
         c.request("continue", {"threadId": stopped["body"]["threadId"]}, TIMEOUT)
         # Its output goes to the terminal, not to output events.
         term.wait_for("HELLO WORLD")
+        term.wait_for("env []")  # the runtime's variables are gone
         exited = c.wait_event("exited", TIMEOUT)
         self.assertEqual(exited["body"]["exitCode"], 7)
         c.wait_event("terminated", TIMEOUT)
@@ -330,6 +332,21 @@ class TerminalTests(DapTestCase):
         c.wait_event("terminated", TIMEOUT)
         self.assertEqual(exited["body"]["exitCode"], 1)
         self.assertIn("EOFError", c.output("stderr"))
+        self.assertFalse([m for m in c.messages if m.get("type") == "request"])
+        self.disconnect(c)
+
+    def test_no_debug_runs_in_the_internal_console(self):
+        c = self.client()
+        self.init(c)
+        launch_seq = c.send_request("launch", self.launch_args(
+            code="print('plain run')", noDebug=True))
+        c.wait_event("initialized", TIMEOUT)
+        c.request("configurationDone", None, TIMEOUT)
+        self.assertTrue(c.wait_response(launch_seq, TIMEOUT)["success"])
+        self.assertEqual(c.wait_event("exited", TIMEOUT)["body"]["exitCode"], 0)
+        c.wait_event("terminated", TIMEOUT)
+        self.assertEqual(c.output("stdout"), "plain run\n")
+        self.assertIn("noDebug runs the program", c.output("console"))
         self.assertFalse([m for m in c.messages if m.get("type") == "request"])
         self.disconnect(c)
 
