@@ -148,7 +148,7 @@ static void finish(dap_debuggee_t *d) {
     /* The code the runtime reported at exit; else our signal if we sent
      * one, else unknown (killed, crashed, os._exit). */
     d->exit_status = d->exit_reported ? d->reported_code : 0;
-    d->term_signal = d->exit_reported  ? 0
+    d->term_signal = d->exit_reported ? 0
                      : d->last_signal ? d->last_signal
                                       : DAP_DEBUGGEE_EXIT_UNKNOWN;
     if (d->rendezvous != NULL)
@@ -487,8 +487,8 @@ static void on_pid_exit(uv_poll_t *h, int status, int events) {
 static void on_rendezvous(void *ud, int fd, int pid) {
   dap_debuggee_t *d = ud;
   d->rendezvous = NULL; /* closed itself */
-  int rc = dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d,
-                             &d->runtime);
+  int rc =
+      dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
   if (rc != 0) {
     dap_log_warn("could not open the runtime channel: %s", uv_strerror(rc));
     close(fd);

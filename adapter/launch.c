@@ -395,8 +395,8 @@ int dap_launch_unknown_keys(const cJSON *args, char *buf, size_t buflen) {
   return n;
 }
 
-int dap_launch_console(const cJSON *args, bool client_has_terminal, dap_console_t *out,
-                       char *err, size_t errlen) {
+int dap_launch_console(const cJSON *args, bool client_has_terminal, dap_console_t *out, char *err,
+                       size_t errlen) {
   const char *console = NULL;
   if (dap_get_string(args, "console", &console) < 0)
     return fail(err, errlen,

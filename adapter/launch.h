@@ -30,8 +30,8 @@ typedef enum {
  * when the client supports runInTerminal, else internalConsole. Returns 0,
  * or DAPPER_EINVAL with a sentence in err (unknown value, or a terminal the
  * client cannot provide). */
-int dap_launch_console(const cJSON *args, bool client_has_terminal, dap_console_t *out,
-                       char *err, size_t errlen);
+int dap_launch_console(const cJSON *args, bool client_has_terminal, dap_console_t *out, char *err,
+                       size_t errlen);
 
 /* The runInTerminal request's arguments for the parsed launch l: the
  * interpreter and target as argv, the working directory, and as env the

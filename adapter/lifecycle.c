@@ -117,9 +117,9 @@ static void on_hello_deadline(uv_timer_t *t) {
              HELLO_DEADLINE_MS / 1000, s->launch.file);
   else
     snprintf(text, sizeof(text),
-           "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
-           "started without -I, -E or -S?",
-           s->launch.file, HELLO_DEADLINE_MS / 1000);
+             "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
+             "started without -I, -E or -S?",
+             s->launch.file, HELLO_DEADLINE_MS / 1000);
   fail_launch(s, text);
 }
 
@@ -253,9 +253,9 @@ static int start_in_terminal(dap_session_t *s, const cJSON *args, char *err, siz
   int rc = dap_debuggee_await(s->loop, &debuggee_cbs, s, &s->debuggee, err, errlen);
   if (rc != 0)
     return rc;
-  cJSON *ra = dap_launch_terminal_args(args, &s->launch, s->console,
-                                       dap_debuggee_socket_path(s->debuggee),
-                                       dap_debuggee_secret(s->debuggee));
+  cJSON *ra =
+      dap_launch_terminal_args(args, &s->launch, s->console, dap_debuggee_socket_path(s->debuggee),
+                               dap_debuggee_secret(s->debuggee));
   cJSON *req = ra != NULL ? dap_msg_request("runInTerminal", ra) : NULL;
   if (req == NULL || s->client == NULL) {
     cJSON_Delete(req);
@@ -310,8 +310,8 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   int rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
-  rc = dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err,
-                        sizeof(err));
+  rc =
+      dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
   if (s->console != DAP_CONSOLE_INTERNAL && s->launch.no_debug) {

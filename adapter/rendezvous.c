@@ -196,8 +196,7 @@ int dap_rendezvous_open(uv_loop_t *loop, dap_rendezvous_cb cb, void *ud, dap_ren
   if (r->listen_fd < 0 || bind(r->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
       listen(r->listen_fd, MAX_PEERS) != 0 ||
       uv_poll_init(loop, &r->listen_poll, r->listen_fd) != 0) {
-    snprintf(err, errlen, "could not listen on %s for the terminal: %s", r->path,
-             strerror(errno));
+    snprintf(err, errlen, "could not listen on %s for the terminal: %s", r->path, strerror(errno));
     if (r->listen_fd >= 0)
       close(r->listen_fd);
     unlink(r->path);
@@ -213,9 +212,13 @@ int dap_rendezvous_open(uv_loop_t *loop, dap_rendezvous_cb cb, void *ud, dap_ren
   return 0;
 }
 
-const char *dap_rendezvous_path(const dap_rendezvous_t *r) { return r->path; }
+const char *dap_rendezvous_path(const dap_rendezvous_t *r) {
+  return r->path;
+}
 
-const char *dap_rendezvous_secret(const dap_rendezvous_t *r) { return r->secret; }
+const char *dap_rendezvous_secret(const dap_rendezvous_t *r) {
+  return r->secret;
+}
 
 void dap_rendezvous_close(dap_rendezvous_t *r) {
   if (r->closed)

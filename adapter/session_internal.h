@@ -60,7 +60,8 @@ struct dap_session {
   bool lines_start_at1;
   bool columns_start_at1;
   bool supports_invalidated; /* supportsInvalidatedEvent */
-  bool supports_run_in_terminal; /* supportsRunInTerminalRequest */
+  /* supportsRunInTerminalRequest */
+  bool supports_run_in_terminal;
 
   /* Where the program runs (`console`), and the seq of our runInTerminal
    * request while its response is awaited (0: none). */
