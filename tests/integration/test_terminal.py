@@ -137,8 +137,8 @@ def terminal_env(args):
     return env
 
 
-class TerminalTests(DapTestCase):
-    transport = "stdio"
+class TerminalTests:
+    """Mixed into one TestCase per transport (see the end of the file)."""
 
     def setUp(self):
         super().setUp()
@@ -386,3 +386,11 @@ class TerminalTests(DapTestCase):
         term.wait_for("HELLO AGAIN")
         self.assertEqual(c.wait_event("exited", TIMEOUT)["body"]["exitCode"], 7)
         self.disconnect(c)
+
+
+class StdioTerminalTests(TerminalTests, DapTestCase):
+    transport = "stdio"
+
+
+class TcpTerminalTests(TerminalTests, DapTestCase):
+    transport = "tcp"
