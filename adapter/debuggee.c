@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "dapper/errors.h"
 #include "dapper/wire.h"
 #include "log.h"
+#include "rendezvous.h"
 
 /* How long to wait for EOF on the output pipes once the process exited
  * (a grandchild may hold them open). */
@@ -46,6 +48,17 @@ struct dap_debuggee {
   unsigned kill_deadline_ms;
   int exit_status;
   int term_signal;
+
+  /* A program the client runs in a terminal (dap_debuggee_await): not our
+   * child. Its runtime connects through the rendezvous; its end is seen
+   * through a pidfd, its exit code is what the runtime reported. */
+  bool terminal;
+  dap_rendezvous_t *rendezvous; /* until the runtime connected */
+  uv_poll_t pid_poll;           /* pidfd readable: the process ended */
+  int pidfd;
+  bool exit_reported; /* the runtime's `exit` event arrived */
+  int reported_code;
+  int last_signal; /* what we sent to end it */
 };
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -131,21 +144,48 @@ static void finish(dap_debuggee_t *d) {
     relay_emit(&d->out, "", 0, true);
   if (d->err.tail_len > 0)
     relay_emit(&d->err, "", 0, true);
+  if (d->terminal) {
+    /* The code the runtime reported at exit; else our signal if we sent
+     * one, else unknown (killed, crashed, os._exit). */
+    d->exit_status = d->exit_reported ? d->reported_code : 0;
+    d->term_signal = d->exit_reported ? 0
+                     : d->last_signal ? d->last_signal
+                                      : DAP_DEBUGGEE_EXIT_UNKNOWN;
+    if (d->rendezvous != NULL)
+      dap_rendezvous_close(d->rendezvous);
+    d->rendezvous = NULL;
+  }
   d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
-  close_handle(d, (uv_handle_t *)&d->out.pipe);
-  close_handle(d, (uv_handle_t *)&d->err.pipe);
   close_handle(d, (uv_handle_t *)&d->drain_timer);
   close_handle(d, (uv_handle_t *)&d->kill_timer);
+  if (d->terminal) {
+    if (d->pidfd >= 0) {
+      uv_poll_stop(&d->pid_poll);
+      close_handle(d, (uv_handle_t *)&d->pid_poll);
+      close(d->pidfd);
+      d->pidfd = -1;
+    }
+    return;
+  }
+  close_handle(d, (uv_handle_t *)&d->out.pipe);
+  close_handle(d, (uv_handle_t *)&d->err.pipe);
   close_handle(d, (uv_handle_t *)&d->proc);
 }
 
 static void maybe_finish(dap_debuggee_t *d) {
-  if (d->exited && d->out.eof && d->err.eof)
+  /* A terminal program: its runtime's last words (the exit code) are read
+   * before the end is reported. */
+  if (d->terminal ? d->exited && d->runtime == NULL : d->exited && d->out.eof && d->err.eof)
     finish(d);
 }
 
 static void on_drain_deadline(uv_timer_t *t) {
   dap_debuggee_t *d = t->data;
+  if (d->terminal) {
+    dap_log_info("the program ended but its runtime channel is still open; not waiting longer");
+    finish(d);
+    return;
+  }
   dap_log_info("debuggee exited but its output pipes are still open (a child process?); "
                "not waiting longer");
   finish(d);
@@ -165,17 +205,35 @@ static void on_process_exit(uv_process_t *p, int64_t exit_status, int term_signa
   maybe_finish(d);
 }
 
+static void signal_terminal(dap_debuggee_t *d, int sig);
+
 static void on_kill_deadline(uv_timer_t *t) {
   dap_debuggee_t *d = t->data;
   if (d->exited)
     return;
   dap_log_info("debuggee %d still running after SIGTERM; sending SIGKILL", d->pid);
-  if (kill(-d->pid, SIGKILL) != 0)
+  if (d->terminal)
+    signal_terminal(d, SIGKILL);
+  else if (kill(-d->pid, SIGKILL) != 0)
     kill(d->pid, SIGKILL);
 }
 
 static void on_runtime_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
   dap_debuggee_t *d = ud;
+  const char *event = NULL;
+  if (kind == DAP_MSG_EVENT && dap_get_string(msg, "event", &event) == 0 &&
+      strcmp(event, "exit") == 0) {
+    /* The process's exit status, sent by the runtime as the process exits
+     * (docs/wire-protocol.md); our child's status comes from waitpid. */
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(msg, "body");
+    long long code = 0;
+    if (d->terminal && dap_get_int(body, "exitCode", &code) == 0) {
+      d->exit_reported = true;
+      d->reported_code = (int)code;
+    }
+    cJSON_Delete(msg);
+    return;
+  }
   d->cbs.on_runtime_message(d->ud, msg, kind);
 }
 
@@ -187,6 +245,12 @@ static void on_runtime_closed(void *ud, int reason) {
   dap_debuggee_t *d = ud;
   d->runtime = NULL;
   d->cbs.on_runtime_closed(d->ud);
+  if (d->terminal && d->pidfd < 0 && !d->finished) {
+    /* No pidfd to watch the process: the channel is all we know of it. */
+    d->exited = true;
+  }
+  if (d->terminal)
+    maybe_finish(d);
 }
 
 static void orphan_output(void *ud, const char *category, const char *text, size_t len) {}
@@ -225,6 +289,7 @@ int dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_runtime
   d->loop = loop;
   d->cbs = *cbs;
   d->ud = ud;
+  d->pidfd = -1;
   int fds[2] = {-1, -1};
   int rc;
   if ((rc = relay_init(d, &d->out, "stdout")) != 0 || (rc = relay_init(d, &d->err, "stderr")) != 0)
@@ -359,13 +424,37 @@ void dap_debuggee_pause_output(dap_debuggee_t *d, bool pause) {
   }
 }
 
+/* Sends sig to a terminal program: through its pidfd (no pid reuse
+ * race), and to its process group when it leads one (its children). */
+static void signal_terminal(dap_debuggee_t *d, int sig) {
+  d->last_signal = sig;
+  if (d->pid > 0 && getpgid(d->pid) == d->pid)
+    kill(-d->pid, sig);
+  if (d->pidfd >= 0)
+    syscall(SYS_pidfd_send_signal, d->pidfd, sig, NULL, 0);
+  else if (d->pid > 0)
+    kill(d->pid, sig);
+}
+
 void dap_debuggee_terminate(dap_debuggee_t *d, unsigned grace_ms) {
   if (d->exited || d->finished)
     return;
+  if (d->terminal && d->pid <= 0) {
+    /* Nothing connected: no process of ours to end. */
+    d->exited = true;
+    if (d->runtime != NULL) {
+      dap_conn_close(d->runtime, 0);
+      d->runtime = NULL;
+    }
+    finish(d);
+    return;
+  }
   if (!d->terminating) {
     d->terminating = true;
     dap_log_info("terminating debuggee %d (process group)", d->pid);
-    if (kill(-d->pid, SIGTERM) != 0)
+    if (d->terminal)
+      signal_terminal(d, SIGTERM);
+    else if (kill(-d->pid, SIGTERM) != 0)
       kill(d->pid, SIGTERM);
   } else if (grace_ms >= d->kill_deadline_ms) {
     return;
@@ -379,4 +468,81 @@ void dap_debuggee_detach(dap_debuggee_t *d) {
     dap_conn_close(d->runtime, 1);
     d->runtime = NULL;
   }
+}
+
+/* --- a program run by the client in a terminal ------------------------- */
+
+static void on_pid_exit(uv_poll_t *h, int status, int events) {
+  dap_debuggee_t *d = h->data;
+  uv_poll_stop(h);
+  if (d->exited)
+    return;
+  d->exited = true;
+  dap_log_info("debuggee %d (in a terminal) ended", d->pid);
+  if (d->runtime != NULL) /* its last message may still be on the way */
+    uv_timer_start(&d->drain_timer, on_drain_deadline, DRAIN_DEADLINE_MS, 0);
+  maybe_finish(d);
+}
+
+static void on_rendezvous(void *ud, int fd, int pid) {
+  dap_debuggee_t *d = ud;
+  d->rendezvous = NULL; /* closed itself */
+  int rc =
+      dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
+  if (rc != 0) {
+    dap_log_warn("could not open the runtime channel: %s", uv_strerror(rc));
+    close(fd);
+    return; /* the launch fails at its deadline */
+  }
+  d->pid = pid;
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) {
+    dap_log_warn("pidfd_open(%d): %s; the program's end is seen as its channel closing", pid,
+                 strerror(errno));
+    return;
+  }
+  if (uv_poll_init(d->loop, &d->pid_poll, pidfd) != 0) {
+    close(pidfd);
+    return;
+  }
+  d->pidfd = pidfd;
+  d->pid_poll.data = d;
+  d->handles_open++;
+  uv_poll_start(&d->pid_poll, UV_READABLE, on_pid_exit);
+  dap_log_info("debuggee %d connected from a terminal", pid);
+}
+
+int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
+                       dap_debuggee_t **out, char *err, size_t errlen) {
+  dap_debuggee_t *d = calloc(1, sizeof(*d));
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  d->loop = loop;
+  d->cbs = *cbs;
+  d->ud = ud;
+  d->pidfd = -1;
+  d->terminal = true;
+  d->out.eof = d->err.eof = true; /* the terminal has its output */
+  int rc = dap_rendezvous_open(loop, on_rendezvous, d, &d->rendezvous, err, errlen);
+  if (rc != 0) {
+    free(d);
+    return rc;
+  }
+  uv_timer_init(loop, &d->drain_timer);
+  d->drain_timer.data = d;
+  uv_timer_init(loop, &d->kill_timer);
+  d->kill_timer.data = d;
+  d->handles_open = 2;
+  *out = d;
+  return 0;
+}
+
+const char *dap_debuggee_socket_path(const dap_debuggee_t *d) {
+  return d->rendezvous != NULL ? dap_rendezvous_path(d->rendezvous) : NULL;
+}
+
+const char *dap_debuggee_secret(const dap_debuggee_t *d) {
+  return d->rendezvous != NULL ? dap_rendezvous_secret(d->rendezvous) : NULL;
 }

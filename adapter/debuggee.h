@@ -21,6 +21,9 @@
 /* The fd number the runtime's end has in the debuggee. */
 #define DAP_DEBUGGEE_RUNTIME_FD 3
 
+/* on_exit's term_signal for a terminal program whose end is all we know. */
+#define DAP_DEBUGGEE_EXIT_UNKNOWN (-1)
+
 typedef struct dap_debuggee dap_debuggee_t;
 
 typedef struct {
@@ -32,7 +35,8 @@ typedef struct {
   /* The runtime link closed (the process may still run). */
   void (*on_runtime_closed)(void *ud);
   /* The process exited and its output was delivered. term_signal is 0 for a
-   * normal exit. */
+   * normal exit, DAP_DEBUGGEE_EXIT_UNKNOWN when a program run in a terminal
+   * ended without reporting its status. */
   void (*on_exit)(void *ud, int exit_status, int term_signal);
   /* Everything is closed; the object is freed right after this returns. */
   void (*on_gone)(void *ud);
@@ -45,6 +49,18 @@ int dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_runtime
                        const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
                        char *err, size_t errlen);
 
+/* A program the client starts in a terminal (runInTerminal): waits for its
+ * runtime to connect to a private socket with the secret (rendezvous.h).
+ * Until then pid is 0 and terminate just ends the wait. The program's
+ * output is the terminal's. Returns 0 and *out, or a negative code with a
+ * sentence for the user in err. */
+int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
+                       dap_debuggee_t **out, char *err, size_t errlen);
+/* Where the runtime connects and what it sends first; NULL once it did. */
+const char *dap_debuggee_socket_path(const dap_debuggee_t *d);
+const char *dap_debuggee_secret(const dap_debuggee_t *d);
+
+/* The process id (a terminal program's: 0 until its runtime connected). */
 int dap_debuggee_pid(const dap_debuggee_t *d);
 bool dap_debuggee_exited(const dap_debuggee_t *d);
 

@@ -348,7 +348,7 @@ error:
 static const char *const honoured_keys[] = {
     "program",   "module",          "code",    "args",        "cwd",
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
-    "frameEval", "evaluateTimeout", NULL};
+    "frameEval", "evaluateTimeout", "console", NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",
@@ -393,6 +393,87 @@ int dap_launch_unknown_keys(const cJSON *args, char *buf, size_t buflen) {
   if (used >= buflen && buflen > 4)
     memcpy(buf + buflen - 4, "...", 4);
   return n;
+}
+
+int dap_launch_console(const cJSON *args, bool client_has_terminal, dap_console_t *out, char *err,
+                       size_t errlen) {
+  const char *console = NULL;
+  if (dap_get_string(args, "console", &console) < 0)
+    return fail(err, errlen,
+                "\"console\" must be \"internalConsole\", \"integratedTerminal\" or "
+                "\"externalTerminal\"");
+  if (console == NULL) {
+    *out = client_has_terminal ? DAP_CONSOLE_INTEGRATED : DAP_CONSOLE_INTERNAL;
+    return 0;
+  }
+  if (strcmp(console, "internalConsole") == 0)
+    *out = DAP_CONSOLE_INTERNAL;
+  else if (strcmp(console, "integratedTerminal") == 0)
+    *out = DAP_CONSOLE_INTEGRATED;
+  else if (strcmp(console, "externalTerminal") == 0)
+    *out = DAP_CONSOLE_EXTERNAL;
+  else
+    return fail(err, errlen,
+                "\"console\": \"%s\" is not one of \"internalConsole\", "
+                "\"integratedTerminal\", \"externalTerminal\"",
+                console);
+  if (*out != DAP_CONSOLE_INTERNAL && !client_has_terminal)
+    return fail(err, errlen,
+                "\"console\": \"%s\" needs a client that runs programs in a terminal (it did "
+                "not announce supportsRunInTerminalRequest): use \"internalConsole\"",
+                console);
+  return 0;
+}
+
+/* The value of NAME in a NULL-terminated "NAME=value" vector, or NULL. */
+static const char *envv_get(char **env, const char *name) {
+  size_t len = strlen(name);
+  for (char **e = env; e != NULL && *e != NULL; e++) {
+    if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+      return *e + len + 1;
+  }
+  return NULL;
+}
+
+cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_console_t console,
+                                const char *socket_path, const char *secret) {
+  cJSON *ra = cJSON_CreateObject();
+  cJSON *argv = cJSON_AddArrayToObject(ra, "args");
+  const cJSON *user_env = cJSON_GetObjectItemCaseSensitive(args, "env");
+  cJSON *env = cJSON_IsObject(user_env) ? cJSON_Duplicate(user_env, 1) : cJSON_CreateObject();
+  char here[4096];
+  const char *cwd = l->cwd != NULL ? l->cwd : getcwd(here, sizeof(here));
+  if (ra == NULL || argv == NULL || env == NULL || cwd == NULL) {
+    cJSON_Delete(env);
+    cJSON_Delete(ra);
+    return NULL;
+  }
+  cJSON_AddItemToObject(ra, "env", env);
+  cJSON_AddStringToObject(ra, "kind", console == DAP_CONSOLE_EXTERNAL ? "external" : "integrated");
+  char *title = str_printf("Python: %s", l->name);
+  if (title != NULL)
+    cJSON_AddStringToObject(ra, "title", title);
+  free(title);
+  cJSON_AddStringToObject(ra, "cwd", cwd);
+  /* The resolved interpreter: the terminal's PATH may name another one. */
+  cJSON_AddItemToArray(argv, cJSON_CreateString(l->file));
+  for (char **a = l->argv + 1; *a != NULL; a++)
+    cJSON_AddItemToArray(argv, cJSON_CreateString(*a));
+  /* What the runtime's boot needs, on top of the terminal's environment
+   * and the configuration's `env` (a null removes a variable). No
+   * PYTHONUNBUFFERED: a terminal is line-buffered already. */
+  static const char *const runtime_vars[] = {"PYTHONPATH", "DAPPER_ORIG_PYTHONPATH",
+                                             "DAPPER_RUNTIME_DIR", NULL};
+  for (const char *const *v = runtime_vars; *v != NULL; v++) {
+    const char *value = envv_get(l->env, *v);
+    cJSON_DeleteItemFromObjectCaseSensitive(env, *v);
+    cJSON_AddItemToObject(env, *v, value != NULL ? cJSON_CreateString(value) : cJSON_CreateNull());
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(env, WIRE_SOCKET_ENV);
+  cJSON_DeleteItemFromObjectCaseSensitive(env, WIRE_SECRET_ENV);
+  cJSON_AddStringToObject(env, WIRE_SOCKET_ENV, socket_path);
+  cJSON_AddStringToObject(env, WIRE_SECRET_ENV, secret);
+  return ra;
 }
 
 void dap_launch_free(dap_launch_t *l) {

@@ -19,6 +19,27 @@ typedef struct {
   bool stop_on_entry;
 } dap_launch_t;
 
+/* Where the program's stdin/stdout are (`console`). */
+typedef enum {
+  DAP_CONSOLE_INTERNAL,   /* the adapter's child; output as output events, stdin /dev/null */
+  DAP_CONSOLE_INTEGRATED, /* runInTerminal kind "integrated" */
+  DAP_CONSOLE_EXTERNAL,   /* runInTerminal kind "external" */
+} dap_console_t;
+
+/* Reads `console` from launch arguments: absent means integratedTerminal
+ * when the client supports runInTerminal, else internalConsole. Returns 0,
+ * or DAPPER_EINVAL with a sentence in err (unknown value, or a terminal the
+ * client cannot provide). */
+int dap_launch_console(const cJSON *args, bool client_has_terminal, dap_console_t *out, char *err,
+                       size_t errlen);
+
+/* The runInTerminal request's arguments for the parsed launch l: the
+ * interpreter and target as argv, the working directory, and as env the
+ * configuration's `env` plus what the runtime needs to connect to
+ * socket_path with secret. Returns a new object or NULL (out of memory). */
+cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_console_t console,
+                                const char *socket_path, const char *secret);
+
 /* Fills *out from launch arguments `args` (borrowed). runtime_dir is where
  * the runtime modules and boot/ live (the injection is skipped for noDebug).
  * Returns 0, or DAPPER_EINVAL with a sentence for the user in err. On

@@ -25,6 +25,8 @@ int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args,
     s->columns_start_at1 = b;
   if (dap_get_bool(args, "supportsInvalidatedEvent", &b) == 0)
     s->supports_invalidated = b;
+  if (dap_get_bool(args, "supportsRunInTerminalRequest", &b) == 0)
+    s->supports_run_in_terminal = b;
   *body = dap_capabilities();
   if (*body == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -107,10 +109,17 @@ static void fail_launch(dap_session_t *s, const char *text) {
 static void on_hello_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
   char text[1024];
-  snprintf(text, sizeof(text),
-           "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
-           "started without -I, -E or -S?",
-           s->launch.file, HELLO_DEADLINE_MS / 1000);
+  if (s->console != DAP_CONSOLE_INTERNAL)
+    snprintf(text, sizeof(text),
+             "the program started in the terminal did not connect to the debugger within %d s: "
+             "the terminal did not run the command as sent (see the terminal), or %s is not "
+             "CPython 3.11 or newer, or was started with -I, -E or -S",
+             HELLO_DEADLINE_MS / 1000, s->launch.file);
+  else
+    snprintf(text, sizeof(text),
+             "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
+             "started without -I, -E or -S?",
+             s->launch.file, HELLO_DEADLINE_MS / 1000);
   fail_launch(s, text);
 }
 
@@ -238,6 +247,53 @@ static void warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   dap_session_output(s, "console", text);
 }
 
+/* console integratedTerminal/externalTerminal: wait for the runtime on a
+ * private socket and ask the client to run the program (runInTerminal). */
+static int start_in_terminal(dap_session_t *s, const cJSON *args, char *err, size_t errlen) {
+  int rc = dap_debuggee_await(s->loop, &debuggee_cbs, s, &s->debuggee, err, errlen);
+  if (rc != 0)
+    return rc;
+  cJSON *ra =
+      dap_launch_terminal_args(args, &s->launch, s->console, dap_debuggee_socket_path(s->debuggee),
+                               dap_debuggee_secret(s->debuggee));
+  cJSON *req = ra != NULL ? dap_msg_request("runInTerminal", ra) : NULL;
+  if (req == NULL || s->client == NULL) {
+    cJSON_Delete(req);
+    s->launch_failed = true; /* answered with the error: no `exited` */
+    dap_debuggee_terminate(s->debuggee, 0);
+    snprintf(err, errlen, req == NULL ? "out of memory" : "the client is gone");
+    return DAPPER_ENOMEM;
+  }
+  s->terminal_req_seq = dap_conn_next_seq(s->client);
+  dap_session_send(s, req);
+  return 0;
+}
+
+void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
+  long long seq = 0;
+  if (dap_get_int(msg, "request_seq", &seq) != 0 || seq == 0 || seq != s->terminal_req_seq) {
+    dap_log_debug("client sent a response to nothing we asked; ignored");
+    return;
+  }
+  s->terminal_req_seq = 0;
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "success"))) {
+    long long pid = 0;
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(msg, "body");
+    if (dap_get_int(body, "processId", &pid) == 0 || dap_get_int(body, "shellProcessId", &pid) == 0)
+      dap_log_info("the client runs the program in a terminal (process %lld)", pid);
+    return;
+  }
+  const char *why = NULL;
+  if (dap_get_string(msg, "message", &why) != 0 || why == NULL || *why == '\0')
+    why = "no reason given";
+  char text[1024];
+  snprintf(text, sizeof(text), "the client could not run the program in a terminal: %s", why);
+  if (s->launch_req != NULL)
+    fail_launch(s, text);
+  else
+    dap_log_warn("%s", text);
+}
+
 int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
   if (s->launched)
     return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
@@ -251,12 +307,25 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     if (s->evaluate_timeout_ms == 0)
       s->evaluate_timeout_ms = 1;
   }
-  int rc = dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err,
-                            sizeof(err));
+  int rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
-  rc = dap_debuggee_spawn(s->loop, &s->launch, !s->launch.no_debug, &debuggee_cbs, s,
-                          &s->debuggee, err, sizeof(err));
+  rc =
+      dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  if (s->console != DAP_CONSOLE_INTERNAL && s->launch.no_debug) {
+    /* Without the runtime nothing would tell us the program's pid or end. */
+    s->console = DAP_CONSOLE_INTERNAL;
+    dap_session_output(s, "console",
+                       "dapper: noDebug runs the program with its output in the debug console "
+                       "(stdin is empty); a terminal needs the debugger\n");
+  }
+  if (s->console != DAP_CONSOLE_INTERNAL)
+    rc = start_in_terminal(s, args, err, sizeof(err));
+  else
+    rc = dap_debuggee_spawn(s->loop, &s->launch, !s->launch.no_debug, &debuggee_cbs, s,
+                            &s->debuggee, err, sizeof(err));
   if (rc != 0) {
     s->debuggee = NULL;
     dap_launch_free(&s->launch);
@@ -349,7 +418,9 @@ static const char *signal_name(int sig) {
 void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal) {
   char text[256];
   int code = exit_status;
-  if (s->launch_req != NULL) {
+  if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
+    fail_launch(s, "the program ended before the debugger was ready; the terminal shows why");
+  } else if (s->launch_req != NULL) {
     snprintf(text, sizeof(text),
              "%s exited (%s %d) before the debugger runtime connected; its output tells why",
              s->launch.file, term_signal != 0 ? "signal" : "code",
@@ -360,6 +431,13 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
    * under the debugger, and its end (usually our SIGTERM) is not news. */
   if (s->launch_failed) {
     s->exited_sent = true;
+  } else if (term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
+    /* A program run in a terminal that ended without its runtime telling
+     * the status (killed, crashed, os._exit): not our child, no waitpid. */
+    code = -1;
+    dap_session_output(s, "console",
+                       "The program ended without reporting its exit code (killed by a signal, "
+                       "crashed, or os._exit()); exit code reported as -1.\n");
   } else if (term_signal != 0) {
     code = -term_signal;
     snprintf(text, sizeof(text), "The program was terminated by signal SIG%s (%d).\n",

@@ -167,6 +167,8 @@ static void on_client_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
   dap_session_t *s = ud;
   if (kind == DAP_MSG_REQUEST)
     dispatch(s, msg);
+  else if (kind == DAP_MSG_RESPONSE)
+    dap_lifecycle_client_response(s, msg);
   else
     dap_log_debug("client sent a %s; ignored", kind == DAP_MSG_EVENT ? "event" : "response");
   cJSON_Delete(msg);

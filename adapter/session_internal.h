@@ -60,6 +60,13 @@ struct dap_session {
   bool lines_start_at1;
   bool columns_start_at1;
   bool supports_invalidated; /* supportsInvalidatedEvent */
+  /* supportsRunInTerminalRequest */
+  bool supports_run_in_terminal;
+
+  /* Where the program runs (`console`), and the seq of our runInTerminal
+   * request while its response is awaited (0: none). */
+  dap_console_t console;
+  long long terminal_req_seq;
 
   /* Time budget of a request run in the program (evaluateTimeout), ms. */
   uint64_t evaluate_timeout_ms;
@@ -152,5 +159,8 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
 void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal);
 void dap_lifecycle_debuggee_gone(dap_session_t *s);
 void dap_lifecycle_client_gone(dap_session_t *s);
+/* A response from the client to a reverse request (runInTerminal);
+ * borrowed. */
+void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg);
 
 #endif

@@ -1,7 +1,10 @@
 """dapper-adapter boot script, imported by `site` as `sitecustomize`.
 
 The adapter puts this directory first on PYTHONPATH and passes the wire
-descriptor in DAPPER_RUNTIME_FD. The boot sequence (docs/wire-protocol.md):
+descriptor in DAPPER_RUNTIME_FD; a program the client runs in a terminal
+gets DAPPER_RUNTIME_SOCKET and DAPPER_RUNTIME_SECRET instead: it connects to
+that Unix socket and sends the secret first (docs/security.md), then the wire
+is the same. The boot sequence (docs/wire-protocol.md):
 
 1. restore the user's environment (PYTHONPATH, PYTHONUNBUFFERED, without
    the DAPPER_* variables the adapter added) and take this directory off
@@ -35,8 +38,11 @@ def _dapper_boot():
     # Exactly what the adapter adds (adapter/launch.c, inject_runtime) and the
     # runtime's own log switch; a user's other DAPPER_* variables stay.
     added = ("DAPPER_RUNTIME_FD", "DAPPER_RUNTIME_DIR", "DAPPER_RUNTIME_LOG",
-             "DAPPER_ORIG_PYTHONPATH", "DAPPER_ORIG_PYTHONUNBUFFERED")
+             "DAPPER_ORIG_PYTHONPATH", "DAPPER_ORIG_PYTHONUNBUFFERED",
+             "DAPPER_RUNTIME_SOCKET", "DAPPER_RUNTIME_SECRET")
     fd_text = env.get("DAPPER_RUNTIME_FD")
+    socket_path = env.get("DAPPER_RUNTIME_SOCKET")
+    secret = env.get("DAPPER_RUNTIME_SECRET", "")
     runtime_dir = env.get("DAPPER_RUNTIME_DIR", "")
     log_level = env.get("DAPPER_RUNTIME_LOG")
     boot_dir = os.path.dirname(os.path.abspath(__file__))
@@ -45,7 +51,8 @@ def _dapper_boot():
 
     # -- 1. the environment the user asked for ------------------------------
     def restore_environment():
-        for var in ("PYTHONPATH", "PYTHONUNBUFFERED"):
+        # In a terminal the adapter leaves PYTHONUNBUFFERED alone.
+        for var in ("PYTHONPATH", "PYTHONUNBUFFERED") if fd_text else ("PYTHONPATH",):
             orig = env.get("DAPPER_ORIG_" + var)
             if orig is not None:
                 env[var] = orig
@@ -64,7 +71,7 @@ def _dapper_boot():
             return False
 
     boot_real = os.path.realpath(boot_dir)
-    if fd_text is not None:
+    if fd_text is not None or socket_path is not None:
         restore_environment()
     sys.path[:] = [p for p in sys.path if not is_boot_dir(p)]
     for key in [k for k in sys.path_importer_cache if is_boot_dir(k)]:
@@ -129,11 +136,31 @@ def _dapper_boot():
             raise
         return module
 
+    def connect_socket():
+        """Connects to the adapter waiting for a program run in a terminal;
+        returns the descriptor, or None (the program then runs without the
+        debugger, as when the adapter is gone)."""
+        import _socket
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            sock.settimeout(10.0)
+            sock.connect(socket_path)
+            sock.sendall((secret + "\n").encode("ascii"))
+            sock.settimeout(None)
+            return sock.detach()
+        except (OSError, UnicodeError) as err:
+            sock.close()
+            sys.stderr.write("dapper: could not connect to the debugger at %s (%s);"
+                             " running without it\n" % (socket_path, err))
+            return None
+
     def connect():
         """Returns the connected runtime module, or None."""
         try:
-            fd = int(fd_text)
+            fd = int(fd_text) if fd_text is not None else connect_socket()
         except ValueError:
+            return None
+        if fd is None:
             return None
         where = "%s (%s)" % (version, executable)
         if sys.version_info < (3, 11):
@@ -171,7 +198,7 @@ def _dapper_boot():
             return None
         return runtime
 
-    runtime = connect() if fd_text is not None else None
+    runtime = connect() if fd_text is not None or socket_path else None
 
     # -- 3. the next sitecustomize (site.execsitecustomize's handling) ------
     ours = sys.modules.pop("sitecustomize", None)

@@ -290,6 +290,44 @@ static int rt_channel_start_thread(dap_framer_t *fr) {
   return -rc;
 }
 
+/* Registered with on_exit() at the first connection: as the process exits
+ * (normal end, sys.exit, an unhandled exception: every path through
+ * exit()), tell the adapter the status. A program run in a terminal is not
+ * the adapter's child, so this is how it learns the exit code. No Python
+ * here (the interpreter is finalized); a writer stuck on write_mu is not
+ * waited for long. os._exit and signals skip it: the adapter then sees the
+ * channel close. */
+static void rt_channel_on_process_exit(int status, void *arg) {
+  rt_channel_t *ch = arg;
+  char *frame = NULL;
+  size_t frame_len = 0;
+  struct timespec deadline;
+  cJSON *body = cJSON_CreateObject();
+  cJSON *msg = NULL;
+
+  if (body == NULL ||
+      cJSON_AddNumberToObject(body, "exitCode", (double)(status & 0xff)) == NULL) {
+    cJSON_Delete(body);
+    return;
+  }
+  msg = dap_msg_event("exit", body); /* consumes body */
+  if (msg == NULL) return;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 1;
+  if (pthread_mutex_timedlock(&ch->write_mu, &deadline) != 0) {
+    cJSON_Delete(msg);
+    return;
+  }
+  if (ch->fd >= 0 && rt_channel_fd_is_ours(ch, ch->fd) &&
+      dap_msg_frame(msg, ch->seq + 1, &frame, &frame_len) == 0) {
+    ch->seq++;
+    (void)rt_write_all(ch->fd, frame, frame_len);
+  }
+  pthread_mutex_unlock(&ch->write_mu);
+  cJSON_Delete(msg);
+  free(frame);
+}
+
 int rt_channel_open(rt_channel_t *ch, int fd, cJSON *hello_body) {
   dap_framer_t *fr = NULL;
   cJSON *hello = NULL;
@@ -337,6 +375,10 @@ int rt_channel_open(rt_channel_t *ch, int fd, cJSON *hello_body) {
 
   rc = rt_channel_send(ch, hello); /* consumes hello; seq 1 */
   if (rc != 0) goto error_unset_fd;
+  {
+    static atomic_bool exit_hook;
+    if (!atomic_exchange(&exit_hook, true)) on_exit(rt_channel_on_process_exit, ch);
+  }
 
   pthread_mutex_lock(&ch->state_mu);
   ch->thread_running = true;

@@ -221,7 +221,7 @@ class ConfigurationTests:
     # ---- what the adapter does not take ------------------------------------------
     def test_unknown_launch_keys_named_once(self):
         launch = self.launch_args(
-            program=LOOPS, env=dict(ENV), console="integratedTerminal",
+            program=LOOPS, env=dict(ENV), console="internalConsole",
             justMyCode=False, pathMappings=[], subProcess=True,
             stopOnEntyr=True, type="python", request="launch", name="Run",
             __sessionId="0c6b", __configurationTarget=6, debugServer=4711)
@@ -230,7 +230,7 @@ class ConfigurationTests:
         lines = [line for line in r.out("console").splitlines()
                  if "not supported" in line]
         self.assertEqual(lines, [
-            'dapper: launch keys "console", "justMyCode", "pathMappings", '
+            'dapper: launch keys "justMyCode", "pathMappings", '
             '"subProcess", "stopOnEntyr" are not supported and ignored '
             '(docs/configuration.md lists the keys)'])
 

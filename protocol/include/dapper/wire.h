@@ -7,5 +7,9 @@
 #define WIRE_VERSION 1
 #define WIRE_MAX_MESSAGE (64u * 1024u * 1024u)
 #define WIRE_FD_ENV "DAPPER_RUNTIME_FD"
+/* A program started in a terminal connects to this Unix socket instead and
+ * sends this secret (hex) and a newline first (docs/security.md). */
+#define WIRE_SOCKET_ENV "DAPPER_RUNTIME_SOCKET"
+#define WIRE_SECRET_ENV "DAPPER_RUNTIME_SECRET"
 
 #endif
