@@ -208,7 +208,7 @@ def _goto(thread, args):
     err = attempt(frame, line)
     if err is not None:
         raise RequestError(err)
-    _rt._goto_restop()
+    _rt._goto_restop(frame, line)
     return {}
 
 

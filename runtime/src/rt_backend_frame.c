@@ -255,6 +255,13 @@ void rt_frame_update_hook(void) {
 
 /* ---- the scoped trace function ---------------------------------------------------- */
 
+void rt_frame_line_done(PyObject *frame, int line) {
+  rt_tls_line_frame = frame;
+  rt_tls_line_line = line;
+  rt_tls_line_lasti = PyFrame_GetLasti((PyFrameObject *)frame) - 1;
+  rt_tls_line_evaluated = true;
+}
+
 bool rt_frame_bp_skip(PyObject *frame, int line) {
   return rt_frame_same_line(frame, line) && rt_tls_line_evaluated;
 }

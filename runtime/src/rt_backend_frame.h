@@ -64,6 +64,10 @@ extern PyObject *(*rt_frame_main_code)(PyObject *code);
  * frame (a step or pause traced the line), so the builtin must not. */
 bool rt_frame_bp_skip(PyObject *frame, int line);
 
+/* A jump (rt_goto.h) moved `frame` to `line`: the stop it makes there is
+ * that line's stop, so the inserted checks of the line do not stop again. */
+void rt_frame_line_done(PyObject *frame, int line);
+
 /* A jump pending in the calling thread's current frame (rt_goto.h): true
  * when the thread can get the trace function (no other tool's is set). */
 bool rt_frame_can_arm_opcode(void);

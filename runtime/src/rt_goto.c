@@ -38,12 +38,25 @@ static PyObject *rt_py_goto_mode(PyObject *module, PyObject *frame) {
   Py_RETURN_NONE;
 }
 
-/* _goto_restop(): a jump was made in the stop's line event: the thread
- * stops again (reason goto) once the goto is answered. */
-static PyObject *rt_py_goto_restop(PyObject *module, PyObject *unused) {
+/* The jump to `line` was made in `frame`: its stop is that line's. */
+static void rt_goto_made(PyObject *frame, int line) {
+#if RT_HAVE_FRAME_HOOK
+  rt_frame_line_done(frame, line);
+#else
+  (void)frame; /* 3.12+: no LINE event comes for the line jumped to */
+  (void)line;
+#endif
+}
+
+/* _goto_restop(frame, line): a jump was made in the stop's line event: the
+ * thread stops again (reason goto) once the goto is answered. */
+static PyObject *rt_py_goto_restop(PyObject *module, PyObject *args) {
   rt_thread_t *t = rt_threads_current();
+  PyObject *frame = NULL;
+  int line = 0;
   (void)module;
-  (void)unused;
+  if (!PyArg_ParseTuple(args, "O!i", &PyFrame_Type, &frame, &line)) return NULL;
+  rt_goto_made(frame, line);
   if (t != NULL && !rt_thread_is_gone(t)) {
     t->goto_restop = true;
     rt_goto_leave_wait(t);
@@ -137,6 +150,8 @@ void rt_goto_opcode(rt_thread_t *t, PyObject *frame) {
       text = strdup(buf);
     } else if (PyUnicode_Check(res)) {
       text = rt_strdup_py(res);
+    } else {
+      rt_goto_made(frame, t->goto_line);
     }
     Py_XDECREF(res);
     PyErr_Clear();
@@ -274,7 +289,7 @@ int rt_handle_goto_targets(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 
 PyMethodDef rt_goto_methods[] = {
     {"_goto_mode", rt_py_goto_mode, METH_O, NULL},
-    {"_goto_restop", rt_py_goto_restop, METH_NOARGS, NULL},
+    {"_goto_restop", rt_py_goto_restop, METH_VARARGS, NULL},
     {"_goto_defer", rt_py_goto_defer, METH_O, NULL},
     {"_set_step_targets", rt_py_set_step_targets, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},

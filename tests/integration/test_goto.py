@@ -62,6 +62,17 @@ class JumpTests(BreakpointSession):
         self.end(d, "skip_one initial\n")
         self.assertEqual(len(d.stops()), 2)
 
+    def test_goto_onto_a_breakpoint_line(self):
+        # The goto stop is that line's stop: continue runs on from there.
+        d = self.debug("jumps.py", bps={"jumps.py": ["skip_assign",
+                                                     "skip_after"]})
+        d.stopped("breakpoint", "skip_assign")
+        self.goto(d, "skip_after")
+        d.stopped("goto", "skip_after", "skip_one", 1)
+        self.end(d, "skip_one initial\n")
+        self.assertEqual([e["body"]["reason"] for e in d.stops()],
+                         ["breakpoint", "goto"])
+
     def test_goto_backward_reruns_a_line(self):
         d = self.start("rerun_after")
         self.assertEqual(self.value(d, "counter"), "1")
