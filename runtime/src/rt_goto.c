@@ -28,8 +28,10 @@ static void rt_goto_leave_wait(rt_thread_t *t) {
 static PyObject *rt_py_goto_mode(PyObject *module, PyObject *frame) {
   rt_thread_t *t = rt_threads_current();
   (void)module;
-  if (t == NULL || rt_thread_is_gone(t)) Py_RETURN_NONE;
-  if (t->line_frame == frame) return PyUnicode_FromString("now");
+  if (t == NULL || rt_thread_is_gone(t))
+    Py_RETURN_NONE;
+  if (t->line_frame == frame)
+    return PyUnicode_FromString("now");
 #if RT_HAVE_INSTRUMENTED
   if (t->check_frame == frame && rt_frame_can_arm_opcode()) {
     return PyUnicode_FromString("later");
@@ -55,7 +57,8 @@ static PyObject *rt_py_goto_restop(PyObject *module, PyObject *args) {
   PyObject *frame = NULL;
   int line = 0;
   (void)module;
-  if (!PyArg_ParseTuple(args, "O!i", &PyFrame_Type, &frame, &line)) return NULL;
+  if (!PyArg_ParseTuple(args, "O!i", &PyFrame_Type, &frame, &line))
+    return NULL;
   rt_goto_made(frame, line);
   if (t != NULL && !rt_thread_is_gone(t)) {
     t->goto_restop = true;
@@ -70,7 +73,8 @@ static PyObject *rt_py_goto_defer(PyObject *module, PyObject *arg) {
   rt_thread_t *t = rt_threads_current();
   long line = PyLong_AsLong(arg);
   (void)module;
-  if (line == -1 && PyErr_Occurred()) return NULL;
+  if (line == -1 && PyErr_Occurred())
+    return NULL;
   if (t == NULL || rt_thread_is_gone(t) || t->busy_seq == 0) {
     PyErr_SetString(PyExc_RuntimeError, "_goto_defer: not in a stopped thread's request");
     return NULL;
@@ -101,7 +105,7 @@ static void rt_goto_finish(rt_thread_t *t, PyObject *frame, const char *error_te
     reply = dap_msg_error_response(t->goto_seq, "goto", DAPPER_EINVAL, "%s", error_text);
   }
   cJSON_Delete(t->goto_reply);
-  t->goto_reply = reply; /* sent by the stop, once the thread serves again */
+  t->goto_reply = reply;               /* sent by the stop, once the thread serves again */
   t->goto_silent = error_text != NULL; /* refused: the same stop goes on */
   PyObject *outer = t->line_frame;
   t->line_frame = frame;
@@ -111,7 +115,8 @@ static void rt_goto_finish(rt_thread_t *t, PyObject *frame, const char *error_te
 
 void rt_goto_after_stop(rt_thread_t *t, PyObject *frame) {
   rt_compat_exc_t saved;
-  if (!t->goto_pending) return;
+  if (!t->goto_pending)
+    return;
   if (atomic_load(&rt_disconnected)) {
     t->goto_pending = false;
     return;
@@ -125,8 +130,7 @@ void rt_goto_after_stop(rt_thread_t *t, PyObject *frame) {
 #endif
   PyErr_Clear();
   t->goto_pending = false;
-  rt_goto_finish(t, frame,
-                 "cannot jump: another tool's trace function runs on this thread");
+  rt_goto_finish(t, frame, "cannot jump: another tool's trace function runs on this thread");
   rt_compat_exc_restore(&saved);
 }
 
@@ -135,11 +139,13 @@ void rt_goto_opcode(rt_thread_t *t, PyObject *frame) {
   PyObject *res = NULL;
   char *text = NULL;
 
-  if (!t->goto_pending || t->line_frame != NULL) return;
+  if (!t->goto_pending || t->line_frame != NULL)
+    return;
   t->goto_pending = false;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  if (PyObject_SetAttrString(frame, "f_trace_opcodes", Py_False) < 0) PyErr_Clear();
+  if (PyObject_SetAttrString(frame, "f_trace_opcodes", Py_False) < 0)
+    PyErr_Clear();
   if (!atomic_load(&rt_disconnected)) {
     t->line_frame = frame; /* a trace event of frame: the jump works here */
     res = rt_support_call("goto_attempt", "(Oi)", frame, t->goto_line);
@@ -157,7 +163,8 @@ void rt_goto_opcode(rt_thread_t *t, PyObject *frame) {
     PyErr_Clear();
   }
   rt_tls_in_debugger--;
-  if (!atomic_load(&rt_disconnected)) rt_goto_finish(t, frame, text);
+  if (!atomic_load(&rt_disconnected))
+    rt_goto_finish(t, frame, text);
   free(text);
   rt_compat_exc_restore(&saved);
 }
@@ -174,10 +181,13 @@ static PyObject *rt_py_set_step_targets(PyObject *module, PyObject *args) {
   int n = 0;
 
   (void)module;
-  if (!PyArg_ParseTuple(args, "O!O!", &PyFrame_Type, &frame, &PyList_Type, &list)) return NULL;
-  if (t == NULL || rt_thread_is_gone(t)) return PyLong_FromLong(0);
+  if (!PyArg_ParseTuple(args, "O!O!", &PyFrame_Type, &frame, &PyList_Type, &list))
+    return NULL;
+  if (t == NULL || rt_thread_is_gone(t))
+    return PyLong_FromLong(0);
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list) && n < RT_STEP_TARGETS_MAX; i++) {
-    if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "ii", &lo[n], &hi[n])) return NULL;
+    if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "ii", &lo[n], &hi[n]))
+      return NULL;
     n++;
   }
   rt_threads_lock();
@@ -196,9 +206,11 @@ static PyObject *rt_py_set_step_targets(PyObject *module, PyObject *args) {
 int rt_step_target_choose(const cJSON *req) {
   long long target = 0, tid = 0;
   int rc = rt_commands_int_arg(req, "targetId", false, &target);
-  if (rc != 0) return rc < 0 ? rc : 0;
+  if (rc != 0)
+    return rc < 0 ? rc : 0;
   rc = rt_commands_int_arg(req, "threadId", true, &tid);
-  if (rc != 0) return rc;
+  if (rc != 0)
+    return rc;
   rt_threads_lock();
   rt_thread_t *t = rt_threads_find_id_locked((int)tid);
   if (t == NULL || !t->waiting) {
@@ -245,12 +257,15 @@ void rt_step_target_begin(rt_thread_t *t) {
   Py_CLEAR(t->tgt_frame);
 }
 
-void rt_step_target_clear(rt_thread_t *t) { Py_CLEAR(t->tgt_caller); }
+void rt_step_target_clear(rt_thread_t *t) {
+  Py_CLEAR(t->tgt_caller);
+}
 
 bool rt_step_target_allows(rt_thread_t *t, PyObject *frame) {
   PyFrameObject *back = NULL;
   bool entered = false;
-  if (t->tgt_caller == NULL || frame == t->step_frame) return true;
+  if (t->tgt_caller == NULL || frame == t->step_frame)
+    return true;
   back = PyFrame_GetBack((PyFrameObject *)frame);
   if (back != NULL && (PyObject *)back == t->tgt_caller) {
     int lasti = PyFrame_GetLasti(back);
@@ -267,9 +282,11 @@ int rt_handle_goto(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   int rc = rt_commands_int_arg(req, "threadId", true, &tid);
   (void)ch;
   (void)body;
-  if (rc != 0) return rc;
+  if (rc != 0)
+    return rc;
   rc = rt_commands_int_arg(req, "targetId", true, &target);
-  if (rc != 0) return rc;
+  if (rc != 0)
+    return rc;
   return rt_stop_route(req, (int)tid);
 }
 
