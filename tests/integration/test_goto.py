@@ -73,6 +73,34 @@ class JumpTests(BreakpointSession):
         self.assertEqual([e["body"]["reason"] for e in d.stops()],
                          ["breakpoint", "goto"])
 
+    def test_goto_past_an_assignment(self):
+        # The variable is never assigned: 3.11 leaves it unbound, 3.12+
+        # bind None (said on the debug console, not on the program's
+        # stderr); a jump back runs the assignments.
+        d = self.start("skip_start")
+        self.goto(d, "skip_after")
+        d.stopped("goto", "skip_after", "skip_one", 1)
+        if self.value(d, "__import__('sys').version_info >= (3, 12)") == \
+                "True":
+            self.assertEqual(self.value(d, "value"), "None")
+            d.c.wait_output("dapper: after the jump to line %d, value is None"
+                            % d.m["skip_after"], "console", 6.0)
+        else:
+            resp = d.request("evaluate", {
+                "expression": "value", "frameId": self.top(d)["id"]}, ok=False)
+            self.assertFalse(resp["success"], resp)
+        self.goto(d, "skip_start")
+        d.stopped("goto", "skip_start", "skip_one", 1)
+        out = self.end(d, "skip_one assigned\n")
+        self.assertNotIn("RuntimeWarning", out.get("stderr", ""))
+
+    def test_capabilities(self):
+        c = self.client()
+        caps = self.initialize(c)
+        self.assertIs(caps.get("supportsGotoTargetsRequest"), True, caps)
+        self.assertIs(caps.get("supportsStepInTargetsRequest"), True, caps)
+        self.disconnect(c)
+
     def test_goto_backward_reruns_a_line(self):
         d = self.start("rerun_after")
         self.assertEqual(self.value(d, "counter"), "1")
