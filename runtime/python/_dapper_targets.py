@@ -68,12 +68,18 @@ def _goto_targets(thread, args):
                         'gotoTargets needs "source.path"', label="source.path")
     line = _support.arg("gotoTargets", args, "line", "integer",
                         'gotoTargets needs a "line"')
-    code = _top(thread).f_code
-    if _support.canonical(path) != _support.canonical(code.co_filename) or \
-            line not in _own_lines(code):
-        return {"targets": []}  # not a line of the running function
-    return {"targets": [{"id": line, "label": "line %d" % line,
-                         "line": line}]}
+    canon = _support.canonical(path)
+    # The stopped thread's function first, then those of the parked ones.
+    tops = [_top(thread)] + [frames[0][0] for tid, frames in
+                             list(_support._stops.items())
+                             if tid != thread and frames]
+    for frame in tops:
+        code = frame.f_code
+        if _support.canonical(code.co_filename) == canon and \
+                line in _own_lines(code):
+            return {"targets": [{"id": line, "label": "line %d" % line,
+                                 "line": line}]}
+    return {"targets": []}  # not a line of a running function
 
 
 def _blocks(path, line):

@@ -331,14 +331,23 @@ static void rt_stop_park(rt_thread_t *t, PyObject *frame) {
 
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  rt_frames_begin(t, frame, NULL, false);
-  ts = PyEval_SaveThread();
-  rt_threads_lock();
-  t->waiting = true;
-  t->resume = false;
-  rt_threads_unlock();
-  PyEval_RestoreThread(ts);
-  rt_wait_resumed(t, frame, true);
+  for (bool jumped = false;; jumped = true) {
+    rt_frames_begin(t, frame, NULL, false);
+    ts = PyEval_SaveThread();
+    rt_threads_lock();
+    t->waiting = true;
+    t->resume = false;
+    rt_threads_unlock();
+    PyEval_RestoreThread(ts);
+    if (jumped) { /* parked again at the line jumped to (rt_goto.h) */
+      cJSON *body = rt_stopped_body(t, "goto", NULL, 0, NULL);
+      if (body != NULL) (void)rt_send_event_gil("stopped", body);
+    }
+    rt_wait_resumed(t, frame, true);
+    if (!t->goto_restop || atomic_load(&rt_disconnected)) break;
+    t->goto_restop = false;
+  }
+  t->goto_restop = false;
   rt_tls_in_debugger--;
   rt_compat_exc_restore(&saved);
 }

@@ -11,8 +11,10 @@ programs/bp/jumps.py (lines found by their `# BREAK:` markers).
 """
 
 import linecache
+import time
 
 from bp_common import BreakpointCase, BreakpointSession, bp_program
+from harness import TIMEOUT
 
 PROG = bp_program("jumps.py")
 
@@ -156,6 +158,34 @@ class JumpTests(BreakpointSession):
                       resp["message"])
         self.assertEqual(self.top(d)["line"], d.m["loop_start"])
         self.end(d, "loop 3\n")
+
+    def test_goto_in_a_parked_thread(self):
+        # The worker parked in its loop while the main thread stopped: a
+        # jump out of the loop skips `before`; it stays parked until
+        # continue, and is reported at its new line.
+        path = bp_program("jumps_threads.py")
+        d = self.debug("jumps_threads.py", prog=path,
+                       bps={path: ["main_stop"]})
+        d.stopped("breakpoint", "main_stop", "<module>", 1)
+        (worker,) = [t["id"] for t in d.request("threads")["body"]["threads"]
+                     if t["name"] == "worker"]
+        deadline = time.monotonic() + TIMEOUT
+        while True:  # parked at its next line
+            resp = d.c.request("stackTrace", {"threadId": worker}, TIMEOUT)
+            if resp["success"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        self.assertTrue(resp["success"], resp)
+        self.assertIn(resp["body"]["stackFrames"][0]["line"],
+                      (d.m["work_loop"], d.m["work_add"]))
+        (target,) = d.request("gotoTargets", {
+            "source": {"path": path}, "line": d.m["work_after"]}
+        )["body"]["targets"]
+        d.request("goto", {"threadId": worker, "targetId": target["id"]})
+        d.stopped("goto", "work_after", "work", worker)
+        # The main thread is still the one stopped at its breakpoint.
+        self.assertEqual(d.frames(1)[0], ("<module>", d.m["main_stop"]))
+        self.end(d, "worker ['after']\n")
 
     # ==== step-in targets =========================================================
     def step_targets(self, d):
