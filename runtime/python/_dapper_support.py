@@ -694,9 +694,9 @@ def handle_request(thread_id, command, args_json):
 
 
 def goto_attempt(frame, line):
-    """A deferred jump, at the frame's next instruction (rt_goto.c):
-    None, or the error message."""
-    return _targets.attempt(frame, line)
+    """A deferred jump, at an opcode event of the frame (rt_goto.c): None,
+    the error message, or False to wait for the next instruction."""
+    return _targets.attempt_deferred(frame, line)
 
 
 def format_exc(err):

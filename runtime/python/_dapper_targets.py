@@ -124,6 +124,10 @@ _WHY = {
 }
 
 
+def _article(word):
+    return "an" if word[0] in "aeiou" else "a"
+
+
 def _explain(frame, line, err):
     """The error message for a jump CPython refused (err: its ValueError)."""
     code = frame.f_code
@@ -135,16 +139,16 @@ def _explain(frame, line, err):
     leaving = [b for b in inside_here if b not in inside_target]
     for kind, first, _last in reversed(entering):
         if kind in _WHY:
-            why = "line %d is inside a `%s` block that line %d is not in: " \
-                  "Python cannot jump into it (%s)" % (
-                      line, kind, here, _WHY[kind] % first)
+            why = "line %d is inside %s `%s` block that line %d is not " \
+                  "in: Python cannot jump into it (%s)" % (
+                      line, _article(kind), kind, here, _WHY[kind] % first)
             break
     if why is None:
         for kind, first, _last in reversed(leaving):
             if kind in ("except", "finally"):
-                why = "line %d is inside a `%s` block (line %d) that line " \
-                      "%d is not in: Python cannot jump out of it" % (
-                          here, kind, first, line)
+                why = "line %d is inside %s `%s` block (line %d) that " \
+                      "line %d is not in: Python cannot jump out of it" % (
+                          here, _article(kind), kind, first, line)
                 break
     if why is None:
         why = "Python refuses this jump"
@@ -185,6 +189,19 @@ def attempt(frame, line):
                     line, ", ".join(now_none),
                     "is" if len(now_none) == 1 else "are"))
     return None
+
+
+_POP_TOP = dis.opmap["POP_TOP"]
+
+
+def attempt_deferred(frame, line):
+    """attempt() at an opcode event right after the instrumented breakpoint
+    check returned; False while the frame is on the POP_TOP of the check's
+    result: with that value still on its stack CPython would take it for
+    the stack of the block jumped into (a `with` block's exit)."""
+    if frame.f_code.co_code[frame.f_lasti] == _POP_TOP:
+        return False
+    return attempt(frame, line)
 
 
 def _noop(*_args):

@@ -283,6 +283,7 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
   switch (what) {
     case PyTrace_LINE: {
       int line = 0, w = 0;
+      if (t->goto_pending) return 0; /* the opcode event of this instruction jumps */
       ci = rt_engine_codeinfo((PyObject *)code, NULL);
       if (ci == NULL) return 0;
       line = PyFrame_GetLineNumber(frame);

@@ -141,15 +141,18 @@ void rt_goto_opcode(rt_thread_t *t, PyObject *frame) {
 
   if (!t->goto_pending || t->line_frame != NULL)
     return;
-  t->goto_pending = false;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  if (PyObject_SetAttrString(frame, "f_trace_opcodes", Py_False) < 0)
-    PyErr_Clear();
   if (!atomic_load(&rt_disconnected)) {
     t->line_frame = frame; /* a trace event of frame: the jump works here */
     res = rt_support_call("goto_attempt", "(Oi)", frame, t->goto_line);
     t->line_frame = NULL;
+    if (res == Py_False) { /* not at a statement boundary yet: the next one */
+      Py_DECREF(res);
+      rt_tls_in_debugger--;
+      rt_compat_exc_restore(&saved);
+      return;
+    }
     if (res == NULL) {
       char buf[512];
       rt_exc_text(buf, sizeof buf);
@@ -162,6 +165,9 @@ void rt_goto_opcode(rt_thread_t *t, PyObject *frame) {
     Py_XDECREF(res);
     PyErr_Clear();
   }
+  t->goto_pending = false;
+  if (PyObject_SetAttrString(frame, "f_trace_opcodes", Py_False) < 0)
+    PyErr_Clear();
   rt_tls_in_debugger--;
   if (!atomic_load(&rt_disconnected))
     rt_goto_finish(t, frame, text);

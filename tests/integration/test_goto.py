@@ -140,6 +140,32 @@ class JumpTests(BreakpointSession):
         self.assertEqual(len(d.stops()), 1)
         self.end(d, "loop 3\n")
 
+    def test_goto_into_with_and_except_refused(self):
+        d = self.start("blocks_with")
+        m = d.m
+        for target, words in (
+                ("blocks_with_body",
+                 "inside a `with` block that line %d is not in: Python "
+                 "cannot jump into it (the context manager is entered only "
+                 "by the `with` line (%d))" % (m["blocks_with"],
+                                               m["blocks_with"])),
+                ("blocks_except_body",
+                 "inside an `except` block that line %d is not in: Python "
+                 "cannot jump into it (an `except` block (line %d) runs "
+                 "only when it handles an exception)" % (
+                     m["blocks_with"], m["blocks_except_body"] - 1))):
+            resp = self.goto(d, target, ok=False)
+            self.assertFalse(resp["success"], resp)
+            self.assertIn("Cannot jump from line %d to line %d in `blocks` "
+                          "(lines %d-%d): line %d is %s" % (
+                              m["blocks_with"], m[target],
+                              m["blocks_start"] - 1, m["blocks_end"],
+                              m[target], words), resp["message"])
+        # Into a `try` body is allowed: the with block is skipped.
+        self.goto(d, "blocks_try_body")
+        d.stopped("goto", "blocks_try_body", "blocks", 1)
+        self.end(d, "blocks [1]\n")
+
     def test_goto_other_function_refused(self):
         d = self.start("loop_start")
         # Lines of another function, and lines without code, are no target.

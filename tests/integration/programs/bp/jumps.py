@@ -55,9 +55,21 @@ def calls():
     return x
 
 
+def blocks():
+    seen = []  # BREAK: blocks_start
+    with open(__file__) as f:  # BREAK: blocks_with
+        seen.append(f.name != "")  # BREAK: blocks_with_body
+    try:
+        seen.append(1)  # BREAK: blocks_try_body
+    except ValueError:
+        seen.append(2)  # BREAK: blocks_except_body
+    return seen  # BREAK: blocks_end
+
+
 print("skip_one", skip_one())
 print("rerun", rerun())
 print("loop", loop())
 print("other", other())
 print("calls", calls())
+print("blocks", blocks())
 print("trail", trail)
