@@ -166,6 +166,18 @@ class JumpTests(BreakpointSession):
         d.stopped("goto", "blocks_try_body", "blocks", 1)
         self.end(d, "blocks [1]\n")
 
+    def test_goto_from_an_exception_stop_refused(self):
+        d = self.debug("jumps.py", args=["raises"],
+                       exc={"filters": ["raised"]})
+        d.stopped("exception", "raise_line", "raises", 1)
+        resp = self.goto(d, "caught", ok=False)
+        self.assertFalse(resp["success"], resp)
+        self.assertIn("thread 1 did not stop at the start of a line (it "
+                      "stopped on an exception or a call), and Python jumps "
+                      "only from a line; step once, then jump",
+                      resp["message"])
+        self.end(d, "raises caught\n")
+
     def test_goto_other_function_refused(self):
         d = self.start("loop_start")
         # Lines of another function, and lines without code, are no target.

@@ -66,10 +66,20 @@ def blocks():
     return seen  # BREAK: blocks_end
 
 
-print("skip_one", skip_one())
-print("rerun", rerun())
-print("loop", loop())
-print("other", other())
-print("calls", calls())
-print("blocks", blocks())
-print("trail", trail)
+def raises():
+    try:
+        raise ValueError("no jump from here")  # BREAK: raise_line
+    except ValueError:
+        return "caught"  # BREAK: caught
+
+
+if __import__("sys").argv[1:] == ["raises"]:
+    print("raises", raises())
+else:
+    print("skip_one", skip_one())
+    print("rerun", rerun())
+    print("loop", loop())
+    print("other", other())
+    print("calls", calls())
+    print("blocks", blocks())
+    print("trail", trail)
