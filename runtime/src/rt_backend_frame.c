@@ -23,6 +23,7 @@
 
 #include "rt_engine_priv.h"
 #include "rt_exceptions.h"
+#include "rt_goto.h"
 #include "rt_log.h"
 #include "rt_stats.h"
 #include "rt_stop.h"
@@ -254,6 +255,13 @@ void rt_frame_update_hook(void) {
 
 /* ---- the scoped trace function ---------------------------------------------------- */
 
+void rt_frame_line_done(PyObject *frame, int line) {
+  rt_tls_line_frame = frame;
+  rt_tls_line_line = line;
+  rt_tls_line_lasti = PyFrame_GetLasti((PyFrameObject *)frame) - 1;
+  rt_tls_line_evaluated = true;
+}
+
 bool rt_frame_bp_skip(PyObject *frame, int line) {
   return rt_frame_same_line(frame, line) && rt_tls_line_evaluated;
 }
@@ -275,6 +283,7 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
   switch (what) {
     case PyTrace_LINE: {
       int line = 0, w = 0;
+      if (t->goto_pending) return 0; /* the opcode event of this instruction jumps */
       ci = rt_engine_codeinfo((PyObject *)code, NULL);
       if (ci == NULL) return 0;
       line = PyFrame_GetLineNumber(frame);
@@ -319,12 +328,35 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
                             PyTuple_GET_ITEM(arg, 2));
       }
       return 0;
+    case PyTrace_OPCODE: { /* only where a jump is pending (rt_frame_arm_opcode) */
+      int event = rt_compat_swap_trace_event(PyTrace_LINE);
+      rt_goto_opcode(t, (PyObject *)frame);
+      rt_compat_swap_trace_event(event);
+      return 0;
+    }
     default:
       return 0;
   }
 }
 
 const Py_tracefunc rt_frame_func = rt_frame_trace;
+
+bool rt_frame_can_arm_opcode(void) {
+  Py_tracefunc tf = rt_compat_thread_tracefunc(PyThreadState_Get());
+  return tf == NULL || tf == rt_frame_trace;
+}
+
+int rt_frame_arm_opcode(PyObject *frame) {
+  PyThreadState *ts = PyThreadState_Get();
+  if (!rt_frame_can_arm_opcode()) return -1;
+  if (rt_compat_thread_tracefunc(ts) == NULL &&
+      rt_compat_set_thread_trace(ts, rt_frame_trace) < 0) {
+    return -1;
+  }
+  if (PyObject_SetAttrString(frame, "f_trace_opcodes", Py_True) < 0) return -1;
+  rt_compat_set_cframe_tracing(ts, 1);
+  return 0;
+}
 
 /* ---- shared backend hooks ------------------------------------------------------------ */
 

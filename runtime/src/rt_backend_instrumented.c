@@ -70,7 +70,10 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyErr_Clear();
     Py_RETURN_NONE;
   }
+  PyObject *outer = t->check_frame; /* a stop in here may jump later (rt_goto.h) */
+  t->check_frame = (PyObject *)frame;
   (void)rt_engine_bp_hit(t, ci, (PyObject *)frame, (int)id, (int)state);
+  t->check_frame = outer;
   Py_RETURN_NONE;
 }
 

@@ -53,6 +53,7 @@
 
 #include "rt_engine.h"
 #include "rt_exceptions.h"
+#include "rt_goto.h"
 #include "rt_log.h"
 #include "rt_stats.h"
 #include "rt_stop.h"
@@ -280,7 +281,7 @@ static PyObject *rt_cb_ctl_start(PyObject *self, PyObject *const *args,
   frame = (PyObject *)PyEval_GetFrame();
   if (ci->funcbp_id != 0) rt_stop_frame_start(t, ci, frame);
   if (t->step_kind == RT_STEP_IN && !ci->hidden && frame != NULL &&
-      !(t->step_user && ci->library)) {
+      !(t->step_user && ci->library) && rt_step_target_allows(t, frame)) {
     rt_mon_step_into(t, frame, args[0]);
   }
   Py_RETURN_NONE;
@@ -299,7 +300,7 @@ static PyObject *rt_cb_ctl_resume(PyObject *self, PyObject *const *args,
   ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
   if (ci == NULL || ci->hidden || (t->step_user && ci->library)) Py_RETURN_NONE;
   frame = (PyObject *)PyEval_GetFrame();
-  if (frame != NULL) rt_mon_step_into(t, frame, args[0]);
+  if (frame != NULL && rt_step_target_allows(t, frame)) rt_mon_step_into(t, frame, args[0]);
   Py_RETURN_NONE;
 }
 

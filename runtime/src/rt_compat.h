@@ -227,6 +227,20 @@ static inline Py_tracefunc rt_compat_thread_c_tracefunc(PyThreadState *ts) {
  * calls for good); on 3.12 its fallback (per-frame tracing) is missing. */
 #define RT_HAVE_INSTRUMENTED RT_HAVE_FRAME_HOOK
 
+#if RT_HAVE_FRAME_HOOK
+/* The trace event the thread is handling (3.11 tstate->tracing_what):
+ * frame.f_lineno accepts a jump only in a 'line' event. A jump made in an
+ * 'opcode' event goes through the same reload in the eval loop
+ * (maybe_call_line_trace), so the runtime's pending jump (rt_goto.h)
+ * presents its opcode event as a line event. Returns the previous one. */
+static inline int rt_compat_swap_trace_event(int what) {
+  PyThreadState *ts = PyThreadState_Get();
+  int old = ts->tracing_what;
+  ts->tracing_what = what;
+  return old;
+}
+#endif
+
 /* The qualified name of a code object (3.11+). */
 #define rt_compat_code_qualname(code) (((PyCodeObject *)(code))->co_qualname)
 
