@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
           python3 python3-dev clang libclang-rt-14-dev)
+# Node.js and npm for vscode-extension/ (the machine's own, when it has one).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,6 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ ! -d vscode-extension/node_modules ]; then
+  echo "setup: npm ci in vscode-extension/"
+  (cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error)
 fi
 [ "${1:-}" = "--deps" ] && exit 0
 

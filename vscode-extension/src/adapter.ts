@@ -113,15 +113,14 @@ export async function pythonVersion(
   argv: string[],
   cwd: string | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<{ version: string } | { error: string }> {
+): Promise<{ version: string; implementation: string } | { error: string }> {
   const code = 'import sys; print("%d.%d" % sys.version_info[:2], sys.implementation.name)';
   const exe = resolveOnPath(argv[0], cwd, env.PATH);
   const r = await run(exe, [...argv.slice(1), '-c', code], { cwd, env });
   if (r.error !== undefined) return { error: r.error };
   const m = /^(\d+\.\d+) (\w+)/.exec(r.stdout.trim());
   if (r.code !== 0 || !m) return { error: firstLine(r.stderr) || `exit status ${r.code}` };
-  if (m[2] !== 'cpython') return { error: `it is ${m[2]}, not CPython` };
-  return { version: m[1] };
+  return { version: m[1], implementation: m[2] };
 }
 
 /**
@@ -143,12 +142,12 @@ export async function runtimeProblem(
   const cwd = typeof config.cwd === 'string' && fs.existsSync(config.cwd) ? config.cwd : undefined;
   const probe = await pythonVersion(argv, cwd, mergedEnv(baseEnv, config));
   if ('error' in probe) return undefined;
-  if (supported.includes(probe.version)) return undefined;
   const list = supported.length > 0 ? supported.join(', ') : 'none';
-  return (
-    `${argv[0]} is Python ${probe.version}, which this dapper build has no runtime for ` +
-    `(supported: ${list}; ${dir}). Choose another interpreter with "python" or "dapper.python".`
-  );
+  const choose = 'Choose another interpreter with "python" or "dapper.python".';
+  if (probe.implementation !== 'cpython')
+    return `${argv[0]} is ${probe.implementation} ${probe.version}: dapper debugs CPython only (supported: ${list}). ${choose}`;
+  if (supported.includes(probe.version)) return undefined;
+  return `${argv[0]} is Python ${probe.version}, which this dapper build has no runtime for (supported: ${list}; ${dir}). ${choose}`;
 }
 
 function resolveOnPath(exe: string, cwd: string | undefined, searchPath: string | undefined): string {
