@@ -49,7 +49,7 @@ export async function resolveConfig(input: Config, ctx: ResolveInputs): Promise<
         error:
           'Open a Python file to debug it with dapper, or add a "dapper" configuration to launch.json.',
       };
-    config = currentFileConfig();
+    config = { ...currentFileConfig(), ...config }; // keeps noDebug (Ctrl+F5)
   }
   if (config.type === undefined) config.type = DEBUG_TYPE;
   if (config.request === undefined) config.request = 'launch';

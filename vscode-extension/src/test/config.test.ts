@@ -34,6 +34,12 @@ describe('resolveConfig', () => {
     });
   });
 
+  it('Ctrl+F5 with no launch.json runs the file without the debugger', async () => {
+    const c = await resolved({ noDebug: true });
+    assert.strictEqual(c.program, '${file}');
+    assert.strictEqual(c.noDebug, true);
+  });
+
   it('F5 with no launch.json and no folder runs in the file directory', async () => {
     const c = await resolved({}, { folder: undefined });
     assert.strictEqual(c.cwd, '/home/u/proj');
