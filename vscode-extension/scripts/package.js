@@ -41,7 +41,9 @@ const targets = { 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'darwi
 const target = targets[`${process.platform}-${process.arch}`];
 if (target === undefined) fail(`no VS Code target platform for ${process.platform}-${process.arch}`);
 
-const build = path.resolve(process.env.DAPPER_BUILD_DIR || path.join(repo, 'build', 'dev'));
+const build = process.env.DAPPER_BUILD_DIR
+  ? path.resolve(process.env.INIT_CWD || process.cwd(), process.env.DAPPER_BUILD_DIR)
+  : path.join(repo, 'build', 'dev');
 if (!process.env.DAPPER_VSIX_NO_BUILD) {
   if (!fs.existsSync(path.join(build, 'CMakeCache.txt'))) {
     if (process.env.DAPPER_BUILD_DIR) fail(`${build} is not a CMake build directory`);

@@ -23,6 +23,7 @@ repo="$(cd "$ext/.." && pwd)"
 ui="$ext/test/ui"
 out="${DAPPER_UI_OUT:-$repo/build/vscode-ui}"
 chromium="${DAPPER_UI_CHROMIUM:-/usr/bin/chromium}"
+[ -z "${DAPPER_BUILD_DIR:-}" ] || export DAPPER_BUILD_DIR="$(cd "$DAPPER_BUILD_DIR" && pwd)"
 
 missing=()
 for p in chromium g++ make libkrb5-dev; do
