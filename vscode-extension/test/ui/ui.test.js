@@ -164,7 +164,8 @@ async function startDebugging() {
   // with another Python debugger installed VS Code asks which one
   const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Python (dapper)' });
   const paused = page.locator('.debug-toolbar');
-  await Promise.race([pick.first().waitFor({ timeout: LONG }), paused.waitFor({ timeout: LONG })]);
+  const refused = page.locator('.notification-toast');
+  await Promise.race([pick.first(), paused, refused.first()].map((l) => l.waitFor({ timeout: LONG })));
   if (await pick.count()) await pick.first().click();
 }
 
@@ -259,4 +260,26 @@ test('conditional breakpoint set through the editor', async () => {
   await page.keyboard.press('F5');
   await sessionEnded();
   assert.match(await replText(), /total 16/);
+});
+
+test('an interpreter the bundled runtime was not built for: a notification naming the supported versions', async () => {
+  await clean();
+  // an interpreter that answers the extension's version probe like CPython 3.10
+  const old = path.join(workspace, 'python3.10');
+  fs.writeFileSync(old, '#!/bin/sh\necho "3.10 cpython"\n', { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(workspace, '.vscode', 'launch.json'),
+    JSON.stringify({
+      version: '0.2.0',
+      configurations: [{ name: 'old python (dapper)', type: 'dapper', request: 'launch', program: '${file}', python: old }],
+    }, null, 2),
+  );
+  await page.locator('.part.sidebar', { hasText: 'old python (dapper)' }).first().waitFor({ timeout: LONG });
+  await openFile('main.py');
+  await startDebugging();
+  const toast = page.locator('.notification-toast', { hasText: 'has no runtime for' });
+  await toast.first().waitFor({ timeout: LONG });
+  const text = (await toast.first().innerText()).replace(/\s+/g, ' ');
+  assert.match(text, /python3\.10 is Python 3\.10, which this dapper build has no runtime for \(supported: 3\.1\d(, 3\.1\d)*;/);
+  assert.strictEqual(await page.locator('.debug-toolbar').isVisible(), false);
 });
