@@ -2,8 +2,9 @@
 
 Loaded by the runtime next to _dapper_support.py (by absolute path, never
 through sys.path) and always called from C with the thread's "inside the
-debugger" flag set. Cold paths only: it runs when breakpoints change, when a
-module with breakpoints is imported and when the main script starts.
+debugger" flag set. Cold paths only: it runs when breakpoints change and when
+module code of a file with breakpoints is about to run (an import, the
+main script, runpy, exec(): the `exec` audit event).
 
 How a breakpoint becomes bytecode (docs/runtime.md, "instrumented"):
 the file is parsed, and before each statement that starts on a breakpoint
@@ -435,32 +436,3 @@ def restore_all():
     _orig.clear()
     _instr_cache.clear()
     del _gens[:]
-
-
-def install_import_hook(hook):
-    """Wraps SourceLoader.get_code: modules imported later run instrumented
-    code. hook(loader, fullname, code) -> code (a C builtin)."""
-    from importlib import _bootstrap_external as be
-    orig = be.SourceLoader.get_code
-    if getattr(orig, "_dapper_orig", None) is not None:
-        return
-
-    def get_code(self, fullname):
-        return hook(self, fullname, orig(self, fullname))
-
-    get_code._dapper_orig = orig
-    be.SourceLoader.get_code = get_code
-
-
-def remove_import_hook():
-    from importlib import _bootstrap_external as be
-    orig = getattr(be.SourceLoader.get_code, "_dapper_orig", None)
-    if orig is not None:
-        be.SourceLoader.get_code = orig
-
-
-def loader_path(loader, fullname):
-    try:
-        return loader.get_filename(fullname)
-    except Exception:  # noqa: BLE001 - any loader
-        return None

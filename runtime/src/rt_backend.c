@@ -45,6 +45,38 @@ void rt_backend_thread_started(void) {
   }
 }
 
+/* The `exec` audit hook: hands the code object about to run to the active
+ * backend. Audit hooks cannot be removed, so it is added once, by the first
+ * backend that wants it, and does nothing while no backend wants it. Every
+ * other audited event (`builtins.id`, `open`, `sys._getframe`, ...) costs
+ * CPython building the event's argument tuple plus a one-byte compare here
+ * (docs/performance.md, "Discovery"). */
+static int rt_backend_audit(const char *event, PyObject *args, void *data) {
+  PyObject *code = NULL;
+  (void)data;
+  if (event[0] != 'e' || strcmp(event, "exec") != 0) return 0;
+  if (rt_backend == NULL || rt_backend->code_executed == NULL || rt_tls_in_debugger) {
+    return 0;
+  }
+  if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) return 0;
+  code = PyTuple_GET_ITEM(args, 0);
+  if (PyCode_Check(code)) rt_backend->code_executed(code);
+  return 0;
+}
+
+static void rt_backend_add_audit_hook(void) {
+  static bool added;
+  if (added) return;
+  if (PySys_AddAuditHook(rt_backend_audit, NULL) < 0) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    rt_log(RT_LOG_ERROR, "could not add the exec audit hook: %s", text);
+    PyErr_Clear();
+    return;
+  }
+  added = true;
+}
+
 bool rt_backend_is_own_tracefunc(Py_tracefunc f) {
   if (f == NULL) return false;
 #if RT_HAVE_FRAME_HOOK
@@ -164,6 +196,7 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
     (void)chosen->install();
   }
   rt_backend = chosen;
+  if (chosen->code_executed != NULL) rt_backend_add_audit_hook();
   rt_stats_set_reason(reason);
   atomic_store(&rt_entry_pending, stop_on_entry ? 1 : 0);
   rt_backend_control_changed();

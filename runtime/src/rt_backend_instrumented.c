@@ -7,11 +7,16 @@
  *   breakpoint change   the file's live functions get the instrumented
  *                       code (`__code__`, nested code through the parent's
  *                       co_consts), or their original code back; gc scan
- *   modules imported    SourceLoader.get_code is wrapped: a module whose
- *   later               file has breakpoints runs instrumented code
- *   the main script     compiled by the interpreter itself: the eval-frame
- *                       hook, installed until the program's first frame,
- *                       runs the instrumented module code in its place
+ *   code run later      the `exec` audit event announces every module
+ *                       code about to run (imports, the main script,
+ *                       runpy, exec(), pytest's rewritten test modules):
+ *                       when its file has breakpoints, the eval-frame hook
+ *                       runs the instrumented module code in place of its
+ *                       fresh frame (rt_frame_swap_next); code that does
+ *                       not match the file's recompile (pytest rewrote its
+ *                       asserts) gets its breakpoint code objects traced
+ *   the main script     the same, and a trampoline in the eval-frame hook
+ *                       until the program's first frame
  *   the check           `__dapper_bp__(id, state)`: this module's C builtin,
  *                       a constant in co_consts (no name lookup the program
  *                       could shadow); state says whether the inline
@@ -76,13 +81,8 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
 
 /* ---- the Python side ------------------------------------------------------ */
 
-static PyObject *rt_ins_get_code(PyObject *self, PyObject *const *args,
-                                 Py_ssize_t nargs);
-
 static PyMethodDef rt_ins_defs[] = {
     {"__dapper_bp__", (PyCFunction)(void (*)(void))rt_ins_bp, METH_FASTCALL, NULL},
-    {"_dapper_get_code", (PyCFunction)(void (*)(void))rt_ins_get_code, METH_FASTCALL,
-     NULL},
 };
 
 static PyObject *rt_ins_load(void) {
@@ -236,34 +236,29 @@ static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
   return out;
 }
 
-/* SourceLoader.get_code wrapper: (loader, fullname, code) -> code. */
-static PyObject *rt_ins_get_code(PyObject *self, PyObject *const *args,
-                                 Py_ssize_t nargs) {
-  PyObject *path = NULL, *canon = NULL, *out = NULL;
+/* The exec audit hook: module code about to run. When its file has
+ * breakpoints, its instrumented version runs instead (the frame hook
+ * swaps it in) and its code objects are marked. */
+static void rt_ins_code_executed(PyObject *code) {
+  rt_codeinfo_t *ci = NULL;
+  rt_bpfile_t *bf = NULL;
+  PyObject *canon = NULL, *out = NULL;
   rt_compat_exc_t saved;
 
-  (void)self;
-  if (nargs != 3) {
-    PyErr_SetString(PyExc_TypeError, "_dapper_get_code(loader, fullname, code)");
-    return NULL;
-  }
-  if (!rt_ins_active || rt_tls_in_debugger || rt_bpfiles == NULL ||
-      !PyCode_Check(args[2]) || rt_ins_mod == NULL) {
-    return Py_NewRef(args[2]);
-  }
+  if (!rt_ins_active || rt_ins_mod == NULL) return;
+  ci = rt_engine_codeinfo_peek(code);
+  if (ci != NULL && (ci->armed & RT_FRAME_INS_CODE)) return; /* ours already */
+  bf = rt_engine_code_bpfile(code);
+  if (bf == NULL || bf->n == 0) return;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  path = PyObject_CallMethod(rt_ins_mod, "loader_path", "OO", args[0], args[1]);
-  if (path != NULL && PyUnicode_Check(path)) {
-    canon = rt_support_call("canonical", "(O)", path);
-  }
-  if (canon != NULL && PyUnicode_Check(canon)) out = rt_ins_code_for(canon, args[2]);
+  canon = PyUnicode_FromString(bf->canon);
+  if (canon != NULL) out = rt_ins_code_for(canon, code);
+  if (out != NULL) rt_frame_swap_next(code, out);
+  Py_XDECREF(canon);
   PyErr_Clear();
   rt_tls_in_debugger--;
   rt_compat_exc_restore(&saved);
-  Py_XDECREF(path);
-  Py_XDECREF(canon);
-  return out != NULL ? out : Py_NewRef(args[2]);
 }
 
 /* rt_frame_main_code: the main script's module code about to run. */
@@ -302,18 +297,10 @@ static void rt_ins_breakpoints_changed(const char *canon) {
 static void rt_ins_uninstall(void);
 
 static int rt_ins_install(void) {
-  PyObject *mod = rt_instrument_module(), *hook = NULL, *res = NULL;
+  PyObject *mod = rt_instrument_module();
 
   if (mod == NULL) return -1;
   Py_DECREF(mod); /* rt_ins_mod keeps it */
-  hook = PyCFunction_New(&rt_ins_defs[1], NULL);
-  if (hook == NULL) return -1;
-  rt_tls_in_debugger++;
-  res = PyObject_CallMethod(rt_ins_mod, "install_import_hook", "O", hook);
-  rt_tls_in_debugger--;
-  Py_DECREF(hook);
-  if (res == NULL) return -1;
-  Py_DECREF(res);
   if (rt_frame_install(false) < 0) {
     rt_compat_exc_t saved;
     rt_compat_exc_save(&saved);
@@ -335,8 +322,6 @@ static void rt_ins_uninstall(void) {
   if (rt_ins_mod == NULL) return;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  res = PyObject_CallMethod(rt_ins_mod, "remove_import_hook", NULL);
-  Py_XDECREF(res);
   res = PyObject_CallMethod(rt_ins_mod, "restore_all", NULL);
   Py_XDECREF(res);
   PyErr_Clear();
@@ -355,6 +340,7 @@ const rt_backend_t rt_backend_instrumented = {
     .control_changed = rt_frame_control_changed,
     .step_changed = rt_frame_step_changed,
     .thread_started = rt_frame_thread_started,
+    .code_executed = rt_ins_code_executed,
 };
 
 #endif /* RT_HAVE_INSTRUMENTED */

@@ -334,6 +334,46 @@ done:
   return ci;
 }
 
+void rt_engine_codeinfo_tree(PyObject *code, void (*fn)(rt_codeinfo_t *)) {
+  PyObject *consts = ((PyCodeObject *)code)->co_consts;
+  rt_codeinfo_t *ci = rt_engine_codeinfo(code, NULL);
+  if (ci != NULL && fn != NULL) fn(ci);
+  for (Py_ssize_t i = 0; consts != NULL && i < PyTuple_GET_SIZE(consts); i++) {
+    PyObject *k = PyTuple_GET_ITEM(consts, i);
+    if (PyCode_Check(k)) rt_engine_codeinfo_tree(k, fn);
+  }
+}
+
+void rt_engine_codeinfo_module(rt_codeinfo_t *ci, PyObject *globals) {
+  PyObject *name = NULL;
+  if (ci == NULL || ci->modname != NULL || globals == NULL || !PyDict_Check(globals)) {
+    return;
+  }
+  name = PyDict_GetItemString(globals, "__name__"); /* borrowed */
+  if (name == NULL || !PyUnicode_Check(name)) return;
+  ci->modname = Py_NewRef(name);
+  if (rt_engine_nfuncbps > 0) ci->gen = 0; /* match the function breakpoints again */
+}
+
+rt_bpfile_t *rt_engine_code_bpfile(PyObject *code) {
+  rt_codeinfo_t *ci = NULL;
+  rt_srcfile_t *src = NULL;
+  rt_compat_exc_t saved;
+
+  if (rt_bpfiles == NULL) return NULL;
+  ci = rt_engine_codeinfo_peek(code);
+  src = ci != NULL ? ci->src : NULL;
+  if (src == NULL) {
+    rt_compat_exc_save(&saved);
+    rt_tls_in_debugger++;
+    src = rt_src_find(((PyCodeObject *)code)->co_filename, true);
+    rt_tls_in_debugger--;
+    PyErr_Clear();
+    rt_compat_exc_restore(&saved);
+  }
+  return src != NULL ? rt_src_bpfile(src) : NULL;
+}
+
 /* ---- hit evaluation ----------------------------------------------------- */
 
 static void rt_report_cond_error(rt_bp_t *bp, const char *text) {

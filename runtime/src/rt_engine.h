@@ -59,6 +59,16 @@ int rt_engine_init(void);
  * Returns NULL only when out of memory. GIL held. */
 rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals);
 
+/* Gets the codeinfo of code and of every code object nested in its
+ * constants (functions, classes, lambdas, comprehensions defined in it)
+ * and calls fn on each: a module's code objects, all known before it runs. */
+void rt_engine_codeinfo_tree(PyObject *code, void (*fn)(rt_codeinfo_t *));
+
+/* Records the module name of a code first seen without its globals (by
+ * the exec audit hook) from the globals it runs in: function breakpoints
+ * named `module.function` match it then. */
+void rt_engine_codeinfo_module(rt_codeinfo_t *ci, PyObject *globals);
+
 /* The codeinfo if one exists and is current, else NULL (no allocation). */
 rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code);
 

@@ -57,5 +57,8 @@ void rt_bpfile_free(rt_bpfile_t *bf);
 rt_bpfile_t *rt_bpfile_find(const char *canon);
 /* True when code of that file has been seen running. */
 bool rt_src_loaded(const char *canon);
+/* The breakpoints of the file named by code's co_filename (NULL: none);
+ * makes the file's record on first use. Never raises. */
+rt_bpfile_t *rt_engine_code_bpfile(PyObject *code);
 
 #endif
