@@ -113,6 +113,23 @@ class DiscoveryTests(BreakpointSession):
         self.assertEqual(len(d.stops()), 5)
         self.assertIn("5 passed", out.get("stdout", ""))
 
+    # ==== code that exists when its breakpoints are set ========================
+    def test_breakpoints_set_while_stopped(self):
+        live = bp_program("live.py")
+        helper = bp_program("helpermod.py")
+        d, _ = self.session({live: ["set_here"]}, program=live)
+        d.stopped("breakpoint", "set_here", "<module>")
+        d.set_breakpoints(helper, ["compute_body"])
+        d.set_breakpoints(live, ["gen_after", "inner"])
+        d.cont()
+        self.expect(d, helper, [("compute_body", "compute", {"x": "3"})])
+        self.expect(d, live, [("gen_after", "gen", None),
+                              ("inner", "make.<locals>.inner", {"v": "1"})])
+        code, out = d.finish()
+        self.assertEqual(code, 0, out)
+        self.assertEqual(len(d.stops()), 4)
+        self.assertEqual(out.get("stdout"), "compute 9\ngen 2\ninner 6\n")
+
 
 # ---- one class per backend --------------------------------------------------
 for _backend in ("auto", "tracing", "monitoring", "instrumented", "evalframe"):
