@@ -14,6 +14,8 @@ line one statement per breakpoint is inserted:
     try:                                      # condition inlined
         if (condition): __dapper_bp__(id, 0)
     except Exception: __dapper_bp__(id, 1)    # condition raised
+    __dapper_bp__(0, 3)                       # several breakpoints: the
+                                              # runtime evaluates the line
 
 `__dapper_bp__` and `Exception` are not names: the compiler sees two sentinel
 string constants, which are replaced in co_consts by the runtime's C builtin
@@ -104,7 +106,11 @@ def _call(bp_id, state, node):
 
 
 def _checks(bps, no_inline):
-    """The statements inserted for the breakpoints of one line."""
+    """The statements inserted for the breakpoints of one line. Several
+    breakpoints on one line (two moved onto the same line) are one check
+    the runtime evaluates (state 3): one stop with every id that fires."""
+    if len(bps) > 1:
+        return [_call(0, 3, None)]
     out = []
     for bp_id, _line, cond in bps:
         if cond is None or bp_id in no_inline:

@@ -307,7 +307,12 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
       ci = rt_engine_codeinfo((PyObject *)code, NULL);
       if (ci == NULL) return 0;
       line = PyFrame_GetLineNumber(frame);
-      if (rt_frame_same_line((PyObject *)frame, line)) return 0; /* not a new line */
+      if (rt_frame_same_line((PyObject *)frame, line)) {
+        if (!rt_compat_jump_back_target((PyObject *)code, PyFrame_GetLasti(frame))) {
+          return 0; /* not a new line */
+        }
+        rt_tls_line_evaluated = false; /* the next iteration of a one-line loop */
+      }
       if (rt_stop_control_needed(t)) w |= RT_LINE_CONTROL;
       if (w == 0 && !rt_frame_global &&
           (ci->bits == NULL || (ci->armed & RT_FRAME_INS_CODE))) {

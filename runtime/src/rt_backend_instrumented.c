@@ -75,7 +75,11 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyErr_Clear();
     Py_RETURN_NONE;
   }
-  (void)rt_engine_bp_hit(t, ci, (PyObject *)frame, (int)id, (int)state);
+  if (state == RT_COND_LINE) {
+    (void)rt_engine_line_hit(t, ci, (PyObject *)frame, line);
+  } else {
+    (void)rt_engine_bp_hit(t, ci, (PyObject *)frame, (int)id, (int)state);
+  }
   Py_RETURN_NONE;
 }
 

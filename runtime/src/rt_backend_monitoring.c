@@ -12,7 +12,9 @@
  * Breakpoint tool (sys.monitoring.DEBUGGER_ID):
  *   PY_START (global)  only while function breakpoints are set (any code
  *                      may match a name): registers the code object and
- *                      returns DISABLE, one call per code object;
+ *                      returns DISABLE, one call per code object; (local)
+ *                      on 3.13 on code with a breakpoint on its RESUME line,
+ *                      never disabled (RT_COMPAT_RESUME_LINE_NEEDS_START);
  *   LINE (local)       only on code objects whose lines hold breakpoints;
  *                      returns DISABLE for a line without one;
  *   RAISE (global)     only while `raised`/`userUnhandled` is on.
@@ -82,6 +84,8 @@ enum {
 #define RT_ARMED_STEP 2 /* control tool: local LINE|PY_START (function bp) */
 #define RT_ARMED_SEEN 4 /* rt_mon_arm ran (a codeinfo made by a control-tool
                            callback, which runs first, is not armed yet) */
+#define RT_ARMED_START 8 /* bp tool: local PY_START too, never disabled
+                            (RT_COMPAT_RESUME_LINE_NEEDS_START) */
 
 static PyObject *rt_mon;      /* strong: sys.monitoring */
 static PyObject *rt_disable;  /* strong: sys.monitoring.DISABLE */
@@ -130,19 +134,38 @@ static int rt_ctl_base_events(const rt_codeinfo_t *ci) {
 /* Brings a (current) codeinfo's local events in line with its breakpoints.
  * The bp tool is always cleared first so lines that returned DISABLE come
  * back. */
+/* True when a breakpoint is on the line of the code's RESUME (3.13: that
+ * line's LINE event needs RESUME kept instrumented). */
+static bool rt_mon_bp_on_resume_line(rt_codeinfo_t *ci) {
+  PyObject *res = NULL;
+  long line = 0;
+  if (!RT_COMPAT_RESUME_LINE_NEEDS_START || ci->bits == NULL) return false;
+  rt_tls_in_debugger++;
+  res = rt_support_call("resume_line", "(O)", ci->code);
+  line = res != NULL ? PyLong_AsLong(res) : 0;
+  Py_XDECREF(res);
+  PyErr_Clear();
+  rt_tls_in_debugger--;
+  return line > 0 && rt_codeinfo_has_line(ci, (int)line);
+}
+
 static void rt_mon_arm(rt_codeinfo_t *ci) {
   bool want_bp = ci->bits != NULL;
   bool want_step = ci->funcbp_id != 0;
+  bool want_start = want_bp && rt_mon_bp_on_resume_line(ci);
 
   if (want_bp || (ci->armed & RT_ARMED_BP)) {
     rt_set_local(rt_bp_tool, ci->code, 0);
-    if (want_bp) rt_set_local(rt_bp_tool, ci->code, RT_EV_LINE);
+    if (want_bp) {
+      rt_set_local(rt_bp_tool, ci->code,
+                   RT_EV_LINE | (want_start ? RT_EV_PY_START : 0));
+    }
   }
   if (want_step != ((ci->armed & RT_ARMED_STEP) != 0)) {
     rt_set_local(rt_ctl_tool, ci->code, rt_ctl_base_events(ci));
   }
   ci->armed = RT_ARMED_SEEN | (want_bp ? RT_ARMED_BP : 0) |
-              (want_step ? RT_ARMED_STEP : 0);
+              (want_step ? RT_ARMED_STEP : 0) | (want_start ? RT_ARMED_START : 0);
 }
 
 static void rt_mon_refresh_and_arm(rt_codeinfo_t *ci) {
@@ -208,6 +231,7 @@ static PyObject *rt_cb_bp_start(PyObject *self, PyObject *const *args,
   if (ci != NULL && t != NULL && ci->funcbp_id != 0) {
     rt_stop_frame_start(t, ci, (PyObject *)PyEval_GetFrame());
   }
+  if (ci != NULL && (ci->armed & RT_ARMED_START)) Py_RETURN_NONE;
   rt_stat_inc(RT_STAT_MON_DISABLED);
   Py_INCREF(rt_disable);
   return rt_disable;

@@ -104,6 +104,10 @@ bool rt_engine_line_quick(rt_codeinfo_t *ci, int line, PyObject *const *fast);
  * condition here. Then the hit count, logpoint or stop. Returns true when
  * it stopped. GIL held. */
 enum { RT_COND_TRUE = 0, RT_COND_RAISED = 1, RT_COND_EVAL = 2 };
+/* The inserted check of a line with several breakpoints (bp_id 0): the
+ * runtime evaluates all of them as at a line event (rt_engine_line_hit),
+ * so they make one stop with every id that fires. */
+enum { RT_COND_LINE = 3 };
 bool rt_engine_bp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
                       int bp_id, int cond_state);
 

@@ -130,6 +130,79 @@ class DiscoveryTests(BreakpointSession):
         self.assertEqual(len(d.stops()), 4)
         self.assertEqual(out.get("stdout"), "compute 9\ngen 2\ninner 6\n")
 
+    # ==== lines CPython compiles specially ======================================
+    def test_one_line_function_and_lambda(self):
+        # 3.13 gives no LINE event for a line that is also the code's
+        # RESUME line once RESUME is specialised: every call must stop.
+        path = bp_program("specials.py")
+        d, ids = self.session({path: ["one_line", "lambda_line"]}, program=path)
+        one_id, lambda_id = ids[path]
+        m = d.m
+        d.stopped("breakpoint", m["one_line"], "<module>", ids=[one_id])
+        d.cont()
+        d.stopped("breakpoint", m["lambda_line"], "<module>", ids=[lambda_id])
+        d.cont()
+        for i in range(3):
+            ev, _ = d.stopped("breakpoint", m["one_line"], "one", ids=[one_id])
+            self.assertEqual(self.value(d, ev["threadId"], "x"), str(i))
+            d.cont()
+            ev, _ = d.stopped("breakpoint", m["lambda_line"], "<lambda>",
+                              ids=[lambda_id])
+            self.assertEqual(self.value(d, ev["threadId"], "y"), str(i))
+            d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0, out)
+        self.assertEqual(len(d.stops()), 8)
+
+    def test_breakpoints_moved_onto_one_line(self):
+        path = bp_program("specials.py")
+        d, ids = self.session({path: ["comment_a", "comment_b"]}, program=path)
+        res = d.bp_responses[path]["breakpoints"]
+        self.assertEqual([r.get("line") for r in res],
+                         [d.m["moved_target"]] * 2, res)
+        d.stopped("breakpoint", "moved_target", "moved", ids=ids[path])
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0, out)
+        self.assertEqual(len(d.stops()), 1, "one stop for the line")
+        self.assertIn("moved 5\n", out.get("stdout", ""))
+
+    def test_list_comprehension_line(self):
+        # What the interpreter's own line events give (pdb): 3.11 runs the
+        # comprehension in its own frame, which reports the line on entry
+        # and again at each of the 3 iterations' jump back; 3.12+ inline it
+        # (PEP 709): sys.monitoring reports the line once, settrace once
+        # per jump back too.
+        path = bp_program("specials.py")
+        d, _ = self.session({path: ["comp"]}, program=path)
+        names = []
+        while True:
+            ev = d.c.wait_message(
+                lambda m: m.get("event") in ("stopped", "terminated"),
+                TIMEOUT, "`stopped` or `terminated`")
+            if ev["event"] == "terminated":
+                break
+            tid = ev["body"]["threadId"]
+            top = d.stack(tid, levels=1)["stackFrames"][0]
+            self.assertEqual(top["line"], d.m["comp"], top)
+            names.append(top["name"])
+            d.cont(tid)
+        if self.python_minor() == (3, 11):
+            want = ["comp"] + ["comp.<locals>.<listcomp>"] * 4
+        elif self.backend_in_use == "tracing":
+            want = ["comp"] * 4
+        else:
+            want = ["comp"]
+        self.assertEqual(names, want)
+        self.check_end_of_session(d.c)
+        self.disconnect(d.c)
+
+    def python_minor(self):
+        out = subprocess.run(
+            [CONFIG.python, "-c", "import sys; print(*sys.version_info[:2])"],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=30)
+        return tuple(int(v) for v in out.stdout.split())
+
 
 # ---- one class per backend --------------------------------------------------
 for _backend in ("auto", "tracing", "monitoring", "instrumented", "evalframe"):
