@@ -430,15 +430,18 @@ static void rt_mon_scan(const char *canon) {
   rt_compat_exc_restore(&saved);
 }
 
+static bool rt_mon_scan_all; /* installed: scan every file with breakpoints once */
+
 static void rt_mon_breakpoints_changed(const char *canon) {
   if (rt_mon == NULL) return;
   if (!rt_mon_ef) {
     if (canon == NULL) rt_mon_exceptions_changed(); /* function breakpoints */
     for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
-      if (bf->n > 0 && (canon == NULL || strcmp(bf->canon, canon) == 0)) {
+      if (bf->n > 0 && (canon == NULL ? rt_mon_scan_all : strcmp(bf->canon, canon) == 0)) {
         rt_mon_scan(bf->canon);
       }
     }
+    rt_mon_scan_all = false;
   }
   rt_engine_foreach_code(canon, rt_mon_refresh_and_arm);
 }
@@ -541,6 +544,7 @@ static int rt_mon_install_mode(bool ef) {
     goto error;
   }
   rt_ctl_global = rt_bp_global = -1;
+  rt_mon_scan_all = true;
   rt_mon_exceptions_changed();
   rt_mon_control_changed();
   rt_mon_breakpoints_changed(NULL); /* code seen before (another backend) */
