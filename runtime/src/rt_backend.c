@@ -53,9 +53,10 @@ void rt_backend_thread_started(void) {
  * (docs/performance.md, "Discovery"). */
 static int rt_backend_audit(const char *event, PyObject *args, void *data) {
   PyObject *code = NULL;
-  (void)data;
   if (event[0] != 'e' || strcmp(event, "exec") != 0) return 0;
-  if (rt_backend == NULL || rt_backend->code_executed == NULL || rt_tls_in_debugger) {
+  /* audit hooks are process-wide: another interpreter's code is not ours */
+  if (rt_backend == NULL || rt_backend->code_executed == NULL || rt_tls_in_debugger ||
+      (void *)PyInterpreterState_Get() != data) {
     return 0;
   }
   if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) return 0;
@@ -67,7 +68,7 @@ static int rt_backend_audit(const char *event, PyObject *args, void *data) {
 static void rt_backend_add_audit_hook(void) {
   static bool added;
   if (added) return;
-  if (PySys_AddAuditHook(rt_backend_audit, NULL) < 0) {
+  if (PySys_AddAuditHook(rt_backend_audit, PyInterpreterState_Get()) < 0) {
     char text[512];
     rt_exc_text(text, sizeof text);
     rt_log(RT_LOG_ERROR, "could not add the exec audit hook: %s", text);
