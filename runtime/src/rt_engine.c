@@ -35,6 +35,7 @@ struct rt_srcfile {
   PyObject *filename;      /* strong: co_filename */
   char *canon;
   bool hidden, library;
+  bool kinds_known; /* hidden and library computed (rt_src_kinds) */
   rt_codeinfo_t *codes;
   rt_bpfile_t *bf; /* cache, valid when bf_gen == rt_engine_gen */
   unsigned bf_gen;
@@ -95,6 +96,23 @@ static rt_bpfile_t *rt_src_bpfile(rt_srcfile_t *src) {
 
 /* ---- the per-file registry of code objects ----------------------------- */
 
+/* hidden/library of a file, found when its first codeinfo is made (the
+ * exec audit hook makes records for every module run, and needs only the
+ * canonical path). */
+static void rt_src_kinds(rt_srcfile_t *src) {
+  PyObject *res = NULL;
+  if (src->kinds_known) return;
+  src->kinds_known = true;
+  res = rt_support_call("is_hidden", "(O)", src->filename);
+  src->hidden = res != NULL && PyObject_IsTrue(res) == 1;
+  Py_XDECREF(res);
+  PyErr_Clear();
+  res = rt_support_call("is_library", "(O)", src->filename);
+  src->library = res != NULL && PyObject_IsTrue(res) == 1;
+  Py_XDECREF(res);
+  PyErr_Clear();
+}
+
 static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
   Py_hash_t h = PyObject_Hash(filename);
   size_t b = 0;
@@ -117,14 +135,6 @@ static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
   if (src == NULL) return NULL;
   res = rt_support_call("canonical", "(O)", filename);
   src->canon = rt_strdup_py(res);
-  Py_XDECREF(res);
-  PyErr_Clear();
-  res = rt_support_call("is_hidden", "(O)", filename);
-  src->hidden = res != NULL && PyObject_IsTrue(res) == 1;
-  Py_XDECREF(res);
-  PyErr_Clear();
-  res = rt_support_call("is_library", "(O)", filename);
-  src->library = res != NULL && PyObject_IsTrue(res) == 1;
   Py_XDECREF(res);
   PyErr_Clear();
   if (src->canon == NULL) {
@@ -306,6 +316,7 @@ rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals) {
     if (ci == NULL) goto done;
     ci->code = code;
     ci->src = src;
+    rt_src_kinds(src);
     ci->hidden = src->hidden;
     ci->library = src->library;
     if (globals != NULL && PyDict_Check(globals)) {
