@@ -120,11 +120,17 @@ def run_one(python, mode, n, tmp, adapter, backend):
     else:
         other = db.workload("other.py")
         bps = {other: [{"line": db.tagged_line(other, "other")}]}
-        s = db.Session("dapper", [adapter], python, hot, args, bps=bps,
-                       backend=None if backend == "auto" else backend,
-                       deadline=1200, python_argv=vg).run()
-        if s.launch_error or s.error:
-            raise RuntimeError(s.launch_error or s.error)
+        for attempt in range(3):  # under load valgrind may miss the
+            s = db.Session(          # adapter's 15 s start-up deadline
+                "dapper", [adapter], python, hot, args, bps=bps,
+                backend=None if backend == "auto" else backend,
+                deadline=1200, python_argv=vg).run()
+            err = s.launch_error or s.error
+            if not err or "did not start" not in err:
+                break
+            log("  (runtime start-up timed out under valgrind, again)")
+        if err:
+            raise RuntimeError(err)
         used = s.backend_used
     log("  %s %-6s N=%-8d %6.1fs" % (os.path.basename(python), mode, n,
                                      time.monotonic() - t0))
@@ -174,12 +180,17 @@ def report(results, n, command):
          "", "| interpreter | backend | plain Ir/call | dapper Ir/call | Δ | ratio |",
          "|---|---|---|---|---|---|"]
     for r in results:
+        if "error" in r:
+            L.append("| %s | n/a: %s | | | | |" % (r["version"], r["error"]))
+            continue
         p, d = r["per_call"]["plain"], r["per_call"]["dapper"]
         L.append("| %s | %s | %.1f | %.1f | %+.1f | %.4f |" % (
             r["version"], r["backend"], p, d, d - p, d / p))
     L += ["", "Per function (self Ir per call, dapper − plain, |Δ| ≥ 0.5):",
           ""]
     for r in results:
+        if "error" in r:
+            continue
         rows = sorted(((v, k) for k, v in r["diff"].items() if abs(v) >= 0.5),
                       key=lambda x: -abs(x[0]))
         L.append("- %s: %s" % (r["version"], "; ".join(
@@ -225,8 +236,12 @@ def main():
     results = []
     for python in o.python or default_pythons():
         log("== %s" % python)
-        results.append(measure(python, o.n, os.path.abspath(o.adapter),
-                               o.backend))
+        try:
+            results.append(measure(python, o.n, os.path.abspath(o.adapter),
+                                   o.backend))
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            log("  %s: %s" % (python, e))
+            results.append({"version": python, "error": str(e)[:200]})
     command = "python3 bench/callgrind_calls.py " + " ".join(sys.argv[1:])
     block = report(results, o.n, command)
     sys.stdout.write(block)
