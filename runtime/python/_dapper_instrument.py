@@ -29,6 +29,7 @@ code (the file changed) are reported as fallback codes: the runtime traces
 their frames instead.
 """
 import ast
+import bisect
 import gc
 import opcode
 import sys
@@ -135,11 +136,29 @@ def _checks(bps, no_inline):
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
+_BLOCKS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
 def _insert(tree, by_line, no_inline):
     """Inserts the checks before each statement starting on a breakpoint
-    line (a loop header executes once per iteration: not expressible)."""
+    line (a loop header executes once per iteration: not expressible).
+    Only the statements whose lines span a breakpoint line are visited
+    (a big file with one breakpoint: a few nodes, not the whole tree)."""
+    lines = sorted(by_line)
+
+    def spans(node):
+        lo = getattr(node, "lineno", None)
+        if lo is None:
+            return True
+        i = bisect.bisect_left(lines, lo)
+        return i < len(lines) and lines[i] <= (node.end_lineno or lo)
+
     done = set()
-    for node in ast.walk(tree):
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        todo.extend(c for c in ast.iter_child_nodes(node)
+                    if isinstance(c, _BLOCKS) and spans(c))
         for field in ("body", "orelse", "finalbody"):
             stmts = getattr(node, field, None)
             if not isinstance(stmts, list) or not stmts or \
