@@ -8,6 +8,7 @@
 #include <dapper/message.h>
 
 #include "rt_engine.h"
+#include "rt_engine_priv.h"
 #include "rt_log.h"
 #include "rt_stats.h"
 #include "rt_stop.h"
@@ -15,7 +16,12 @@
 
 const rt_backend_t *rt_backend;
 
+static void rt_backend_add_audit_hook(void);
+
 void rt_backend_breakpoints_changed(const char *canon) {
+  if (rt_backend != NULL && rt_backend->code_executed != NULL && rt_bpfiles != NULL) {
+    rt_backend_add_audit_hook(); /* once the first line breakpoint is set */
+  }
   if (rt_backend != NULL && rt_backend->breakpoints_changed != NULL) {
     rt_backend->breakpoints_changed(canon);
   }
@@ -46,11 +52,13 @@ void rt_backend_thread_started(void) {
 }
 
 /* The `exec` audit hook: hands the code object about to run to the active
- * backend. Audit hooks cannot be removed, so it is added once, by the first
- * backend that wants it, and does nothing while no backend wants it. Every
- * other audited event (`builtins.id`, `open`, `sys._getframe`, ...) costs
- * CPython building the event's argument tuple plus a one-byte compare here
- * (docs/performance.md, "Discovery"). */
+ * backend. Audit hooks cannot be removed, so it is added once, when the
+ * first line breakpoint is set under a backend that wants it (a session
+ * without breakpoints never has it), and does nothing while no backend
+ * wants it. With any audit hook installed CPython builds the argument
+ * tuple of every audited event (`builtins.id`, `open`, `sys._getframe`,
+ * ...): ~300-480 instructions per event, of which this hook's one-byte
+ * compare is 4 (docs/performance.md, "the exec audit hook's cost"). */
 static int rt_backend_audit(const char *event, PyObject *args, void *data) {
   PyObject *code = NULL;
   if (event[0] != 'e' || strcmp(event, "exec") != 0) return 0;
@@ -197,7 +205,6 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
     (void)chosen->install();
   }
   rt_backend = chosen;
-  if (chosen->code_executed != NULL) rt_backend_add_audit_hook();
   rt_stats_set_reason(reason);
   atomic_store(&rt_entry_pending, stop_on_entry ? 1 : 0);
   rt_backend_control_changed();
