@@ -258,7 +258,11 @@ static void rt_ins_code_executed(PyObject *code) {
   rt_tls_in_debugger++;
   canon = PyUnicode_FromString(bf->canon);
   if (canon != NULL) out = rt_ins_code_for(canon, code);
-  if (out != NULL) rt_frame_swap_next(code, out);
+  if (out != NULL && ((PyCodeObject *)code)->co_nfreevars == 0) {
+    rt_frame_swap_next(code, out); /* module code: its namespace is all it needs */
+  } else {
+    Py_XDECREF(out); /* exec(code, closure=...): its cells are the caller's */
+  }
   Py_XDECREF(canon);
   PyErr_Clear();
   rt_tls_in_debugger--;
