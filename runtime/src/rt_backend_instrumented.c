@@ -42,6 +42,7 @@
 #include "rt_support.h"
 
 static PyObject *rt_ins_mod; /* strong: the Python side */
+static void rt_ins_log_error(const char *what, const char *canon);
 static bool rt_ins_active;
 
 /* ---- the breakpoint check called by instrumented code (hot when hit) ---- */
@@ -141,6 +142,17 @@ PyObject *rt_instrument_module(void) {
   return rt_ins_mod;
 }
 
+/* The Python side, loaded when the first breakpoint needs it (it imports
+ * ast: no start-up cost for a session without breakpoints). */
+static bool rt_ins_loaded(void) {
+  PyObject *mod = NULL;
+  if (rt_ins_mod != NULL) return true;
+  mod = rt_instrument_module();
+  if (mod == NULL) rt_ins_log_error("loading", "_dapper_instrument.py");
+  Py_XDECREF(mod); /* rt_ins_mod keeps it */
+  return rt_ins_mod != NULL;
+}
+
 /* [(id, line, condition|None)] of the verified breakpoints of bf. */
 static PyObject *rt_ins_bp_list(const rt_bpfile_t *bf) {
   PyObject *list = PyList_New(0);
@@ -200,7 +212,10 @@ static void rt_ins_update(const char *canon) {
   PyObject *bps = rt_ins_bp_list(bf), *res = NULL;
   int nfb = 0;
 
-  if (bps == NULL || rt_ins_mod == NULL) goto done;
+  if (bps == NULL) goto done;
+  /* not loaded yet: nothing was instrumented, nothing to restore */
+  if (rt_ins_mod == NULL && PyList_GET_SIZE(bps) == 0) goto done;
+  if (!rt_ins_loaded()) goto done;
   res = PyObject_CallMethod(rt_ins_mod, "update", "sOO", canon, bps, Py_True);
   if (!rt_ins_answer_ok(res)) goto done;
   rt_engine_foreach_code(canon, rt_ins_clear_marks);
@@ -221,7 +236,7 @@ static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
   PyObject *bps = NULL, *res = NULL, *out = NULL;
 
   PyErr_Clear();
-  if (bf == NULL || bf->n == 0) return NULL;
+  if (bf == NULL || bf->n == 0 || !rt_ins_loaded()) return NULL;
   (void)rt_engine_codeinfo(code, NULL); /* verifies pending breakpoints */
   bps = rt_ins_bp_list(bf);
   if (bps != NULL) {
@@ -249,7 +264,7 @@ static void rt_ins_code_executed(PyObject *code) {
   PyObject *canon = NULL, *out = NULL;
   rt_compat_exc_t saved;
 
-  if (!rt_ins_active || rt_ins_mod == NULL) return;
+  if (!rt_ins_active) return;
   ci = rt_engine_codeinfo_peek(code);
   if (ci != NULL && (ci->armed & RT_FRAME_INS_CODE)) return; /* ours already */
   bf = rt_engine_code_bpfile(code);
@@ -272,7 +287,7 @@ static void rt_ins_code_executed(PyObject *code) {
 /* rt_frame_main_code: the main script's module code about to run. */
 static PyObject *rt_ins_main_code(PyObject *code) {
   PyObject *canon = NULL, *out = NULL;
-  if (!rt_ins_active || rt_ins_mod == NULL) return NULL;
+  if (!rt_ins_active || rt_bpfiles == NULL) return NULL;
   rt_tls_in_debugger++;
   canon = rt_support_call("canonical", "(O)", ((PyCodeObject *)code)->co_filename);
   if (canon != NULL && PyUnicode_Check(canon)) out = rt_ins_code_for(canon, code);
@@ -305,10 +320,6 @@ static void rt_ins_breakpoints_changed(const char *canon) {
 static void rt_ins_uninstall(void);
 
 static int rt_ins_install(void) {
-  PyObject *mod = rt_instrument_module();
-
-  if (mod == NULL) return -1;
-  Py_DECREF(mod); /* rt_ins_mod keeps it */
   if (rt_frame_install(false) < 0) {
     rt_compat_exc_t saved;
     rt_compat_exc_save(&saved);
