@@ -101,10 +101,13 @@ def callgrind(o):
         if path is None:
             b, err = db.run_plain(vg, prog, o.modules, timeout=1800)
         else:
-            s = db.Session("dapper", [os.path.abspath(path)], o.python, prog,
-                           o.modules, bps=bps, deadline=1800,
-                           python_argv=vg).run()
-            b, err = s.bench, s.launch_error or s.error
+            for _attempt in range(3):  # valgrind under load may miss the
+                s = db.Session(        # adapter's 15 s start-up deadline
+                    "dapper", [os.path.abspath(path)], o.python, prog,
+                    o.modules, bps=bps, deadline=1800, python_argv=vg).run()
+                b, err = s.bench, s.launch_error or s.error
+                if not err or "did not start" not in err:
+                    break
         if b is None:
             print("%s: %s" % (label, err), file=sys.stderr)
             continue
