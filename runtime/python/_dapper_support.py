@@ -250,16 +250,6 @@ def live_codes(canon):
     return out
 
 
-def resume_line(code):
-    """The line of the code object's RESUME instruction (its `def` line
-    for a function), or 0."""
-    import dis
-    for ins in dis.get_instructions(code):
-        if ins.opname == "RESUME":
-            return ins.positions.lineno or 0 if ins.positions else 0
-    return 0
-
-
 def first_line(code):
     """The first line of a function's body: the line of the first
     instruction after RESUME (for a lambda or a module, its first line)."""

@@ -137,16 +137,10 @@ static int rt_ctl_base_events(const rt_codeinfo_t *ci) {
 /* True when a breakpoint is on the line of the code's RESUME (3.13: that
  * line's LINE event needs RESUME kept instrumented). */
 static bool rt_mon_bp_on_resume_line(rt_codeinfo_t *ci) {
-  PyObject *res = NULL;
-  long line = 0;
+  int line = 0;
   if (!RT_COMPAT_RESUME_LINE_NEEDS_START || ci->bits == NULL) return false;
-  rt_tls_in_debugger++;
-  res = rt_support_call("resume_line", "(O)", ci->code);
-  line = res != NULL ? PyLong_AsLong(res) : 0;
-  Py_XDECREF(res);
-  PyErr_Clear();
-  rt_tls_in_debugger--;
-  return line > 0 && rt_codeinfo_has_line(ci, (int)line);
+  line = rt_compat_resume_line(ci->code);
+  return line > 0 && rt_codeinfo_has_line(ci, line);
 }
 
 static void rt_mon_arm(rt_codeinfo_t *ci) {

@@ -170,8 +170,29 @@ static inline Py_tracefunc rt_compat_thread_c_tracefunc(PyThreadState *ts) {
  * instrumented, and the LINE event comes on every call. */
 #if PY_VERSION_HEX >= 0x030D0000
 #define RT_COMPAT_RESUME_LINE_NEEDS_START 1
+#include <opcode.h>
+/* The line of the code's RESUME instruction, or 0. No Python code runs (the
+ * caller may be arming code in the eval-frame hook: a Python call there
+ * could let another thread run the code half armed). */
+static inline int rt_compat_resume_line(PyObject *code) {
+  PyObject *bytes = PyCode_GetCode((PyCodeObject *)code); /* caches zeroed */
+  int line = 0;
+  if (bytes == NULL) {
+    PyErr_Clear();
+    return 0;
+  }
+  for (Py_ssize_t i = 0; i + 1 < PyBytes_GET_SIZE(bytes); i += 2) {
+    if ((unsigned char)PyBytes_AS_STRING(bytes)[i] == RESUME) {
+      line = PyCode_Addr2Line((PyCodeObject *)code, (int)i);
+      break;
+    }
+  }
+  Py_DECREF(bytes);
+  return line > 0 ? line : 0;
+}
 #else
 #define RT_COMPAT_RESUME_LINE_NEEDS_START 0
+#define rt_compat_resume_line(code) 0
 #endif
 
 /* A PEP 523 eval-frame hook with per-frame C tracing (the `evalframe` and
