@@ -199,6 +199,47 @@ def code_lines(code, wanted):
     return tuple(sorted(l for l in wanted if l in mine))
 
 
+def live_codes(canon):
+    """The code objects of file `canon` that exist now, each once: the
+    code of its functions (gc), of running frames (every thread) and of
+    suspended generators and coroutines, each with the code nested in it
+    (closures, lambdas and comprehensions made later). The backends that
+    arm code objects (monitoring) find a loaded file's code this way when
+    its breakpoints change; code run later is announced by the `exec`
+    audit event."""
+    import gc
+    import types
+    out, seen = [], set()
+    gens = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
+
+    def add(code):
+        if id(code) in seen or canonical(code.co_filename) != canon:
+            return
+        todo = [code]
+        while todo:
+            c = todo.pop()
+            if id(c) in seen:
+                continue
+            seen.add(id(c))
+            out.append(c)
+            todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+
+    for obj in gc.get_objects():
+        t = type(obj)
+        if t is types.FunctionType:
+            add(obj.__code__)
+        elif t in gens:
+            code = getattr(obj, "gi_code", None) or getattr(obj, "cr_code", None) \
+                or getattr(obj, "ag_code", None)
+            if code is not None:
+                add(code)
+    for f in sys._current_frames().values():
+        while f is not None:
+            add(f.f_code)
+            f = f.f_back
+    return out
+
+
 def first_line(code):
     """The first line of a function's body: the line of the first
     instruction after RESUME (for a lambda or a module, its first line)."""

@@ -59,6 +59,11 @@ void rt_frame_update_hook(void);
  * instead, or NULL (no exception) to run it as it is. */
 extern PyObject *(*rt_frame_main_code)(PyObject *code);
 
+/* The next fresh frame of `code` on this thread (exec'd code the `exec`
+ * audit event announced) runs `other` (stolen) in its namespace instead.
+ * The hook stays installed until it has run. */
+void rt_frame_swap_next(PyObject *code, PyObject *other);
+
 /* Called by the instrumented code's breakpoint builtin: true when the
  * trace function already evaluated the breakpoints of this line of this
  * frame (a step or pause traced the line), so the builtin must not. */
