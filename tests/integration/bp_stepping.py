@@ -195,3 +195,40 @@ class SteppingTests(BreakpointSession):
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
         self.assertEqual(len(d.stops()), 2)
+
+    @subset
+    def test_next_shows_the_return_values_of_the_calls_it_stepped_over(self):
+        d = self.debug("retvals.py", bps={"retvals.py": ["two_calls"]})
+        d.stopped("breakpoint", "two_calls", "main", 1)
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "next", "no_calls", "main")
+        self.assertEqual(self.return_value(d), [("(return) f", "10"),
+                                                ("(return) g", "200")])
+        self.walk(d, "next", "nested_call", "main")  # a line without calls
+        self.assertIsNone(self.return_value(d))
+        # direct callees only (not nested's call of f), methods by qualname
+        self.walk(d, "next", "through_c", "main")
+        self.assertEqual(self.return_value(d), [("(return) nested", "31"),
+                                                ("(return) Box.get", "5")])
+        # called through C (map): still called by this line
+        self.walk(d, "next", "after", "main")
+        self.assertEqual(self.return_value(d), [("(return) f", "10"),
+                                                ("(return) f", "20")])
+        self.run_to_end(d, "210 211 36 [10, 20]\n")
+
+    @subset
+    def test_show_return_value_false_shows_no_return_values(self):
+        launch_config = self.launch_config
+        self.launch_config = lambda *a, **k: dict(launch_config(*a, **k),
+                                                  showReturnValue=False)
+        d = self.debug("retvals.py", bps={"retvals.py": ["two_calls"]})
+        d.stopped("breakpoint", "two_calls", "main", 1)
+        self.walk(d, "next", "no_calls", "main")
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "next", "nested_call", "main")
+        self.walk(d, "stepIn", "nested_return", "nested")
+        self.walk(d, "stepOut", "nested_call", "main")  # leaving a function
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "next", "through_c", "main")
+        self.assertIsNone(self.return_value(d))
+        self.run_to_end(d, "210 211 36 [10, 20]\n")

@@ -1,0 +1,29 @@
+# `next` over a line that calls functions: each call's return value, in
+# call order, in the "Return value" scope of the stop that follows.
+class Box:
+    def get(self):
+        return 5
+
+
+def f(v):
+    return v * 10
+
+
+def g(v):
+    return v * 100
+
+
+def nested(v):
+    return f(v) + 1  # BREAK: nested_return
+
+
+def main():
+    x = f(1) + g(2)  # BREAK: two_calls
+    y = x + 1  # BREAK: no_calls
+    z = nested(3) + Box().get()  # BREAK: nested_call
+    w = list(map(f, [1, 2]))  # BREAK: through_c
+    print(x, y, z, w)  # BREAK: after
+    return w
+
+
+main()
