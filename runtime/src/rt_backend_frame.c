@@ -153,11 +153,6 @@ static inline bool rt_frame_wants(rt_codeinfo_t *ci, rt_iframe_t *f) {
   if (rt_nstepping > 0) {
     rt_thread_t *t = rt_threads_current();
     if (t != NULL && !rt_thread_is_gone(t) && t->step_kind == RT_STEP_IN) return true;
-    /* a callee of the line a `next` steps over: its return value is shown */
-    if (t != NULL && !rt_thread_is_gone(t) && rt_stop_records_calls(t) &&
-        t->step_frame != NULL && rt_compat_hook_caller_is(PyThreadState_Get(), t->step_frame)) {
-      return true;
-    }
   }
   return false;
 }

@@ -381,14 +381,6 @@ static inline bool rt_compat_iframe_fresh(rt_iframe_t *f) {
   return f->prev_instr == _PyCode_CODE(f->f_code) - 1;
 }
 
-/* In the hook, before the frame it got runs: true when the frame calling
- * it (directly or through C) is the running frame of the frame object
- * `caller` (3.11 has no shim frames between them). */
-static inline bool rt_compat_hook_caller_is(PyThreadState *ts, PyObject *caller) {
-  return ts->cframe != NULL &&
-         ts->cframe->current_frame == ((PyFrameObject *)caller)->f_frame;
-}
-
 /* The tracing flag of the thread's current C frame (0 or 255): the frame
  * _PyEval_EvalFrameDefault creates next copies it, and writes its own back
  * on return. */
