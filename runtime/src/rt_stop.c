@@ -776,18 +776,18 @@ void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code
  * (rt_stop_call_returned). */
 static void rt_trace_callee_return(rt_thread_t *t, PyFrameObject *frame,
                                    PyObject *value) {
-  PyCodeObject *code = PyFrame_GetCode(frame);
   PyFrameObject *back = NULL;
 
-  if (value != NULL &&
-      rt_compat_trace_exit_kind(frame, code, value) == RT_COMPAT_TRACE_RETURN) {
-    back = PyFrame_GetBack(frame);
-    if ((PyObject *)back == t->step_frame) {
+  if (value == NULL) return; /* an exception */
+  back = PyFrame_GetBack(frame);
+  if ((PyObject *)back == t->step_frame) {
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    if (rt_compat_trace_exit_kind(frame, code, value) == RT_COMPAT_TRACE_RETURN) {
       rt_stop_call_returned(t, (PyObject *)code, value);
     }
-    Py_XDECREF(back);
+    Py_DECREF(code);
   }
-  Py_DECREF(code);
+  Py_XDECREF(back);
 }
 
 void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value) {

@@ -198,6 +198,10 @@ class SteppingTests(BreakpointSession):
 
     @subset
     def test_next_shows_the_return_values_of_the_calls_it_stepped_over(self):
+        if python_minor() == 11 and self.backend != "tracing":
+            self.skipTest("instrumented and evalframe on 3.11 run the callees "
+                          "of a stepping frame untraced: no return event "
+                          "(docs/runtime.md, \"Threads, stops, stepping\")")
         d = self.debug("retvals.py", bps={"retvals.py": ["two_calls"]})
         d.stopped("breakpoint", "two_calls", "main", 1)
         self.assertIsNone(self.return_value(d))
