@@ -333,7 +333,7 @@ static PyObject *rt_cb_ctl_return(PyObject *self, PyObject *const *args,
     rt_stop_call_returned(t, args[0], args[2]); /* (maybe a recursion) */
   }
   /* Another frame's return, reported by the global event: not ours. */
-  if (args[0] != t->step_code) Py_RETURN_NONE;
+  if (args[0] != t->step_code && t->funcbp_frame == NULL) Py_RETURN_NONE;
   rt_mon_frame_exit(t, RT_EXIT_RETURN, args, nargs);
   Py_RETURN_NONE;
 }
