@@ -221,6 +221,25 @@ class SteppingTests(BreakpointSession):
         self.run_to_end(d, "210 211 36 [10, 20]\n")
 
     @subset
+    def test_a_next_stopped_in_a_callee_shows_no_return_values_there(self):
+        if python_minor() == 11 and self.backend != "tracing":
+            self.skipTest("instrumented and evalframe on 3.11 do not show "
+                          "the return values of a next's calls")
+        d = self.debug("retvals.py", bps={"retvals.py": ["nested_call",
+                                                         "get_return"]})
+        d.stopped("breakpoint", "nested_call", "main", 1)
+        # nested() returned, then the breakpoint in Box.get stops the step:
+        # nested's return value belongs to main's scopes, not to get's
+        d.step("next")
+        d.stopped("breakpoint", "get_return", "Box.get", 1)
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "stepOut", "nested_call", "main")
+        self.assertEqual(self.return_value(d), [("(return) Box.get", "5")])
+        self.walk(d, "next", "through_c", "main")
+        self.assertIsNone(self.return_value(d))  # nothing left of the line
+        self.run_to_end(d, "210 211 36 [10, 20]\n")
+
+    @subset
     def test_show_return_value_false_shows_no_return_values(self):
         launch_config = self.launch_config
         self.launch_config = lambda *a, **k: dict(launch_config(*a, **k),

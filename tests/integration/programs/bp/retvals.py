@@ -2,7 +2,7 @@
 # call order, in the "Return value" scope of the stop that follows.
 class Box:
     def get(self):
-        return 5
+        return 5  # BREAK: get_return
 
 
 def f(v):
