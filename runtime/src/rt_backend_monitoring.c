@@ -22,6 +22,9 @@
  *                      breakpoint: a resumed frame is not a fresh call);
  *   PY_RETURN/PY_YIELD local on the stepping frame's code (with LINE; on
  *                      until the last thread stepping in that code ends);
+ *   PY_RETURN          also global while a thread steps over and
+ *                      showReturnValue is on: its stepping frame's callees'
+ *                      return values (filtered by the caller's frame);
  *   PY_UNWIND          global while a step is in progress.
  * Callbacks filter by thread and frame. The hot rule holds: with no
  * breakpoint, step or pause involved no callback runs at all.
