@@ -215,10 +215,14 @@ class SteppingTests(BreakpointSession):
         self.assertEqual(self.return_value(d), [("(return) nested", "31"),
                                                 ("(return) Box.get", "5")])
         # called through C (map): still called by this line
-        self.walk(d, "next", "after", "main")
+        self.walk(d, "next", "many", "main")
         self.assertEqual(self.return_value(d), [("(return) f", "10"),
                                                 ("(return) f", "20")])
-        self.run_to_end(d, "210 211 36 [10, 20]\n")
+        # 20 calls: the last 16, in call order
+        self.walk(d, "next", "after", "main")
+        self.assertEqual(self.return_value(d),
+                         [("(return) f", str(i * 10)) for i in range(4, 20)])
+        self.run_to_end(d, "210 211 36 [10, 20] 20\n")
 
     @subset
     def test_a_next_stopped_in_a_callee_shows_no_return_values_there(self):
@@ -237,7 +241,7 @@ class SteppingTests(BreakpointSession):
         self.assertEqual(self.return_value(d), [("(return) Box.get", "5")])
         self.walk(d, "next", "through_c", "main")
         self.assertIsNone(self.return_value(d))  # nothing left of the line
-        self.run_to_end(d, "210 211 36 [10, 20]\n")
+        self.run_to_end(d, "210 211 36 [10, 20] 20\n")
 
     @subset
     def test_show_return_value_false_shows_no_return_values(self):
@@ -254,4 +258,4 @@ class SteppingTests(BreakpointSession):
         self.assertIsNone(self.return_value(d))
         self.walk(d, "next", "through_c", "main")
         self.assertIsNone(self.return_value(d))
-        self.run_to_end(d, "210 211 36 [10, 20]\n")
+        self.run_to_end(d, "210 211 36 [10, 20] 20\n")

@@ -22,7 +22,8 @@ def main():
     y = x + 1  # BREAK: no_calls
     z = nested(3) + Box().get()  # BREAK: nested_call
     w = list(map(f, [1, 2]))  # BREAK: through_c
-    print(x, y, z, w)  # BREAK: after
+    many = list(map(f, range(20)))  # BREAK: many
+    print(x, y, z, w, len(many))  # BREAK: after
     return w
 
 
