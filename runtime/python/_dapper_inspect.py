@@ -67,7 +67,7 @@ def stop_begin(thread_id, exc, exc_kind, ret):
         info["exc"] = exc
         info["exc_kind"] = exc_kind
     if ret is not None and _settings.get("showReturnValue", True):
-        info["ret"] = ret    # (code, value)
+        info["ret"] = ret    # ((code, value), ...) in call order
     _stop_info[thread_id] = info
     try:
         _report_new_modules()
@@ -97,7 +97,8 @@ def _scopes(thread, args):
     if info.get("ret") is not None and top and top[0][0] is frame:
         ref = _values._new_ref(thread, "return", info["ret"])
         out.append({"name": "Return value", "presentationHint": "returnValue",
-                    "variablesReference": ref, "namedVariables": 1,
+                    "variablesReference": ref,
+                    "namedVariables": len(info["ret"]),
                     "expensive": False})
     ref = _values._new_ref(thread, "locals", frame)
     try:

@@ -610,7 +610,8 @@ def stop_begin(thread_id, frame, tb, exc=None, exc_kind=None, ret=None,
     or both (an exception that reached `frame` from its callees: the
     traceback's frames, then the callers of `frame`). A reported stop (not
     a parked thread) also keeps the exception it stopped for and the
-    return value of the frame a step left ((code, value))."""
+    return values a step saw ((code, value) pairs: the frame it left, or
+    the calls a `next` stepped over)."""
     frames = []
     if tb is not None:
         while tb is not None:

@@ -974,11 +974,11 @@ def _variables_now(thread, args):
     count = arg("variables", args, "count", "integer") or None
     out = []
     if r.kind == "return":
-        code, value = r.obj
-        name = getattr(code, "co_qualname", getattr(code, "co_name", "?"))
-        v = _variable(thread, "(return) %s" % name, value, None, hexa,
-                      attrs=["readOnly"])
-        return {"variables": [v]}
+        for code, value in r.obj:
+            name = getattr(code, "co_qualname", getattr(code, "co_name", "?"))
+            out.append(_variable(thread, "(return) %s" % name, value, None,
+                                 hexa, attrs=["readOnly"]))
+        return {"variables": out}
     if r.kind == "lazy":
         name = r.extra
         try:

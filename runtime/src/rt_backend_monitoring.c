@@ -32,6 +32,9 @@
  *                      breakpoint: a resumed frame is not a fresh call);
  *   PY_RETURN/PY_YIELD local on the stepping frame's code (with LINE; on
  *                      until the last thread stepping in that code ends);
+ *   PY_RETURN          also global while a thread steps over and
+ *                      showReturnValue is on: its stepping frame's callees'
+ *                      return values (filtered by the caller's frame);
  *   PY_UNWIND          global while a step is in progress.
  * Callbacks filter by thread and frame. The hot rule holds: with no
  * breakpoint, step or pause involved no callback runs at all.
@@ -335,9 +338,10 @@ static PyObject *rt_cb_ctl_resume(PyObject *self, PyObject *const *args,
 }
 
 /* PY_RETURN, PY_YIELD (code, offset, value) and PY_UNWIND (code, offset,
- * exception) of a stepping frame or a function-breakpoint frame. */
-static void rt_mon_frame_exit(rt_exit_t how, PyObject *const *args, Py_ssize_t nargs) {
-  rt_thread_t *t = rt_mon_thread();
+ * exception) of a stepping frame or a function-breakpoint frame; t from
+ * rt_mon_thread(). */
+static void rt_mon_frame_exit(rt_thread_t *t, rt_exit_t how, PyObject *const *args,
+                              Py_ssize_t nargs) {
   if (t != NULL && (t->step_kind != RT_STEP_NONE || t->funcbp_frame != NULL)) {
     rt_stop_frame_exit(t, (PyObject *)PyEval_GetFrame(), how,
                        how != RT_EXIT_UNWIND && nargs >= 3 ? args[2] : NULL);
@@ -346,19 +350,31 @@ static void rt_mon_frame_exit(rt_exit_t how, PyObject *const *args, Py_ssize_t n
 
 static PyObject *rt_cb_ctl_unwind(PyObject *self, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  rt_mon_frame_exit(RT_EXIT_UNWIND, args, nargs);
+  rt_mon_frame_exit(rt_mon_thread(), RT_EXIT_UNWIND, args, nargs);
   Py_RETURN_NONE;
 }
 
+/* PY_RETURN: local on the stepping frame's code; global while a thread
+ * steps over (rt_mon_control_changed), for the returns of its stepping
+ * frame's callees (kept for the "Return value" scope). */
 static PyObject *rt_cb_ctl_return(PyObject *self, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  rt_mon_frame_exit(RT_EXIT_RETURN, args, nargs);
+  rt_thread_t *t = rt_mon_thread();
+
+  if (t == NULL || nargs < 3) Py_RETURN_NONE;
+  if (rt_stop_records_calls(t) && t->step_frame != NULL &&
+      rt_compat_callback_caller_is(t->step_frame)) {
+    rt_stop_call_returned(t, args[0], args[2]); /* (maybe a recursion) */
+  }
+  /* Another frame's return, reported by the global event: not ours. */
+  if (args[0] != t->step_code && t->funcbp_frame == NULL) Py_RETURN_NONE;
+  rt_mon_frame_exit(t, RT_EXIT_RETURN, args, nargs);
   Py_RETURN_NONE;
 }
 
 static PyObject *rt_cb_ctl_yield(PyObject *self, PyObject *const *args,
                                  Py_ssize_t nargs) {
-  rt_mon_frame_exit(RT_EXIT_YIELD, args, nargs);
+  rt_mon_frame_exit(rt_mon_thread(), RT_EXIT_YIELD, args, nargs);
   Py_RETURN_NONE;
 }
 
@@ -387,12 +403,26 @@ static int rt_register(int tool, int event, int def) {
 
 /* ---- backend hooks -------------------------------------------------------- */
 
+/* True when a thread steps over with return values shown: its stepping
+ * frame's callees' returns are wanted. */
+static bool rt_mon_any_records_calls(void) {
+  bool any = false;
+  if (rt_nstepping <= rt_nstepping_in || !rt_show_return_value) return false;
+  rt_threads_lock();
+  for (rt_thread_t *o = rt_threads_first_locked(); o != NULL && !any; o = o->next) {
+    any = rt_stop_records_calls(o);
+  }
+  rt_threads_unlock();
+  return any;
+}
+
 static void rt_mon_control_changed(void) {
   int ev = 0;
   if (rt_mon == NULL) return;
   if (atomic_load(&rt_pause_all) || atomic_load(&rt_entry_pending)) ev |= RT_EV_LINE;
   if (rt_nstepping_in > 0) ev |= RT_EV_PY_START | RT_EV_PY_RESUME;
   if (rt_nstepping > 0) ev |= RT_EV_PY_UNWIND;
+  if (rt_mon_any_records_calls()) ev |= RT_EV_PY_RETURN;
   if (ev != rt_ctl_global) {
     rt_ctl_global = ev;
     rt_mon_call("set_events", "(ii)", rt_ctl_tool, ev);
@@ -492,6 +522,7 @@ static void rt_mon_step_changed(rt_thread_t *t) {
     t->mon_code = t->step_code;
   }
   Py_XDECREF(old);
+  rt_mon_control_changed(); /* a `next` started or ended: global PY_RETURN */
 }
 
 static int rt_claim_tool(int tool, const char *name) {

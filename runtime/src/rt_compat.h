@@ -385,6 +385,27 @@ static inline PyObject *const *rt_compat_callback_fastlocals(PyObject *code) {
   if (f == NULL || rt_compat_iframe_code(f) != code) return NULL;
   return f->localsplus;
 }
+
+/* In a sys.monitoring callback: true when the frame that triggered the
+ * event was called by the running frame of the frame object `caller`,
+ * directly or through C (map(), a C method): its previous complete frame.
+ * No frame object is made. */
+static inline bool rt_compat_callback_caller_is(PyObject *caller) {
+  PyThreadState *ts = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+  struct _PyInterpreterFrame *f = ts->current_frame;
+#else
+  struct _PyInterpreterFrame *f = ts->cframe != NULL ? ts->cframe->current_frame : NULL;
+#endif
+  struct _PyInterpreterFrame *want = ((PyFrameObject *)caller)->f_frame;
+  if (f == NULL || want == NULL) return false;
+  f = f->previous;
+  while (f != NULL && f != want &&
+         (f->owner == FRAME_OWNED_BY_CSTACK || _PyFrame_IsIncomplete(f))) {
+    f = f->previous;
+  }
+  return f == want;
+}
 #endif
 #endif /* RT_COMPAT_INTERNAL_FRAME */
 

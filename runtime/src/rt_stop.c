@@ -141,6 +141,7 @@ void rt_stop_step_end(rt_thread_t *t) {
 static void rt_step_begin(rt_thread_t *t, rt_step_kind_t kind, PyObject *frame) {
   Py_CLEAR(t->ret_code);
   Py_CLEAR(t->ret_value);
+  rt_stop_calls_clear(t);
   if (frame == NULL || kind == RT_STEP_NONE) return;
   t->step_kind = kind;
   Py_INCREF(frame);
@@ -163,6 +164,62 @@ static bool rt_is_suspension(PyCodeObject *code, PyObject *value) {
            strcmp(Py_TYPE(value)->tp_name, "async_generator_wrapped_value") != 0;
   }
   return false;
+}
+
+void rt_stop_calls_clear(rt_thread_t *t) {
+  unsigned n = t->ncalls < RT_RET_CALLS ? t->ncalls : RT_RET_CALLS;
+  for (unsigned i = 0; i < n; i++) {
+    Py_CLEAR(t->calls[i][0]);
+    Py_CLEAR(t->calls[i][1]);
+  }
+  t->ncalls = 0;
+  Py_CLEAR(t->calls_frame);
+}
+
+void rt_stop_call_returned(rt_thread_t *t, PyObject *code, PyObject *value) {
+  unsigned i = 0;
+  rt_codeinfo_t *ci = NULL;
+
+  if (value == NULL || t->step_frame == NULL) return;
+  ci = rt_engine_codeinfo_peek(code);
+  if (ci != NULL && ci->hidden) return; /* the runtime's own code */
+  if (t->calls_frame != t->step_frame) {
+    rt_stop_calls_clear(t);
+    Py_INCREF(t->step_frame);
+    t->calls_frame = t->step_frame;
+  }
+  i = t->ncalls++ % RT_RET_CALLS;
+  if (t->ncalls == 2 * RT_RET_CALLS) t->ncalls = RT_RET_CALLS; /* a full ring */
+  Py_INCREF(code);
+  Py_XSETREF(t->calls[i][0], code);
+  Py_INCREF(value);
+  Py_XSETREF(t->calls[i][1], value);
+}
+
+/* The return values to show at a stop in `frame` (a new tuple of (code,
+ * value) pairs, in call order), or NULL: the function a step left, or the
+ * calls a `next` stepped over in that frame. Forgets them. */
+static PyObject *rt_take_return_values(rt_thread_t *t, PyObject *frame) {
+  PyObject *out = NULL;
+  unsigned n = t->ncalls < RT_RET_CALLS ? t->ncalls : RT_RET_CALLS;
+
+  if (t->ret_code != NULL && t->ret_value != NULL) {
+    PyObject *pair = PyTuple_Pack(2, t->ret_code, t->ret_value);
+    out = pair != NULL ? PyTuple_Pack(1, pair) : NULL;
+    Py_XDECREF(pair);
+  } else if (n > 0 && frame != NULL && frame == t->calls_frame) {
+    out = PyTuple_New(n);
+    for (unsigned k = 0; out != NULL && k < n; k++) {
+      unsigned i = (t->ncalls - n + k) % RT_RET_CALLS;
+      PyObject *pair = PyTuple_Pack(2, t->calls[i][0], t->calls[i][1]);
+      if (pair == NULL) Py_CLEAR(out);
+      else PyTuple_SET_ITEM(out, k, pair);
+    }
+  }
+  Py_CLEAR(t->ret_code);
+  Py_CLEAR(t->ret_value);
+  rt_stop_calls_clear(t);
+  return out;
 }
 
 /* `frame` returns `value`: kept as the return value to show at the stop
@@ -294,9 +351,7 @@ static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb,
                             bool report) {
   PyObject *ret = NULL, *res = NULL;
   rt_snapshot_take_over(t);
-  if (report && t->ret_code != NULL && t->ret_value != NULL) {
-    ret = PyTuple_Pack(2, t->ret_code, t->ret_value);
-  }
+  if (report) ret = rt_take_return_values(t, frame);
   res = rt_support_call("stop_begin", "(iOOOsOi)", t->id,
                         frame != NULL ? frame : Py_None,
                         tb != NULL ? tb : Py_None,
@@ -306,10 +361,6 @@ static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb,
   Py_XDECREF(ret);
   Py_XDECREF(res);
   PyErr_Clear();
-  if (report) {
-    Py_CLEAR(t->ret_code);
-    Py_CLEAR(t->ret_value);
-  }
 }
 
 static void rt_frames_end_id(int thread_id) {
@@ -765,6 +816,25 @@ void rt_stop_trace_call(rt_thread_t *t, PyFrameObject *frame, PyCodeObject *code
   }
 }
 
+/* A return event of a frame other than the stepping one during a `next`:
+ * a return (not a yield or an exception) into the stepping frame is kept
+ * (rt_stop_call_returned). */
+static void rt_trace_callee_return(rt_thread_t *t, PyFrameObject *frame,
+                                   PyObject *value) {
+  PyFrameObject *back = NULL;
+
+  if (value == NULL) return; /* an exception */
+  back = PyFrame_GetBack(frame);
+  if ((PyObject *)back == t->step_frame) {
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    if (rt_compat_trace_exit_kind(frame, code, value) == RT_COMPAT_TRACE_RETURN) {
+      rt_stop_call_returned(t, (PyObject *)code, value);
+    }
+    Py_DECREF(code);
+  }
+  Py_XDECREF(back);
+}
+
 void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value) {
   static const rt_exit_t how[] = {
       [RT_COMPAT_TRACE_RETURN] = RT_EXIT_RETURN,
@@ -774,6 +844,9 @@ void rt_stop_trace_return(rt_thread_t *t, PyFrameObject *frame, PyObject *value)
   rt_compat_trace_exit_t kind = RT_COMPAT_TRACE_UNWIND;
 
   if (t->step_kind == RT_STEP_NONE && t->funcbp_frame == NULL) return;
+  if ((PyObject *)frame != t->step_frame && rt_stop_records_calls(t)) {
+    rt_trace_callee_return(t, frame, value);
+  }
   if ((PyObject *)frame == t->step_frame) {
     PyCodeObject *code = PyFrame_GetCode(frame);
     kind = rt_compat_trace_exit_kind(frame, code, value);

@@ -21,6 +21,7 @@
 
 #include "rt_commands.h"
 #include "rt_engine.h"
+#include "rt_inspect.h"
 #include "rt_threads.h"
 
 /* Set while a stop is in progress or a pause was asked: threads park at
@@ -72,6 +73,23 @@ typedef enum {
  * GIL held. */
 void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
                         PyObject *value);
+
+/* A frame of `code` called directly by t's stepping frame (a Python
+ * callee of the line a `next` steps over, maybe through C such as map())
+ * returned `value` (borrowed): kept, with the last RT_RET_CALLS others, for
+ * the "Return value" scope of the stop the step makes in that frame
+ * (showReturnValue). The backend calls it only while t steps over
+ * (rt_stop_records_calls). GIL held. */
+void rt_stop_call_returned(rt_thread_t *t, PyObject *code, PyObject *value);
+
+/* True when t steps over (a `next`) and calls' return values are shown:
+ * the backend reports the returns of the stepping frame's callees. */
+static inline bool rt_stop_records_calls(const rt_thread_t *t) {
+  return t->step_kind == RT_STEP_OVER && rt_show_return_value;
+}
+
+/* Forgets the return values rt_stop_call_returned kept. */
+void rt_stop_calls_clear(rt_thread_t *t);
 
 /* A fresh frame of code ci starts (call / PY_START): arms a function
  * breakpoint for its first line; a step-in targets it. */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "rt_log.h"
+#include "rt_stop.h"
 
 _Thread_local int rt_tls_in_debugger;
 static _Thread_local rt_thread_t *rt_tls_thread;
@@ -97,6 +98,7 @@ int rt_threads_exit_current(void) {
   Py_CLEAR(t->tgt_frame);
   Py_CLEAR(t->tgt_caller);
   cJSON_Delete(t->goto_reply);
+  rt_stop_calls_clear(t);
   while (t->q_head != NULL) { /* not waiting: nothing is queued, but be safe */
     rt_cmd_t *c = t->q_head;
     t->q_head = c->next;

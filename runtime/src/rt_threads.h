@@ -38,6 +38,9 @@ typedef struct rt_cmd {
                    * stand-in of rt_stop.c answers for it) */
 } rt_cmd_t;
 
+/* Return values of the calls a `next` stepped over kept for its stop. */
+#define RT_RET_CALLS 16
+
 typedef struct rt_thread {
   struct rt_thread *next; /* (mu) */
   int id;
@@ -73,6 +76,10 @@ typedef struct rt_thread {
   /* inspection (own) */
   PyObject *ret_code;       /* strong: code of the frame a step left, */
   PyObject *ret_value;      /* strong: and the value it returned */
+  PyObject *calls_frame;    /* strong: the frame a `next` steps over whose */
+  PyObject *calls[RT_RET_CALLS][2]; /* direct callees returned (code, value):
+                                       the last RT_RET_CALLS, a ring */
+  unsigned ncalls;          /* returns recorded since calls_frame was set */
   PyObject *stop_exc;       /* borrowed while an exception stop is reported */
   const char *stop_exc_kind; /* "raised", "uncaught", "userUnhandled" */
 

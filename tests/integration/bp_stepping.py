@@ -195,3 +195,67 @@ class SteppingTests(BreakpointSession):
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "result 6 [0, 1, 2, 3]\n")
         self.assertEqual(len(d.stops()), 2)
+
+    @subset
+    def test_next_shows_the_return_values_of_the_calls_it_stepped_over(self):
+        if python_minor() == 11 and self.backend != "tracing":
+            self.skipTest("instrumented and evalframe on 3.11 run the callees "
+                          "of a stepping frame untraced: no return event "
+                          "(docs/runtime.md, \"Threads, stops, stepping\")")
+        d = self.debug("retvals.py", bps={"retvals.py": ["two_calls"]})
+        d.stopped("breakpoint", "two_calls", "main", 1)
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "next", "no_calls", "main")
+        self.assertEqual(self.return_value(d), [("(return) f", "10"),
+                                                ("(return) g", "200")])
+        self.walk(d, "next", "nested_call", "main")  # a line without calls
+        self.assertIsNone(self.return_value(d))
+        # direct callees only (not nested's call of f), methods by qualname
+        self.walk(d, "next", "through_c", "main")
+        self.assertEqual(self.return_value(d), [("(return) nested", "31"),
+                                                ("(return) Box.get", "5")])
+        # called through C (map): still called by this line
+        self.walk(d, "next", "many", "main")
+        self.assertEqual(self.return_value(d), [("(return) f", "10"),
+                                                ("(return) f", "20")])
+        # 20 calls: the last 16, in call order
+        self.walk(d, "next", "after", "main")
+        self.assertEqual(self.return_value(d),
+                         [("(return) f", str(i * 10)) for i in range(4, 20)])
+        self.run_to_end(d, "210 211 36 [10, 20] 20\n")
+
+    @subset
+    def test_a_next_stopped_in_a_callee_shows_no_return_values_there(self):
+        if python_minor() == 11 and self.backend != "tracing":
+            self.skipTest("instrumented and evalframe on 3.11 do not show "
+                          "the return values of a next's calls")
+        d = self.debug("retvals.py", bps={"retvals.py": ["nested_call",
+                                                         "get_return"]})
+        d.stopped("breakpoint", "nested_call", "main", 1)
+        # nested() returned, then the breakpoint in Box.get stops the step:
+        # nested's return value belongs to main's scopes, not to get's
+        d.step("next")
+        d.stopped("breakpoint", "get_return", "Box.get", 1)
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "stepOut", "nested_call", "main")
+        self.assertEqual(self.return_value(d), [("(return) Box.get", "5")])
+        self.walk(d, "next", "through_c", "main")
+        self.assertIsNone(self.return_value(d))  # nothing left of the line
+        self.run_to_end(d, "210 211 36 [10, 20] 20\n")
+
+    @subset
+    def test_show_return_value_false_shows_no_return_values(self):
+        launch_config = self.launch_config
+        self.launch_config = lambda *a, **k: dict(launch_config(*a, **k),
+                                                  showReturnValue=False)
+        d = self.debug("retvals.py", bps={"retvals.py": ["two_calls"]})
+        d.stopped("breakpoint", "two_calls", "main", 1)
+        self.walk(d, "next", "no_calls", "main")
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "next", "nested_call", "main")
+        self.walk(d, "stepIn", "nested_return", "nested")
+        self.walk(d, "stepOut", "nested_call", "main")  # leaving a function
+        self.assertIsNone(self.return_value(d))
+        self.walk(d, "next", "through_c", "main")
+        self.assertIsNone(self.return_value(d))
+        self.run_to_end(d, "210 211 36 [10, 20] 20\n")
