@@ -326,6 +326,14 @@ static inline void rt_compat_set_cframe_tracing(PyThreadState *ts, int on) {
   ts->cframe->use_tracing = on ? 255 : 0;
 }
 
+/* The frame object of the thread's current Python frame, or NULL when it
+ * has none: in the eval-frame hook, the caller of the frame about to run
+ * (it stays alive while that frame runs). Identity only. */
+static inline void *rt_compat_current_frameobj(PyThreadState *ts) {
+  rt_iframe_t *f = ts->cframe->current_frame;
+  return f != NULL ? (void *)f->frame_obj : NULL;
+}
+
 /* The C trace function of a thread state, and setting it on any thread
  * (exported; sets the target's current cframe flag). */
 static inline Py_tracefunc rt_compat_thread_tracefunc(PyThreadState *ts) {
