@@ -55,9 +55,9 @@ static int rt_frame_nfallback; /* sum of ncodes */
  * (during a stop in the breakpoint builtin). One execution = same frame,
  * same line, increasing instruction offset. `evaluated`: the trace function
  * evaluated its breakpoints, so the inserted checks must not. */
-static _Thread_local PyObject *rt_tls_line_frame;
-static _Thread_local int rt_tls_line_line, rt_tls_line_lasti;
-static _Thread_local bool rt_tls_line_evaluated;
+static RT_TLS PyObject *rt_tls_line_frame;
+static RT_TLS int rt_tls_line_line, rt_tls_line_lasti;
+static RT_TLS bool rt_tls_line_evaluated;
 
 /* True when (frame, line) at the frame's current offset continues the
  * recorded line execution (and records the offset); else starts a new one. */

@@ -149,7 +149,7 @@ static void rt_mon_disarm(rt_codeinfo_t *ci) {
 
 /* ---- the `evalframe` hook (PEP 523) ------------------------------------- */
 
-static _Thread_local int rt_ef_busy; /* refreshing a codeinfo (re-entry) */
+static RT_TLS int rt_ef_busy; /* refreshing a codeinfo (re-entry) */
 
 static PyObject *rt_ef_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
   PyObject *code = rt_compat_iframe_code(f);

@@ -7,8 +7,8 @@
 
 #include "rt_log.h"
 
-_Thread_local int rt_tls_in_debugger;
-static _Thread_local rt_thread_t *rt_tls_thread;
+RT_TLS int rt_tls_in_debugger;
+static RT_TLS rt_thread_t *rt_tls_thread;
 
 static pthread_mutex_t rt_threads_mu = PTHREAD_MUTEX_INITIALIZER;
 static rt_thread_t *rt_threads_head;

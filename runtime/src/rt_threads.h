@@ -67,7 +67,7 @@ typedef struct rt_thread {
 
 /* Nesting count of the runtime's own Python work on this thread: every
  * callback returns at once while it is non-zero. */
-extern _Thread_local int rt_tls_in_debugger;
+extern RT_TLS int rt_tls_in_debugger;
 
 /* The calling thread's state, created on first use (GIL held). Returns
  * NULL when out of memory. May return the "gone" sentinel. */
