@@ -74,6 +74,22 @@ static inline int rt_compat_running_minor_matches(void) {
 #define rt_compat_code_set_extra(c, i, v) _PyCode_SetExtra((c), (i), (v))
 #endif
 
+/* rt_compat_code_get_extra's read, inline (the hot paths look a code
+ * object's extra up at every callback): co_extra points to {Py_ssize_t
+ * ce_size; void *ce_extras[]} (_PyCodeObjectExtra, 3.11-3.13). NULL when
+ * unset or `code` is not a code object. */
+typedef struct {
+  Py_ssize_t size;
+  void *extras[1];
+} rt_compat_code_extra_t;
+
+static inline void *rt_compat_code_extra(PyObject *code, Py_ssize_t index) {
+  const rt_compat_code_extra_t *e = NULL;
+  if (!PyCode_Check(code)) return NULL;
+  e = (const rt_compat_code_extra_t *)((PyCodeObject *)code)->co_extra;
+  return e != NULL && index >= 0 && index < e->size ? e->extras[index] : NULL;
+}
+
 /* ---- the current exception (saved around a hook's own Python work) ---- */
 typedef struct {
 #if PY_VERSION_HEX >= 0x030C0000
