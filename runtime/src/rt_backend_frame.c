@@ -185,7 +185,7 @@ static PyObject *rt_frame_main(PyThreadState *ts, rt_iframe_t *f, int throwflag)
  * caller gets back what it had (`saved`), and tracing only when it needs
  * it now (a pause; a step that continues in it: the step moved out to it
  * or steps in). */
-static int rt_frame_after(PyThreadState *ts, int saved, void *caller) {
+static int rt_frame_after(PyThreadState *ts, int saved, rt_iframe_t *caller) {
   if (rt_compat_thread_tracefunc(ts) != rt_frame_trace) {
     /* the callee dropped the trace function: a traced caller gets it back
      * (and drops it itself at its next line if it does not need it) */
@@ -205,7 +205,8 @@ static int rt_frame_after(PyThreadState *ts, int saved, void *caller) {
   if (rt_nstepping > 0) {
     rt_thread_t *t = rt_threads_current();
     if (t != NULL && !rt_thread_is_gone(t) && t->step_kind != RT_STEP_NONE &&
-        (t->step_kind == RT_STEP_IN || caller == (void *)t->step_frame)) {
+        (t->step_kind == RT_STEP_IN ||
+         rt_compat_iframe_frameobj(caller) == (void *)t->step_frame)) {
       return 1;
     }
   }
@@ -218,7 +219,7 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   rt_codeinfo_t *ci = NULL;
   bool want = false, ours = tf == rt_frame_trace;
   int saved = 0;
-  void *caller = NULL;
+  rt_iframe_t *caller = NULL;
 
   rt_stat_inc(RT_STAT_FRAME_EVAL);
   if (tf != NULL && !ours) return rt_compat_eval_default(ts, f, throwflag);
@@ -226,7 +227,7 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
     /* the runtime's own code: never traced, whatever its caller is */
     if (!ours) return rt_compat_eval_default(ts, f, throwflag);
     saved = rt_compat_cframe_tracing(ts);
-    caller = rt_compat_current_frameobj(ts);
+    caller = rt_compat_current_iframe(ts);
     rt_compat_set_cframe_tracing(ts, 0);
     r = rt_compat_eval_default(ts, f, throwflag);
     rt_compat_set_cframe_tracing(ts, rt_frame_after(ts, saved, caller));
@@ -246,7 +247,7 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   if (!want && !ours) return rt_compat_eval_default(ts, f, throwflag);
   if (rt_frame_global) return rt_compat_eval_default(ts, f, throwflag);
   saved = rt_compat_cframe_tracing(ts);
-  caller = rt_compat_current_frameobj(ts);
+  caller = rt_compat_current_iframe(ts);
   if (want && !ours) {
     rt_compat_exc_t exc;
     int rc = 0;

@@ -353,11 +353,14 @@ static inline void rt_compat_set_cframe_tracing(PyThreadState *ts, int on) {
   ts->cframe->use_tracing = on ? 255 : 0;
 }
 
-/* The frame object of the thread's current Python frame, or NULL when it
- * has none: in the eval-frame hook, the caller of the frame about to run
- * (it stays alive while that frame runs). Identity only. */
-static inline void *rt_compat_current_frameobj(PyThreadState *ts) {
-  rt_iframe_t *f = ts->cframe->current_frame;
+/* The thread's current Python frame (NULL when none): in the eval-frame
+ * hook, the caller of the frame about to run (it stays alive while that
+ * frame runs). Its frame object (made lazily: ask after the callee ran),
+ * or NULL; identity only. */
+static inline rt_iframe_t *rt_compat_current_iframe(PyThreadState *ts) {
+  return ts->cframe->current_frame;
+}
+static inline void *rt_compat_iframe_frameobj(rt_iframe_t *f) {
   return f != NULL ? (void *)f->frame_obj : NULL;
 }
 
