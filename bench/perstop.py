@@ -43,6 +43,7 @@ STOPS = 201
 STEPS = 201
 STEP_N = 1000000
 CG_LOW, CG_HIGH = 1, 101
+WORKLOAD_ARGS = []  # ["--imports"] with --imports
 
 
 def log(msg):
@@ -93,13 +94,13 @@ def session(cls, adapter, interp, backend, program, args, bp_tag, driver,
 
 def stop_session(adapter, interp, backend, k, python_argv=None):
     return session(db.Session, adapter, interp, backend, db.workload("stops.py"),
-                   [k], "stop", "stops", k, python_argv)
+                   [k] + WORKLOAD_ARGS, "stop", "stops", k, python_argv)
 
 
 def steps_session(adapter, interp, backend, k, python_argv=None):
     return session(StepsSession, adapter, interp, backend,
-                   db.workload("steps.py"), [k], "first", "stops", k,
-                   python_argv)
+                   db.workload("steps.py"), [k] + WORKLOAD_ARGS, "first",
+                   "stops", k, python_argv)
 
 
 def ms(v):
@@ -205,6 +206,9 @@ def main():
     ap.add_argument("--python", action="append")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--backends", help="only these backends (comma-separated)")
+    ap.add_argument("--imports", action="store_true",
+                    help="stops.py/steps.py import a few hundred modules first")
     ap.add_argument("--runtime-dir",
                     help="the adapter's --runtime-dir (another build's runtime)")
     ap.add_argument("--callgrind-only", action="store_true",
@@ -216,6 +220,8 @@ def main():
     if o.runtime_dir:
         o.adapter += ["--runtime-dir", os.path.abspath(o.runtime_dir)]
     o.callgrind = o.callgrind or o.callgrind_only
+    if o.imports:
+        WORKLOAD_ARGS.append("--imports")
     if o.callgrind and shutil.which("valgrind") is None:
         ap.error("--callgrind needs valgrind")
     rows = []
@@ -225,6 +231,8 @@ def main():
             log("skipping %s: %s" % (path, err))
             continue
         for backend in backends(interp.minor):
+            if o.backends and backend not in o.backends.split(","):
+                continue
             log("== %s %s" % (interp.short, backend))
             try:
                 measure(o, interp, backend, rows)
