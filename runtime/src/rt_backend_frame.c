@@ -248,6 +248,17 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   if (rt_frame_global) return rt_compat_eval_default(ts, f, throwflag);
   saved = rt_compat_cframe_tracing(ts);
   caller = rt_compat_current_iframe(ts);
+  if (!want && !saved) {
+    /* untraced, calling what needs nothing (most calls during a step):
+     * the flag is still off on return unless an exception event turned
+     * it on in the callee, or the callee let go of the trace function */
+    r = rt_compat_eval_default(ts, f, throwflag);
+    if (rt_compat_cframe_tracing(ts) != 0 ||
+        rt_compat_thread_tracefunc(ts) != rt_frame_trace) {
+      rt_compat_set_cframe_tracing(ts, rt_frame_after(ts, saved, caller));
+    }
+    return r;
+  }
   if (want && !ours) {
     rt_compat_exc_t exc;
     int rc = 0;
