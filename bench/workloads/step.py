@@ -1,10 +1,13 @@
 """Workload 4: step over a line that calls a function doing N calls.
 
-    python step.py N
+    python step.py N [--raise]
 
 The tagged line times heavy(N) itself with perf_counter_ns; the harness
 stops on it and sends `next`, which must run heavy(N) (and its N calls of g)
-before stopping on the following line. Prints
+before stopping on the following line. With --raise, heavy() also raises
+and catches a KeyError itself and in a nested call (before and after the
+loop), as real code does: on 3.11 an exception event must not leave the
+frames of the step traced. Prints
 BENCH {"workload": "step", "n": N, "ns": <heavy's time on the stepped line>}.
 """
 import json
@@ -16,13 +19,34 @@ def g(x):
     return x + 1
 
 
+def lookup(d):
+    try:
+        return d["missing"]
+    except KeyError:
+        return None
+
+
 def heavy(n):
     for i in range(n):
         g(i)
 
 
+def heavy_raising(n):
+    try:
+        {}["here"]
+    except KeyError:
+        pass
+    lookup({})
+    for i in range(n):
+        g(i)
+    lookup({})
+
+
 def main(argv):
     n = int(argv[0])
+    if "--raise" in argv[1:]:
+        global heavy
+        heavy = heavy_raising
     heavy(max(1000, n // 10))  # warm-up
     heavy(n)
     t0 = time.perf_counter_ns(); heavy(n); ns = time.perf_counter_ns() - t0  # BENCH:step  # noqa: E702,E501

@@ -1,6 +1,6 @@
 """Workload 3: K breakpoint stops.
 
-    python stops.py K
+    python stops.py K [--imports]
 
 Calls hit(i) K times; the harness sets a breakpoint on the tagged line and
 continues after each stop, timing stop -> continue -> next stop on its side.
@@ -18,6 +18,8 @@ def hit(i):
 
 def main(argv):
     k = int(argv[0])
+    if "--imports" in argv[1:]:
+        import _imports  # noqa: F401  (a few hundred modules loaded)
     t0 = time.perf_counter_ns()
     for i in range(k):
         hit(i)

@@ -624,8 +624,14 @@ def _source(thread, args):
     return {"content": source_content(ref), "mimeType": "text/x-python"}
 
 
-_reported_modules = set()
-_reported_sources = set()
+# Module events (docs/runtime.md, "Inspection"). Imports append to
+# sys.modules, so its size and last entry tell at a glance whether anything
+# was imported since the last stop; only then is it walked, and only the
+# modules not seen before are looked at. Events go out for the user's own
+# modules (what a user opens); `modules`/`loadedSources` answer with all.
+_seen_modules = {}          # name -> id(module) of every module looked at
+_modules_mark = None        # (len, last name, id(last module)) when walked
+_reported_sources = set()   # paths sent in a `loadedSource` event
 
 
 def _module_entry(name, mod):
@@ -654,17 +660,41 @@ def _modules_now():
     return out
 
 
+def _current_mark():
+    mods = sys.modules
+    try:
+        last = next(reversed(mods))
+    except (StopIteration, RuntimeError):  # empty, or changed meanwhile
+        return None
+    return (len(mods), last, id(mods.get(last)))
+
+
 def _report_new_modules():
-    import json
-    for name, mod in _modules_now():
-        if name in _reported_modules:
+    global _modules_mark
+    mark = _current_mark()
+    if mark is not None and mark == _modules_mark:
+        return
+    _modules_mark = mark
+    new = []
+    seen = _seen_modules
+    for name, mod in list(sys.modules.items()):
+        key = id(mod)
+        if seen.get(name) == key:
             continue
-        _reported_modules.add(name)
+        seen[name] = key
+        if mod is not None and isinstance(mod, type(sys)):
+            new.append((name, mod))
+    if not new:
+        return
+    import json
+    for name, mod in new:
         entry = _module_entry(name, mod)
+        path = entry.get("path")
+        if not entry.get("isUserCode") or _support.is_hidden(path):
+            continue
         _rt._send_event("module", json.dumps({"reason": "new",
                                               "module": entry}))
-        path = entry.get("path")
-        if path and path.endswith(".py") and path not in _reported_sources:
+        if path.endswith(".py") and path not in _reported_sources:
             _reported_sources.add(path)
             _rt._send_event("loadedSource", json.dumps(
                 {"reason": "new", "source": _support._source(path)}))
@@ -676,8 +706,6 @@ def _modules(thread, args):
                                 default=0))
     count = _support.arg("modules", args, "moduleCount", "integer", default=0)
     chosen = mods[start:start + count] if count > 0 else mods[start:]
-    for name, _m in chosen:
-        _reported_modules.add(name)
     return {"modules": [_module_entry(n, m) for n, m in chosen],
             "totalModules": len(mods)}
 
@@ -692,7 +720,6 @@ def _loaded_sources(thread, args):
             continue
         if isinstance(f, str) and f.endswith(".py") and f not in seen:
             seen.add(f)
-            _reported_sources.add(f)
             out.append(_support._source(f))
     return {"sources": out}
 

@@ -60,9 +60,9 @@ static int rt_frame_nfallback; /* sum of ncodes */
  * (during a stop in the breakpoint builtin). One execution = same frame,
  * same line, increasing instruction offset. `evaluated`: the trace function
  * evaluated its breakpoints, so the inserted checks must not. */
-static _Thread_local PyObject *rt_tls_line_frame;
-static _Thread_local int rt_tls_line_line, rt_tls_line_lasti;
-static _Thread_local bool rt_tls_line_evaluated;
+static RT_TLS PyObject *rt_tls_line_frame;
+static RT_TLS int rt_tls_line_line, rt_tls_line_lasti;
+static RT_TLS bool rt_tls_line_evaluated;
 
 /* True when (frame, line) at the frame's current offset continues the
  * recorded line execution (and records the offset); else starts a new one. */
@@ -206,19 +206,62 @@ static PyObject *rt_frame_swap(rt_iframe_t *f) {
   return rt_frame_run_instead(f, other);
 }
 
+/* The flag of the frame a callee returns to. 3.11 gives exception events
+ * to the trace function even in frames running untraced, then traces the
+ * rest of that frame, and the flag climbs to the caller on return: the
+ * caller gets back what it had (`saved`), and tracing only when it needs
+ * it now (a pause; a step that continues in it: the step moved out to it
+ * or steps in). */
+static int rt_frame_after(PyThreadState *ts, int saved, rt_iframe_t *caller) {
+  if (rt_compat_thread_tracefunc(ts) != rt_frame_trace) {
+    /* the callee dropped the trace function: a traced caller gets it back
+     * (and drops it itself at its next line if it does not need it) */
+    if (saved && rt_compat_thread_tracefunc(ts) == NULL) {
+      rt_compat_exc_t exc;
+      int rc = 0;
+      rt_compat_exc_save(&exc);
+      rc = rt_compat_set_thread_trace(ts, rt_frame_trace);
+      if (rc < 0) PyErr_Clear();
+      rt_compat_exc_restore(&exc);
+      return rc < 0 ? 0 : saved;
+    }
+    return 0;
+  }
+  if (saved) return saved;
+  if (atomic_load_explicit(&rt_pause_all, memory_order_relaxed)) return 1;
+  if (rt_nstepping > 0) {
+    rt_thread_t *t = rt_threads_current();
+    if (t != NULL && !rt_thread_is_gone(t) && t->step_kind != RT_STEP_NONE &&
+        (t->step_kind == RT_STEP_IN ||
+         rt_compat_iframe_frameobj(caller) == (void *)t->step_frame)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
   PyObject *code = rt_compat_iframe_code(f), *r = NULL;
   Py_tracefunc tf = rt_compat_thread_tracefunc(ts);
   rt_codeinfo_t *ci = NULL;
   bool want = false, ours = tf == rt_frame_trace;
-  int saved = 0, after = 0;
+  int saved = 0;
+  rt_iframe_t *caller = NULL;
 
   rt_stat_inc(RT_STAT_FRAME_EVAL);
   if (rt_tls_swap_from == code && code != NULL && rt_compat_iframe_fresh(f)) {
     return rt_frame_swap(f);
   }
-  if ((tf != NULL && !ours) || rt_tls_in_debugger) {
-    return rt_compat_eval_default(ts, f, throwflag);
+  if (tf != NULL && !ours) return rt_compat_eval_default(ts, f, throwflag);
+  if (rt_tls_in_debugger) {
+    /* the runtime's own code: never traced, whatever its caller is */
+    if (!ours) return rt_compat_eval_default(ts, f, throwflag);
+    saved = rt_compat_cframe_tracing(ts);
+    caller = rt_compat_current_iframe(ts);
+    rt_compat_set_cframe_tracing(ts, 0);
+    r = rt_compat_eval_default(ts, f, throwflag);
+    rt_compat_set_cframe_tracing(ts, rt_frame_after(ts, saved, caller));
+    return r;
   }
   if (rt_frame_main_pending && rt_compat_iframe_globals(f) == rt_frame_main_dict &&
       rt_compat_iframe_fresh(f) && rt_frame_is_module_code(code)) {
@@ -231,9 +274,21 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   }
   want = rt_frame_wants(ci, f);
   if (want || rt_frame_global) rt_stat_inc(RT_STAT_FRAMES_TRACED);
-  saved = rt_compat_cframe_tracing(ts);
-  if (!want && !(ours && saved)) return rt_compat_eval_default(ts, f, throwflag);
+  if (!want && !ours) return rt_compat_eval_default(ts, f, throwflag);
   if (rt_frame_global) return rt_compat_eval_default(ts, f, throwflag);
+  saved = rt_compat_cframe_tracing(ts);
+  caller = rt_compat_current_iframe(ts);
+  if (!want && !saved) {
+    /* untraced, calling what needs nothing (most calls during a step):
+     * the flag is still off on return unless an exception event turned
+     * it on in the callee, or the callee let go of the trace function */
+    r = rt_compat_eval_default(ts, f, throwflag);
+    if (rt_compat_cframe_tracing(ts) != 0 ||
+        rt_compat_thread_tracefunc(ts) != rt_frame_trace) {
+      rt_compat_set_cframe_tracing(ts, rt_frame_after(ts, saved, caller));
+    }
+    return r;
+  }
   if (want && !ours) {
     rt_compat_exc_t exc;
     int rc = 0;
@@ -245,28 +300,7 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   }
   rt_compat_set_cframe_tracing(ts, want);
   r = rt_compat_eval_default(ts, f, throwflag);
-  after = saved;
-  if (rt_compat_thread_tracefunc(ts) != rt_frame_trace) {
-    /* the callee dropped the trace function: a traced caller gets it back
-     * (and drops it itself at its next line if it does not need it) */
-    if (saved && rt_compat_thread_tracefunc(ts) == NULL) {
-      rt_compat_exc_t exc;
-      rt_compat_exc_save(&exc);
-      if (rt_compat_set_thread_trace(ts, rt_frame_trace) < 0) {
-        PyErr_Clear();
-        after = 0;
-      }
-      rt_compat_exc_restore(&exc);
-    } else {
-      after = 0;
-    }
-  } else if (atomic_load_explicit(&rt_pause_all, memory_order_relaxed)) {
-    after = 1;
-  } else if (rt_nstepping > 0) {
-    rt_thread_t *t = rt_threads_current();
-    if (t != NULL && !rt_thread_is_gone(t) && t->step_kind != RT_STEP_NONE) after = 1;
-  }
-  rt_compat_set_cframe_tracing(ts, after);
+  rt_compat_set_cframe_tracing(ts, rt_frame_after(ts, saved, caller));
   return r;
 }
 
@@ -293,6 +327,20 @@ void rt_frame_line_done(PyObject *frame, int line) {
 
 bool rt_frame_bp_skip(PyObject *frame, int line) {
   return rt_frame_same_line(frame, line) && rt_tls_line_evaluated;
+}
+
+/* True when the only control the thread needs is a step that can neither
+ * stop nor end in this frame: a callee of the step frame traced because an
+ * exception event turned tracing on in it, or the runtime's own code. */
+static bool rt_frame_step_elsewhere(const rt_thread_t *t, const rt_codeinfo_t *ci,
+                                    PyFrameObject *frame) {
+  if (atomic_load_explicit(&rt_pause_all, memory_order_relaxed) ||
+      atomic_load_explicit(&rt_entry_pending, memory_order_relaxed) ||
+      t->funcbp_frame != NULL || t->step_kind == RT_STEP_NONE) {
+    return false;
+  }
+  if (ci->hidden) return true;
+  return t->step_kind != RT_STEP_IN && (PyObject *)frame != t->step_frame;
 }
 
 static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
@@ -322,7 +370,9 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
         }
         rt_tls_line_evaluated = false; /* the next iteration of a one-line loop */
       }
-      if (rt_stop_control_needed(t)) w |= RT_LINE_CONTROL;
+      if (rt_stop_control_needed(t) && !rt_frame_step_elsewhere(t, ci, frame)) {
+        w |= RT_LINE_CONTROL;
+      }
       if (w == 0 && !rt_frame_global &&
           (ci->bits == NULL || (ci->armed & RT_FRAME_INS_CODE))) {
         /* Traced only because the flag leaked into this C frame (a pause

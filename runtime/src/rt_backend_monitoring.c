@@ -179,7 +179,7 @@ static void rt_mon_disarm(rt_codeinfo_t *ci) {
 
 /* ---- the `evalframe` hook (PEP 523) ------------------------------------- */
 
-static _Thread_local int rt_ef_busy; /* refreshing a codeinfo (re-entry) */
+static RT_TLS int rt_ef_busy; /* refreshing a codeinfo (re-entry) */
 
 static PyObject *rt_ef_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
   PyObject *code = rt_compat_iframe_code(f);
@@ -209,6 +209,15 @@ static inline rt_thread_t *rt_mon_thread(void) {
   if (rt_tls_in_debugger) return NULL;
   t = rt_threads_current();
   return t == NULL || rt_thread_is_gone(t) ? NULL : t;
+}
+
+/* The line number argument of a LINE event (an int; -1 if not). */
+static inline int rt_mon_line(PyObject *arg) {
+  long long v = 0;
+  if (PyLong_CheckExact(arg) && rt_compat_long_compact(arg, &v)) return (int)v;
+  v = PyLong_AsLong(arg);
+  if (v == -1 && PyErr_Occurred()) PyErr_Clear();
+  return (int)v;
 }
 
 static PyObject *rt_cb_bp_start(PyObject *self, PyObject *const *args,
@@ -245,7 +254,7 @@ static PyObject *rt_cb_bp_line(PyObject *self, PyObject *const *args,
   t = rt_mon_thread();
   if (t == NULL) Py_RETURN_NONE; /* never DISABLE for the debugger's own work */
   ci = rt_engine_codeinfo(args[0], NULL);
-  line = (int)PyLong_AsLong(args[1]);
+  line = rt_mon_line(args[1]);
   if (ci == NULL || !rt_codeinfo_has_line(ci, line)) {
     rt_stat_inc(RT_STAT_MON_DISABLED);
     Py_INCREF(rt_disable);
@@ -283,7 +292,7 @@ static PyObject *rt_cb_ctl_line(PyObject *self, PyObject *const *args,
   if (t == NULL || nargs < 2 || !rt_stop_control_needed(t)) Py_RETURN_NONE;
   ci = rt_engine_codeinfo(args[0], NULL);
   if (ci == NULL) Py_RETURN_NONE;
-  line = (int)PyLong_AsLong(args[1]);
+  line = rt_mon_line(args[1]);
   /* A breakpoint line of an armed code: the bp tool's LINE callback for
    * this same event comes next (tools run from the highest id down) and
    * does the control part too, so a step or pause landing there and the

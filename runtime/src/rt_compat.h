@@ -17,6 +17,17 @@
 #error "the dapper runtime needs CPython 3.11 or newer"
 #endif
 
+/* Storage class of the runtime's thread-locals. The extension is a
+ * dlopen'ed -fPIC object, where the default (general-dynamic) TLS model
+ * makes each access a __tls_get_addr call; initial-exec makes it one
+ * %fs-relative load, taking the variables (~128 bytes) from the static TLS
+ * surplus glibc reserves for modules loaded later. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RT_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#else
+#define RT_TLS _Thread_local
+#endif
+
 /* The minor version this file was compiled for (11, 12, 13, ...). */
 #define RT_PY_MAJOR PY_MAJOR_VERSION
 #define RT_PY_MINOR PY_MINOR_VERSION
@@ -62,6 +73,22 @@ static inline int rt_compat_running_minor_matches(void) {
 #define rt_compat_code_get_extra(c, i, p) _PyCode_GetExtra((c), (i), (p))
 #define rt_compat_code_set_extra(c, i, v) _PyCode_SetExtra((c), (i), (v))
 #endif
+
+/* rt_compat_code_get_extra's read, inline (the hot paths look a code
+ * object's extra up at every callback): co_extra points to {Py_ssize_t
+ * ce_size; void *ce_extras[]} (_PyCodeObjectExtra, 3.11-3.13). NULL when
+ * unset or `code` is not a code object. */
+typedef struct {
+  Py_ssize_t size;
+  void *extras[1];
+} rt_compat_code_extra_t;
+
+static inline void *rt_compat_code_extra(PyObject *code, Py_ssize_t index) {
+  const rt_compat_code_extra_t *e = NULL;
+  if (!PyCode_Check(code)) return NULL;
+  e = (const rt_compat_code_extra_t *)((PyCodeObject *)code)->co_extra;
+  return e != NULL && index >= 0 && index < e->size ? e->extras[index] : NULL;
+}
 
 /* ---- the current exception (saved around a hook's own Python work) ---- */
 typedef struct {
@@ -467,6 +494,17 @@ static inline int rt_compat_cframe_tracing(PyThreadState *ts) {
 }
 static inline void rt_compat_set_cframe_tracing(PyThreadState *ts, int on) {
   ts->cframe->use_tracing = on ? 255 : 0;
+}
+
+/* The thread's current Python frame (NULL when none): in the eval-frame
+ * hook, the caller of the frame about to run (it stays alive while that
+ * frame runs). Its frame object (made lazily: ask after the callee ran),
+ * or NULL; identity only. */
+static inline rt_iframe_t *rt_compat_current_iframe(PyThreadState *ts) {
+  return ts->cframe->current_frame;
+}
+static inline void *rt_compat_iframe_frameobj(rt_iframe_t *f) {
+  return f != NULL ? (void *)f->frame_obj : NULL;
 }
 
 /* The C trace function of a thread state, and setting it on any thread

@@ -23,7 +23,7 @@ int rt_engine_nfuncbps;
 bool rt_exc_raised, rt_exc_uncaught, rt_exc_user_unhandled;
 PyObject *rt_exc_names[3];
 
-static Py_ssize_t rt_extra_index = -1;
+Py_ssize_t rt_engine_extra_index = -1;
 static PyObject *rt_main_dict; /* strong */
 
 rt_bpfile_t *rt_bpfiles;
@@ -181,9 +181,9 @@ static void rt_codeinfo_free(void *p) {
 }
 
 int rt_engine_init(void) {
-  if (rt_extra_index >= 0) return 0;
-  rt_extra_index = rt_compat_request_extra_index(rt_codeinfo_free);
-  if (rt_extra_index < 0) {
+  if (rt_engine_extra_index >= 0) return 0;
+  rt_engine_extra_index = rt_compat_request_extra_index(rt_codeinfo_free);
+  if (rt_engine_extra_index < 0) {
     PyErr_SetString(PyExc_RuntimeError, "no code extra index available");
     return -1;
   }
@@ -245,24 +245,12 @@ done:
   Py_XDECREF(res);
 }
 
-rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code) {
-  rt_codeinfo_t *ci = NULL;
-  if (rt_compat_code_get_extra(code, rt_extra_index, (void **)&ci) < 0) {
-    PyErr_Clear();
-    return NULL;
-  }
-  return ci;
-}
-
-rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals) {
+rt_codeinfo_t *rt_engine_codeinfo_refresh(PyObject *code, PyObject *globals) {
   rt_codeinfo_t *ci = NULL;
   rt_compat_exc_t saved;
 
-  if (rt_extra_index < 0) return NULL;
-  if (rt_compat_code_get_extra(code, rt_extra_index, (void **)&ci) < 0) {
-    PyErr_Clear();
-    return NULL;
-  }
+  if (rt_engine_extra_index < 0 || !PyCode_Check(code)) return NULL;
+  ci = rt_compat_code_extra(code, rt_engine_extra_index);
   if (ci != NULL && ci->gen == rt_engine_gen) return ci;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
@@ -283,7 +271,7 @@ rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals) {
         ci->modname = name;
       }
     }
-    if (rt_compat_code_set_extra(code, rt_extra_index, ci) < 0) {
+    if (rt_compat_code_set_extra(code, rt_engine_extra_index, ci) < 0) {
       PyErr_Clear();
       Py_CLEAR(ci->modname);
       free(ci);

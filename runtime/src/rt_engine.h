@@ -57,7 +57,7 @@ int rt_engine_init(void);
  * `globals` (borrowed, may be NULL) names the module for function
  * breakpoints. Never leaves an exception set (the caller's is kept).
  * Returns NULL only when out of memory. GIL held. */
-rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals);
+static inline rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals);
 
 /* Gets the codeinfo of code and of every code object nested in its
  * constants (functions, classes, lambdas, comprehensions defined in it)
@@ -69,8 +69,23 @@ void rt_engine_codeinfo_tree(PyObject *code, void (*fn)(rt_codeinfo_t *));
  * named `module.function` match it then. */
 void rt_engine_codeinfo_module(rt_codeinfo_t *ci, PyObject *globals);
 
-/* The codeinfo if one exists and is current, else NULL (no allocation). */
-rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code);
+/* The codeinfo if one exists (current or not), else NULL (no allocation). */
+static inline rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code);
+
+/* The co_extra index of the codeinfos (-1 before rt_engine_init), and
+ * rt_engine_codeinfo's way when the codeinfo is missing or stale. */
+extern Py_ssize_t rt_engine_extra_index;
+rt_codeinfo_t *rt_engine_codeinfo_refresh(PyObject *code, PyObject *globals);
+
+static inline rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code) {
+  return rt_compat_code_extra(code, rt_engine_extra_index);
+}
+
+static inline rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals) {
+  rt_codeinfo_t *ci = rt_engine_codeinfo_peek(code);
+  if (ci != NULL && ci->gen == rt_engine_gen) return ci;
+  return rt_engine_codeinfo_refresh(code, globals);
+}
 
 static inline bool rt_codeinfo_has_line(const rt_codeinfo_t *ci, int line) {
   int i = line - ci->first;

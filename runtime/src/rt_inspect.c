@@ -17,7 +17,7 @@
 #include "rt_threads.h"
 
 bool rt_show_return_value = true;
-_Thread_local atomic_bool *rt_tls_cancel;
+RT_TLS atomic_bool *rt_tls_cancel;
 
 /* ---- ids ------------------------------------------------------------------
  * Ids are handed out in blocks of RT_ID_BLOCK per thread; the table maps a

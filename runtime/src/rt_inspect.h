@@ -36,7 +36,7 @@ int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body);
 
 /* The flag Python's _rt._cancelled() reads on this thread: set when the
  * adapter gave up on (cancelled or timed out) the request it is running. */
-extern _Thread_local atomic_bool *rt_tls_cancel;
+extern RT_TLS atomic_bool *rt_tls_cancel;
 
 /* Python functions of the module used by the support module:
  * _new_id(thread), _cancelled(), _locals_to_fast(frame). */

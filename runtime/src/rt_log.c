@@ -1,4 +1,6 @@
 /* See rt_log.h. */
+#include "rt_compat.h" /* first: Python.h must precede system headers */
+
 #include "rt_log.h"
 
 #include <stdarg.h>

@@ -13,7 +13,7 @@
 #include "rt_commands.h"
 #include "rt_engine.h"
 
-_Thread_local rt_stats_block_t rt_tls_stats;
+RT_TLS rt_stats_block_t rt_tls_stats;
 
 static pthread_mutex_t rt_stats_mu = PTHREAD_MUTEX_INITIALIZER;
 static rt_stats_block_t *rt_stats_head;    /* (mu) linked blocks */

@@ -9,6 +9,8 @@
 #ifndef RT_STATS_H
 #define RT_STATS_H
 
+#include "rt_compat.h" /* RT_TLS; Python.h precedes system headers */
+
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -32,7 +34,7 @@ typedef struct rt_stats_block {
   int linked;                         /* (stats mutex) */
 } rt_stats_block_t;
 
-extern _Thread_local rt_stats_block_t rt_tls_stats;
+extern RT_TLS rt_stats_block_t rt_tls_stats;
 
 /* Links the calling thread's block (idempotent). */
 void rt_stats_link(void);

@@ -8,23 +8,19 @@
 #include "rt_log.h"
 #include "rt_stop.h"
 
-_Thread_local int rt_tls_in_debugger;
-static _Thread_local rt_thread_t *rt_tls_thread;
+RT_TLS int rt_tls_in_debugger;
+RT_TLS rt_thread_t *rt_tls_thread;
 
 static pthread_mutex_t rt_threads_mu = PTHREAD_MUTEX_INITIALIZER;
 static rt_thread_t *rt_threads_head;
 static int rt_threads_next_id = 1;
-static rt_thread_t rt_thread_gone_sentinel = {.gone = true};
+rt_thread_t rt_thread_gone_sentinel = {.gone = true};
 
 void rt_threads_lock(void) { pthread_mutex_lock(&rt_threads_mu); }
 void rt_threads_unlock(void) { pthread_mutex_unlock(&rt_threads_mu); }
 void rt_threads_wait(pthread_cond_t *cv) { pthread_cond_wait(cv, &rt_threads_mu); }
 void rt_threads_timedwait(pthread_cond_t *cv, const struct timespec *until) {
   (void)pthread_cond_timedwait(cv, &rt_threads_mu, until);
-}
-
-bool rt_thread_is_gone(const rt_thread_t *t) {
-  return t == &rt_thread_gone_sentinel;
 }
 
 rt_thread_t *rt_threads_first_locked(void) { return rt_threads_head; }
@@ -67,10 +63,8 @@ rt_thread_t *rt_threads_get_ident(unsigned long ident) {
   return t;
 }
 
-rt_thread_t *rt_threads_current(void) {
-  if (rt_tls_thread == NULL) {
-    rt_tls_thread = rt_threads_get_ident(PyThread_get_thread_ident());
-  }
+rt_thread_t *rt_threads_current_create(void) {
+  rt_tls_thread = rt_threads_get_ident(PyThread_get_thread_ident());
   return rt_tls_thread;
 }
 

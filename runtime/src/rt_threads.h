@@ -104,14 +104,25 @@ typedef struct rt_thread {
 
 /* Nesting count of the runtime's own Python work on this thread: every
  * callback returns at once while it is non-zero. */
-extern _Thread_local int rt_tls_in_debugger;
+extern RT_TLS int rt_tls_in_debugger;
+
+/* The calling thread's state (inline: every callback asks), and the
+ * sentinel of a thread whose run() ended. */
+extern RT_TLS rt_thread_t *rt_tls_thread;
+extern rt_thread_t rt_thread_gone_sentinel;
+rt_thread_t *rt_threads_current_create(void);
 
 /* The calling thread's state, created on first use (GIL held). Returns
  * NULL when out of memory. May return the "gone" sentinel. */
-rt_thread_t *rt_threads_current(void);
+static inline rt_thread_t *rt_threads_current(void) {
+  rt_thread_t *t = rt_tls_thread;
+  return t != NULL ? t : rt_threads_current_create();
+}
 
 /* True for the sentinel of a thread whose run() ended. */
-bool rt_thread_is_gone(const rt_thread_t *t);
+static inline bool rt_thread_is_gone(const rt_thread_t *t) {
+  return t == &rt_thread_gone_sentinel;
+}
 
 /* Marks the calling thread as ended: unlinks and frees its state. Returns
  * its id (0 if it had none). GIL held. */

@@ -1,4 +1,5 @@
 /* Unit tests of the message envelopes (protocol/src/message.c). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -421,6 +422,56 @@ static void test_frame_content_length(void **state) {
   cJSON_Delete(arr);
 }
 
+/* dap_json_print writes what cJSON_PrintUnformatted writes. */
+static void test_json_print_matches_cjson(void **state) {
+  static const char *docs[] = {
+      "{}", "[]", "null", "true", "false", "0", "-0", "7", "-42",
+      "999999999999999", "-999999999999999", "1000000000000000", "1e18",
+      "-1e300", "1.5", "-0.25", "0.1", "3.141592653589793", "1e-7",
+      "123456789.123456789", "2.5e-308",
+      "\"\"", "\"plain\"", "\"q\\\"b\\\\s\\/\\b\\f\\n\\r\\t\"",
+      "\"\\u0001\\u001f\\u007f \\u00e9\\u20ac \\ud83d\\udc0d\"",
+      "{\"seq\":12,\"type\":\"event\",\"event\":\"stopped\",\"body\":{\"reason\":"
+      "\"breakpoint\",\"threadId\":1,\"allThreadsStopped\":true,"
+      "\"hitBreakpointIds\":[3,4]}}",
+      "[1,[2,[3,{\"a\":[],\"b\":{},\"\":null}]],\"x\",-1.5e-3]",
+      "{\"k\\n\":\"v\\t\",\"dup\":1,\"dup\":2}",
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+    cJSON *doc = cJSON_Parse(docs[i]);
+    if (doc == NULL)
+      fail_msg("test document %zu does not parse: %s", i, docs[i]);
+    char *want = cJSON_PrintUnformatted(doc);
+    char *got = dap_json_print(doc);
+    assert_non_null(want);
+    assert_non_null(got);
+    if (strcmp(want, got) != 0)
+      fail_msg("document %zu: cJSON %s, dap_json_print %s", i, want, got);
+    cJSON_free(want);
+    free(got);
+    cJSON_Delete(doc);
+  }
+  /* Built in C: a key-less child, a raw value, numbers cJSON parsing would
+   * not give. */
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddItemToObject(o, "raw", cJSON_CreateRaw("[1, 2]"));
+  cJSON_AddNumberToObject(o, "third", 1.0 / 3.0);
+  cJSON_AddNumberToObject(o, "big", 123456789012345.0);
+  cJSON_AddNumberToObject(o, "neg", -123456789012345.0);
+  cJSON_AddNumberToObject(o, "nan", NAN);
+  cJSON_AddNumberToObject(o, "inf", -INFINITY);
+  cJSON *arr = cJSON_AddArrayToObject(o, "arr");
+  cJSON_AddItemToArray(arr, cJSON_CreateString("a\x01z"));
+  char *want = cJSON_PrintUnformatted(o);
+  char *got = dap_json_print(o);
+  assert_string_equal(got, want);
+  cJSON_free(want);
+  free(got);
+  cJSON_Delete(o);
+  assert_null(dap_json_print(NULL));
+}
+
 /* ---- typed lookups ---------------------------------------------------- */
 
 static void test_get_helpers(void **state) {
@@ -514,6 +565,7 @@ int main(void) {
       cmocka_unit_test(test_build_response),
       cmocka_unit_test(test_build_error_response),
       cmocka_unit_test(test_frame_content_length),
+      cmocka_unit_test(test_json_print_matches_cjson),
       cmocka_unit_test(test_get_helpers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

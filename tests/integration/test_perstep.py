@@ -1,0 +1,159 @@
+"""Work the runtime does per step and per stop, counted through the adapter
+(counts, not times, so the tests do not depend on the machine's load):
+
+- a `next` over a call making 100,000 calls, while something inside raises
+  and catches exceptions and imports a module for the first time, costs a
+  bounded number of trace-function / sys.monitoring callbacks
+  (`dapper/statistics`), with each backend that traces per frame or per
+  code object (3.11: instrumented, evalframe; 3.12+: monitoring,
+  evalframe);
+- `module` and `loadedSource` events go out for the user's own modules
+  only, each once, at the first stop after its import; `modules` and
+  `loadedSources` still answer with everything loaded.
+"""
+
+import os
+import unittest
+
+from bp_common import BreakpointSession, bp_program, probe_backend
+from harness import DapTestCase
+
+STEP_CALLS = 100000
+# What a `next` over heavy() may cost in callbacks: the step frame's own
+# events and, per exception raised in an untraced callee, its exception
+# event and one line event. Before the runtime bounded it, 3.11 traced every
+# line of heavy() after its first caught KeyError: over 200,000.
+MAX_STEP_CALLBACKS = 300
+
+
+class PerStepCase(BreakpointSession, DapTestCase):
+    """Runs with `backend`; skipped when the runtime does not use it on the
+    interpreter under test."""
+
+    transport = "stdio"
+    backend = "auto"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.broken:
+            return
+        used, line = probe_backend(cls.backend)
+        cls.backend_in_use = used
+        if cls.backend != "auto" and used != cls.backend:
+            raise unittest.SkipTest("backend %s not in use on this Python: %s"
+                                    % (cls.backend, line))
+
+
+class StepCostTests:
+    def test_next_over_calls_raising_inside(self):
+        path = bp_program("step_exc.py")
+        d = self.debug("step_exc.py", args=[str(STEP_CALLS)],
+                       bps={path: ["step_line"]})
+        d.stopped("breakpoint", "step_line", "main")
+        before = d.request("dapper/statistics")["body"]
+        d.step("next")
+        d.stopped("step", "after", "main")
+        after = d.request("dapper/statistics")["body"]
+        used = {k: after[k] - before[k]
+                for k in ("trace_function_calls", "monitoring_callbacks")}
+        self.assertLessEqual(sum(used.values()), MAX_STEP_CALLBACKS,
+                             "callbacks during one `next` (%s): %r" % (
+                                 self.backend_in_use, used))
+        # still a step: `next` again leaves main for the module level
+        d.step("next")
+        d.stopped("step", None, "main")
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "total %d\n" % STEP_CALLS)
+
+
+def _events(d, name, key):
+    return [e["body"][key] for e in d.c.events(name)]
+
+
+class ModuleEventTests:
+    def test_module_events_user_code_once(self):
+        path = bp_program("modevents.py")
+        here = os.path.dirname(path)
+        a, b = (os.path.join(here, n) for n in ("modevents_a.py",
+                                                 "modevents_b.py"))
+        d = self.debug("modevents.py", bps={path: ["first", "second",
+                                                    "third"]})
+        d.stopped("breakpoint", "first", "<module>")
+        # argparse, csv, decimal, email, json, logging, statistics and
+        # what they import: ~80 modules, none of them the user's
+        mods = _events(d, "module", "module")
+        self.assertEqual(sorted(m["name"] for m in mods),
+                         ["__main__", "modevents_a"], mods)
+        for m in mods:
+            self.assertEqual(m["id"], m["name"], m)
+            self.assertIs(m.get("isUserCode"), True, m)
+        self.assertEqual(
+            sorted(os.path.realpath(m["path"]) for m in mods),
+            sorted(os.path.realpath(p) for p in (path, a)), mods)
+        srcs = _events(d, "loadedSource", "source")
+        self.assertEqual(sorted(os.path.realpath(s["path"]) for s in srcs),
+                         sorted(os.path.realpath(p) for p in (path, a)), srcs)
+        for e in d.c.events("module") + d.c.events("loadedSource"):
+            self.assertEqual(e["body"]["reason"], "new", e)
+
+        # imported between the stops: modevents_b (user), xml.dom.minidom
+        # and sqlite3 (standard library): one module, one source
+        d.cont()
+        d.stopped("breakpoint", "second", "<module>")
+        mods = _events(d, "module", "module")
+        self.assertEqual([m["name"] for m in mods[2:]], ["modevents_b"], mods)
+        srcs = _events(d, "loadedSource", "source")
+        self.assertEqual([os.path.realpath(s["path"]) for s in srcs[2:]],
+                         [os.path.realpath(b)], srcs)
+
+        # the requests answer with everything loaded
+        body = d.request("modules")["body"]
+        names = {m["name"]: m for m in body["modules"]}
+        self.assertEqual(body["totalModules"], len(body["modules"]), body)
+        for want in ("json", "sqlite3", "xml.dom.minidom", "decimal",
+                     "modevents_a", "modevents_b", "__main__"):
+            self.assertIn(want, names, sorted(names))
+        self.assertGreater(len(names), 40, sorted(names))
+        self.assertIs(names["json"].get("isUserCode"), False, names["json"])
+        self.assertIs(names["modevents_b"].get("isUserCode"), True,
+                      names["modevents_b"])
+        paged = d.request("modules", {"startModule": 1, "moduleCount": 5})
+        self.assertEqual([m["name"] for m in paged["body"]["modules"]],
+                         [m["name"] for m in body["modules"][1:6]], paged)
+        sources = {os.path.realpath(s["path"]) for s in d.request(
+            "loadedSources")["body"]["sources"] if "path" in s}
+        self.assertIn(os.path.realpath(b), sources)
+        self.assertTrue([s for s in sources if s.endswith(
+            os.path.join("json", "__init__.py"))], sorted(sources))
+
+        # nothing imported since: no event; each module was sent once
+        d.cont()
+        d.stopped("breakpoint", "third", "<module>")
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "sum 3 82\n")
+        mods = _events(d, "module", "module")
+        self.assertEqual([m["name"] for m in mods],
+                         ["__main__", "modevents_a", "modevents_b"]
+                         if mods[0]["name"] == "__main__" else
+                         ["modevents_a", "__main__", "modevents_b"], mods)
+        self.assertEqual(len(d.c.events("loadedSource")), 3)
+
+
+class PerStepAuto(StepCostTests, ModuleEventTests, PerStepCase):
+    backend = "auto"
+
+
+def _backend_class(backend):
+    name = "PerStep_%s" % backend
+    return type(name, (StepCostTests, PerStepCase), {"backend": backend})
+
+
+for _backend in ("instrumented", "evalframe", "monitoring"):
+    _cls = _backend_class(_backend)
+    globals()[_cls.__name__] = _cls
+del _backend, _cls
