@@ -157,7 +157,11 @@ static inline bool rt_frame_wants(rt_codeinfo_t *ci, rt_iframe_t *f) {
   }
   if (rt_nstepping > 0) {
     rt_thread_t *t = rt_threads_current();
-    if (t != NULL && !rt_thread_is_gone(t) && t->step_kind == RT_STEP_IN) return true;
+    if (t != NULL && !rt_thread_is_gone(t) &&
+        (t->step_kind == RT_STEP_IN ||
+         (t->step_frame != NULL && rt_compat_iframe_frameobj(f) == (void *)t->step_frame))) {
+      return true; /* stepping in, or the step's frame resumes (after an await) */
+    }
   }
   return false;
 }

@@ -363,6 +363,8 @@ static PyObject *rt_cb_ctl_unwind(PyObject *self, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
+static void rt_mon_control_changed(void);
+
 /* PY_RETURN: local on the stepping frame's code; global while a thread
  * steps over (rt_mon_control_changed), for the returns of its stepping
  * frame's callees (kept for the "Return value" scope). */
@@ -371,9 +373,19 @@ static PyObject *rt_cb_ctl_return(PyObject *self, PyObject *const *args,
   rt_thread_t *t = rt_mon_thread();
 
   if (t == NULL || nargs < 3) Py_RETURN_NONE;
-  if (rt_stop_records_calls(t) && t->step_frame != NULL &&
-      rt_compat_callback_caller_is(t->step_frame)) {
-    rt_stop_call_returned(t, args[0], args[2]); /* (maybe a recursion) */
+  if (rt_stop_records_calls(t) && t->step_frame != NULL) {
+    if (rt_compat_callback_caller_is(t->step_frame)) {
+      rt_stop_call_returned(t, args[0], args[2]); /* (maybe a recursion) */
+      t->calls_others = 0;
+    } else if (args[0] != t->step_code && ++t->calls_others > RT_RET_OTHERS_MAX) {
+      /* A callee making many calls: the global event would cost a
+       * callback per return (a step over a heavy call stays at full
+       * speed instead). This step shows no return values at all rather
+       * than some of them. */
+      t->calls_off = true;
+      rt_stop_calls_clear(t);
+      rt_mon_control_changed();
+    }
   }
   /* Another frame's return, reported by the global event: not ours. */
   if (args[0] != t->step_code && t->funcbp_frame == NULL) Py_RETURN_NONE;

@@ -142,6 +142,8 @@ static void rt_step_begin(rt_thread_t *t, rt_step_kind_t kind, PyObject *frame) 
   Py_CLEAR(t->ret_code);
   Py_CLEAR(t->ret_value);
   rt_stop_calls_clear(t);
+  t->calls_others = 0;
+  t->calls_off = false;
   if (frame == NULL || kind == RT_STEP_NONE) return;
   t->step_kind = kind;
   Py_INCREF(frame);

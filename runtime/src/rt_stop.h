@@ -85,7 +85,7 @@ void rt_stop_call_returned(rt_thread_t *t, PyObject *code, PyObject *value);
 /* True when t steps over (a `next`) and calls' return values are shown:
  * the backend reports the returns of the stepping frame's callees. */
 static inline bool rt_stop_records_calls(const rt_thread_t *t) {
-  return t->step_kind == RT_STEP_OVER && rt_show_return_value;
+  return t->step_kind == RT_STEP_OVER && rt_show_return_value && !t->calls_off;
 }
 
 /* Forgets the return values rt_stop_call_returned kept. */

@@ -40,6 +40,10 @@ typedef struct rt_cmd {
 
 /* Return values of the calls a `next` stepped over kept for its stop. */
 #define RT_RET_CALLS 16
+/* Returns of other frames (a callee's own callees) a `next` lets pass
+ * between two of its direct callees' before it stops collecting return
+ * values for the rest of that step (rt_backend_monitoring.c). */
+#define RT_RET_OTHERS_MAX 64
 
 typedef struct rt_thread {
   struct rt_thread *next; /* (mu) */
@@ -80,6 +84,8 @@ typedef struct rt_thread {
   PyObject *calls[RT_RET_CALLS][2]; /* direct callees returned (code, value):
                                        the last RT_RET_CALLS, a ring */
   unsigned ncalls;          /* returns recorded since calls_frame was set */
+  unsigned calls_others;    /* other returns seen since the last direct one */
+  bool calls_off;           /* this step collects no return values */
   PyObject *stop_exc;       /* borrowed while an exception stop is reported */
   const char *stop_exc_kind; /* "raised", "uncaught", "userUnhandled" */
 

@@ -225,6 +225,24 @@ class SteppingTests(BreakpointSession):
         self.run_to_end(d, "210 211 36 [10, 20] 20\n")
 
     @subset
+    def test_next_over_a_callee_making_many_calls(self):
+        if python_minor() == 11 and self.backend != "tracing":
+            self.skipTest("instrumented and evalframe on 3.11 do not show "
+                          "the return values of a next's calls")
+        d = self.debug("retvals_busy.py", bps={"retvals_busy.py": ["few"]})
+        d.stopped("breakpoint", "few", "main", 1)
+        self.walk(d, "next", "busy", "main")  # busy(10): 10 nested returns
+        self.assertEqual(self.return_value(d), [("(return) busy", "55"),
+                                                ("(return) leaf", "1")])
+        self.walk(d, "next", "done", "main")  # busy(1000): 1,000 of them
+        if self.backend == "tracing":  # sees every return anyway
+            self.assertEqual(self.return_value(d),
+                             [("(return) busy", "500500"), ("(return) leaf", "1")])
+        else:  # sys.monitoring: more than 64 nested returns, none collected
+            self.assertIsNone(self.return_value(d))
+        self.run_to_end(d, "56 500501\n")
+
+    @subset
     def test_a_next_stopped_in_a_callee_shows_no_return_values_there(self):
         if python_minor() == 11 and self.backend != "tracing":
             self.skipTest("instrumented and evalframe on 3.11 do not show "
