@@ -348,7 +348,7 @@ error:
 static const char *const honoured_keys[] = {
     "program",   "module",          "code",    "args",        "cwd",
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
-    "frameEval", "evaluateTimeout", "console", NULL};
+    "frameEval", "evaluateTimeout", "console", "justMyCode", NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",

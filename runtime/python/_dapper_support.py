@@ -77,7 +77,8 @@ def _library_roots():
 
 
 def is_library(filename):
-    """Library code for `userUnhandled`: pseudo files (`<frozen ...>`), the
+    """Library code (justMyCode stepping, `userUnhandled`, frames shown
+    as "subtle"): pseudo files (`<frozen ...>`), the
     standard library, site-packages/dist-packages and the runtime itself.
     Everything else is user code (docs/runtime.md)."""
     if not filename or filename.startswith("<"):
@@ -643,13 +644,16 @@ def _stack_trace(thread_id, args):
         fid = _rt._new_id(thread_id)
         _frame_ids[fid] = (thread_id, f)
         code = f.f_code
-        out.append({
+        entry = {
             "id": fid,
             "name": getattr(code, "co_qualname", code.co_name),
             "source": _source(code.co_filename, code, f.f_globals),
             "line": line if line is not None else (f.f_lineno or 0),
             "column": 1,
-        })
+        }
+        if is_library(code.co_filename):
+            entry["presentationHint"] = "subtle"  # clients fold these
+        out.append(entry)
     return {"stackFrames": out, "totalFrames": len(frames)}
 
 

@@ -19,6 +19,7 @@ atomic_int rt_pause_all;
 atomic_int rt_entry_pending;
 atomic_int rt_disconnected;
 int rt_nstepping, rt_nstepping_in;
+bool rt_just_my_code = true;
 
 /* (mu) The thread that reported the current stop, and the thread a pause
  * request targets (0 = none). */
@@ -170,13 +171,14 @@ static void rt_keep_return_value(rt_thread_t *t, PyObject *frame, PyObject *valu
 }
 
 /* The stepping frame that t leaves is a coroutine (or async generator)
- * of user code, or t already steps towards user code. */
+ * of user code, or t already steps towards user code (justMyCode: every
+ * step does). */
 static bool rt_leaves_user_coroutine(rt_thread_t *t, PyObject *frame) {
   PyCodeObject *code = NULL;
   rt_codeinfo_t *ci = NULL;
   bool coro = false;
 
-  if (t->step_user) return true;
+  if (t->step_user || rt_just_my_code) return true;
   code = PyFrame_GetCode((PyFrameObject *)frame);
   coro = (code->co_flags &
           (CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
@@ -475,7 +477,7 @@ void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
     return;
   }
   if (t->step_kind != RT_STEP_NONE && !ci->hidden) {
-    bool stop = (t->step_kind == RT_STEP_IN && !(t->step_user && ci->library)) ||
+    bool stop = (t->step_kind == RT_STEP_IN && !rt_step_skips(t, ci)) ||
                 (t->step_kind == RT_STEP_OVER && frame == t->step_frame);
     if (stop) rt_stop_report(t, frame, NULL, "step", NULL, 0, NULL);
   }

@@ -1,0 +1,168 @@
+"""justMyCode through the adapter: with it (the default) a step never
+stops in library code (the standard library, site-packages/dist-packages,
+the runtime) but does stop in user code the library calls back (a `sorted`
+key, a `json` object hook, a function wrapped by `contextlib`'s decorator);
+stepping off a user function into a library frame goes on to the next line
+of user code; library frames are "subtle" in stackTrace and a breakpoint in
+library code still stops. `justMyCode: false` steps into everything.
+
+Every test runs with every backend the runtime really uses on the
+interpreter (the classes at the end, as in test_breakpoints.py).
+Program: programs/bp/jmc.py.
+"""
+
+import os
+import subprocess
+
+from bp_common import BreakpointCase, BreakpointSession
+from harness import CONFIG
+
+USER = ("by_len", "neg_len", "hook", "managed", "main", "<module>")
+
+
+class JmcSession(BreakpointSession):
+    jmc = None  # the launch's justMyCode (None: not given, the default)
+
+    def launch_config(self, prog, args=(), stop_on_entry=False, **kw):
+        launch = super().launch_config(prog, args, stop_on_entry, **kw)
+        if self.jmc is not None:
+            launch["justMyCode"] = self.jmc
+        return launch
+
+
+class JustMyCodeTests(JmcSession):
+
+    def walk(self, d, kind, line, name):
+        d.step(kind)
+        return d.stopped("step", line, name, 1)[1]
+
+    def value(self, d, expr):
+        top = d.stack(1, levels=1)["stackFrames"][0]
+        return d.request("evaluate", {"expression": expr, "frameId": top["id"],
+                                      "context": "watch"})["body"]["result"]
+
+    def finish_ok(self, d):
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertIn("'seen': True", out.get("stdout", ""))
+        return out
+
+    def test_step_in_lands_in_callbacks_not_library(self):
+        d = self.debug("jmc.py", bps={"jmc.py": ["sorted_line"]})
+        d.stopped("breakpoint", "sorted_line", "main", 1)
+        # textwrap.wrap runs first (library: not stopped in), then sorted
+        # calls the key function.
+        self.walk(d, "stepIn", "key_body", "by_len")
+        self.assertEqual(self.value(d, "word"), "'alpha'")
+        self.walk(d, "stepOut", "sorted_line", "main")
+        self.walk(d, "next", "json_line", "main")
+        # json.loads -> decoder (Python) -> the C scanner -> the hook
+        self.walk(d, "stepIn", "hook_body", "hook")
+        # out of the hook: through json's frames back to the call line
+        self.walk(d, "stepOut", "json_line", "main")
+        self.walk(d, "next", "join_line", "main")
+        # os.path.join is library code through and through
+        self.walk(d, "stepIn", "heapq_line", "main")
+        self.assertEqual(self.value(d, "path"), repr(os.path.join("a", "b")))
+        # heapq.nsmallest (Python) -> min (C) -> neg_len, three times:
+        # off the end of neg_len, the step goes through heapq to the next
+        # call of neg_len, then back to main.
+        self.walk(d, "stepIn", "neg_body", "neg_len")
+        self.assertEqual(self.value(d, "word"), "'beta'")
+        self.walk(d, "next", "neg_body", "neg_len")
+        self.assertEqual(self.value(d, "word"), "'alpha'")
+        self.walk(d, "stepOut", "neg_body", "neg_len")
+        self.assertEqual(self.value(d, "word"), "'gamma'")
+        self.walk(d, "next", "heapq_line", "main")
+        self.walk(d, "next", "with_line", "main")
+        # a generator wrapped by contextlib.contextmanager: entered
+        # through contextlib's __enter__
+        self.walk(d, "stepIn", "cm_body", "managed")
+        self.walk(d, "next", d.m["cm_body"] + 1, "managed")
+        # off the generator's yield: through contextlib's __enter__ back
+        # to main, on the line of the call (the `with`)
+        self.walk(d, "next", "with_line", "main")
+        self.walk(d, "next", "with_body", "main")
+        self.finish_ok(d)
+
+    def test_library_frames_are_subtle(self):
+        d = self.debug("jmc.py", bps={"jmc.py": ["hook_body"]})
+        d.stopped("breakpoint", "hook_body", "hook", 1)
+        frames = d.stack(1)["stackFrames"]
+        names = [f["name"] for f in frames]
+        self.assertEqual(names[0], "hook", names)
+        self.assertIn("main", names)
+        library = [f for f in frames if f["name"] not in USER]
+        self.assertTrue(library, names)  # json's own frames are shown
+        for f in frames:
+            want = "subtle" if f["name"] not in USER else None
+            self.assertEqual(f.get("presentationHint"), want, f)
+        self.finish_ok(d)
+
+    def test_breakpoint_in_library_code_stops(self):
+        path, line = library_line("textwrap", "wrap")
+        d = self.debug("jmc.py", bps={path: [line]})
+        _, top = d.stopped("breakpoint", line, "wrap", 1)
+        self.assertEqual(top.get("presentationHint"), "subtle", top)
+        # a step from there stays in user code's terms: next line of wrap
+        self.walk(d, "next", line + 1, "wrap")
+        self.finish_ok(d)
+
+
+class NotJustMyCodeTests(JmcSession):
+    jmc = False
+
+    def test_just_my_code_false_steps_into_library(self):
+        d = self.debug("jmc.py", bps={"jmc.py": ["sorted_line", "join_line"]})
+        d.stopped("breakpoint", "sorted_line", "main", 1)
+        d.step("stepIn")
+        d.stopped("step", None, "wrap", 1)
+        d.cont()
+        d.stopped("breakpoint", "join_line", "main", 1)
+        d.step("stepIn")
+        _, top = d.stopped("step", None, "join", 1)
+        src = top["source"]  # <frozen posixpath> on 3.11
+        self.assertIn("posixpath", src.get("path", src.get("name")), top)
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        # taken, not named as unknown
+        self.assertNotIn("justMyCode", out.get("console", ""))
+
+    def test_just_my_code_must_be_boolean(self):
+        c = self.client()
+        self.initialize(c)
+        launch = self.launch_config(os.path.join(os.path.dirname(
+            __file__), "programs", "hello.py"))
+        launch["justMyCode"] = "yes"
+        resp = c.request("launch", launch)
+        self.assertFalse(resp["success"], resp)
+        self.assertIn('"justMyCode" must be true or false', resp["message"])
+        self.disconnect(c)
+
+
+_lines = {}
+
+
+def library_line(module, func):
+    """(file, first body line) of a standard library function, as the
+    interpreter under test has it."""
+    key = (module, func)
+    if key not in _lines:
+        out = subprocess.check_output([CONFIG.python, "-c", (
+            "import %s as m, inspect; c = m.%s.__code__; "
+            "print(inspect.getsourcefile(m)); "
+            "print(min(l for _, _, l in c.co_lines() "
+            "if l and l > c.co_firstlineno))") % (module, func)], text=True)
+        path, line = out.split()
+        _lines[key] = (path, int(line))
+    return _lines[key]
+
+
+for _backend in ("auto", "tracing", "monitoring", "instrumented", "evalframe"):
+    for _mixin in (JustMyCodeTests, NotJustMyCodeTests):
+        _cls = type("%s_%s" % (_mixin.__name__[:-5], _backend),
+                    (_mixin, BreakpointCase), {"backend": _backend})
+        globals()[_cls.__name__] = _cls
+del _backend, _mixin, _cls
