@@ -129,7 +129,7 @@ static cJSON *configure_args(const cJSON *launch_args) {
   if (args == NULL)
     return NULL;
   static const char *const keys[] = {"stopOnEntry", "frameEval", "showReturnValue",
-                                     "justMyCode", NULL};
+                                     "justMyCode",  "rules",     NULL};
   for (const char *const *k = keys; *k != NULL; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(launch_args, *k);
     if (v != NULL && !cJSON_IsNull(v))
@@ -308,10 +308,10 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     if (s->evaluate_timeout_ms == 0)
       s->evaluate_timeout_ms = 1;
   }
-  const cJSON *jmc = cJSON_GetObjectItemCaseSensitive(args, "justMyCode");
-  if (jmc != NULL && !cJSON_IsNull(jmc) && !cJSON_IsBool(jmc))
-    return dap_session_error(s, DAPPER_EINVAL, "\"justMyCode\" must be true or false");
-  int rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
+  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
   rc =

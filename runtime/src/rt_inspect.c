@@ -188,6 +188,7 @@ int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body) {
     char *json = cJSON_PrintUnformatted(args);
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *res = json != NULL ? rt_support_call("configure", "(s)", json) : NULL;
+    if (res != NULL) rt_engine_reclassify(); /* with the `rules` */
     if (res == NULL) {
       char text[512];
       rt_exc_text(text, sizeof text);

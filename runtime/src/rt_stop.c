@@ -227,7 +227,7 @@ void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
     rt_stop_step_end(t);
     return;
   }
-  if (ci->library && rt_leaves_user_coroutine(t, frame)) {
+  if (ci->library && (ci->excluded || rt_leaves_user_coroutine(t, frame))) {
     /* Into the event loop (or a library frame on the way out of it): the
      * step goes on to the next line of user code this thread runs (a
      * task resumed, the awaiter of a task) or the user frame the library

@@ -22,12 +22,28 @@ USER = ("by_len", "neg_len", "hook", "managed", "main", "<module>")
 
 class JmcSession(BreakpointSession):
     jmc = None  # the launch's justMyCode (None: not given, the default)
+    rules = None  # the launch's rules
 
     def launch_config(self, prog, args=(), stop_on_entry=False, **kw):
         launch = super().launch_config(prog, args, stop_on_entry, **kw)
         if self.jmc is not None:
             launch["justMyCode"] = self.jmc
+        if self.rules is not None:
+            launch["rules"] = self.rules
         return launch
+
+    def rules_case(self, jmc, rules, check):
+        """Runs jmc.py to helper_line with that justMyCode and rules, then
+        check(debuggee); the program ends normally."""
+        self.jmc, self.rules = jmc, rules
+        d = self.debug("jmc.py", bps={"jmc.py": ["helper_line"]})
+        d.stopped("breakpoint", "helper_line", "main", 1)
+        check(d)
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertNotIn("not supported", out.get("console", ""))
+        self.assertIn("4\n", out.get("stdout", ""))
 
 
 class JustMyCodeTests(JmcSession):
@@ -129,6 +145,61 @@ class NotJustMyCodeTests(JmcSession):
         self.assertEqual(code, 0)
         # taken, not named as unknown
         self.assertNotIn("justMyCode", out.get("console", ""))
+
+    def test_rules_exclude_a_user_module(self):
+        # by path glob, even with justMyCode false: stepIn goes through
+        # jmc_helper.apply to the callback; stepOut of it, through apply
+        # back to main; apply's frame is subtle.
+        def check(d):
+            d.step("stepIn")
+            d.stopped("step", "key_body", "by_len", 1)
+            frames = d.stack(1)["stackFrames"]
+            self.assertEqual([f["name"] for f in frames[:3]],
+                             ["by_len", "apply", "main"])
+            self.assertEqual(frames[1].get("presentationHint"), "subtle")
+            self.assertIsNone(frames[0].get("presentationHint"))
+            d.step("stepOut")
+            d.stopped("step", "helper_line", "main", 1)
+        self.rules_case(False, [{"path": "**/jmc_helper.py",
+                                 "include": False}], check)
+
+    def test_rules_include_a_library_module(self):
+        # textwrap counts as user code: stepIn on sorted_line enters it;
+        # a module rule on jmc_helper (by its name) excludes it.
+        def check(d):
+            d.step("stepIn")
+            d.stopped("step", "key_body", "by_len", 1)
+        self.rules_case(True, [{"module": "jmc_helper", "include": False},
+                               {"module": "textwrap", "include": True}],
+                        check)
+        self.jmc, self.rules = True, [{"module": "textwrap", "include": True}]
+        d = self.debug("jmc.py", bps={"jmc.py": ["sorted_line"]})
+        d.stopped("breakpoint", "sorted_line", "main", 1)
+        d.step("stepIn")
+        _, top = d.stopped("step", None, "wrap", 1)
+        self.assertIsNone(top.get("presentationHint"), top)
+        d.cont()
+        code, _ = d.finish()
+        self.assertEqual(code, 0)
+
+    def test_rules_must_be_well_formed(self):
+        for rules, text in (
+                ({"path": "x"}, '"rules" must be an array'),
+                ([{"path": "x", "module": "y", "include": True}],
+                 '"rules"[0] needs exactly one of "path" and "module"'),
+                ([{"module": "m", "include": True}, {"path": "p"}],
+                 '"rules"[1] "include" must be true or false'),
+                ([{"path": 3, "include": False}],
+                 '"rules"[0] "path" must be a non-empty string')):
+            c = self.client()
+            self.initialize(c)
+            launch = self.launch_config(os.path.join(os.path.dirname(
+                __file__), "programs", "hello.py"))
+            launch["rules"] = rules
+            resp = c.request("launch", launch)
+            self.assertFalse(resp["success"], resp)
+            self.assertIn(text, resp["message"])
+            self.disconnect(c)
 
     def test_just_my_code_must_be_boolean(self):
         c = self.client()

@@ -6,6 +6,8 @@ import os
 import sys
 import textwrap
 
+import jmc_helper
+
 
 def by_len(word):
     return len(word)  # BREAK: key_body
@@ -33,7 +35,8 @@ def main(text):
     big = heapq.nsmallest(1, words, key=neg_len)  # BREAK: heapq_line
     with managed() as n:  # BREAK: with_line
         n += 1  # BREAK: with_body
-    print(words, data, path, big, n)  # BREAK: print_line
+    size = jmc_helper.apply(by_len, "four")  # BREAK: helper_line
+    print(words, data, path, big, n, size)  # BREAK: print_line
 
 
 main(sys.argv[1] if len(sys.argv) > 1 else "alpha beta gamma")  # BREAK: main_call
