@@ -348,7 +348,8 @@ error:
 static const char *const honoured_keys[] = {
     "program",   "module",          "code",    "args",        "cwd",
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
-    "frameEval", "evaluateTimeout", "console", "justMyCode", "rules", NULL};
+    "frameEval", "evaluateTimeout", "console", "justMyCode",  "rules",
+    NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",
@@ -407,8 +408,9 @@ int dap_launch_check_step_filters(const cJSON *args, char *err, size_t errlen) {
   if (rules == NULL || cJSON_IsNull(rules))
     return 0;
   if (!cJSON_IsArray(rules)) {
-    snprintf(err, errlen, "\"rules\" must be an array of {\"path\": glob or \"module\": name, "
-                          "\"include\": true|false}");
+    snprintf(err, errlen,
+             "\"rules\" must be an array of {\"path\": glob or \"module\": name, "
+             "\"include\": true|false}");
     return DAPPER_EINVAL;
   }
   cJSON_ArrayForEach(rule, rules) {

@@ -116,6 +116,25 @@ class JustMyCodeTests(JmcSession):
             self.assertEqual(f.get("presentationHint"), want, f)
         self.finish_ok(d)
 
+    def test_user_unhandled_uses_the_same_definition(self):
+        # inspect.getmembers (library) catches the AttributeError of a
+        # user property: reported; jmc_helper.guarded (user code) catching
+        # the callback's KeyError is not, unless a rule makes it library.
+        for rules, stops in ((None, ["Thing.broken"]),
+                             ([{"path": "*/jmc_helper.py", "include": False}],
+                              ["Thing.broken", "callback"])):
+            self.rules = rules
+            d = self.debug("jmc_exc.py", exc={"filters": ["userUnhandled"]})
+            for name in stops:
+                line = "cb_raise" if name == "callback" else "prop_raise"
+                ev, _ = d.stopped("exception", line, name, 1)
+                self.assertIn("Error", ev.get("description", ""), ev)
+                d.cont()
+            code, out = d.finish()
+            self.assertEqual(code, 0)
+            self.assertEqual(out.get("stdout"), "False caught\n")
+            self.assertEqual(len(d.stops()), len(stops), d.stops())
+
     def test_breakpoint_in_library_code_stops(self):
         path, line = library_line("textwrap", "wrap")
         d = self.debug("jmc.py", bps={path: [line]})

@@ -39,4 +39,4 @@ def main(text):
     print(words, data, path, big, n, size)  # BREAK: print_line
 
 
-main(sys.argv[1] if len(sys.argv) > 1 else "alpha beta gamma")  # BREAK: main_call
+main(sys.argv[1] if len(sys.argv) > 1 else "alpha beta gamma")

@@ -4,3 +4,10 @@
 def apply(fn, value):
     result = fn(value)  # BREAK: apply_body
     return result
+
+
+def guarded(fn, value):
+    try:
+        return fn(value)
+    except KeyError:
+        return "caught"
