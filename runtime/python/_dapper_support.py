@@ -77,6 +77,7 @@ def _library_roots():
 
 
 _rules = ()  # (is_path, pattern, include) from `configure`'s "rules"
+_lib_cache = {}  # filename -> is_library(filename)
 
 
 def set_rules(rules):
@@ -86,6 +87,7 @@ def set_rules(rules):
     directory; a path without glob characters matches the file or
     everything under the directory."""
     global _rules
+    _lib_cache.clear()
     out = []
     for r in rules or ():
         if "path" in r:
@@ -143,11 +145,21 @@ def is_library(filename):
     library, site-packages/dist-packages and the runtime itself, 0 for
     user code (everything else, or a file a rule includes)
     (docs/configuration.md, "justMyCode")."""
+    try:
+        return _lib_cache[filename]
+    except KeyError:
+        pass
+    include = None
     if _rules and filename and not filename.startswith("<"):
         include = _rule_for(filename)
-        if include is not None:
-            return 0 if include else 2
-    return 1 if _default_library(filename) else 0
+    if include is not None:
+        result = 0 if include else 2
+    else:
+        result = 1 if _default_library(filename) else 0
+    if len(_lib_cache) > 50000:
+        _lib_cache.clear()
+    _lib_cache[filename] = result
+    return result
 
 
 def _default_library(filename):
