@@ -5,10 +5,12 @@ key, a `json` object hook, a function wrapped by `contextlib`'s decorator);
 stepping off a user function into a library frame goes on to the next line
 of user code; library frames are "subtle" in stackTrace and a breakpoint in
 library code still stops. `justMyCode: false` steps into everything.
+`rules` (by path glob or module name) move files between user and library
+code, for stepping, subtle frames and `userUnhandled` alike.
 
 Every test runs with every backend the runtime really uses on the
 interpreter (the classes at the end, as in test_breakpoints.py).
-Program: programs/bp/jmc.py.
+Programs: programs/bp/jmc.py, jmc_exc.py, jmc_helper.py.
 """
 
 import os
