@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages, the npm packages of
-# tests/dap-client), builds dapper-adapter and its
+# tests/dap-client and vscode-extension/), builds dapper-adapter and its
 # runtime for every Python found, then runs the main job:
 #   bash setup.sh            a demo DAP session against docs/examples/demo.py
 #   bash setup.sh --serve    the adapter on 127.0.0.1:5678 (Ctrl-C stops it)
@@ -9,14 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
-          python3 python3-dev clang libclang-rt-14-dev nodejs)
+          python3 python3-dev clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Debian's nodejs comes without npm (NodeSource's has it built in).
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Node.js and npm for tests/dap-client and vscode-extension/: the machine's
+# own when it has one (NodeSource's nodejs has npm built in), else Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo=""
@@ -24,11 +25,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The DebugClient tests' npm packages (tests/dap-client), as locked.
-if [ ! -d tests/dap-client/node_modules ]; then
-  echo "setup: npm ci in tests/dap-client"
-  (cd tests/dap-client && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages, as locked: the DebugClient tests (tests/dap-client) and the
+# VS Code extension (vscode-extension/).
+for dir in tests/dap-client vscode-extension; do
+  if [ ! -d "$dir/node_modules" ]; then
+    echo "setup: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 [ "${1:-}" = "--deps" ] && exit 0
 
 cmake --preset dev >/dev/null

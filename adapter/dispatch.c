@@ -24,6 +24,11 @@ const dap_handler_t dap_handlers[] = {
     {"stepIn", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
     {"stepOut", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
     {"pause", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    /* Jump to a line, step into one call (docs/runtime.md): in the stopped
+     * thread. */
+    {"gotoTargets", dap_handle_forward, DAP_H_NEEDS_INIT, "supportsGotoTargetsRequest"},
+    {"goto", dap_handle_forward, DAP_H_NEEDS_INIT, NULL},
+    {"stepInTargets", dap_handle_forward, DAP_H_NEEDS_INIT, "supportsStepInTargetsRequest"},
     /* Inspection (docs/runtime.md): run in the stopped thread, timed. */
     {"scopes", dap_handle_forward_timed, DAP_H_NEEDS_INIT, NULL},
     {"variables", dap_handle_forward_timed, DAP_H_NEEDS_INIT, NULL},

@@ -419,6 +419,20 @@ class Report:
 
 
 def write(path, text):
-    """Writes the report to `path` (UTF-8)."""
+    """Writes the report to `path` (UTF-8), keeping the sections other
+    scripts maintain there (`<!-- name:begin -->` ... `<!-- name:end -->`,
+    e.g. bench/callgrind_calls.py's) at the end."""
+    import re
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = ""
+    kept = re.findall(r"<!-- ([\w-]+):begin -->.*?<!-- \1:end -->", old, re.S)
+    for name in kept:
+        block = re.search(r"<!-- %s:begin -->.*?<!-- %s:end -->" % (name, name),
+                          old, re.S).group(0)
+        if block not in text:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

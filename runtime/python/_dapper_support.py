@@ -23,8 +23,11 @@ _inspect_file = os.path.join(os.path.dirname(_support_file),
                              "_dapper_inspect.py")
 _values_file = os.path.join(os.path.dirname(_support_file),
                             "_dapper_values.py")
-_own_files = (_support_file, _inspect_file, _values_file)
+_targets_file = os.path.join(os.path.dirname(_support_file),
+                             "_dapper_targets.py")
+_own_files = (_support_file, _inspect_file, _values_file, _targets_file)
 _inspect = None       # the inspection module (_dapper_inspect.py)
+_targets = None       # jump and step-in targets (_dapper_targets.py)
 
 # ---------------------------------------------------------------------------
 # paths
@@ -277,6 +280,47 @@ def code_lines(code, wanted):
         if line is not None:
             mine.add(line)
     return tuple(sorted(l for l in wanted if l in mine))
+
+
+def live_codes(canon):
+    """The code objects of file `canon` that exist now, each once: the
+    code of its functions (gc), of running frames (every thread) and of
+    suspended generators and coroutines, each with the code nested in it
+    (closures, lambdas and comprehensions made later). The backends that
+    arm code objects (monitoring) find a loaded file's code this way when
+    its breakpoints change; code run later is announced by the `exec`
+    audit event."""
+    import gc
+    import types
+    out, seen = [], set()
+    gens = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
+
+    def add(code):
+        if id(code) in seen or canonical(code.co_filename) != canon:
+            return
+        todo = [code]
+        while todo:
+            c = todo.pop()
+            if id(c) in seen:
+                continue
+            seen.add(id(c))
+            out.append(c)
+            todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+
+    for obj in gc.get_objects():
+        t = type(obj)
+        if t is types.FunctionType:
+            add(obj.__code__)
+        elif t in gens:
+            code = getattr(obj, "gi_code", None) or getattr(obj, "cr_code", None) \
+                or getattr(obj, "ag_code", None)
+            if code is not None:
+                add(code)
+    for f in sys._current_frames().values():
+        while f is not None:
+            add(f.f_code)
+            f = f.f_back
+    return out
 
 
 def first_line(code):
@@ -577,12 +621,15 @@ def _load_inspect():
     """Loads _dapper_inspect.py and _dapper_values.py (value rendering,
     `variables`; next to this file) by absolute path, without sys.path or
     sys.modules."""
-    global _inspect
+    global _inspect, _targets
     values = _load_file("_dapper_values", _values_file)
     mod = _load_file("_dapper_inspect", _inspect_file)
     mod.init(_rt, _SupportView(), values)
     _inspect = mod
     _requests.update(mod.requests)
+    _targets = _load_file("_dapper_targets", _targets_file)
+    _targets.init(_rt, _SupportView())
+    _requests.update(_targets.requests)
 
 
 class _SupportView:
@@ -780,13 +827,23 @@ _requests = {
 
 def handle_request(thread_id, command, args_json):
     """Runs a request in the stopped thread's context; returns the body as
-    JSON text. Raises RequestError (or anything) for an error response."""
+    JSON text, or None when the thread sends the response later itself.
+    Raises RequestError (or anything) for an error response."""
     import json
     handler = _requests.get(command)
     if handler is None:
         raise RequestError("unknown command '%s'" % command)
     args = json.loads(args_json) if args_json else {}
-    return json.dumps(handler(thread_id, args or {}))
+    body = handler(thread_id, args or {})
+    if _targets is not None and body is _targets.DEFERRED:
+        return None  # the thread answers later itself (a deferred goto)
+    return json.dumps(body)
+
+
+def goto_attempt(frame, line):
+    """A deferred jump, at an opcode event of the frame (rt_goto.c): None,
+    the error message, or False to wait for the next instruction."""
+    return _targets.attempt_deferred(frame, line)
 
 
 def format_exc(err):

@@ -8,6 +8,7 @@
 #include <dapper/message.h>
 
 #include "rt_engine.h"
+#include "rt_engine_priv.h"
 #include "rt_log.h"
 #include "rt_stats.h"
 #include "rt_stop.h"
@@ -15,7 +16,12 @@
 
 const rt_backend_t *rt_backend;
 
+static void rt_backend_add_audit_hook(void);
+
 void rt_backend_breakpoints_changed(const char *canon) {
+  if (rt_backend != NULL && rt_backend->code_executed != NULL && rt_bpfiles != NULL) {
+    rt_backend_add_audit_hook(); /* once the first line breakpoint is set */
+  }
   if (rt_backend != NULL && rt_backend->breakpoints_changed != NULL) {
     rt_backend->breakpoints_changed(canon);
   }
@@ -43,6 +49,41 @@ void rt_backend_thread_started(void) {
   if (rt_backend != NULL && rt_backend->thread_started != NULL) {
     rt_backend->thread_started();
   }
+}
+
+/* The `exec` audit hook: hands the code object about to run to the active
+ * backend. Audit hooks cannot be removed, so it is added once, when the
+ * first line breakpoint is set under a backend that wants it (a session
+ * without breakpoints never has it), and does nothing while no backend
+ * wants it. With any audit hook installed CPython builds the argument
+ * tuple of every audited event (`builtins.id`, `open`, `sys._getframe`,
+ * ...): ~300-480 instructions per event, of which this hook's one-byte
+ * compare is 4 (docs/performance.md, "the exec audit hook's cost"). */
+static int rt_backend_audit(const char *event, PyObject *args, void *data) {
+  PyObject *code = NULL;
+  if (event[0] != 'e' || strcmp(event, "exec") != 0) return 0;
+  /* audit hooks are process-wide: another interpreter's code is not ours */
+  if (rt_backend == NULL || rt_backend->code_executed == NULL || rt_tls_in_debugger ||
+      (void *)PyInterpreterState_Get() != data) {
+    return 0;
+  }
+  if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) return 0;
+  code = PyTuple_GET_ITEM(args, 0);
+  if (PyCode_Check(code)) rt_backend->code_executed(code);
+  return 0;
+}
+
+static void rt_backend_add_audit_hook(void) {
+  static bool added;
+  if (added) return;
+  if (PySys_AddAuditHook(rt_backend_audit, PyInterpreterState_Get()) < 0) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    rt_log(RT_LOG_ERROR, "could not add the exec audit hook: %s", text);
+    PyErr_Clear();
+    return;
+  }
+  added = true;
 }
 
 bool rt_backend_is_own_tracefunc(Py_tracefunc f) {

@@ -41,6 +41,11 @@ typedef struct rt_backend {
   void (*step_changed)(rt_thread_t *t);
   /* The calling thread started (threading bootstrap hook). */
   void (*thread_started)(void);
+  /* A code object is about to run as a module or exec'd/eval'd code: the
+   * `exec` audit event (exec() and eval() of a code object, every import,
+   * runpy, the interpreter's run of the main script, pytest's rewritten
+   * test modules), whoever compiled it. Must not raise. */
+  void (*code_executed)(PyObject *code);
 } rt_backend_t;
 
 extern const rt_backend_t rt_backend_tracing;

@@ -23,6 +23,7 @@
 
 #include "rt_engine_priv.h"
 #include "rt_exceptions.h"
+#include "rt_goto.h"
 #include "rt_log.h"
 #include "rt_stats.h"
 #include "rt_stop.h"
@@ -35,6 +36,10 @@ static bool rt_frame_permanent; /* evalframe */
 static bool rt_frame_hook_on;
 static bool rt_frame_global;    /* every frame traced (exception filters) */
 static bool rt_frame_main_pending;
+/* rt_frame_swap_next: the code about to run on this thread (strong) and
+ * what runs instead (strong); rt_frame_nswaps threads have one pending. */
+static _Thread_local PyObject *rt_tls_swap_from, *rt_tls_swap_to;
+static int rt_frame_nswaps;
 static PyObject *rt_frame_main_dict; /* strong */
 
 /* Per-file fallback state (rt_frame_set_fallback). */
@@ -157,11 +162,20 @@ static inline bool rt_frame_wants(rt_codeinfo_t *ci, rt_iframe_t *f) {
   return false;
 }
 
-/* The instrumented backend's trampoline for the main script's module code. */
-static PyObject *rt_frame_main(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
-  PyObject *code = rt_compat_iframe_code(f), *other = NULL, *r = NULL;
+/* Runs `other` (stolen) in the namespace of the fresh frame f instead of
+ * its own code; the original frame, never started, is cleared by its
+ * caller. */
+static PyObject *rt_frame_run_instead(rt_iframe_t *f, PyObject *other) {
   PyObject *globals = rt_compat_iframe_globals(f);
   PyObject *locals = rt_compat_iframe_locals(f);
+  PyObject *r = PyEval_EvalCode(other, globals, locals != NULL ? locals : globals);
+  Py_DECREF(other);
+  return r;
+}
+
+/* The instrumented backend's trampoline for the main script's module code. */
+static PyObject *rt_frame_main(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
+  PyObject *code = rt_compat_iframe_code(f), *other = NULL;
 
   rt_frame_main_pending = false;
   if (rt_frame_main_code != NULL) {
@@ -172,11 +186,24 @@ static PyObject *rt_frame_main(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   }
   rt_frame_update_hook();
   if (other == NULL) return NULL; /* run it as it is (no exception set) */
-  /* Runs the instrumented module code in the same namespace instead; the
-   * original frame, never started, is cleared by its caller. */
-  r = PyEval_EvalCode(other, globals, locals != NULL ? locals : globals);
-  Py_DECREF(other);
-  return r;
+  return rt_frame_run_instead(f, other);
+}
+
+void rt_frame_swap_next(PyObject *code, PyObject *other) {
+  if (rt_tls_swap_from == NULL) rt_frame_nswaps++;
+  Py_XSETREF(rt_tls_swap_from, Py_NewRef(code));
+  Py_XSETREF(rt_tls_swap_to, other);
+  rt_frame_update_hook();
+}
+
+/* The code rt_frame_swap_next registered starts: run its replacement. */
+static PyObject *rt_frame_swap(rt_iframe_t *f) {
+  PyObject *other = rt_tls_swap_to;
+  Py_CLEAR(rt_tls_swap_from);
+  rt_tls_swap_to = NULL;
+  if (rt_frame_nswaps > 0) rt_frame_nswaps--;
+  rt_frame_update_hook();
+  return rt_frame_run_instead(f, other);
 }
 
 static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
@@ -187,6 +214,9 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   int saved = 0, after = 0;
 
   rt_stat_inc(RT_STAT_FRAME_EVAL);
+  if (rt_tls_swap_from == code && code != NULL && rt_compat_iframe_fresh(f)) {
+    return rt_frame_swap(f);
+  }
   if ((tf != NULL && !ours) || rt_tls_in_debugger) {
     return rt_compat_eval_default(ts, f, throwflag);
   }
@@ -245,7 +275,7 @@ void rt_frame_update_hook(void) {
   if (!rt_frame_active) return;
   need = rt_frame_permanent || rt_frame_nfallback > 0 || rt_nstepping > 0 ||
          atomic_load(&rt_entry_pending) || rt_frame_main_pending ||
-         rt_engine_nfuncbps > 0;
+         rt_frame_nswaps > 0 || rt_engine_nfuncbps > 0;
   if (need == rt_frame_hook_on) return;
   rt_frame_hook_on = need;
   rt_compat_set_eval_hook(need ? rt_frame_hook : NULL);
@@ -253,6 +283,13 @@ void rt_frame_update_hook(void) {
 }
 
 /* ---- the scoped trace function ---------------------------------------------------- */
+
+void rt_frame_line_done(PyObject *frame, int line) {
+  rt_tls_line_frame = frame;
+  rt_tls_line_line = line;
+  rt_tls_line_lasti = PyFrame_GetLasti((PyFrameObject *)frame) - 1;
+  rt_tls_line_evaluated = true;
+}
 
 bool rt_frame_bp_skip(PyObject *frame, int line) {
   return rt_frame_same_line(frame, line) && rt_tls_line_evaluated;
@@ -275,10 +312,16 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
   switch (what) {
     case PyTrace_LINE: {
       int line = 0, w = 0;
+      if (t->goto_pending) return 0; /* the opcode event of this instruction jumps */
       ci = rt_engine_codeinfo((PyObject *)code, NULL);
       if (ci == NULL) return 0;
       line = PyFrame_GetLineNumber(frame);
-      if (rt_frame_same_line((PyObject *)frame, line)) return 0; /* not a new line */
+      if (rt_frame_same_line((PyObject *)frame, line)) {
+        if (!rt_compat_jump_back_target((PyObject *)code, PyFrame_GetLasti(frame))) {
+          return 0; /* not a new line */
+        }
+        rt_tls_line_evaluated = false; /* the next iteration of a one-line loop */
+      }
       if (rt_stop_control_needed(t)) w |= RT_LINE_CONTROL;
       if (w == 0 && !rt_frame_global &&
           (ci->bits == NULL || (ci->armed & RT_FRAME_INS_CODE))) {
@@ -319,12 +362,35 @@ static int rt_frame_trace(PyObject *obj, PyFrameObject *frame, int what,
                             PyTuple_GET_ITEM(arg, 2));
       }
       return 0;
+    case PyTrace_OPCODE: { /* only where a jump is pending (rt_frame_arm_opcode) */
+      int event = rt_compat_swap_trace_event(PyTrace_LINE);
+      rt_goto_opcode(t, (PyObject *)frame);
+      rt_compat_swap_trace_event(event);
+      return 0;
+    }
     default:
       return 0;
   }
 }
 
 const Py_tracefunc rt_frame_func = rt_frame_trace;
+
+bool rt_frame_can_arm_opcode(void) {
+  Py_tracefunc tf = rt_compat_thread_tracefunc(PyThreadState_Get());
+  return tf == NULL || tf == rt_frame_trace;
+}
+
+int rt_frame_arm_opcode(PyObject *frame) {
+  PyThreadState *ts = PyThreadState_Get();
+  if (!rt_frame_can_arm_opcode()) return -1;
+  if (rt_compat_thread_tracefunc(ts) == NULL &&
+      rt_compat_set_thread_trace(ts, rt_frame_trace) < 0) {
+    return -1;
+  }
+  if (PyObject_SetAttrString(frame, "f_trace_opcodes", Py_True) < 0) return -1;
+  rt_compat_set_cframe_tracing(ts, 1);
+  return 0;
+}
 
 /* ---- shared backend hooks ------------------------------------------------------------ */
 
@@ -456,6 +522,9 @@ void rt_frame_uninstall(void) {
     free(f);
   }
   rt_frame_nfallback = 0;
+  Py_CLEAR(rt_tls_swap_from);
+  Py_CLEAR(rt_tls_swap_to);
+  rt_frame_nswaps = 0; /* other threads' pending ones are never run */
   rt_frame_main_code = NULL;
   Py_CLEAR(rt_frame_main_dict);
 }

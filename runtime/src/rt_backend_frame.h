@@ -59,10 +59,27 @@ void rt_frame_update_hook(void);
  * instead, or NULL (no exception) to run it as it is. */
 extern PyObject *(*rt_frame_main_code)(PyObject *code);
 
+/* The next fresh frame of `code` on this thread (exec'd code the `exec`
+ * audit event announced) runs `other` (stolen) in its namespace instead.
+ * The hook stays installed until it has run. */
+void rt_frame_swap_next(PyObject *code, PyObject *other);
+
 /* Called by the instrumented code's breakpoint builtin: true when the
  * trace function already evaluated the breakpoints of this line of this
  * frame (a step or pause traced the line), so the builtin must not. */
 bool rt_frame_bp_skip(PyObject *frame, int line);
+
+/* A jump (rt_goto.h) moved `frame` to `line`: the stop it makes there is
+ * that line's stop, so the inserted checks of the line do not stop again. */
+void rt_frame_line_done(PyObject *frame, int line);
+
+/* A jump pending in the calling thread's current frame (rt_goto.h): true
+ * when the thread can get the trace function (no other tool's is set). */
+bool rt_frame_can_arm_opcode(void);
+/* Turns on opcode events for `frame` (the calling thread's current frame)
+ * so the trace function sees its next instruction. 0, or -1 when another
+ * tool's trace function is set. */
+int rt_frame_arm_opcode(PyObject *frame);
 
 /* The Python side (runtime/python/_dapper_instrument.py), loaded on first
  * use from the runtime directory: a new reference, or NULL with an

@@ -7,11 +7,16 @@
  *   breakpoint change   the file's live functions get the instrumented
  *                       code (`__code__`, nested code through the parent's
  *                       co_consts), or their original code back; gc scan
- *   modules imported    SourceLoader.get_code is wrapped: a module whose
- *   later               file has breakpoints runs instrumented code
- *   the main script     compiled by the interpreter itself: the eval-frame
- *                       hook, installed until the program's first frame,
- *                       runs the instrumented module code in its place
+ *   code run later      the `exec` audit event announces every module
+ *                       code about to run (imports, the main script,
+ *                       runpy, exec(), pytest's rewritten test modules):
+ *                       when its file has breakpoints, the eval-frame hook
+ *                       runs the instrumented module code in place of its
+ *                       fresh frame (rt_frame_swap_next); code that does
+ *                       not match the file's recompile (pytest rewrote its
+ *                       asserts) gets its breakpoint code objects traced
+ *   the main script     the same, and a trampoline in the eval-frame hook
+ *                       until the program's first frame
  *   the check           `__dapper_bp__(id, state)`: this module's C builtin,
  *                       a constant in co_consts (no name lookup the program
  *                       could shadow); state says whether the inline
@@ -37,6 +42,7 @@
 #include "rt_support.h"
 
 static PyObject *rt_ins_mod; /* strong: the Python side */
+static void rt_ins_log_error(const char *what, const char *canon);
 static bool rt_ins_active;
 
 /* ---- the breakpoint check called by instrumented code (hot when hit) ---- */
@@ -70,19 +76,21 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyErr_Clear();
     Py_RETURN_NONE;
   }
-  (void)rt_engine_bp_hit(t, ci, (PyObject *)frame, (int)id, (int)state);
+  PyObject *outer = t->check_frame; /* a stop in here may jump later (rt_goto.h) */
+  t->check_frame = (PyObject *)frame;
+  if (state == RT_COND_LINE) {
+    (void)rt_engine_line_hit(t, ci, (PyObject *)frame, line);
+  } else {
+    (void)rt_engine_bp_hit(t, ci, (PyObject *)frame, (int)id, (int)state);
+  }
+  t->check_frame = outer;
   Py_RETURN_NONE;
 }
 
 /* ---- the Python side ------------------------------------------------------ */
 
-static PyObject *rt_ins_get_code(PyObject *self, PyObject *const *args,
-                                 Py_ssize_t nargs);
-
 static PyMethodDef rt_ins_defs[] = {
     {"__dapper_bp__", (PyCFunction)(void (*)(void))rt_ins_bp, METH_FASTCALL, NULL},
-    {"_dapper_get_code", (PyCFunction)(void (*)(void))rt_ins_get_code, METH_FASTCALL,
-     NULL},
 };
 
 static PyObject *rt_ins_load(void) {
@@ -135,6 +143,17 @@ PyObject *rt_instrument_module(void) {
   }
   Py_XINCREF(rt_ins_mod);
   return rt_ins_mod;
+}
+
+/* The Python side, loaded when the first breakpoint needs it (it imports
+ * ast: no start-up cost for a session without breakpoints). */
+static bool rt_ins_loaded(void) {
+  PyObject *mod = NULL;
+  if (rt_ins_mod != NULL) return true;
+  mod = rt_instrument_module();
+  if (mod == NULL) rt_ins_log_error("loading", "_dapper_instrument.py");
+  Py_XDECREF(mod); /* rt_ins_mod keeps it */
+  return rt_ins_mod != NULL;
 }
 
 /* [(id, line, condition|None)] of the verified breakpoints of bf. */
@@ -196,7 +215,10 @@ static void rt_ins_update(const char *canon) {
   PyObject *bps = rt_ins_bp_list(bf), *res = NULL;
   int nfb = 0;
 
-  if (bps == NULL || rt_ins_mod == NULL) goto done;
+  if (bps == NULL) goto done;
+  /* not loaded yet: nothing was instrumented, nothing to restore */
+  if (rt_ins_mod == NULL && PyList_GET_SIZE(bps) == 0) goto done;
+  if (!rt_ins_loaded()) goto done;
   res = PyObject_CallMethod(rt_ins_mod, "update", "sOO", canon, bps, Py_True);
   if (!rt_ins_answer_ok(res)) goto done;
   rt_engine_foreach_code(canon, rt_ins_clear_marks);
@@ -217,7 +239,7 @@ static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
   PyObject *bps = NULL, *res = NULL, *out = NULL;
 
   PyErr_Clear();
-  if (bf == NULL || bf->n == 0) return NULL;
+  if (bf == NULL || bf->n == 0 || !rt_ins_loaded()) return NULL;
   (void)rt_engine_codeinfo(code, NULL);
   bps = rt_ins_bp_list(bf);
   if (bps != NULL) {
@@ -236,40 +258,39 @@ static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
   return out;
 }
 
-/* SourceLoader.get_code wrapper: (loader, fullname, code) -> code. */
-static PyObject *rt_ins_get_code(PyObject *self, PyObject *const *args,
-                                 Py_ssize_t nargs) {
-  PyObject *path = NULL, *canon = NULL, *out = NULL;
+/* The exec audit hook: module code about to run. When its file has
+ * breakpoints, its instrumented version runs instead (the frame hook
+ * swaps it in) and its code objects are marked. */
+static void rt_ins_code_executed(PyObject *code) {
+  rt_codeinfo_t *ci = NULL;
+  rt_bpfile_t *bf = NULL;
+  PyObject *canon = NULL, *out = NULL;
   rt_compat_exc_t saved;
 
-  (void)self;
-  if (nargs != 3) {
-    PyErr_SetString(PyExc_TypeError, "_dapper_get_code(loader, fullname, code)");
-    return NULL;
-  }
-  if (!rt_ins_active || rt_tls_in_debugger || rt_bpfiles == NULL ||
-      !PyCode_Check(args[2]) || rt_ins_mod == NULL) {
-    return Py_NewRef(args[2]);
-  }
+  if (!rt_ins_active) return;
+  ci = rt_engine_codeinfo_peek(code);
+  if (ci != NULL && (ci->armed & RT_FRAME_INS_CODE)) return; /* ours already */
+  bf = rt_engine_code_bpfile(code);
+  if (bf == NULL || bf->n == 0) return;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  path = PyObject_CallMethod(rt_ins_mod, "loader_path", "OO", args[0], args[1]);
-  if (path != NULL && PyUnicode_Check(path)) {
-    canon = rt_support_call("canonical", "(O)", path);
+  canon = PyUnicode_FromString(bf->canon);
+  if (canon != NULL) out = rt_ins_code_for(canon, code);
+  if (out != NULL && ((PyCodeObject *)code)->co_nfreevars == 0) {
+    rt_frame_swap_next(code, out); /* module code: its namespace is all it needs */
+  } else {
+    Py_XDECREF(out); /* exec(code, closure=...): its cells are the caller's */
   }
-  if (canon != NULL && PyUnicode_Check(canon)) out = rt_ins_code_for(canon, args[2]);
+  Py_XDECREF(canon);
   PyErr_Clear();
   rt_tls_in_debugger--;
   rt_compat_exc_restore(&saved);
-  Py_XDECREF(path);
-  Py_XDECREF(canon);
-  return out != NULL ? out : Py_NewRef(args[2]);
 }
 
 /* rt_frame_main_code: the main script's module code about to run. */
 static PyObject *rt_ins_main_code(PyObject *code) {
   PyObject *canon = NULL, *out = NULL;
-  if (!rt_ins_active || rt_ins_mod == NULL) return NULL;
+  if (!rt_ins_active || rt_bpfiles == NULL) return NULL;
   rt_tls_in_debugger++;
   canon = rt_support_call("canonical", "(O)", ((PyCodeObject *)code)->co_filename);
   if (canon != NULL && PyUnicode_Check(canon)) out = rt_ins_code_for(canon, code);
@@ -302,18 +323,6 @@ static void rt_ins_breakpoints_changed(const char *canon) {
 static void rt_ins_uninstall(void);
 
 static int rt_ins_install(void) {
-  PyObject *mod = rt_instrument_module(), *hook = NULL, *res = NULL;
-
-  if (mod == NULL) return -1;
-  Py_DECREF(mod); /* rt_ins_mod keeps it */
-  hook = PyCFunction_New(&rt_ins_defs[1], NULL);
-  if (hook == NULL) return -1;
-  rt_tls_in_debugger++;
-  res = PyObject_CallMethod(rt_ins_mod, "install_import_hook", "O", hook);
-  rt_tls_in_debugger--;
-  Py_DECREF(hook);
-  if (res == NULL) return -1;
-  Py_DECREF(res);
   if (rt_frame_install(false) < 0) {
     rt_compat_exc_t saved;
     rt_compat_exc_save(&saved);
@@ -335,8 +344,6 @@ static void rt_ins_uninstall(void) {
   if (rt_ins_mod == NULL) return;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  res = PyObject_CallMethod(rt_ins_mod, "remove_import_hook", NULL);
-  Py_XDECREF(res);
   res = PyObject_CallMethod(rt_ins_mod, "restore_all", NULL);
   Py_XDECREF(res);
   PyErr_Clear();
@@ -355,6 +362,7 @@ const rt_backend_t rt_backend_instrumented = {
     .control_changed = rt_frame_control_changed,
     .step_changed = rt_frame_step_changed,
     .thread_started = rt_frame_thread_started,
+    .code_executed = rt_ins_code_executed,
 };
 
 #endif /* RT_HAVE_INSTRUMENTED */

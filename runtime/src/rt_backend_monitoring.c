@@ -1,10 +1,20 @@
 /* The `monitoring` backend (3.12+): sys.monitoring with C builtin
  * callbacks (DESIGN §3, research/runtime.md §5-6).
  *
+ * Discovery: no global event. The code objects of a file with breakpoints
+ * are found when its breakpoints change (the file's live functions, running
+ * frames and suspended generators: _dapper_support.live_codes) and when
+ * module code of that file is about to run (the `exec` audit event: every
+ * import, the main script, runpy, exec(), pytest's rewritten modules), each
+ * with the code nested in its constants; they are registered (codeinfo in
+ * co_extra, the per-file registry) and armed before they run.
+ *
  * Breakpoint tool (sys.monitoring.DEBUGGER_ID):
- *   PY_START (global)  registers the code object (codeinfo in co_extra, the
- *                      per-file registry) and returns DISABLE: one call per
- *                      code object, ever;
+ *   PY_START (global)  only while function breakpoints are set (any code
+ *                      may match a name): registers the code object and
+ *                      returns DISABLE, one call per code object; (local)
+ *                      on 3.13 on code with a breakpoint on its RESUME line,
+ *                      never disabled (RT_COMPAT_RESUME_LINE_NEEDS_START);
  *   LINE (local)       only on code objects whose lines hold breakpoints;
  *                      returns DISABLE for a line without one;
  *   RAISE (global)     only while `raised`/`userUnhandled` is on.
@@ -50,9 +60,11 @@
 #if RT_HAVE_MONITORING
 
 #include <stdarg.h>
+#include <string.h>
 
-#include "rt_engine.h"
+#include "rt_engine_priv.h"
 #include "rt_exceptions.h"
+#include "rt_goto.h"
 #include "rt_log.h"
 #include "rt_stats.h"
 #include "rt_stop.h"
@@ -73,6 +85,8 @@ enum {
 #define RT_ARMED_STEP 2 /* control tool: local LINE|PY_START (function bp) */
 #define RT_ARMED_SEEN 4 /* rt_mon_arm ran (a codeinfo made by a control-tool
                            callback, which runs first, is not armed yet) */
+#define RT_ARMED_START 8 /* bp tool: local PY_START too, never disabled
+                            (RT_COMPAT_RESUME_LINE_NEEDS_START) */
 
 static PyObject *rt_mon;      /* strong: sys.monitoring */
 static PyObject *rt_disable;  /* strong: sys.monitoring.DISABLE */
@@ -121,19 +135,32 @@ static int rt_ctl_base_events(const rt_codeinfo_t *ci) {
 /* Brings a (current) codeinfo's local events in line with its breakpoints.
  * The bp tool is always cleared first so lines that returned DISABLE come
  * back. */
+/* True when a breakpoint is on the line of the code's RESUME (3.13: that
+ * line's LINE event needs RESUME kept instrumented). */
+static bool rt_mon_bp_on_resume_line(rt_codeinfo_t *ci) {
+  int line = 0;
+  if (!RT_COMPAT_RESUME_LINE_NEEDS_START || ci->bits == NULL) return false;
+  line = rt_compat_resume_line(ci->code);
+  return line > 0 && rt_codeinfo_has_line(ci, line);
+}
+
 static void rt_mon_arm(rt_codeinfo_t *ci) {
   bool want_bp = ci->bits != NULL;
   bool want_step = ci->funcbp_id != 0;
+  bool want_start = want_bp && rt_mon_bp_on_resume_line(ci);
 
   if (want_bp || (ci->armed & RT_ARMED_BP)) {
     rt_set_local(rt_bp_tool, ci->code, 0);
-    if (want_bp) rt_set_local(rt_bp_tool, ci->code, RT_EV_LINE);
+    if (want_bp) {
+      rt_set_local(rt_bp_tool, ci->code,
+                   RT_EV_LINE | (want_start ? RT_EV_PY_START : 0));
+    }
   }
   if (want_step != ((ci->armed & RT_ARMED_STEP) != 0)) {
     rt_set_local(rt_ctl_tool, ci->code, rt_ctl_base_events(ci));
   }
   ci->armed = RT_ARMED_SEEN | (want_bp ? RT_ARMED_BP : 0) |
-              (want_step ? RT_ARMED_STEP : 0);
+              (want_step ? RT_ARMED_STEP : 0) | (want_start ? RT_ARMED_START : 0);
 }
 
 static void rt_mon_refresh_and_arm(rt_codeinfo_t *ci) {
@@ -188,6 +215,9 @@ static PyObject *rt_cb_bp_start(PyObject *self, PyObject *const *args,
 
   if (nargs < 1) Py_RETURN_NONE;
   ci = rt_engine_codeinfo_peek(args[0]);
+  if (ci != NULL && ci->modname == NULL) {
+    rt_engine_codeinfo_module(ci, PyEval_GetGlobals()); /* seen by the audit hook */
+  }
   if (ci == NULL || ci->gen != rt_engine_gen || !(ci->armed & RT_ARMED_SEEN)) {
     ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
     if (ci != NULL) rt_mon_arm(ci);
@@ -196,6 +226,7 @@ static PyObject *rt_cb_bp_start(PyObject *self, PyObject *const *args,
   if (ci != NULL && t != NULL && ci->funcbp_id != 0) {
     rt_stop_frame_start(t, ci, (PyObject *)PyEval_GetFrame());
   }
+  if (ci != NULL && (ci->armed & RT_ARMED_START)) Py_RETURN_NONE;
   rt_stat_inc(RT_STAT_MON_DISABLED);
   Py_INCREF(rt_disable);
   return rt_disable;
@@ -280,7 +311,7 @@ static PyObject *rt_cb_ctl_start(PyObject *self, PyObject *const *args,
   frame = (PyObject *)PyEval_GetFrame();
   if (ci->funcbp_id != 0) rt_stop_frame_start(t, ci, frame);
   if (t->step_kind == RT_STEP_IN && !ci->hidden && frame != NULL &&
-      !rt_step_skips(t, ci)) {
+      !rt_step_skips(t, ci) && rt_step_target_allows(t, frame)) {
     rt_mon_step_into(t, frame, args[0]);
   }
   Py_RETURN_NONE;
@@ -299,7 +330,7 @@ static PyObject *rt_cb_ctl_resume(PyObject *self, PyObject *const *args,
   ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
   if (ci == NULL || ci->hidden || rt_step_skips(t, ci)) Py_RETURN_NONE;
   frame = (PyObject *)PyEval_GetFrame();
-  if (frame != NULL) rt_mon_step_into(t, frame, args[0]);
+  if (frame != NULL && rt_step_target_allows(t, frame)) rt_mon_step_into(t, frame, args[0]);
   Py_RETURN_NONE;
 }
 
@@ -369,7 +400,8 @@ static void rt_mon_control_changed(void) {
 }
 
 static void rt_mon_exceptions_changed(void) {
-  int ev = rt_mon_ef ? 0 : RT_EV_PY_START; /* evalframe: the hook discovers */
+  /* function breakpoints: any code may match (evalframe: the hook sees it) */
+  int ev = !rt_mon_ef && rt_engine_nfuncbps > 0 ? RT_EV_PY_START : 0;
   if (rt_mon == NULL) return;
   if (rt_exc_raised || rt_exc_user_unhandled) ev |= RT_EV_RAISE;
   if (ev != rt_bp_global) {
@@ -378,9 +410,54 @@ static void rt_mon_exceptions_changed(void) {
   }
 }
 
+/* Registers the live code objects of a file with breakpoints. */
+static void rt_mon_scan(const char *canon) {
+  PyObject *codes = NULL;
+  rt_compat_exc_t saved;
+
+  rt_compat_exc_save(&saved);
+  rt_tls_in_debugger++;
+  codes = rt_support_call("live_codes", "(s)", canon);
+  for (Py_ssize_t i = 0; codes != NULL && PyList_Check(codes) && i < PyList_GET_SIZE(codes);
+       i++) {
+    PyObject *code = PyList_GET_ITEM(codes, i);
+    if (PyCode_Check(code)) (void)rt_engine_codeinfo(code, NULL); /* armed below */
+  }
+  if (codes == NULL) {
+    char text[512];
+    rt_exc_text(text, sizeof text);
+    rt_log(RT_LOG_ERROR, "monitoring: finding the code of %s failed: %s", canon, text);
+  }
+  Py_XDECREF(codes);
+  rt_tls_in_debugger--;
+  PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+}
+
+static bool rt_mon_scan_all; /* installed: scan every file with breakpoints once */
+
 static void rt_mon_breakpoints_changed(const char *canon) {
   if (rt_mon == NULL) return;
+  if (!rt_mon_ef) {
+    if (canon == NULL) rt_mon_exceptions_changed(); /* function breakpoints */
+    for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
+      if (bf->n > 0 && (canon == NULL ? rt_mon_scan_all : strcmp(bf->canon, canon) == 0)) {
+        rt_mon_scan(bf->canon);
+      }
+    }
+    rt_mon_scan_all = false;
+  }
   rt_engine_foreach_code(canon, rt_mon_refresh_and_arm);
+}
+
+/* The exec audit hook: module code about to run; when its file has
+ * breakpoints, it and the code nested in it are registered and armed. */
+static void rt_mon_code_executed(PyObject *code) {
+  rt_bpfile_t *bf = NULL;
+  if (rt_mon == NULL || rt_mon_ef) return;
+  bf = rt_engine_code_bpfile(code);
+  if (bf == NULL || bf->n == 0) return;
+  rt_engine_codeinfo_tree(code, rt_mon_arm);
 }
 
 /* True when a thread other than t steps in `code` (its mon_code): the
@@ -471,6 +548,7 @@ static int rt_mon_install_mode(bool ef) {
     goto error;
   }
   rt_ctl_global = rt_bp_global = -1;
+  rt_mon_scan_all = true;
   rt_mon_exceptions_changed();
   rt_mon_control_changed();
   rt_mon_breakpoints_changed(NULL); /* code seen before (another backend) */
@@ -527,6 +605,7 @@ const rt_backend_t rt_backend_monitoring = {
     .exceptions_changed = rt_mon_exceptions_changed,
     .control_changed = rt_mon_control_changed,
     .step_changed = rt_mon_step_changed,
+    .code_executed = rt_mon_code_executed,
 };
 
 const rt_backend_t rt_backend_evalframe = {

@@ -16,6 +16,9 @@ const rt_command_t rt_command_table[] = {
     {"next", rt_handle_next},
     {"stepIn", rt_handle_step_in},
     {"stepOut", rt_handle_step_out},
+    {"goto", rt_handle_goto},
+    {"gotoTargets", rt_handle_goto_targets},
+    {"stepInTargets", rt_handle_scopes}, /* routed by frameId, like scopes */
     {"pause", rt_handle_pause},
     {"scopes", rt_handle_scopes},
     {"variables", rt_handle_by_ref},

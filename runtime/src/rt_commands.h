@@ -69,6 +69,8 @@ int rt_handle_next(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_step_in(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_step_out(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_pause(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_goto(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_goto_targets(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_scopes(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_by_ref(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_by_frame(rt_channel_t *ch, const cJSON *req, cJSON **body);

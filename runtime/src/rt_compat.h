@@ -207,6 +207,38 @@ static inline Py_tracefunc rt_compat_thread_c_tracefunc(PyThreadState *ts) {
 #define RT_HAVE_MONITORING 0
 #endif
 
+/* 3.13: sys.monitoring gives no LINE event for the first line of a code
+ * object when it is the line of its RESUME (a one-line function, a lambda)
+ * once RESUME is specialised (RESUME_CHECK is not one of the opcodes the
+ * line check lets through); a local PY_START on that code keeps RESUME
+ * instrumented, and the LINE event comes on every call. */
+#if PY_VERSION_HEX >= 0x030D0000
+#define RT_COMPAT_RESUME_LINE_NEEDS_START 1
+#include <opcode.h>
+/* The line of the code's RESUME instruction, or 0. No Python code runs (the
+ * caller may be arming code in the eval-frame hook: a Python call there
+ * could let another thread run the code half armed). */
+static inline int rt_compat_resume_line(PyObject *code) {
+  PyObject *bytes = PyCode_GetCode((PyCodeObject *)code); /* caches zeroed */
+  int line = 0;
+  if (bytes == NULL) {
+    PyErr_Clear();
+    return 0;
+  }
+  for (Py_ssize_t i = 0; i + 1 < PyBytes_GET_SIZE(bytes); i += 2) {
+    if ((unsigned char)PyBytes_AS_STRING(bytes)[i] == RESUME) {
+      line = PyCode_Addr2Line((PyCodeObject *)code, (int)i);
+      break;
+    }
+  }
+  Py_DECREF(bytes);
+  return line > 0 ? line : 0;
+}
+#else
+#define RT_COMPAT_RESUME_LINE_NEEDS_START 0
+#define rt_compat_resume_line(code) 0
+#endif
+
 /* A PEP 523 eval-frame hook with per-frame C tracing (the `evalframe` and
  * `instrumented` backends, rt_backend_frame.c): 3.11, where tracing is a
  * per-C-frame flag (cframe->use_tracing) the hook can set for one frame.
@@ -215,6 +247,38 @@ static inline Py_tracefunc rt_compat_thread_c_tracefunc(PyThreadState *ts) {
 #define RT_HAVE_FRAME_HOOK 1
 #else
 #define RT_HAVE_FRAME_HOOK 0
+#endif
+
+#if RT_HAVE_FRAME_HOOK
+#include <opcode.h>
+/* 3.11 (the frame hook's scoped tracing): true when byte offset `lasti`
+ * of code is the target of a backward jump. 3.11 reports a line again
+ * when a backward jump lands in it: in a one-line loop (a comprehension,
+ * `for x in y: f(x)`) such an event at a line already being executed is a
+ * new iteration, not the same line reported twice. Scans co_code (cached
+ * by the interpreter, caches zeroed); only called for a repeated line. */
+static inline bool rt_compat_jump_back_target(PyObject *code, int lasti) {
+  PyObject *bytes = PyCode_GetCode((PyCodeObject *)code);
+  const unsigned char *b = NULL;
+  Py_ssize_t n = 0;
+  int ext = 0;
+  bool found = false;
+  if (bytes == NULL) {
+    PyErr_Clear();
+    return false;
+  }
+  b = (const unsigned char *)PyBytes_AS_STRING(bytes);
+  n = PyBytes_GET_SIZE(bytes) / 2;
+  for (Py_ssize_t i = 0; i < n && !found; i++) {
+    int op = b[2 * i], arg = b[2 * i + 1] | ext;
+    ext = op == EXTENDED_ARG ? arg << 8 : 0;
+    if (op == JUMP_BACKWARD || op == JUMP_BACKWARD_NO_INTERRUPT) {
+      found = (i + 1 - arg) * 2 == lasti;
+    }
+  }
+  Py_DECREF(bytes);
+  return found;
+}
 #endif
 
 /* The `evalframe` backend: 3.11 with per-frame C tracing
@@ -226,6 +290,20 @@ static inline Py_tracefunc rt_compat_thread_c_tracefunc(PyThreadState *ts) {
  * 3.13 must not use it (assigning __code__ deoptimises the function's
  * calls for good); on 3.12 its fallback (per-frame tracing) is missing. */
 #define RT_HAVE_INSTRUMENTED RT_HAVE_FRAME_HOOK
+
+#if RT_HAVE_FRAME_HOOK
+/* The trace event the thread is handling (3.11 tstate->tracing_what):
+ * frame.f_lineno accepts a jump only in a 'line' event. A jump made in an
+ * 'opcode' event goes through the same reload in the eval loop
+ * (maybe_call_line_trace), so the runtime's pending jump (rt_goto.h)
+ * presents its opcode event as a line event. Returns the previous one. */
+static inline int rt_compat_swap_trace_event(int what) {
+  PyThreadState *ts = PyThreadState_Get();
+  int old = ts->tracing_what;
+  ts->tracing_what = what;
+  return old;
+}
+#endif
 
 /* The qualified name of a code object (3.11+). */
 #define rt_compat_code_qualname(code) (((PyCodeObject *)(code))->co_qualname)

@@ -35,6 +35,7 @@ struct rt_srcfile {
   PyObject *filename;      /* strong: co_filename */
   char *canon;
   bool hidden, library, excluded;
+  bool kinds_known; /* hidden and library computed (rt_src_kinds) */
   rt_codeinfo_t *codes;
   rt_bpfile_t *bf; /* cache, valid when bf_gen == rt_engine_gen */
   unsigned bf_gen;
@@ -95,9 +96,9 @@ static rt_bpfile_t *rt_src_bpfile(rt_srcfile_t *src) {
 
 /* ---- the per-file registry of code objects ----------------------------- */
 
-/* Library or user code (and excluded by a rule), once per file. */
-static void rt_src_classify(rt_srcfile_t *src, PyObject *filename) {
-  PyObject *res = rt_support_call("is_library", "(O)", filename);
+/* Library or user code (and excluded by a rule) of a file. */
+static void rt_src_classify(rt_srcfile_t *src) {
+  PyObject *res = rt_support_call("is_library", "(O)", src->filename);
   long kind = res != NULL ? PyLong_AsLong(res) : 0;
   Py_XDECREF(res);
   PyErr_Clear();
@@ -105,11 +106,26 @@ static void rt_src_classify(rt_srcfile_t *src, PyObject *filename) {
   src->excluded = kind == 2;
 }
 
+/* hidden/library of a file, found when its first codeinfo is made (the
+ * exec audit hook makes records for every module run, and needs only the
+ * canonical path). */
+static void rt_src_kinds(rt_srcfile_t *src) {
+  PyObject *res = NULL;
+  if (src->kinds_known) return;
+  src->kinds_known = true;
+  res = rt_support_call("is_hidden", "(O)", src->filename);
+  src->hidden = res != NULL && PyObject_IsTrue(res) == 1;
+  Py_XDECREF(res);
+  PyErr_Clear();
+  rt_src_classify(src);
+}
+
 void rt_engine_reclassify(void) {
   rt_tls_in_debugger++;
   for (size_t b = 0; b < RT_SRC_BUCKETS; b++) {
     for (rt_srcfile_t *src = rt_src_table[b]; src != NULL; src = src->next) {
-      rt_src_classify(src, src->filename);
+      if (!src->kinds_known) continue; /* classified when first used */
+      rt_src_classify(src);
       for (rt_codeinfo_t *ci = src->codes; ci != NULL; ci = ci->next) {
         ci->library = src->library;
         ci->excluded = src->excluded;
@@ -143,11 +159,6 @@ static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
   src->canon = rt_strdup_py(res);
   Py_XDECREF(res);
   PyErr_Clear();
-  res = rt_support_call("is_hidden", "(O)", filename);
-  src->hidden = res != NULL && PyObject_IsTrue(res) == 1;
-  Py_XDECREF(res);
-  PyErr_Clear();
-  rt_src_classify(src, filename);
   if (src->canon == NULL) {
     free(src);
     return NULL;
@@ -284,6 +295,7 @@ rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals) {
     if (ci == NULL) goto done;
     ci->code = code;
     ci->src = src;
+    rt_src_kinds(src);
     ci->hidden = src->hidden;
     ci->library = src->library;
     ci->excluded = src->excluded;
@@ -311,6 +323,46 @@ done:
   PyErr_Clear();
   rt_compat_exc_restore(&saved);
   return ci;
+}
+
+void rt_engine_codeinfo_tree(PyObject *code, void (*fn)(rt_codeinfo_t *)) {
+  PyObject *consts = ((PyCodeObject *)code)->co_consts;
+  rt_codeinfo_t *ci = rt_engine_codeinfo(code, NULL);
+  if (ci != NULL && fn != NULL) fn(ci);
+  for (Py_ssize_t i = 0; consts != NULL && i < PyTuple_GET_SIZE(consts); i++) {
+    PyObject *k = PyTuple_GET_ITEM(consts, i);
+    if (PyCode_Check(k)) rt_engine_codeinfo_tree(k, fn);
+  }
+}
+
+void rt_engine_codeinfo_module(rt_codeinfo_t *ci, PyObject *globals) {
+  PyObject *name = NULL;
+  if (ci == NULL || ci->modname != NULL || globals == NULL || !PyDict_Check(globals)) {
+    return;
+  }
+  name = PyDict_GetItemString(globals, "__name__"); /* borrowed */
+  if (name == NULL || !PyUnicode_Check(name)) return;
+  ci->modname = Py_NewRef(name);
+  if (rt_engine_nfuncbps > 0) ci->gen = 0; /* match the function breakpoints again */
+}
+
+rt_bpfile_t *rt_engine_code_bpfile(PyObject *code) {
+  rt_codeinfo_t *ci = NULL;
+  rt_srcfile_t *src = NULL;
+  rt_compat_exc_t saved;
+
+  if (rt_bpfiles == NULL) return NULL;
+  ci = rt_engine_codeinfo_peek(code);
+  src = ci != NULL ? ci->src : NULL;
+  if (src == NULL) {
+    rt_compat_exc_save(&saved);
+    rt_tls_in_debugger++;
+    src = rt_src_find(((PyCodeObject *)code)->co_filename, true);
+    rt_tls_in_debugger--;
+    PyErr_Clear();
+    rt_compat_exc_restore(&saved);
+  }
+  return src != NULL ? rt_src_bpfile(src) : NULL;
 }
 
 /* ---- hit evaluation ----------------------------------------------------- */

@@ -64,6 +64,16 @@ rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals);
  * after `configure` set the `rules`. GIL held. */
 void rt_engine_reclassify(void);
 
+/* Gets the codeinfo of code and of every code object nested in its
+ * constants (functions, classes, lambdas, comprehensions defined in it)
+ * and calls fn on each: a module's code objects, all known before it runs. */
+void rt_engine_codeinfo_tree(PyObject *code, void (*fn)(rt_codeinfo_t *));
+
+/* Records the module name of a code first seen without its globals (by
+ * the exec audit hook) from the globals it runs in: function breakpoints
+ * named `module.function` match it then. */
+void rt_engine_codeinfo_module(rt_codeinfo_t *ci, PyObject *globals);
+
 /* The codeinfo if one exists and is current, else NULL (no allocation). */
 rt_codeinfo_t *rt_engine_codeinfo_peek(PyObject *code);
 
@@ -99,6 +109,10 @@ bool rt_engine_line_quick(rt_codeinfo_t *ci, int line, PyObject *const *fast);
  * condition here. Then the hit count, logpoint or stop. Returns true when
  * it stopped. GIL held. */
 enum { RT_COND_TRUE = 0, RT_COND_RAISED = 1, RT_COND_EVAL = 2 };
+/* The inserted check of a line with several breakpoints (bp_id 0): the
+ * runtime evaluates all of them as at a line event (rt_engine_line_hit),
+ * so they make one stop with every id that fires. */
+enum { RT_COND_LINE = 3 };
 bool rt_engine_bp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
                       int bp_id, int cond_state);
 

@@ -53,5 +53,8 @@ void rt_bp_clear(rt_bp_t *bp);
 /* Frees bf, or marks it dead while a hit evaluation uses it. */
 void rt_bpfile_free(rt_bpfile_t *bf);
 rt_bpfile_t *rt_bpfile_find(const char *canon);
+/* The breakpoints of the file named by code's co_filename (NULL: none);
+ * makes the file's record on first use. Never raises. */
+rt_bpfile_t *rt_engine_code_bpfile(PyObject *code);
 
 #endif

@@ -8,6 +8,7 @@
 #include <dapper/message.h>
 
 #include "rt_backend.h"
+#include "rt_goto.h"
 #include "rt_support.h"
 
 /* threadId: "threadId is required" when absent, "threadId must be an
@@ -92,7 +93,9 @@ int rt_handle_next(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 }
 
 int rt_handle_step_in(rt_channel_t *ch, const cJSON *req, cJSON **body) {
+  int rc = rt_step_target_choose(req); /* targetId: into that call only */
   (void)ch;
+  if (rc < 0) return rc;
   return rt_resume_request(req, body, RT_STEP_IN);
 }
 

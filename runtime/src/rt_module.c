@@ -32,6 +32,7 @@
 #include "rt_channel.h"
 #include "rt_engine.h"
 #include "rt_exceptions.h"
+#include "rt_goto.h"
 #include "rt_inspect.h"
 #include "rt_log.h"
 #include "rt_stop.h"
@@ -369,6 +370,7 @@ static int rt_exec(PyObject *module) {
   (void)rt_channel_get(); /* installs the fork handler */
   if (rt_engine_init() < 0) return -1;
   if (PyModule_AddFunctions(module, rt_inspect_methods) < 0) return -1;
+  if (PyModule_AddFunctions(module, rt_goto_methods) < 0) return -1;
   rt_support_set_module(module);
   return rt_register_at_exit(module);
 }

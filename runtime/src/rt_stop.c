@@ -11,6 +11,7 @@
 #include <dapper/message.h>
 
 #include "rt_backend.h"
+#include "rt_goto.h"
 #include "rt_inspect.h"
 #include "rt_log.h"
 #include "rt_support.h"
@@ -58,7 +59,10 @@ void rt_stop_run_request(int thread_id, const cJSON *request) {
   res = rt_support_call("handle_request", "(iss)", thread_id, command,
                         args_json != NULL ? args_json : "{}");
   free(args_json);
-  if (res != NULL && PyUnicode_Check(res)) {
+  if (res == Py_None) {
+    /* answered later by this thread itself (a jump made at its next
+     * instruction, rt_goto.h) */
+  } else if (res != NULL && PyUnicode_Check(res)) {
     cJSON *body = cJSON_Parse(PyUnicode_AsUTF8(res));
     reply = dap_msg_response((cJSON *)request, body);
   } else {
@@ -128,6 +132,7 @@ void rt_stop_step_end(rt_thread_t *t) {
   rt_nstepping--;
   t->step_kind = RT_STEP_NONE;
   t->step_user = false;
+  rt_step_target_clear(t);
   rt_backend_step_changed(t);
   Py_CLEAR(t->step_frame);
   Py_CLEAR(t->step_code);
@@ -350,15 +355,16 @@ static int rt_wait_resumed(rt_thread_t *t, PyObject *frame, bool parking) {
   rt_drain_locked(t, &ts);
   rt_threads_unlock();
   PyEval_RestoreThread(ts);
-  rt_frames_end(t);
+  if (!t->goto_pending) rt_frames_end(t); /* a deferred jump keeps the ids */
   if (!atomic_load(&rt_disconnected)) rt_step_begin(t, step, frame);
+  rt_step_target_begin(t);
   rt_backend_control_changed();
   return promoted;
 }
 
-void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
-                    const char *reason, const int *ids, int nids,
-                    const char *description) {
+static void rt_stop_report_once(rt_thread_t *t, PyObject *frame, PyObject *tb,
+                                const char *reason, const int *ids, int nids,
+                                const char *description) {
   rt_compat_exc_t saved;
   PyThreadState *ts = NULL;
   cJSON *body = NULL;
@@ -398,12 +404,32 @@ void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
   PyEval_RestoreThread(ts);
   rt_backend_control_changed();
 
+  if (t->goto_reply != NULL) { /* a deferred goto's answer (rt_goto.h) */
+    (void)rt_send_gil(t->goto_reply);
+    t->goto_reply = NULL;
+  }
   body = rt_stopped_body(t->id, reason, ids, nids, description);
+  if (t->goto_silent) { /* a refused deferred jump: still the same stop */
+    t->goto_silent = false;
+    cJSON_Delete(body);
+    body = NULL;
+  }
   if (body != NULL) (void)rt_send_event_gil("stopped", body);
   rt_wait_resumed(t, frame, false);
 out:
   rt_tls_in_debugger--;
   rt_compat_exc_restore(&saved);
+}
+
+void rt_stop_report(rt_thread_t *t, PyObject *frame, PyObject *tb,
+                    const char *reason, const int *ids, int nids,
+                    const char *description) {
+  rt_stop_report_once(t, frame, tb, reason, ids, nids, description);
+  while (t != NULL && t->goto_restop) { /* a jump: stopped at the new line */
+    t->goto_restop = false;
+    rt_stop_report_once(t, frame, NULL, "goto", NULL, 0, NULL);
+  }
+  if (t != NULL && t->goto_pending) rt_goto_after_stop(t, frame);
 }
 
 /* Parks t until the pause is over. Returns rt_wait_resumed's "report the
@@ -415,22 +441,30 @@ static int rt_stop_park(rt_thread_t *t, PyObject *frame) {
 
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  rt_frames_begin(t, frame, NULL, false);
-  ts = PyEval_SaveThread();
-  rt_threads_lock();
-  t->waiting = true;
-  t->resume = false;
-  rt_threads_unlock();
-  PyEval_RestoreThread(ts);
-  promoted = rt_wait_resumed(t, frame, true);
+  for (bool jumped = false;; jumped = true) {
+    rt_frames_begin(t, frame, NULL, false);
+    ts = PyEval_SaveThread();
+    rt_threads_lock();
+    t->waiting = true;
+    t->resume = false;
+    rt_threads_unlock();
+    PyEval_RestoreThread(ts);
+    if (jumped) { /* parked again at the line jumped to (rt_goto.h) */
+      cJSON *body = rt_stopped_body(t->id, "goto", NULL, 0, NULL);
+      if (body != NULL) (void)rt_send_event_gil("stopped", body);
+    }
+    promoted = rt_wait_resumed(t, frame, true);
+    if (!t->goto_restop || atomic_load(&rt_disconnected)) break;
+    t->goto_restop = false;
+  }
+  t->goto_restop = false;
   rt_tls_in_debugger--;
   rt_compat_exc_restore(&saved);
   return promoted;
 }
 
-void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
-                  int what) {
-  if (atomic_load(&rt_disconnected)) return;
+static void rt_stop_line_event(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
+                               int line, int what) {
   if (!(what & RT_LINE_CONTROL)) {
     (void)rt_engine_line_hit(t, ci, frame, line);
     return;
@@ -479,8 +513,19 @@ void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
   if (t->step_kind != RT_STEP_NONE && !ci->hidden) {
     bool stop = (t->step_kind == RT_STEP_IN && !rt_step_skips(t, ci)) ||
                 (t->step_kind == RT_STEP_OVER && frame == t->step_frame);
+    if (stop && !rt_step_target_allows(t, frame)) stop = false;
     if (stop) rt_stop_report(t, frame, NULL, "step", NULL, 0, NULL);
   }
+}
+
+void rt_stop_line(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame, int line,
+                  int what) {
+  PyObject *outer = NULL;
+  if (atomic_load(&rt_disconnected)) return;
+  outer = t->line_frame; /* a stop in here may jump (rt_goto.h) */
+  t->line_frame = frame;
+  rt_stop_line_event(t, ci, frame, line, what);
+  t->line_frame = outer;
 }
 
 /* ---- requests ------------------------------------------------------------------- */

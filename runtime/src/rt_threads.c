@@ -94,6 +94,9 @@ int rt_threads_exit_current(void) {
   Py_CLEAR(t->last_unhandled);
   Py_CLEAR(t->ret_code);
   Py_CLEAR(t->ret_value);
+  Py_CLEAR(t->tgt_frame);
+  Py_CLEAR(t->tgt_caller);
+  cJSON_Delete(t->goto_reply);
   while (t->q_head != NULL) { /* not waiting: nothing is queued, but be safe */
     rt_cmd_t *c = t->q_head;
     t->q_head = c->next;

@@ -27,6 +27,9 @@ typedef enum {
   RT_STEP_OUT,
 } rt_step_kind_t;
 
+/* The most step-in targets one line offers (stepInTargets lists no more). */
+#define RT_STEP_TARGETS_MAX 32
+
 /* A request routed to a stopped thread, answered by that thread. */
 typedef struct rt_cmd {
   struct rt_cmd *next;
@@ -72,6 +75,24 @@ typedef struct rt_thread {
   PyObject *ret_value;      /* strong: and the value it returned */
   PyObject *stop_exc;       /* borrowed while an exception stop is reported */
   const char *stop_exc_kind; /* "raised", "uncaught", "userUnhandled" */
+
+  /* jumps and step-in targets (rt_goto.h) */
+  PyObject *line_frame;  /* (own) borrowed: frame of the line event being handled */
+  PyObject *check_frame; /* (own) borrowed: instrumented frame in its breakpoint check */
+  bool goto_restop;      /* (own) a jump was made: stop again, reason goto */
+  bool goto_pending;     /* (own) a jump to make at the frame's next instruction */
+  int goto_line;         /* (own) its target line */
+  long long goto_seq;    /* (own) the wire seq of that goto request */
+  cJSON *goto_reply;     /* (own) its response, sent once stopped again */
+  bool goto_silent;      /* (own) it was refused: stop again without `stopped` */
+  int tgt_n;             /* (mu) step-in targets of the last stepInTargets */
+  struct {
+    int lo, hi; /* the call instruction's offsets [lo, hi) */
+  } tgt[RT_STEP_TARGETS_MAX];
+  int tgt_sel;           /* (mu) the target stepIn chose (index + 1), or 0 */
+  PyObject *tgt_frame;   /* (own) strong: the frame of those targets */
+  PyObject *tgt_caller;  /* (own) strong: the frame a targeted step-in is in */
+  int tgt_lo, tgt_hi;    /* (own) the chosen call's offsets */
 } rt_thread_t;
 
 /* Nesting count of the runtime's own Python work on this thread: every

@@ -90,6 +90,11 @@ WRONG_TYPE_ANSWERS = {
     "exceptionInfo threadId": "threadId must be an integer",
     "source sourceReference":
         'source: "sourceReference" must be an integer',
+    "gotoTargets source": 'gotoTargets: "source" must be an object',
+    "gotoTargets line": 'gotoTargets: "line" must be an integer',
+    "goto threadId": "threadId must be an integer",
+    "goto targetId": "targetId must be an integer",
+    "stepInTargets frameId": "frameId must be an integer",
 }
 WRONG_TYPE_ANSWERS.update({
     "%s arguments" % k.split()[0]: NOT_AN_OBJECT
@@ -434,7 +439,7 @@ class StdioFaultTests(FaultSession, DapTestCase):
                 "variablesReference": ref, "line": 1, "column": 1,
                 "sourceReference": 0, "source": {"path": TARGET},
                 "breakpoints": [], "filters": [], "expression": "n",
-                "name": "n", "value": "3", "text": "n"}
+                "name": "n", "value": "3", "text": "n", "targetId": 1}
         skip = {"initialize", "launch", "disconnect", "terminate",
                 "configurationDone"}  # no required argument, or tested above
         cases = []
@@ -540,6 +545,14 @@ class StdioFaultTests(FaultSession, DapTestCase):
              'modules: "startModule" must be an integer'),
             ("modules", {"moduleCount": {}},
              'modules: "moduleCount" must be an integer'),
+            ("gotoTargets", {"source": {"path": 1}, "line": 1},
+             'gotoTargets: "source.path" must be a string'),
+            ("gotoTargets", {"source": {"path": TARGET}},
+             'gotoTargets needs a "line"'),
+            ("goto", {"threadId": thread}, "targetId is required"),
+            ("stepInTargets", {}, "frameId is required"),
+            ("stepIn", {"threadId": thread, "targetId": "x"},
+             "targetId must be an integer"),
         ]
         got = {}
         for command, args, _message in cases:

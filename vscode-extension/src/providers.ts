@@ -1,0 +1,108 @@
+// The debug configuration provider and the adapter descriptor factory of the
+// `dapper` debug type: thin VS Code glue over config.ts and adapter.ts.
+
+import * as vscode from 'vscode';
+import { adapterPath, adapterProblem, descriptorFor, debugServer, runtimeProblem } from './adapter';
+import { Config, currentFileConfig, resolveConfig, splitArgs } from './config';
+
+/** The "Run and Debug" drop-down's dynamic entry (launch.json's first
+ * configurations come from package.json's initialConfigurations). */
+export const dynamicConfigurations: vscode.DebugConfigurationProvider = {
+  provideDebugConfigurations: () => [currentFileConfig() as vscode.DebugConfiguration],
+};
+
+/** The interpreter the Python extension selected for a folder, through its
+ * public `environments` API; undefined when it is not installed or fails. */
+export async function selectedInterpreter(folder: vscode.WorkspaceFolder | undefined): Promise<string | undefined> {
+  const ext = vscode.extensions.getExtension('ms-python.python');
+  if (ext === undefined) return undefined;
+  try {
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    const envs = api?.environments;
+    if (envs === undefined) return undefined;
+    const active = envs.getActiveEnvironmentPath(folder?.uri);
+    const resolved = await envs.resolveEnvironment(active);
+    const exe: string | undefined = resolved?.executable?.uri?.fsPath ?? active?.path;
+    return exe || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function settings(folder?: vscode.WorkspaceFolder) {
+  const cfg = vscode.workspace.getConfiguration('dapper', folder?.uri);
+  return { python: cfg.get<string>('python') ?? '', adapterPath: cfg.get<string>('adapterPath') ?? '' };
+}
+
+export class DapperConfigurationProvider implements vscode.DebugConfigurationProvider {
+  constructor(
+    private readonly extensionPath: string,
+    private readonly interpreter: (f?: vscode.WorkspaceFolder) => Promise<string | undefined> = selectedInterpreter,
+  ) {}
+
+  async resolveDebugConfiguration(
+    folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    const r = await resolveConfig(config as Config, {
+      activeFile: editor && { fsPath: editor.document.uri.fsPath, languageId: editor.document.languageId },
+      folder: folder?.uri.fsPath,
+      selectedInterpreter: () => this.interpreter(folder),
+      pythonSetting: settings(folder).python,
+    });
+    if ('error' in r) {
+      void vscode.window.showErrorMessage(r.error);
+      return undefined;
+    }
+    return r.config as vscode.DebugConfiguration;
+  }
+
+  /** After ${...} substitution: a string `args` becomes words, and the
+   * adapter binary and the runtime for the chosen Python are checked so a
+   * problem is named before anything starts. */
+  async resolveDebugConfigurationWithSubstitutedVariables(
+    folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration | undefined> {
+    if (typeof config.args === 'string') {
+      try {
+        config.args = splitArgs(config.args);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`dapper: "args": ${(e as Error).message}`);
+        return undefined;
+      }
+    }
+    if (debugServer(config) !== undefined) return config;
+    const adapter = adapterPath(settings(folder).adapterPath, this.extensionPath);
+    const problem = (await adapterProblem(adapter)) ?? (await runtimeProblem(config, adapter, process.env));
+    if (problem !== undefined) {
+      void vscode.window.showErrorMessage(problem);
+      return undefined;
+    }
+    return config;
+  }
+}
+
+export class DapperDescriptorFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly extensionPath: string) {}
+
+  async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
+    const adapter = adapterPath(settings(session.workspaceFolder).adapterPath, this.extensionPath);
+    const d = descriptorFor(session.configuration as Config, adapter);
+    if (d.kind === 'server') return new vscode.DebugAdapterServer(d.port, d.host);
+    const problem = await adapterProblem(d.command);
+    if (problem !== undefined) throw new Error(problem);
+    return new vscode.DebugAdapterExecutable(d.command, d.args);
+  }
+}
+
+/** `${command:pickArgs}`: asks for the program's arguments (a string, split
+ * like a shell would by resolveDebugConfigurationWithSubstitutedVariables). */
+export async function pickArgs(): Promise<string | undefined> {
+  return vscode.window.showInputBox({
+    title: 'Program arguments',
+    prompt: 'Arguments for the program, split into words as a shell would (no expansion)',
+    ignoreFocusOut: true,
+  });
+}
