@@ -137,6 +137,19 @@ class JustMyCodeTests(JmcSession):
             self.assertEqual(out.get("stdout"), "False caught\n")
             self.assertEqual(len(d.stops()), len(stops), d.stops())
 
+    def test_step_in_target_chosen_in_library_stops_there(self):
+        # stepInTargets: the user picks the library call explicitly
+        d = self.debug("jmc.py", bps={"jmc.py": ["sorted_line"]})
+        d.stopped("breakpoint", "sorted_line", "main", 1)
+        top = d.stack(1, levels=1)["stackFrames"][0]
+        targets = d.request("stepInTargets", {"frameId": top["id"]}
+                            )["body"]["targets"]
+        (wrap,) = [t for t in targets if t["label"] == "textwrap.wrap"]
+        d.request("stepIn", {"threadId": 1, "targetId": wrap["id"]})
+        _, top = d.stopped("step", None, "wrap", 1)
+        self.assertEqual(top.get("presentationHint"), "subtle", top)
+        self.finish_ok(d)
+
     def test_breakpoint_in_library_code_stops(self):
         path, line = library_line("textwrap", "wrap")
         d = self.debug("jmc.py", bps={path: [line]})
