@@ -348,7 +348,8 @@ error:
 static const char *const honoured_keys[] = {
     "program",   "module",          "code",    "args",        "cwd",
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
-    "frameEval", "evaluateTimeout", "console", NULL};
+    "frameEval", "evaluateTimeout", "console", "justMyCode",  "rules",
+    NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",
@@ -393,6 +394,47 @@ int dap_launch_unknown_keys(const cJSON *args, char *buf, size_t buflen) {
   if (used >= buflen && buflen > 4)
     memcpy(buf + buflen - 4, "...", 4);
   return n;
+}
+
+int dap_launch_check_step_filters(const cJSON *args, char *err, size_t errlen) {
+  const cJSON *jmc = cJSON_GetObjectItemCaseSensitive(args, "justMyCode");
+  const cJSON *rules = cJSON_GetObjectItemCaseSensitive(args, "rules");
+  const cJSON *rule;
+  int i = 0;
+  if (jmc != NULL && !cJSON_IsNull(jmc) && !cJSON_IsBool(jmc)) {
+    snprintf(err, errlen, "\"justMyCode\" must be true or false");
+    return DAPPER_EINVAL;
+  }
+  if (rules == NULL || cJSON_IsNull(rules))
+    return 0;
+  if (!cJSON_IsArray(rules)) {
+    snprintf(err, errlen,
+             "\"rules\" must be an array of {\"path\": glob or \"module\": name, "
+             "\"include\": true|false}");
+    return DAPPER_EINVAL;
+  }
+  cJSON_ArrayForEach(rule, rules) {
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(rule, "path");
+    const cJSON *module = cJSON_GetObjectItemCaseSensitive(rule, "module");
+    const cJSON *include = cJSON_GetObjectItemCaseSensitive(rule, "include");
+    const char *why = NULL;
+    if (!cJSON_IsObject(rule))
+      why = "must be an object";
+    else if ((path != NULL) == (module != NULL))
+      why = "needs exactly one of \"path\" and \"module\"";
+    else if ((path != NULL && (!cJSON_IsString(path) || path->valuestring[0] == '\0')) ||
+             (module != NULL && (!cJSON_IsString(module) || module->valuestring[0] == '\0')))
+      why = path != NULL ? "\"path\" must be a non-empty string (a glob)"
+                         : "\"module\" must be a non-empty string";
+    else if (!cJSON_IsBool(include))
+      why = "\"include\" must be true or false";
+    if (why != NULL) {
+      snprintf(err, errlen, "\"rules\"[%d] %s", i, why);
+      return DAPPER_EINVAL;
+    }
+    i++;
+  }
+  return 0;
 }
 
 int dap_launch_console(const cJSON *args, bool client_has_terminal, dap_console_t *out, char *err,

@@ -55,6 +55,12 @@ void dap_launch_free(dap_launch_t *l);
  * too long) and returns how many there are. */
 int dap_launch_unknown_keys(const cJSON *args, char *buf, size_t buflen);
 
+/* Checks `justMyCode` (a boolean) and `rules` (an array of {"path": glob}
+ * or {"module": name} objects with a boolean "include"), which the runtime
+ * takes through `configure`. Returns 0, or DAPPER_EINVAL with a message
+ * naming the key in err. */
+int dap_launch_check_step_filters(const cJSON *args, char *err, size_t errlen);
+
 /* Finds an executable: a name without '/' is searched in `path_var` (a PATH
  * value, may be NULL), a name with '/' must itself be executable. Returns a
  * malloc'd path or NULL. */

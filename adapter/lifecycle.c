@@ -128,7 +128,8 @@ static cJSON *configure_args(const cJSON *launch_args) {
   cJSON *args = cJSON_CreateObject();
   if (args == NULL)
     return NULL;
-  static const char *const keys[] = {"stopOnEntry", "frameEval", "showReturnValue", NULL};
+  static const char *const keys[] = {"stopOnEntry", "frameEval", "showReturnValue",
+                                     "justMyCode",  "rules",     NULL};
   for (const char *const *k = keys; *k != NULL; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(launch_args, *k);
     if (v != NULL && !cJSON_IsNull(v))
@@ -307,7 +308,10 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     if (s->evaluate_timeout_ms == 0)
       s->evaluate_timeout_ms = 1;
   }
-  int rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
+  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
   rc =

@@ -79,10 +79,93 @@ def _library_roots():
     return _lib_roots
 
 
+_rules = ()  # (is_path, pattern, include) from `configure`'s "rules"
+_lib_cache = {}  # filename -> is_library(filename)
+
+
+def set_rules(rules):
+    """debugpy's `rules` (checked by the adapter): [{"path": glob or
+    "module": name, "include": bool}]; the first that matches a file
+    decides. A relative path is relative to the program's working
+    directory; a path without glob characters matches the file or
+    everything under the directory."""
+    global _rules
+    _lib_cache.clear()
+    out = []
+    for r in rules or ():
+        if "path" in r:
+            p = os.path.expanduser(r["path"])
+            if not p.startswith("*"):
+                p = os.path.abspath(p)
+                if not any(c in p for c in "*?["):
+                    p = canonical(p)
+            out.append((True, p, bool(r["include"])))
+        else:
+            out.append((False, r["module"], bool(r["include"])))
+    _rules = tuple(out)
+
+
+def _module_name(path):
+    """The dotted module name a file has under the longest sys.path entry
+    holding it, or None."""
+    best = ""
+    for entry in sys.path:
+        root = canonical(os.path.abspath(entry or "."))
+        if len(root) > len(best) and path.startswith(root + os.sep):
+            best = root
+    if not best:
+        return None
+    parts = os.path.splitext(path[len(best) + 1:])[0].split(os.sep)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
+def _rule_for(filename):
+    """`include` of the first rule matching the file, or None."""
+    import fnmatch
+    paths = (os.path.abspath(filename), canonical(filename))
+    module = None
+    for is_path, pattern, include in _rules:
+        if is_path:
+            glob = any(c in pattern for c in "*?[")
+            for p in paths:
+                if (fnmatch.fnmatchcase(p, pattern) if glob else
+                        p == pattern or p.startswith(pattern + os.sep)):
+                    return include
+        else:
+            if module is None:
+                module = _module_name(paths[1]) or ""
+            if module == pattern or module.startswith(pattern + "."):
+                return include
+    return None
+
+
 def is_library(filename):
-    """Library code for `userUnhandled`: pseudo files (`<frozen ...>`), the
-    standard library, site-packages/dist-packages and the runtime itself.
-    Everything else is user code (docs/runtime.md)."""
+    """Library code (justMyCode stepping, `userUnhandled`, frames shown
+    as "subtle"): 2 for a file a rule excludes (library even without
+    justMyCode), 1 for pseudo files (`<frozen ...>`), the standard
+    library, site-packages/dist-packages and the runtime itself, 0 for
+    user code (everything else, or a file a rule includes)
+    (docs/configuration.md, "justMyCode")."""
+    try:
+        return _lib_cache[filename]
+    except KeyError:
+        pass
+    include = None
+    if _rules and filename and not filename.startswith("<"):
+        include = _rule_for(filename)
+    if include is not None:
+        result = 0 if include else 2
+    else:
+        result = 1 if _default_library(filename) else 0
+    if len(_lib_cache) > 50000:
+        _lib_cache.clear()
+    _lib_cache[filename] = result
+    return result
+
+
+def _default_library(filename):
     if not filename or filename.startswith("<"):
         return not filename.startswith("<string")  # -c code is user code
     # Both the path as the interpreter found it and its realpath: a file
@@ -560,8 +643,10 @@ class _SupportView:
 def configure(settings_json):
     """`configure` settings for inspection (showReturnValue, ...)."""
     import json
+    settings = json.loads(settings_json)
+    set_rules(settings.get("rules"))
     if _inspect is not None:
-        _inspect.configure(json.loads(settings_json))
+        _inspect.configure(settings)
 
 
 def init(rt, runtime_dir):
@@ -691,13 +776,16 @@ def _stack_trace(thread_id, args):
         fid = _rt._new_id(thread_id)
         _frame_ids[fid] = (thread_id, f)
         code = f.f_code
-        out.append({
+        entry = {
             "id": fid,
             "name": getattr(code, "co_qualname", code.co_name),
             "source": _source(code.co_filename, code, f.f_globals),
             "line": line if line is not None else (f.f_lineno or 0),
             "column": 1,
-        })
+        }
+        if is_library(code.co_filename):
+            entry["presentationHint"] = "subtle"  # clients fold these
+        out.append(entry)
     return {"stackFrames": out, "totalFrames": len(frames)}
 
 

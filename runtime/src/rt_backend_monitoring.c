@@ -323,7 +323,7 @@ static PyObject *rt_cb_ctl_start(PyObject *self, PyObject *const *args,
   frame = (PyObject *)PyEval_GetFrame();
   if (ci->funcbp_id != 0) rt_stop_frame_start(t, ci, frame);
   if (t->step_kind == RT_STEP_IN && !ci->hidden && frame != NULL &&
-      !(t->step_user && ci->library) && rt_step_target_allows(t, frame)) {
+      !rt_step_skips(t, ci) && rt_step_target_allows(t, frame)) {
     rt_mon_step_into(t, frame, args[0]);
   }
   Py_RETURN_NONE;
@@ -340,7 +340,7 @@ static PyObject *rt_cb_ctl_resume(PyObject *self, PyObject *const *args,
 
   if (t == NULL || nargs < 1 || t->step_kind != RT_STEP_IN) Py_RETURN_NONE;
   ci = rt_engine_codeinfo(args[0], PyEval_GetGlobals());
-  if (ci == NULL || ci->hidden || (t->step_user && ci->library)) Py_RETURN_NONE;
+  if (ci == NULL || ci->hidden || rt_step_skips(t, ci)) Py_RETURN_NONE;
   frame = (PyObject *)PyEval_GetFrame();
   if (frame != NULL && rt_step_target_allows(t, frame)) rt_mon_step_into(t, frame, args[0]);
   Py_RETURN_NONE;

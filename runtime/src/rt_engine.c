@@ -34,7 +34,7 @@ struct rt_srcfile {
   struct rt_srcfile *next; /* hash chain */
   PyObject *filename;      /* strong: co_filename */
   char *canon;
-  bool hidden, library;
+  bool hidden, library, excluded;
   bool kinds_known; /* hidden and library computed (rt_src_kinds) */
   rt_codeinfo_t *codes;
   rt_bpfile_t *bf; /* cache, valid when bf_gen == rt_engine_gen */
@@ -96,6 +96,16 @@ static rt_bpfile_t *rt_src_bpfile(rt_srcfile_t *src) {
 
 /* ---- the per-file registry of code objects ----------------------------- */
 
+/* Library or user code (and excluded by a rule) of a file. */
+static void rt_src_classify(rt_srcfile_t *src) {
+  PyObject *res = rt_support_call("is_library", "(O)", src->filename);
+  long kind = res != NULL ? PyLong_AsLong(res) : 0;
+  Py_XDECREF(res);
+  PyErr_Clear();
+  src->library = kind > 0;
+  src->excluded = kind == 2;
+}
+
 /* hidden/library of a file, found when its first codeinfo is made (the
  * exec audit hook makes records for every module run, and needs only the
  * canonical path). */
@@ -107,10 +117,22 @@ static void rt_src_kinds(rt_srcfile_t *src) {
   src->hidden = res != NULL && PyObject_IsTrue(res) == 1;
   Py_XDECREF(res);
   PyErr_Clear();
-  res = rt_support_call("is_library", "(O)", src->filename);
-  src->library = res != NULL && PyObject_IsTrue(res) == 1;
-  Py_XDECREF(res);
-  PyErr_Clear();
+  rt_src_classify(src);
+}
+
+void rt_engine_reclassify(void) {
+  rt_tls_in_debugger++;
+  for (size_t b = 0; b < RT_SRC_BUCKETS; b++) {
+    for (rt_srcfile_t *src = rt_src_table[b]; src != NULL; src = src->next) {
+      if (!src->kinds_known) continue; /* classified when first used */
+      rt_src_classify(src);
+      for (rt_codeinfo_t *ci = src->codes; ci != NULL; ci = ci->next) {
+        ci->library = src->library;
+        ci->excluded = src->excluded;
+      }
+    }
+  }
+  rt_tls_in_debugger--;
 }
 
 static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
@@ -264,6 +286,7 @@ rt_codeinfo_t *rt_engine_codeinfo_refresh(PyObject *code, PyObject *globals) {
     rt_src_kinds(src);
     ci->hidden = src->hidden;
     ci->library = src->library;
+    ci->excluded = src->excluded;
     if (globals != NULL && PyDict_Check(globals)) {
       PyObject *name = PyDict_GetItemString(globals, "__name__"); /* borrowed */
       if (name != NULL && PyUnicode_Check(name)) {

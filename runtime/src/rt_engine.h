@@ -29,7 +29,8 @@ typedef struct rt_codeinfo {
   rt_srcfile_t *src;
   unsigned gen;
   bool hidden;       /* the runtime's own code: never stop there */
-  bool library;      /* library code (userUnhandled) */
+  bool library;      /* library code (userUnhandled, justMyCode) */
+  bool excluded;     /* library by a `rules` entry: steps skip it always */
   int funcbp_id;     /* matching function breakpoint id, 0 = none */
   int funcbp_line;   /* the function's first body line */
   int first;         /* line of bit 0 */
@@ -58,6 +59,10 @@ int rt_engine_init(void);
  * breakpoints. Never leaves an exception set (the caller's is kept).
  * Returns NULL only when out of memory. GIL held. */
 static inline rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *globals);
+
+/* Decides again which files (and their code objects) are library code,
+ * after `configure` set the `rules`. GIL held. */
+void rt_engine_reclassify(void);
 
 /* Gets the codeinfo of code and of every code object nested in its
  * constants (functions, classes, lambdas, comprehensions defined in it)

@@ -176,16 +176,19 @@ PyMethodDef rt_inspect_methods[] = {
 
 int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "arguments");
-  bool show = true;
+  bool show = true, jmc = true;
   int rc = 0;
 
   (void)dap_get_bool(args, "showReturnValue", &show);
   rt_show_return_value = show;
+  (void)dap_get_bool(args, "justMyCode", &jmc);
+  rt_just_my_code = jmc;
   rc = rt_handle_configure(ch, req, body);
   if (rc == 0 && args != NULL && rt_channel_python_allowed(ch)) {
     char *json = cJSON_PrintUnformatted(args);
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *res = json != NULL ? rt_support_call("configure", "(s)", json) : NULL;
+    if (res != NULL) rt_engine_reclassify(); /* with the `rules` */
     if (res == NULL) {
       char text[512];
       rt_exc_text(text, sizeof text);

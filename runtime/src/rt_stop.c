@@ -20,6 +20,7 @@ atomic_int rt_pause_all;
 atomic_int rt_entry_pending;
 atomic_int rt_disconnected;
 int rt_nstepping, rt_nstepping_in;
+bool rt_just_my_code = true;
 
 /* (mu) The thread that reported the current stop, and the thread a pause
  * request targets (0 = none). */
@@ -234,13 +235,14 @@ static void rt_keep_return_value(rt_thread_t *t, PyObject *frame, PyObject *valu
 }
 
 /* The stepping frame that t leaves is a coroutine (or async generator)
- * of user code, or t already steps towards user code. */
+ * of user code, or t already steps towards user code (justMyCode: every
+ * step does). */
 static bool rt_leaves_user_coroutine(rt_thread_t *t, PyObject *frame) {
   PyCodeObject *code = NULL;
   rt_codeinfo_t *ci = NULL;
   bool coro = false;
 
-  if (t->step_user) return true;
+  if (t->step_user || rt_just_my_code) return true;
   code = PyFrame_GetCode((PyFrameObject *)frame);
   coro = (code->co_flags &
           (CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
@@ -289,7 +291,7 @@ void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
     rt_stop_step_end(t);
     return;
   }
-  if (ci->library && rt_leaves_user_coroutine(t, frame)) {
+  if (ci->library && (ci->excluded || rt_leaves_user_coroutine(t, frame))) {
     /* Into the event loop (or a library frame on the way out of it): the
      * step goes on to the next line of user code this thread runs (a
      * task resumed, the awaiter of a task) or the user frame the library
@@ -562,7 +564,7 @@ static void rt_stop_line_event(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *fram
     return;
   }
   if (t->step_kind != RT_STEP_NONE && !ci->hidden) {
-    bool stop = (t->step_kind == RT_STEP_IN && !(t->step_user && ci->library)) ||
+    bool stop = (t->step_kind == RT_STEP_IN && !rt_step_skips(t, ci)) ||
                 (t->step_kind == RT_STEP_OVER && frame == t->step_frame);
     if (stop && !rt_step_target_allows(t, frame)) stop = false;
     if (stop) rt_stop_report(t, frame, NULL, "step", NULL, 0, NULL);

@@ -34,6 +34,21 @@ extern atomic_int rt_disconnected;
 /* Threads with a step in progress, and those stepping in (GIL). */
 extern int rt_nstepping, rt_nstepping_in;
 
+/* justMyCode (`configure`, default true): steps never stop in library
+ * code (ci->library: the standard library, site-packages/dist-packages,
+ * the runtime); a step that leaves user code into a library frame goes on
+ * to the next line of user code. */
+extern bool rt_just_my_code;
+
+/* A step of t does not stop in code ci: library code while justMyCode is
+ * on or t steps towards user code (t->step_user), code a rule excludes.
+ * A step-in to a target the user chose (stepInTargets: t->tgt_caller set)
+ * stops in it even in library code. */
+static inline bool rt_step_skips(const rt_thread_t *t, const rt_codeinfo_t *ci) {
+  return ci->library && t->tgt_caller == NULL &&
+         (rt_just_my_code || t->step_user || ci->excluded);
+}
+
 /* True when a line event needs rt_stop_line() (pause, entry, step,
  * function breakpoint pending). */
 static inline bool rt_stop_control_needed(const rt_thread_t *t) {

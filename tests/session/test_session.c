@@ -602,13 +602,13 @@ static void test_unknown_launch_keys(void **state) {
   cJSON *extra = parse_json("{\"type\":\"python\",\"request\":\"launch\",\"name\":\"Run\","
                             "\"__sessionId\":\"abc\",\"__configurationTarget\":6,"
                             "\"debugServer\":4711,\"console\":\"internalConsole\","
-                            "\"justMyCode\":false,\"stopOnEntyr\":true}");
+                            "\"subProcess\":false,\"stopOnEntyr\":true}");
   for (cJSON *e = extra->child; e != NULL; e = e->next)
     cJSON_AddItemToObject(args, e->string, cJSON_Duplicate(e, 1));
   cJSON_Delete(extra);
   long long seq = send_request(fx, "launch", args);
   expect_output(fx, "console",
-                "dapper: launch keys \"justMyCode\", \"stopOnEntyr\" are not "
+                "dapper: launch keys \"subProcess\", \"stopOnEntyr\" are not "
                 "supported and ignored (docs/configuration.md lists the keys)\n");
   expect_launched(fx, seq);
   seq = send_request(fx, "configurationDone", NULL);
