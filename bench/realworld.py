@@ -198,7 +198,8 @@ def breakpoints(python, program, runner, count):
 
 
 def run_one(config, adapter, python, runner, bps):
-    """(whole-run seconds, program's own seconds) or raises RuntimeError."""
+    """(whole-run seconds, program's own seconds, its set-up seconds) or
+    raises RuntimeError."""
     cwd = os.path.dirname(runner)
     t0 = time.monotonic()
     if config == "plain":
@@ -223,7 +224,8 @@ def run_one(config, adapter, python, runner, bps):
                            % unexpected)
     if b.get("failures") or b.get("rc"):
         raise RuntimeError("the program's tests failed: %s" % b)
-    return wall, b["ns"] / 1e9
+    setup = b.get("setup_ns", b.get("imports_ns", 0))
+    return wall, b["ns"] / 1e9, setup / 1e9
 
 
 def debugpy_version():
@@ -256,7 +258,9 @@ def report(o, version, configs, cases, samples, errors, bp_files, unavail,
          "%d interleaved rounds. *whole run*: process start to exit "
          "(through a debugger: `launch` request to `terminated`); *program*: "
          "the part the program times itself (the test run, or the script "
-         "after its imports). Ratios: median over rounds of debugger / plain "
+         "after its imports); *set-up*: what it times before that part "
+         "(imports, `django.setup()`; the runtime's own start-up, which runs "
+         "in `sitecustomize` before the program, is in neither). Ratios: median over rounds of debugger / plain "
          "in the same round, (min-max)." % (
              version, o.python, platform.machine(), o.debugpy or "n/a",
              o.rounds), "",
@@ -264,22 +268,25 @@ def report(o, version, configs, cases, samples, errors, bp_files, unavail,
          "work during the run, so the wall times carry its noise; the "
          "ratios' spread shows how much." % load, ""]
     L += ["| case | config | whole run, median s | × plain | program, "
-          "median s | × plain |", "|---|---|---|---|---|---|"]
+          "median s | × plain | set-up, median s |",
+          "|---|---|---|---|---|---|---|"]
     for key, title, _n in cases:
         for config in configs:
             s = samples.get((key, config))
             if not s or not s["wall"]:
                 why = "; ".join(errors.get((key, config), [])) or "not run"
-                L.append("| %s | %s | n/a: %s | | | |" % (title, config, why))
+                L.append("| %s | %s | n/a: %s | | | | |" % (
+                    title, config, why))
                 continue
             if config == "plain":
                 rw = rp = "1"
             else:
                 rw = ratio_text(s["rwall"])
                 rp = ratio_text(s["rprog"])
-            L.append("| %s | %s | %.2f | %s | %.2f | %s |" % (
+            L.append("| %s | %s | %.2f | %s | %.2f | %s | %.2f |" % (
                 title, config, statistics.median(s["wall"]), rw,
-                statistics.median(s["prog"]), rp))
+                statistics.median(s["prog"]), rp,
+                statistics.median(s["setup"])))
     L.append("")
     for key, files in bp_files.items():
         L.append("Breakpoints of \"%s\" (first statement of functions the "
@@ -379,17 +386,20 @@ def main():
                     got[config] = run_one(config, o.adapter, o.python,
                                           runners[key], bps.get((key, n)))
                     log("round %d %-8s %-7s bps=%-2d whole %.2f s, "
-                        "program %.2f s" % (r, key, config, n, *got[config]))
+                        "program %.2f s, set-up %.2f s" % (
+                            r, key, config, n, *got[config]))
                 except RuntimeError as e:
                     errors.setdefault(((key, n), config), [])
                     if str(e) not in errors[((key, n), config)]:
                         errors[((key, n), config)].append(str(e))
                     log("round %d %s %s: %s" % (r, key, config, e))
-            for config, (w, p) in got.items():
+            for config, (w, p, su) in got.items():
                 s = samples.setdefault((title, config), {
-                    "wall": [], "prog": [], "rwall": [], "rprog": []})
+                    "wall": [], "prog": [], "setup": [], "rwall": [],
+                    "rprog": []})
                 s["wall"].append(w)
                 s["prog"].append(p)
+                s["setup"].append(su)
                 if config != "plain" and "plain" in got:
                     s["rwall"].append(w / got["plain"][0])
                     s["rprog"].append(p / got["plain"][1])
