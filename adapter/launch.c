@@ -502,14 +502,17 @@ cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_co
   for (char **a = l->argv + 1; *a != NULL; a++)
     cJSON_AddItemToArray(argv, cJSON_CreateString(*a));
   /* What the runtime's boot needs, on top of the terminal's environment
-   * and the configuration's `env` (a null removes a variable). No
-   * PYTHONUNBUFFERED: a terminal is line-buffered already. */
+   * and the configuration's `env`. No PYTHONUNBUFFERED: a terminal is
+   * line-buffered already. A variable the boot needs unset is left out,
+   * not sent as null: VS Code turns a null into `env ... -u NAME` after
+   * the assignments, which env(1) refuses, so the program never starts. */
   static const char *const runtime_vars[] = {"PYTHONPATH", "DAPPER_ORIG_PYTHONPATH",
                                              "DAPPER_RUNTIME_DIR", NULL};
   for (const char *const *v = runtime_vars; *v != NULL; v++) {
     const char *value = envv_get(l->env, *v);
     cJSON_DeleteItemFromObjectCaseSensitive(env, *v);
-    cJSON_AddItemToObject(env, *v, value != NULL ? cJSON_CreateString(value) : cJSON_CreateNull());
+    if (value != NULL)
+      cJSON_AddItemToObject(env, *v, cJSON_CreateString(value));
   }
   cJSON_DeleteItemFromObjectCaseSensitive(env, WIRE_SOCKET_ENV);
   cJSON_DeleteItemFromObjectCaseSensitive(env, WIRE_SECRET_ENV);

@@ -169,6 +169,10 @@ class TerminalTests:
                              and m.get("command") == "runInTerminal",
                              TIMEOUT, "the runInTerminal request")
         args = req["arguments"]
+        # No null values of the adapter's own: VS Code runs a null as
+        # `env ... -u NAME` after the assignments, which env(1) refuses.
+        self.assertEqual([k for k, v in args["env"].items() if v is None], [],
+                         "runInTerminal env with null values")
         term = Pty(argv or args["args"], args["cwd"], terminal_env(args))
         self.ptys.append(term)
         self.pids.append(term.proc.pid)

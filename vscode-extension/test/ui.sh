@@ -66,7 +66,8 @@ cat > "$run/data/User/settings.json" <<'EOF'
   "chat.disableAIFeatures": true,
   "workbench.secondarySideBar.defaultVisibility": "hidden",
   "debug.openDebug": "openOnDebugBreak",
-  "debug.internalConsoleOptions": "openOnSessionStart"
+  "debug.internalConsoleOptions": "openOnSessionStart",
+  "terminal.integrated.gpuAcceleration": "off"
 }
 EOF
 

@@ -140,8 +140,21 @@ async function variable(name) {
   return handle.jsonValue();
 }
 
-async function replText() {
-  return page.locator('.repl .monaco-list-rows').innerText().catch(() => '');
+/** What the integrated terminals show: the program runs there (the
+ * adapter's default `console` when the client supports runInTerminal).
+ * ui.sh turns GPU rendering off, so xterm draws its rows as DOM text. */
+async function waitTerminal(re) {
+  await page.waitForFunction(
+    (src) => {
+      const text = [...document.querySelectorAll('.terminal .xterm-rows')].map((r) => r.textContent).join('\n');
+      return new RegExp(src).test(text);
+    },
+    re.source,
+    { timeout: LONG },
+  ).catch(async () => {
+    const text = await page.evaluate(() => [...document.querySelectorAll('.terminal .xterm-rows')].map((r) => r.textContent).join('\n'));
+    assert.fail(`the terminal does not show ${re}: ${JSON.stringify(text)}`);
+  });
 }
 
 async function sessionEnded() {
@@ -154,6 +167,8 @@ async function clean() {
     await page.keyboard.press('Shift+F5');
     await sessionEnded();
   }
+  // each test reads its program's output from a fresh terminal
+  await command('Terminal: Kill All Terminals', true);
   if (await command('Remove All Breakpoints', true))
     await page.locator('.codicon-debug-breakpoint').first().waitFor({ state: 'detached', timeout: LONG });
 }
@@ -205,7 +220,7 @@ test('F5 with no launch.json: breakpoint, variables, step, Debug Console, output
 
   await page.keyboard.press('F5');
   await sessionEnded();
-  await page.waitForFunction(() => /result 82/.test(document.querySelector('.repl')?.innerText ?? ''), null, { timeout: LONG });
+  await waitTerminal(/result 82/);
 });
 
 test('launch.json with module and args', async () => {
@@ -232,11 +247,7 @@ test('launch.json with module and args', async () => {
   assert.strictEqual(await variable('total'), '16');
   await page.keyboard.press('F5');
   await sessionEnded();
-  await page.waitForFunction(
-    () => /total 16 \['alpha', 'be ta', 'gamma', 'd'\]/.test(document.querySelector('.repl')?.innerText ?? ''),
-    null,
-    { timeout: LONG },
-  );
+  await waitTerminal(/total 16 \['alpha', 'be ta', 'gamma', 'd'\]/);
 });
 
 test('conditional breakpoint set through the editor', async () => {
@@ -267,7 +278,7 @@ test('conditional breakpoint set through the editor', async () => {
   assert.strictEqual(await variable('total'), '10');
   await page.keyboard.press('F5');
   await sessionEnded();
-  assert.match(await replText(), /total 16/);
+  await waitTerminal(/total 16/);
 });
 
 test('an interpreter the bundled runtime was not built for: a notification naming the supported versions', async () => {
@@ -315,9 +326,5 @@ test('arguments asked with ${command:pickArgs} and split like a shell', async ()
   assert.strictEqual(await variable('total'), '16');
   await page.keyboard.press('F5');
   await sessionEnded();
-  await page.waitForFunction(
-    () => /total 16 \['alpha', 'be ta', 'gamma', 'd'\]/.test(document.querySelector('.repl')?.innerText ?? ''),
-    null,
-    { timeout: LONG },
-  );
+  await waitTerminal(/total 16 \['alpha', 'be ta', 'gamma', 'd'\]/);
 });
