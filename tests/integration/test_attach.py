@@ -2,6 +2,7 @@
 runs with the runtime; clients attach, set breakpoints, detach (the program
 runs on) and attach again; the adapter ends with the program."""
 
+import os
 import re
 import subprocess
 import unittest
@@ -124,11 +125,31 @@ class AttachTests(unittest.TestCase):
         self.assertIn("finished 3", a.stdout.text(),
                       "the program's output goes to the adapter's stdout")
 
+    def backends(self):
+        """The backends an attach can choose on this Python (evalframe on
+        3.12+ is left out: it finds only code that starts after it was
+        installed, docs/configuration.md, "`attach`")."""
+        version = subprocess.run(
+            [CONFIG.python, "-c", "import sys; print(sys.version_info[1])"],
+            stdout=subprocess.PIPE, timeout=TIMEOUT, check=True).stdout
+        if int(version) == 11:
+            return ["instrumented", "tracing", "evalframe"]
+        return ["monitoring", "tracing"]
+
     def test_detach_and_reattach(self):
+        self.detach_and_reattach({})
+
+    def test_detach_and_reattach_every_backend(self):
+        for backend in self.backends():
+            with self.subTest(backend=backend):
+                self.detach_and_reattach({"frameEval": {
+                    "backend": backend, "fallback_on_error": False}})
+
+    def detach_and_reattach(self, extra):
         line = break_line(COUNTER)
         a = self.listen(COUNTER, "100000")
         a.stdout.wait_for(r"tick 5\b", TIMEOUT)  # runs without a client
-        c = self.attach(a, line)
+        c = self.attach(a, line, **extra)
         tid, first = self.stopped_at(c, line)
         self.assertGreaterEqual(first, 5)
         # Detach while running: the breakpoint must not hold it any more.
@@ -137,7 +158,7 @@ class AttachTests(unittest.TestCase):
         c.close()
         a.stdout.wait_for(r"tick %d\b" % (first + 20), TIMEOUT)
         self.assertIsNone(a.proc.poll(), "the adapter ended with the client")
-        c2 = self.attach(a, line)
+        c2 = self.attach(a, line, **extra)
         tid, again = self.stopped_at(c2, line)
         self.assertGreaterEqual(again, first + 20,
                                 "the program did not run on after detach")
@@ -164,3 +185,29 @@ class AttachTests(unittest.TestCase):
         resp = c.request("attach", {"connect": {"port": "x"}}, TIMEOUT)
         self.assertFalse(resp["success"])
         self.assertIn("connect", error_text(resp))
+
+    def test_command_line(self):
+        def run(*args, cwd=None):
+            return subprocess.run([CONFIG.adapter] + list(args),
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=TIMEOUT * 2,
+                                  env=adapter_env(), cwd=cwd)
+        r = run("--listen", "0")
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn(b"-- program.py", r.stderr)
+        r = run("--wait-for-client")
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn(b"needs --listen", r.stderr)
+        # -c, a non-loopback host (the --host warning), the exit code.
+        r = run("--listen", "0.0.0.0:0", "--python", CONFIG.python, "--",
+                "-c", "import sys; print('argv', sys.argv[1:]); sys.exit(4)",
+                "a b")
+        self.assertEqual(r.returncode, 4, r)
+        self.assertIn(b"WARNING", r.stderr)
+        self.assertIn(b"argv ['a b']", r.stdout)
+        # -m, run from the program's directory as python -m would be.
+        r = run("--listen", "127.0.0.1:0", "--python", CONFIG.python, "--",
+                "-m", "attach_counter", "2", cwd=os.path.dirname(COUNTER))
+        self.assertEqual(r.returncode, 5, r)
+        self.assertIn(b"finished 2", r.stdout)
