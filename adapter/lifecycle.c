@@ -276,8 +276,7 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
      * (a stop that raced with a detach). */
     if (s->listen && !s->attached && name != NULL && strcmp(name, "stopped") == 0)
       dap_forward(s, "continue", NULL, DAP_PENDING_INTERNAL, NULL);
-  }
-  else
+  } else
     dap_log_warn("runtime: unexpected request, ignored");
 }
 
@@ -414,8 +413,9 @@ static int check_connect(dap_session_t *s, const cJSON *args) {
   const cJSON *host = cJSON_GetObjectItemCaseSensitive(c, "host");
   const cJSON *port = cJSON_GetObjectItemCaseSensitive(c, "port");
   if (!cJSON_IsObject(c) || (host != NULL && !cJSON_IsString(host)) ||
-      (port != NULL && (!cJSON_IsNumber(port) || port->valuedouble != (double)(int)port->valuedouble ||
-                        port->valuedouble < 1 || port->valuedouble > 65535)))
+      (port != NULL &&
+       (!cJSON_IsNumber(port) || port->valuedouble != (double)(int)port->valuedouble ||
+        port->valuedouble < 1 || port->valuedouble > 65535)))
     return dap_session_error(s, DAPPER_EINVAL,
                              "\"connect\" must be {\"host\": string, \"port\": 1-65535}");
   return 0;

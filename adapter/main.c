@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +115,18 @@ static cJSON *listen_target(int argc, char **argv, const char *python) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_PORT = 1, OPT_HOST, OPT_LISTEN, OPT_WAIT, OPT_PYTHON, OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_RUNTIME_DIR, OPT_VERSION, OPT_HELP };
+  enum {
+    OPT_PORT = 1,
+    OPT_HOST,
+    OPT_LISTEN,
+    OPT_WAIT,
+    OPT_PYTHON,
+    OPT_LOG_FILE,
+    OPT_LOG_LEVEL,
+    OPT_RUNTIME_DIR,
+    OPT_VERSION,
+    OPT_HELP
+  };
   static const struct option options[] = {
       {"port", required_argument, NULL, OPT_PORT},
       {"host", required_argument, NULL, OPT_HOST},

@@ -58,9 +58,9 @@ struct dap_session {
 
   /* --listen: the session is the program's; clients attach and detach. */
   bool listen;
-  bool listen_boot; /* launch_req is the adapter's own start, not a client's */
-  bool attached;    /* the current client's attach was answered */
-  int *exit_status; /* --listen: where the program's exit status goes */
+  bool listen_boot;   /* launch_req is the adapter's own start, not a client's */
+  bool attached;      /* the current client's attach was answered */
+  int *exit_status;   /* --listen: where the program's exit status goes */
   cJSON *listen_args; /* --listen: the adapter's own launch request */
 
   /* Client capabilities from initialize. */
