@@ -185,6 +185,13 @@ class AttachTests(unittest.TestCase):
         resp = c.request("attach", {"connect": {"port": "x"}}, TIMEOUT)
         self.assertFalse(resp["success"])
         self.assertIn("connect", error_text(resp))
+        # One client at a time: a second connection is closed at once.
+        other = a.connect()
+        self.clients.append(other)
+        other.wait_closed(TIMEOUT)
+        # The first client is still served.
+        resp = c.request("threads", None, TIMEOUT)
+        self.assertTrue(resp["success"], resp)
 
     def test_command_line(self):
         def run(*args, cwd=None):
