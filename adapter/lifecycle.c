@@ -40,7 +40,14 @@ int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args,
 /* --- the debuggee's callbacks ------------------------------------------ */
 
 static void on_output(void *ud, const char *category, const char *text, size_t len) {
-  dap_session_output(ud, category, text);
+  dap_session_t *s = ud;
+  if (s->listen) {
+    /* --listen: the program's output is the adapter's terminal's. */
+    FILE *f = strcmp(category, "stderr") == 0 ? stderr : stdout;
+    fwrite(text, 1, len, f);
+    fflush(f);
+  }
+  dap_session_output(s, category, text);
 }
 
 static void on_runtime_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
@@ -75,7 +82,7 @@ static void send_process_event(dap_session_t *s, bool now) {
   cJSON_AddStringToObject(body, "name", s->launch.name);
   cJSON_AddNumberToObject(body, "systemProcessId", dap_debuggee_pid(s->debuggee));
   cJSON_AddTrueToObject(body, "isLocalProcess");
-  cJSON_AddStringToObject(body, "startMethod", "launch");
+  cJSON_AddStringToObject(body, "startMethod", s->listen ? "attach" : "launch");
   cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
   if (now)
     dap_session_send_event(s, "process", body);
@@ -95,6 +102,13 @@ static void maybe_start(dap_session_t *s) {
  * error says why; the program never ran, so its end is not reported. */
 static void fail_launch(dap_session_t *s, const char *text) {
   uv_timer_stop(&s->hello_timer);
+  if (s->listen_boot) {
+    fprintf(stderr, "dapper-adapter: %s\n", text);
+    cJSON_Delete(s->launch_req);
+    s->launch_req = NULL;
+    s->listen_boot = false;
+    s->launch_failed = true;
+  }
   if (s->launch_req != NULL) {
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
@@ -138,6 +152,8 @@ static cJSON *configure_args(const cJSON *launch_args) {
   return args;
 }
 
+static int send_configure(dap_session_t *s, const cJSON *launch_args, const cJSON *code_args);
+
 static void accept_hello(dap_session_t *s, const cJSON *body) {
   const char *error = NULL, *pyver = "?";
   long long wire = -1;
@@ -165,18 +181,7 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
                                  : NULL;
   /* configure first, then the breakpoints kept so far, then (once the
    * client is done configuring) start: the runtime handles them in order. */
-  cJSON *cfg = configure_args(launch_args);
-  if (cfg != NULL) {
-    /* What inspection needs: the client's capability, the budget, and the
-     * `code` a `python -c` program runs (the source of its frames). */
-    cJSON_AddBoolToObject(cfg, "supportsInvalidatedEvent", s->supports_invalidated);
-    cJSON_AddBoolToObject(cfg, "columnsStartAt1", s->columns_start_at1);
-    cJSON_AddNumberToObject(cfg, "evaluateTimeout", (double)s->evaluate_timeout_ms / 1000.0);
-    const char *code = NULL;
-    if (dap_get_string(launch_args, "code", &code) == 0)
-      cJSON_AddStringToObject(cfg, "code", code);
-  }
-  if (dap_forward(s, "configure", cfg, DAP_PENDING_CONFIGURE, NULL) != 0) {
+  if (send_configure(s, launch_args, launch_args) != 0) {
     fail_launch(s, "the debugger runtime went away while starting");
     return;
   }
@@ -186,7 +191,36 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
   dap_session_release_held(s);
 }
 
+/* Sends `configure` built from the configuration args; code_args holds the
+ * `code` of a `python -c` program. Returns 0 or a negative code. */
+static int send_configure(dap_session_t *s, const cJSON *launch_args, const cJSON *code_args) {
+  cJSON *cfg = configure_args(launch_args);
+  if (cfg != NULL) {
+    /* What inspection needs: the client's capability, the budget, and the
+     * `code` a `python -c` program runs (the source of its frames). */
+    cJSON_AddBoolToObject(cfg, "supportsInvalidatedEvent", s->supports_invalidated);
+    cJSON_AddBoolToObject(cfg, "columnsStartAt1", s->columns_start_at1);
+    cJSON_AddNumberToObject(cfg, "evaluateTimeout", (double)s->evaluate_timeout_ms / 1000.0);
+    const char *code = NULL;
+    if (dap_get_string(code_args, "code", &code) == 0)
+      cJSON_AddStringToObject(cfg, "code", code);
+  }
+  return dap_forward(s, "configure", cfg, DAP_PENDING_CONFIGURE, NULL);
+}
+
 void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
+  if (s->listen && !s->listen_boot && s->launch_req != NULL &&
+      (msg == NULL || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "success")))) {
+    /* An attach the runtime refused: the program runs on, undebugged. */
+    const char *text = "the debugger runtime could not be configured";
+    if (msg != NULL)
+      dap_get_string(msg, "message", &text);
+    cJSON *req = s->launch_req;
+    s->launch_req = NULL;
+    s->attached = false;
+    dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
+    return;
+  }
   if (msg == NULL) {
     fail_launch(s, "the debugger runtime went away while starting");
     return;
@@ -198,6 +232,15 @@ void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
     return;
   }
   s->configured = true;
+  if (s->listen_boot) {
+    /* --listen: the program is ready; a client attaches when it likes. */
+    cJSON_Delete(s->launch_req);
+    s->launch_req = NULL;
+    s->listen_boot = false;
+    maybe_start(s);
+    dap_session_release_held(s); /* an attach that came early */
+    return;
+  }
   if (s->launch_req != NULL) {
     send_process_event(s, false);
     /* The runtime resolves breakpoints now: configuration can begin. */
@@ -225,11 +268,15 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
     dap_log_warn("runtime: message before hello, ignored");
     return;
   }
-  if (kind == DAP_MSG_RESPONSE)
+  if (kind == DAP_MSG_RESPONSE) {
     dap_forward_response(s, msg);
-  else if (kind == DAP_MSG_EVENT)
+  } else if (kind == DAP_MSG_EVENT) {
     dap_forward_event(s, msg);
-  else
+    /* --listen with nobody attached: nothing may keep the program stopped
+     * (a stop that raced with a detach). */
+    if (s->listen && !s->attached && name != NULL && strcmp(name, "stopped") == 0)
+      dap_forward(s, "continue", NULL, DAP_PENDING_INTERNAL, NULL);
+  } else
     dap_log_warn("runtime: unexpected request, ignored");
 }
 
@@ -295,10 +342,8 @@ void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
     dap_log_warn("%s", text);
 }
 
-int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  if (s->launched)
-    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
-  char err[1024];
+/* `evaluateTimeout` (launch and attach). */
+static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   const cJSON *budget = cJSON_GetObjectItemCaseSensitive(args, "evaluateTimeout");
   if (budget != NULL && !cJSON_IsNull(budget)) {
     if (!cJSON_IsNumber(budget) || !(budget->valuedouble > 0) || budget->valuedouble > 86400)
@@ -308,6 +353,15 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     if (s->evaluate_timeout_ms == 0)
       s->evaluate_timeout_ms = 1;
   }
+  return 0;
+}
+
+int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+  char err[1024];
+  if (read_evaluate_timeout(s, args) != 0)
+    return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
@@ -351,14 +405,114 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   return DAP_DEFERRED;
 }
 
+/* `connect: {host, port}` names where the client connected: checked only. */
+static int check_connect(dap_session_t *s, const cJSON *args) {
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(args, "connect");
+  if (c == NULL || cJSON_IsNull(c))
+    return 0;
+  const cJSON *host = cJSON_GetObjectItemCaseSensitive(c, "host");
+  const cJSON *port = cJSON_GetObjectItemCaseSensitive(c, "port");
+  if (!cJSON_IsObject(c) || (host != NULL && !cJSON_IsString(host)) ||
+      (port != NULL &&
+       (!cJSON_IsNumber(port) || port->valuedouble != (double)(int)port->valuedouble ||
+        port->valuedouble < 1 || port->valuedouble > 65535)))
+    return dap_session_error(s, DAPPER_EINVAL,
+                             "\"connect\" must be {\"host\": string, \"port\": 1-65535}");
+  return 0;
+}
+
 int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  return dap_session_error(
-      s, DAPPER_ENOTSUP,
-      "attach is not available yet: dapper-adapter starts the program itself. Use a \"launch\" "
-      "request (\"program\", \"module\" or \"code\"); to connect to an adapter that is "
-      "already running, start it with --port N and point the editor at that port "
-      "(VS Code: \"debugServer\": N; nvim-dap: an adapter of type \"server\"), still with "
-      "\"launch\"");
+  if (!s->listen)
+    return dap_session_error(
+        s, DAPPER_ENOTSUP,
+        "this adapter has no program to attach to: start the program with the debugger "
+        "listening (dapper-adapter --listen PORT -- program.py) and attach with \"connect\": "
+        "{\"port\": PORT}, or use a \"launch\" request (\"program\", \"module\" or "
+        "\"code\")");
+  if (s->attached)
+    return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
+  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0)
+    return DAPPER_EINVAL;
+  char err[1024];
+  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  if (s->debuggee == NULL || dap_debuggee_exited(s->debuggee) || s->launch_failed)
+    return dap_session_error(s, DAPPER_ESTATE, "the program has ended");
+  if (!s->configured)
+    return dap_session_hold(s, req); /* the runtime is starting */
+  warn_unknown_keys(s, args);
+  s->launch_req = cJSON_Duplicate(req, 1);
+  if (s->launch_req == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  const cJSON *boot = cJSON_GetObjectItemCaseSensitive(s->listen_args, "arguments");
+  if (send_configure(s, args, boot) != 0) {
+    cJSON_Delete(s->launch_req);
+    s->launch_req = NULL;
+    return dap_session_error(s, DAPPER_ERUNTIME, "the program is no longer running");
+  }
+  s->attached = true;
+  return DAP_DEFERRED;
+}
+
+/* --listen: the client goes, the program runs on with no breakpoint, no
+ * exception filter and no thread stopped; the runtime stays connected for
+ * the next client. */
+static void listen_detach(dap_session_t *s) {
+  s->attached = false;
+  if (s->runtime_ready && s->debuggee != NULL && !dap_debuggee_exited(s->debuggee)) {
+    const cJSON *src;
+    cJSON_ArrayForEach(src, s->bp_sources) {
+      cJSON *args = cJSON_CreateObject();
+      cJSON_AddItemToObject(args, "source",
+                            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(src, "source"), 1));
+      cJSON_AddArrayToObject(args, "breakpoints");
+      dap_forward(s, "setBreakpoints", args, DAP_PENDING_INTERNAL, NULL);
+    }
+    cJSON *fn = cJSON_CreateObject();
+    cJSON_AddArrayToObject(fn, "breakpoints");
+    dap_forward(s, "setFunctionBreakpoints", fn, DAP_PENDING_INTERNAL, NULL);
+    cJSON *ex = cJSON_CreateObject();
+    cJSON_AddArrayToObject(ex, "filters");
+    dap_forward(s, "setExceptionBreakpoints", ex, DAP_PENDING_INTERNAL, NULL);
+    dap_forward(s, "continue", NULL, DAP_PENDING_INTERNAL, NULL);
+  }
+  dap_breakpoints_free(s);
+  /* Answers still to come belong to the client that left. */
+  for (dap_pending_t *p = s->pending; p != NULL; p = p->next) {
+    if (p->kind == DAP_PENDING_CLIENT) {
+      cJSON_Delete(p->client_req);
+      p->client_req = NULL;
+      p->kind = DAP_PENDING_DROPPED;
+      p->deadline = 0;
+    }
+  }
+}
+
+int dap_lifecycle_listen_start(dap_session_t *s, const cJSON *args, bool wait_for_client) {
+  s->listen_args = dap_msg_request("launch", cJSON_Duplicate(args, 1));
+  if (s->listen_args == NULL)
+    return DAPPER_ENOMEM;
+  /* Without --wait-for-client the program starts as soon as it is ready. */
+  s->configuration_done = !wait_for_client;
+  cJSON *body = NULL;
+  int rc = dap_handle_launch(s, s->listen_args, args, &body);
+  cJSON_Delete(body);
+  if (rc == DAP_DEFERRED) {
+    s->listen_boot = true;
+    return 0;
+  }
+  fprintf(stderr, "dapper-adapter: %s\n", s->errmsg[0] != '\0' ? s->errmsg : "cannot start");
+  return rc < 0 ? rc : DAPPER_ELAUNCH;
+}
+
+void dap_lifecycle_client_attached(dap_session_t *s) {
+  s->initialized = false;
+  s->attached = false;
+  s->terminated_sent = false;
+  s->lines_start_at1 = s->columns_start_at1 = true;
+  s->supports_invalidated = false;
+  s->supports_run_in_terminal = false;
 }
 
 int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON *args,
@@ -376,11 +530,16 @@ static void send_terminated(dap_session_t *s) {
 }
 
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  bool terminate = true; /* the default for a launched program */
+  bool terminate = !s->listen; /* the default: launched yes, attached no */
   if (dap_get_bool(args, "terminateDebuggee", &terminate) < 0)
     return dap_session_error(s, DAPPER_EINVAL, "\"terminateDebuggee\" must be a boolean");
   if (s->debuggee == NULL)
     return 0;
+  if (s->listen && !terminate) {
+    if (s->attached)
+      listen_detach(s);
+    return 0;
+  }
   if (!terminate && !dap_debuggee_exited(s->debuggee)) {
     /* The program runs on without the debugger; the session (and in stdio
      * mode the adapter) stays until it exits, so its output pipes stay
@@ -449,6 +608,8 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
     dap_session_output(s, "console", text);
   }
   uv_timer_stop(&s->hello_timer);
+  if (s->exit_status != NULL)
+    *s->exit_status = term_signal > 0 ? 128 + term_signal : exit_status;
   dap_forward_fail_all(s, "the program is no longer running");
   if (!s->exited_sent) {
     s->exited_sent = true;
@@ -468,10 +629,34 @@ void dap_lifecycle_debuggee_gone(dap_session_t *s) {
     s->disconnect_req = NULL;
     dap_session_respond(s, req, NULL);
   }
+  if (s->listen) {
+    /* --listen: the program is gone, so is the adapter. */
+    s->ending = true;
+    if (s->client != NULL) {
+      dap_conn_close(s->client, 1);
+      s->client = NULL;
+    }
+  }
   dap_session_maybe_free(s);
 }
 
 void dap_lifecycle_client_gone(dap_session_t *s) {
+  if (s->listen && s->debuggee != NULL && !dap_debuggee_exited(s->debuggee)) {
+    /* --listen: the program runs on and waits for the next client. */
+    if (s->attached)
+      listen_detach(s);
+    if (!s->listen_boot) {
+      cJSON_Delete(s->launch_req); /* an attach still being configured */
+      s->launch_req = NULL;
+    }
+    cJSON_Delete(s->held);
+    s->held = NULL;
+    cJSON_Delete(s->disconnect_req);
+    s->disconnect_req = NULL;
+    cJSON_Delete(s->post_response);
+    s->post_response = NULL;
+    return;
+  }
   s->ending = true;
   cJSON_Delete(s->launch_req);
   s->launch_req = NULL;

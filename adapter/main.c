@@ -4,9 +4,12 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "log.h"
 #include "server.h"
@@ -17,6 +20,8 @@
 
 static const char usage[] =
     "Usage: dapper-adapter [OPTIONS]\n"
+    "       dapper-adapter --listen [HOST:]PORT [--wait-for-client] [--python PYTHON]\n"
+    "                      -- program.py ARGS | -m MODULE ARGS | -c CODE ARGS\n"
     "\n"
     "A Debug Adapter Protocol server for Python programs. With no options it\n"
     "speaks DAP on stdin/stdout (how VS Code and nvim-dap start an adapter).\n"
@@ -27,6 +32,14 @@ static const char usage[] =
     "                      one after another until the adapter is stopped\n"
     "  --host ADDR         address to listen on (default 127.0.0.1); any other\n"
     "                      address lets whoever can connect run code here\n"
+    "  --listen [HOST:]PORT start the program now with the debugger runtime and\n"
+    "                      wait on HOST:PORT (default host 127.0.0.1) for a client\n"
+    "                      to `attach`; clients may detach and attach again; the\n"
+    "                      program's output goes to this terminal and the adapter\n"
+    "                      exits with the program's exit code\n"
+    "  --wait-for-client   with --listen: the program waits for a client's\n"
+    "                      configurationDone before its first line\n"
+    "  --python PYTHON     with --listen: the interpreter (default python3)\n"
     "  --log-file PATH     write logs to PATH instead of stderr\n"
     "  --log-level LEVEL   error, warn (default), info, debug or trace\n"
     "                      (trace logs every message)\n"
@@ -46,11 +59,80 @@ static int bad_usage(const char *fmt, ...) {
   return 2;
 }
 
+/* --listen's value: PORT, HOST:PORT or [IPV6]:PORT. host is "" when none
+ * is given. Returns 0 or a usage exit status. */
+static int parse_listen(const char *value, char *host, size_t hostlen, int *port) {
+  const char *colon = strrchr(value, ':');
+  const char *num = colon != NULL ? colon + 1 : value;
+  host[0] = '\0';
+  if (colon != NULL) {
+    const char *h = value;
+    size_t len = (size_t)(colon - value);
+    if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+      h++;
+      len -= 2;
+    }
+    if (len == 0 || len >= hostlen)
+      return bad_usage("--listen needs [HOST:]PORT, not '%s'", value);
+    memcpy(host, h, len);
+    host[len] = '\0';
+  }
+  char *end;
+  errno = 0;
+  long p = strtol(num, &end, 10);
+  if (errno != 0 || *num == '\0' || *end != '\0' || p < 0 || p > 65535)
+    return bad_usage("--listen needs a port number from 0 to 65535, not '%s'", num);
+  *port = (int)p;
+  return 0;
+}
+
+/* The launch arguments for the program after `--`: program.py ARGS,
+ * -m MODULE ARGS or -c CODE ARGS. NULL when there is none. */
+static cJSON *listen_target(int argc, char **argv, const char *python) {
+  if (argc < 1)
+    return NULL;
+  const char *key = "program";
+  int first = 0;
+  if (strcmp(argv[0], "-m") == 0 || strcmp(argv[0], "-c") == 0) {
+    if (argc < 2)
+      return NULL;
+    key = argv[0][1] == 'm' ? "module" : "code";
+    first = 1;
+  }
+  cJSON *args = cJSON_CreateObject();
+  cJSON *list = cJSON_AddArrayToObject(args, "args");
+  if (args == NULL || list == NULL) {
+    cJSON_Delete(args);
+    return NULL;
+  }
+  cJSON_AddStringToObject(args, key, argv[first]);
+  for (int i = first + 1; i < argc; i++)
+    cJSON_AddItemToArray(list, cJSON_CreateString(argv[i]));
+  if (python != NULL)
+    cJSON_AddStringToObject(args, "python", python);
+  cJSON_AddStringToObject(args, "console", "internalConsole");
+  return args;
+}
+
 int main(int argc, char **argv) {
-  enum { OPT_PORT = 1, OPT_HOST, OPT_LOG_FILE, OPT_LOG_LEVEL, OPT_RUNTIME_DIR, OPT_VERSION, OPT_HELP };
+  enum {
+    OPT_PORT = 1,
+    OPT_HOST,
+    OPT_LISTEN,
+    OPT_WAIT,
+    OPT_PYTHON,
+    OPT_LOG_FILE,
+    OPT_LOG_LEVEL,
+    OPT_RUNTIME_DIR,
+    OPT_VERSION,
+    OPT_HELP
+  };
   static const struct option options[] = {
       {"port", required_argument, NULL, OPT_PORT},
       {"host", required_argument, NULL, OPT_HOST},
+      {"listen", required_argument, NULL, OPT_LISTEN},
+      {"wait-for-client", no_argument, NULL, OPT_WAIT},
+      {"python", required_argument, NULL, OPT_PYTHON},
       {"log-file", required_argument, NULL, OPT_LOG_FILE},
       {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
       {"runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR},
@@ -59,11 +141,13 @@ int main(int argc, char **argv) {
       {NULL, 0, NULL, 0},
   };
   dap_server_options_t opts = {.host = NULL, .port = -1, .runtime_dir = NULL};
-  const char *log_file = NULL, *runtime_dir = NULL;
+  const char *log_file = NULL, *runtime_dir = NULL, *listen = NULL, *python = NULL;
+  bool wait_for_client = false;
+  cJSON *listen_args = NULL;
   dap_log_level_t level = DAP_LOG_WARN;
   opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
     switch (opt) {
     case OPT_PORT: {
       char *end;
@@ -76,6 +160,15 @@ int main(int argc, char **argv) {
     }
     case OPT_HOST:
       opts.host = optarg;
+      break;
+    case OPT_LISTEN:
+      listen = optarg;
+      break;
+    case OPT_WAIT:
+      wait_for_client = true;
+      break;
+    case OPT_PYTHON:
+      python = optarg;
       break;
     case OPT_LOG_FILE:
       log_file = optarg;
@@ -100,10 +193,29 @@ int main(int argc, char **argv) {
       return bad_usage("unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind < argc)
-    return bad_usage("unexpected argument '%s'", argv[optind]);
-  if (opts.host != NULL && opts.port < 0)
-    return bad_usage("%s needs --port", "--host");
+  char host[256];
+  if (listen != NULL) {
+    if (opts.port >= 0 || opts.host != NULL)
+      return bad_usage("--listen takes the address itself: --listen [HOST:]PORT, without "
+                       "--port or --host");
+    int rc = parse_listen(listen, host, sizeof(host), &opts.port);
+    if (rc != 0)
+      return rc;
+    opts.host = host[0] != '\0' ? host : NULL;
+    listen_args = listen_target(argc - optind, argv + optind, python);
+    opts.listen_args = listen_args;
+    if (listen_args == NULL)
+      return bad_usage("--listen needs the program to start: -- program.py ARGS, -m MODULE "
+                       "ARGS or -c CODE ARGS");
+    opts.wait_for_client = wait_for_client;
+  } else {
+    if (wait_for_client || python != NULL)
+      return bad_usage("%s needs --listen", wait_for_client ? "--wait-for-client" : "--python");
+    if (optind < argc)
+      return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (opts.host != NULL && opts.port < 0)
+      return bad_usage("%s needs --port", "--host");
+  }
 
   int rc = dap_log_init(log_file, level);
   if (rc != 0) {
@@ -119,6 +231,7 @@ int main(int argc, char **argv) {
   opts.runtime_dir = dir;
   dap_log_info("dapper-adapter %s, runtime in %s", DAPPER_VERSION, dir);
   int status = dap_server_run(&opts);
+  cJSON_Delete(listen_args);
   dap_log_close();
   return status;
 }

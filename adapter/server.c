@@ -35,6 +35,7 @@ struct server {
   bool listening;
   bool stdio;
   bool shutting_down;
+  bool listen; /* --listen: one session, the program's, clients attach */
   const char *runtime_dir;
   slot_t slots[MAX_SESSIONS];
   int exit_status;
@@ -109,6 +110,8 @@ static void maybe_stop(server_t *srv) {
 static void on_session_end(void *ud) {
   slot_t *slot = ud;
   slot->session = NULL;
+  if (slot->srv->listen)
+    slot->srv->shutting_down = true; /* the program is gone */
   maybe_stop(slot->srv);
 }
 
@@ -138,13 +141,22 @@ static void on_connection(uv_stream_t *listener, int status) {
     dap_log_warn("accept failed: %s", uv_strerror(status));
     return;
   }
-  slot_t *slot = free_slot(srv);
+  if (srv->listen) {
+    dap_session_t *ls = srv->slots[0].session;
+    int rc = ls != NULL && !srv->shutting_down ? dap_session_attach_tcp(ls, listener) : -1;
+    if (rc == 0) {
+      dap_log_info("client connected");
+      return;
+    }
+  }
+  slot_t *slot = srv->listen ? NULL : free_slot(srv);
   if (slot == NULL || srv->shutting_down) {
     /* Accept and close, so the client hears no rather than hanging. */
     uv_tcp_t *t = malloc(sizeof(*t));
     if (t != NULL && uv_tcp_init(srv->loop, t) == 0) {
       if (uv_accept(listener, (uv_stream_t *)t) == 0)
-        dap_log_warn("too many sessions; refusing a connection");
+        dap_log_warn(srv->listen ? "a client is attached already; refusing a connection"
+                                 : "too many sessions; refusing a connection");
       uv_close((uv_handle_t *)t, (uv_close_cb)free);
     } else {
       free(t);
@@ -244,6 +256,16 @@ int dap_server_run(const dap_server_options_t *opts) {
     }
   } else {
     status = start_tcp(&srv, opts);
+    if (status == 0 && opts->listen_args != NULL) {
+      srv.listen = true;
+      int rc = dap_session_open_listen(srv.loop, srv.runtime_dir, opts->listen_args,
+                                       opts->wait_for_client, &srv.exit_status, on_session_end,
+                                       &srv.slots[0], &srv.slots[0].session);
+      if (rc != 0) {
+        srv.slots[0].session = NULL;
+        status = 1;
+      }
+    }
     if (status != 0) {
       srv.shutting_down = true;
       maybe_stop(&srv);

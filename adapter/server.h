@@ -3,12 +3,18 @@
 #ifndef DAPPER_ADAPTER_SERVER_H
 #define DAPPER_ADAPTER_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 typedef struct {
   const char *host; /* NULL: 127.0.0.1 */
   int port;         /* < 0: stdio */
   const char *runtime_dir;
+  /* --listen: the program's launch arguments (borrowed), else NULL. */
+  const cJSON *listen_args;
+  bool wait_for_client;
 } dap_server_options_t;
 
 /* Runs the adapter until it is done. Returns the process exit status. */

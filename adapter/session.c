@@ -214,6 +214,7 @@ static void on_timer_closed(uv_handle_t *h) {
   dap_session_end_cb on_end = s->on_end;
   void *ud = s->end_ud;
   cJSON_Delete(s->launch_req);
+  cJSON_Delete(s->listen_args);
   cJSON_Delete(s->disconnect_req);
   cJSON_Delete(s->post_response);
   cJSON_Delete(s->held);
@@ -299,7 +300,38 @@ int dap_session_accept_tcp(uv_loop_t *loop, uv_stream_t *server, const char *run
   return 0;
 }
 
+int dap_session_open_listen(uv_loop_t *loop, const char *runtime_dir, const cJSON *launch_args,
+                            bool wait_for_client, int *exit_status, dap_session_end_cb on_end,
+                            void *ud, dap_session_t **out) {
+  dap_session_t *s = session_new(loop, runtime_dir, on_end, ud);
+  if (s == NULL)
+    return DAPPER_ENOMEM;
+  s->listen = true;
+  s->exit_status = exit_status;
+  int rc = dap_lifecycle_listen_start(s, launch_args, wait_for_client);
+  if (rc != 0) {
+    session_abort(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+int dap_session_attach_tcp(dap_session_t *s, uv_stream_t *server) {
+  if (s->client != NULL || s->ending || s->debuggee == NULL)
+    return DAPPER_ESTATE;
+  int rc = dap_conn_accept_tcp(s->loop, server, "client", DAP_MAX_CLIENT_MESSAGE, &client_cbs, s,
+                               &s->client);
+  if (rc != 0) {
+    s->client = NULL;
+    return rc;
+  }
+  dap_lifecycle_client_attached(s);
+  return 0;
+}
+
 void dap_session_shutdown(dap_session_t *s) {
+  s->listen = false; /* the adapter stops: so does a --listen program */
   if (s->client != NULL) {
     dap_conn_close(s->client, 1);
     s->client = NULL;

@@ -2,6 +2,9 @@
 #ifndef DAPPER_ADAPTER_SESSION_H
 #define DAPPER_ADAPTER_SESSION_H
 
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
 #include <uv.h>
 
 typedef struct dap_session dap_session_t;
@@ -18,6 +21,19 @@ int dap_session_open_fds(uv_loop_t *loop, int in_fd, int out_fd, const char *run
 /* Creates a session for a pending TCP connection on server. */
 int dap_session_accept_tcp(uv_loop_t *loop, uv_stream_t *server, const char *runtime_dir,
                            dap_session_end_cb on_end, void *ud, dap_session_t **out);
+
+/* --listen: creates a session without a client that starts the program
+ * described by launch_args (borrowed) with the runtime at once. Unless
+ * wait_for_client, the program runs without breakpoints until a client
+ * attaches. The program's exit status goes to *exit_status. */
+int dap_session_open_listen(uv_loop_t *loop, const char *runtime_dir, const cJSON *launch_args,
+                            bool wait_for_client, int *exit_status, dap_session_end_cb on_end,
+                            void *ud, dap_session_t **out);
+
+/* --listen: serves a pending TCP connection on server as the client of the
+ * program's session s. Fails (negative) when a client is attached already
+ * or the program is gone. */
+int dap_session_attach_tcp(dap_session_t *s, uv_stream_t *server);
 
 /* Ends the session from outside (the adapter is shutting down): closes the
  * client and ends the debuggee. on_end follows once everything is closed. */

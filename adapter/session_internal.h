@@ -56,6 +56,13 @@ struct dap_session {
   bool ending;             /* client gone or shutdown: free once all is closed */
   bool timer_closed;
 
+  /* --listen: the session is the program's; clients attach and detach. */
+  bool listen;
+  bool listen_boot;   /* launch_req is the adapter's own start, not a client's */
+  bool attached;      /* the current client's attach was answered */
+  int *exit_status;   /* --listen: where the program's exit status goes */
+  cJSON *listen_args; /* --listen: the adapter's own launch request */
+
   /* Client capabilities from initialize. */
   bool lines_start_at1;
   bool columns_start_at1;
@@ -159,6 +166,11 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
 void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal);
 void dap_lifecycle_debuggee_gone(dap_session_t *s);
 void dap_lifecycle_client_gone(dap_session_t *s);
+/* --listen: starts the program (launch arguments borrowed); returns 0 or a
+ * negative code (printed on stderr). */
+int dap_lifecycle_listen_start(dap_session_t *s, const cJSON *args, bool wait_for_client);
+/* --listen: a new client connected; its per-client state starts afresh. */
+void dap_lifecycle_client_attached(dap_session_t *s);
 /* A response from the client to a reverse request (runInTerminal);
  * borrowed. */
 void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg);

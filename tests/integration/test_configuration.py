@@ -240,9 +240,9 @@ class ConfigurationTests:
         resp = c.request("attach", {"connect": {"port": 5678}}, TIMEOUT)
         self.assertFalse(resp["success"])
         text = error_text(resp)
-        self.assertIn("attach is not available yet", text)
+        self.assertIn("no program to attach to", text)
         self.assertIn('"launch"', text)
-        self.assertIn("--port", text)
+        self.assertIn("--listen PORT -- program.py", text)
         r = c.request("disconnect", {}, TIMEOUT)
         self.assertTrue(r["success"], r)
 
