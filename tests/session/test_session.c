@@ -587,9 +587,9 @@ static void test_attach_refused(void **state) {
   do_initialize(fx);
   long long seq = send_request(fx, "attach", parse_json("{\"port\":5678}"));
   cJSON *resp = expect_response(fx, seq, "attach", false);
-  assert_contains(error_text(resp), "attach is not available yet");
+  assert_contains(error_text(resp), "this adapter has no program to attach to");
   assert_contains(error_text(resp), "\"launch\"");
-  assert_contains(error_text(resp), "--port");
+  assert_contains(error_text(resp), "--listen PORT -- program.py");
   expect_quiet(fx);
 }
 
