@@ -140,19 +140,20 @@ async function variable(name) {
   return handle.jsonValue();
 }
 
-/** What the integrated terminals show: the program runs there (the
+/** What the integrated terminal shows: the program runs there (the
  * adapter's default `console` when the client supports runInTerminal).
- * ui.sh turns GPU rendering off, so xterm draws its rows as DOM text. */
+ * The terminal panel is brought up as a user would; ui.sh turns GPU
+ * rendering off, so xterm draws its rows as DOM text. */
 async function waitTerminal(re) {
+  await command('Terminal: Focus Terminal', true);
+  const read = () => [...document.querySelectorAll('.xterm')].map((x) => x.textContent).join('\n');
   await page.waitForFunction(
-    (src) => {
-      const text = [...document.querySelectorAll('.terminal .xterm-rows')].map((r) => r.textContent).join('\n');
-      return new RegExp(src).test(text);
-    },
+    (src) => new RegExp(src).test(
+      [...document.querySelectorAll('.xterm')].map((x) => x.textContent).join('\n')),
     re.source,
     { timeout: LONG },
   ).catch(async () => {
-    const text = await page.evaluate(() => [...document.querySelectorAll('.terminal .xterm-rows')].map((r) => r.textContent).join('\n'));
+    const text = await page.evaluate(read);
     assert.fail(`the terminal does not show ${re}: ${JSON.stringify(text)}`);
   });
 }
