@@ -28,7 +28,10 @@
 /* rt_codeinfo_t.armed bits of these backends. */
 #define RT_FRAME_INS_CODE 1 /* instrumented code: calls the runtime at its
                                breakpoint lines itself */
-#define RT_FRAME_FALLBACK 2 /* needs tracing (counted in the hook decision) */
+#define RT_FRAME_FALLBACK 2 /* needs tracing (counted in the hook decision
+                               unless the file's fallbacks are still lazy) */
+#define RT_FRAME_ENTRY 4    /* instrumented code whose entry check has not run
+                               yet: the file's lazy fallbacks count from then */
 
 /* Sets up the machinery; permanent: the hook stays installed. Returns 0 or
  * -1 with an exception set (another PEP 523 user owns the hook). */
@@ -63,6 +66,10 @@ extern PyObject *(*rt_frame_main_code)(PyObject *code);
  * audit event announced) runs `other` (stolen) in its namespace instead.
  * The hook stays installed until it has run. */
 void rt_frame_swap_next(PyObject *code, PyObject *other);
+
+/* Traces the current frame from its next line on (the thread gets the
+ * trace function unless another tool has one). */
+void rt_frame_trace_here(void);
 
 /* Called by the instrumented code's breakpoint builtin: true when the
  * trace function already evaluated the breakpoints of this line of this

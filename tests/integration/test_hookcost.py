@@ -1,0 +1,73 @@
+"""The 3.11 eval-frame hook is installed only while something needs it
+(counted through the adapter with `dapper/statistics`, not timed):
+breakpoints in functions of an imported module that are never called, on
+lines the instrumented backend serves and on lines it cannot express (a
+`for` header, a continuation line in a comprehension), leave the program's
+other calls running without the hook."""
+
+import unittest
+
+from bp_common import bp_program, markers
+from test_perstep import PerStepCase
+
+CALLS = 20000
+# frames the hook may see between the two stops (the loop makes CALLS
+# calls; with the hook left installed it sees every one of them)
+MAX_FRAME_EVALS = 100
+
+
+class HookCostCase(PerStepCase):
+    """Skipped where the runtime does not use `instrumented` (3.12+)."""
+
+    backend = "instrumented"
+
+    def test_breakpoints_in_functions_never_called(self):
+        lib = bp_program("hook_lib.py")
+        d = self.debug("hook_idle.py", args=[str(CALLS)],
+                       bps={lib: ["lib_plain", "lib_for", "lib_cont"],
+                            bp_program("hook_idle.py"): ["start", "done"]})
+        d.stopped("breakpoint", "start", "<module>")
+        before = d.request("dapper/statistics")["body"]
+        d.cont()
+        d.stopped("breakpoint", "done", "<module>")
+        after = d.request("dapper/statistics")["body"]
+        self.assertLess(after["frame_eval_calls"] - before["frame_eval_calls"],
+                        MAX_FRAME_EVALS, (before, after))
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "total %d\n" % CALLS)
+
+    def test_breakpoints_on_traced_lines_still_stop(self):
+        """The same breakpoints when the functions are called: the first
+        call of a function holding a line the checks cannot serve traces
+        it from its entry check on."""
+        lib = bp_program("hook_lib.py")
+        m = markers(lib)
+        d = self.debug("hook_calls.py",
+                       bps={lib: ["lib_plain", "lib_for", "lib_cont"],
+                            bp_program("hook_calls.py"): ["start", "done"]})
+        d.stopped("breakpoint", "start", "<module>")
+        seen = []
+        while True:
+            d.cont()
+            _ev, top = d.stopped("breakpoint")
+            if top["name"] == "<module>":
+                break
+            seen.append((top["name"], top["line"]))
+        self.assertEqual(top["line"], d.m["done"], top)
+        # as 3.11 traces these lines: the header before the loop and
+        # after its one iteration, the comprehension's line in the
+        # function and in the comprehension (start, element, end)
+        self.assertEqual(seen, [("looping", m["lib_for"])] * 2 +
+                         [("squares", m["lib_cont"])] +
+                         [("squares.<locals>.<listcomp>", m["lib_cont"])] * 3 +
+                         [("plain", m["lib_plain"])], seen)
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "total 11\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
