@@ -462,7 +462,9 @@ def update(canon, bps, instrument):
     fallback codes, idents of threads running fallback frames, lazy
     fallback codes, codes with an entry check: see instrument_code)."""
     lines = {b[1] for b in bps}
-    trees = _instrumented_tree(canon, bps) if (instrument and lines) else None
+    # compiled at the first live function of the file: none before the
+    # program imports it (breakpoints set at start-up cost no compile)
+    trees, compiled = None, not (instrument and lines)
     instr, fallback, served = [], [], set()
     lazy, entry = [], []
     gens = []
@@ -474,6 +476,8 @@ def update(canon, bps, instrument):
                 continue
             orig = _original(cur)
             new = None
+            if not compiled:
+                trees, compiled = _instrumented_tree(canon, bps), True
             if trees is not None:
                 new = _match(orig, trees)
                 if new is None:
