@@ -86,6 +86,30 @@ def _index(top):
     return out
 
 
+def _cached_code(canon, key):
+    """The code of the file's .pyc when it was written from this source
+    (timestamp header: mtime and size match): what importing compiled,
+    read without compiling again. None otherwise."""
+    import importlib.util
+    import marshal
+    try:
+        with open(importlib.util.cache_from_source(canon), "rb") as f:
+            data = f.read()
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    if len(data) < 16 or data[:4] != importlib.util.MAGIC_NUMBER or \
+            int.from_bytes(data[4:8], "little") != 0 or \
+            int.from_bytes(data[8:12], "little") != \
+            (key[0] // 1000000000) & 0xFFFFFFFF or \
+            int.from_bytes(data[12:16], "little") != key[1] & 0xFFFFFFFF:
+        return None
+    try:
+        code = marshal.loads(data[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
 def _plain_tree(canon):
     """The uninstrumented recompile of the file, cached per (mtime, size)."""
     try:
@@ -95,10 +119,12 @@ def _plain_tree(canon):
     hit = _trees.get(canon)
     if hit is not None and hit[0] == key:
         return key, src, hit[1]
-    try:
-        top = compile(src, canon, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        top = None
+    top = _cached_code(canon, key)
+    if top is None:
+        try:
+            top = compile(src, canon, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            top = None
     _trees[canon] = (key, top)
     return key, src, top
 

@@ -5,9 +5,12 @@ lines the instrumented backend serves and on lines it cannot express (a
 `for` header, a continuation line in a comprehension), leave the program's
 other calls running without the hook."""
 
+import os
+import shutil
+import tempfile
 import unittest
 
-from bp_common import bp_program, markers
+from bp_common import BP_PROGRAMS as BP_DIR, bp_program, markers
 from test_perstep import PerStepCase
 
 CALLS = 20000
@@ -42,11 +45,35 @@ class HookCostCase(PerStepCase):
         """The same breakpoints when the functions are called: the first
         call of a function holding a line the checks cannot serve traces
         it from its entry check on."""
-        lib = bp_program("hook_lib.py")
+        self.run_calls(BP_DIR)
+
+    def test_same_with_bytecode_cache(self):
+        """Imported from its .pyc (written by the first run, read by the
+        second), hook_lib.py stops the same: the runtime reads the .pyc as
+        the file's plain compile when its header matches the source."""
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("hook_lib.py", "hook_calls.py"):
+                shutil.copy(os.path.join(BP_DIR, name), tmp)
+            self.run_calls(tmp)
+            self.assertTrue(os.listdir(os.path.join(tmp, "__pycache__")))
+            self.run_calls(tmp)
+
+    def launch_config(self, prog, args=(), stop_on_entry=False, **kw):
+        launch = super().launch_config(prog, args, stop_on_entry, **kw)
+        if self.write_bytecode:
+            launch["env"]["PYTHONDONTWRITEBYTECODE"] = ""
+        return launch
+
+    write_bytecode = False
+
+    def run_calls(self, where):
+        lib = os.path.join(where, "hook_lib.py")
+        prog = os.path.join(where, "hook_calls.py")
         m = markers(lib)
-        d = self.debug("hook_calls.py",
+        self.write_bytecode = where != BP_DIR
+        d = self.debug("hook_calls.py", prog=prog,
                        bps={lib: ["lib_plain", "lib_for", "lib_cont"],
-                            bp_program("hook_calls.py"): ["start", "done"]})
+                            prog: ["start", "done"]})
         d.stopped("breakpoint", "start", "<module>")
         seen = []
         while True:
@@ -67,7 +94,6 @@ class HookCostCase(PerStepCase):
         code, out = d.finish()
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "total 11\n")
-
 
 if __name__ == "__main__":
     unittest.main()
