@@ -240,7 +240,21 @@ def _insert_entries(tree, hosts):
     def first_line(node):
         return min([node.lineno] + [d.lineno for d in node.decorator_list])
 
-    for node in ast.walk(tree):
+    starts = sorted(line for _n, line in hosts)
+
+    def spans(node):  # only the statements around a host are visited
+        lo = getattr(node, "lineno", None)
+        if lo is None:
+            return True
+        lo = min([lo] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        i = bisect.bisect_left(starts, lo)
+        return i < len(starts) and starts[i] <= (node.end_lineno or lo)
+
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        todo.extend(c for c in ast.iter_child_nodes(node)
+                    if isinstance(c, _BLOCKS) and spans(c))
         if isinstance(node, ast.Module):
             if not any(n == "<module>" for n, _l in hosts):
                 continue
@@ -375,8 +389,7 @@ def _instrumented_tree(canon, bps):
         if hosts:
             # their frames are traced, but only once one has started
             try:
-                tree = _insert_entries(
-                    _insert(ast.parse(src, canon), by_line, no_inline), hosts)
+                tree = _insert_entries(tree, hosts)  # compile left it as is
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     top = compile(tree, canon, "exec", dont_inherit=True)
