@@ -492,15 +492,37 @@ def _running_frames():
             f = f.f_back
 
 
-def update(canon, bps, instrument):
+_module_canon = {}     # a module's __file__ -> canonical (start-up only)
+
+
+def _imported(canon):
+    """True when a module in sys.modules was loaded from the file."""
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if not isinstance(f, str):
+            continue
+        c = _module_canon.get(f)
+        if c is None:
+            c = _module_canon[f] = _canonical(f)
+        if c == canon:
+            return True
+    return False
+
+
+def update(canon, bps, instrument, early=False):
     """Breakpoints of a file changed (bps: [(id, line, condition|None)]).
     Replaces `__code__` of the file's live functions (instrument=True) or
     restores them, and finds what must be traced: frames already running
     code that does not serve the breakpoint lines, and suspended
     generators/coroutines running such code. Returns (instrumented codes,
     fallback codes, idents of threads running fallback frames, lazy
-    fallback codes, codes with an entry check: see instrument_code)."""
+    fallback codes, codes with an entry check: see instrument_code).
+    early: the program has not started yet."""
     lines = {b[1] for b in bps}
+    if early and instrument and not _imported(canon):
+        # before the program's first line no code of a file that was not
+        # imported can exist: nothing to replace, no heap scan
+        return [], [], [], [], []
     # compiled at the first live function of the file: none before the
     # program imports it (breakpoints set at start-up cost no compile)
     trees, compiled = None, not (instrument and lines)

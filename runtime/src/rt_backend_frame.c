@@ -308,6 +308,8 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   return r;
 }
 
+bool rt_frame_program_pending(void) { return rt_frame_main_pending; }
+
 void rt_frame_update_hook(void) {
   bool need = false;
   if (!rt_frame_active) return;

@@ -53,6 +53,9 @@ void rt_frame_set_fallback(const char *canon, int ncodes, PyObject *idents);
 /* n more fallback codes for that file (a module imported later). */
 void rt_frame_add_fallback(const char *canon, int n);
 
+/* True until the main script's first frame (instrumented backend). */
+bool rt_frame_program_pending(void);
+
 /* Installs or removes the hook as the state requires. */
 void rt_frame_update_hook(void);
 

@@ -258,7 +258,8 @@ static void rt_ins_update(const char *canon) {
   /* not loaded yet: nothing was instrumented, nothing to restore */
   if (rt_ins_mod == NULL && PyList_GET_SIZE(bps) == 0) goto done;
   if (!rt_ins_loaded()) goto done;
-  res = PyObject_CallMethod(rt_ins_mod, "update", "sOO", canon, bps, Py_True);
+  res = PyObject_CallMethod(rt_ins_mod, "update", "sOOO", canon, bps, Py_True,
+                            rt_frame_program_pending() ? Py_True : Py_False);
   if (!rt_ins_answer_ok(res)) goto done;
   rt_engine_foreach_code(canon, rt_ins_clear_marks);
   if (!PyList_Check(PyTuple_GET_ITEM(res, 0))) goto done;

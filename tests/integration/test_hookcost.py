@@ -17,6 +17,10 @@ CALLS = 20000
 # frames the hook may see between the two stops (the loop makes CALLS
 # calls; with the hook left installed it sees every one of them)
 MAX_FRAME_EVALS = 100
+# frames of the runtime's start-up that breakpoints in 4 files not yet
+# imported may add (loading the instrumentation's Python side: ~1,700 here);
+# with a heap scan per file: ~8,300
+MAX_BOOT_FRAMES = 4000
 
 
 class HookCostCase(PerStepCase):
@@ -40,6 +44,28 @@ class HookCostCase(PerStepCase):
         code, out = d.finish()
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "total %d\n" % CALLS)
+
+    def entry_frames(self, bps):
+        """frame_eval_calls at a stopOnEntry stop of hook_idle.py."""
+        d = self.debug("hook_idle.py", args=["10"], bps=bps,
+                       stop_on_entry=True)
+        d.stopped("entry")
+        n = d.request("dapper/statistics")["body"]["frame_eval_calls"]
+        d.cont()
+        self.assertEqual(d.finish()[0], 0)
+        return n
+
+    def test_breakpoints_set_before_the_program_starts(self):
+        """Breakpoints in files the program has not imported yet, set
+        before its first line, cost no scan of the heap per file (a
+        Python call per function object, under the hook that waits for
+        the main script)."""
+        marks = {"hook_lib.py": "lib_plain", "hook_calls.py": "done",
+                 "step_exc.py": "step_line", "modevents.py": "first"}
+        bare = self.entry_frames({})
+        many = self.entry_frames({bp_program(f): [m]
+                                  for f, m in marks.items()})
+        self.assertLess(many - bare, MAX_BOOT_FRAMES, (bare, many))
 
     def test_breakpoints_on_traced_lines_still_stop(self):
         """The same breakpoints when the functions are called: the first
