@@ -86,6 +86,30 @@ def _index(top):
     return out
 
 
+def _cached_code(canon, key):
+    """The code of the file's .pyc when it was written from this source
+    (timestamp header: mtime and size match): what importing compiled,
+    read without compiling again. None otherwise."""
+    import importlib.util
+    import marshal
+    try:
+        with open(importlib.util.cache_from_source(canon), "rb") as f:
+            data = f.read()
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    if len(data) < 16 or data[:4] != importlib.util.MAGIC_NUMBER or \
+            int.from_bytes(data[4:8], "little") != 0 or \
+            int.from_bytes(data[8:12], "little") != \
+            (key[0] // 1000000000) & 0xFFFFFFFF or \
+            int.from_bytes(data[12:16], "little") != key[1] & 0xFFFFFFFF:
+        return None
+    try:
+        code = marshal.loads(data[16:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
 def _plain_tree(canon):
     """The uninstrumented recompile of the file, cached per (mtime, size)."""
     try:
@@ -95,10 +119,12 @@ def _plain_tree(canon):
     hit = _trees.get(canon)
     if hit is not None and hit[0] == key:
         return key, src, hit[1]
-    try:
-        top = compile(src, canon, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        top = None
+    top = _cached_code(canon, key)
+    if top is None:
+        try:
+            top = compile(src, canon, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            top = None
     _trees[canon] = (key, top)
     return key, src, top
 
@@ -178,6 +204,82 @@ def _insert(tree, by_line, no_inline):
                         new.append(c)
                 new.append(s)
             setattr(node, field, new)
+    return tree
+
+
+_NO_STATEMENTS = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>",
+                  "<lambda>")
+
+
+def _hosts(top, unsupported):
+    """{(name, first line)} of the functions, classes or module whose body
+    gets the entry check for the unsupported code objects: each one
+    itself, or the nearest enclosing scope that has statements (a
+    comprehension or lambda runs inside it)."""
+    out = set()
+    if not unsupported:
+        return out
+    todo = [(top, [])]
+    while todo:
+        c, parents = todo.pop()
+        chain = parents + [c]
+        if _key(c) in unsupported:
+            host = next(h for h in reversed(chain)
+                        if h.co_name not in _NO_STATEMENTS)
+            out.add((host.co_name, host.co_firstlineno))
+        todo.extend((k, chain) for k in c.co_consts
+                    if isinstance(k, types.CodeType))
+    return out
+
+
+def _insert_entries(tree, hosts):
+    """Inserts `__dapper_bp__(0, 4)` at the start of each host's body
+    (after its docstring and `from __future__` imports): the runtime
+    traces the frames of the file's unsupported code from the first call
+    of one on, and not before (docs/runtime.md, "instrumented")."""
+    def first_line(node):
+        return min([node.lineno] + [d.lineno for d in node.decorator_list])
+
+    starts = sorted(line for _n, line in hosts)
+
+    def spans(node):  # only the statements around a host are visited
+        lo = getattr(node, "lineno", None)
+        if lo is None:
+            return True
+        lo = min([lo] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        i = bisect.bisect_left(starts, lo)
+        return i < len(starts) and starts[i] <= (node.end_lineno or lo)
+
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        todo.extend(c for c in ast.iter_child_nodes(node)
+                    if isinstance(c, _BLOCKS) and spans(c))
+        if isinstance(node, ast.Module):
+            if not any(n == "<module>" for n, _l in hosts):
+                continue
+            line = 1
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                               ast.ClassDef)):
+            if (node.name, first_line(node)) not in hosts:
+                continue
+            line = node.lineno
+        else:
+            continue
+        body = node.body
+        at = 0
+        if body and isinstance(body[0], ast.Expr) and \
+                isinstance(body[0].value, ast.Constant) and \
+                isinstance(body[0].value.value, str):
+            at = 1
+        while at < len(body) and isinstance(body[at], ast.ImportFrom) and \
+                body[at].module == "__future__":
+            at += 1
+        check = _call(0, 4, None)
+        for n in ast.walk(check):
+            n.lineno = n.end_lineno = line
+            n.col_offset = n.end_col_offset = 0
+        body.insert(at, check)
     return tree
 
 
@@ -283,7 +385,19 @@ def _instrumented_tree(canon, bps):
                 want = _traceable_lines(i) & lines
                 if want and want - _served_lines(i):
                     unsupported.add(k)
-        result = (plain_ix, instr_ix, unsupported)
+        hosts = _hosts(top, unsupported)
+        if hosts:
+            # their frames are traced, but only once one has started
+            try:
+                tree = _insert_entries(tree, hosts)  # compile left it as is
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    top = compile(tree, canon, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, RecursionError):
+                return None
+            top = _patch_consts(top)
+            instr_ix = _index(top)
+        result = (plain_ix, instr_ix, unsupported, hosts)
         break
     _instr_cache[canon] = (key, sig, result)
     return result
@@ -303,7 +417,7 @@ def _subtree_has(code, lines):
 def _match(orig, trees):
     """The instrumented counterpart of a loaded code object, or None when
     the recompile does not match it."""
-    plain_ix, instr_ix, _unsupported = trees
+    plain_ix, instr_ix = trees[0], trees[1]
     k = _key(orig)
     plains = plain_ix.get(k, [])
     for n, p in enumerate(plains):
@@ -331,14 +445,17 @@ def is_instrumented(code):
     return hit is not None and hit[0] is code
 
 
-def _classify(new, trees, lines, instr, fallback):
+def _classify(new, trees, lines, instr, lazy, entry):
     """Sorts the code objects of an instrumented subtree: the ones that
-    serve their breakpoint lines themselves, the ones that need tracing."""
+    serve their breakpoint lines themselves, the ones that need tracing
+    once an entry check ran (lazy), the ones with an entry check."""
     for c in _walk(new):
+        if (c.co_name, c.co_firstlineno) in trees[3]:
+            entry.append(c)
         if not _bp_lines_in(c, lines):
             continue
         if _key(c) in trees[2]:
-            fallback.append(c)
+            lazy.append(c)
         else:
             instr.append(c)
 
@@ -346,21 +463,23 @@ def _classify(new, trees, lines, instr, fallback):
 def instrument_code(canon, code, bps):
     """The instrumented version of a code object about to run (a module
     being imported, the main script), as (new code, instrumented codes,
-    fallback codes); new code is None when nothing changes."""
+    fallback codes, lazy fallback codes, codes with an entry check); new
+    code is None when nothing changes. Lazy ones need tracing only once an
+    entry check ran (none of their frames can be running yet)."""
     lines = {b[1] for b in bps}
-    instr, fallback = [], []
+    instr, fallback, lazy, entry = [], [], [], []
     if not lines or is_instrumented(code):
-        return None, instr, fallback
+        return None, instr, fallback, lazy, entry
     trees = _instrumented_tree(canon, bps)
     new = _match(code, trees) if trees is not None else None
     if new is None:
         fallback.extend(c for c in _walk(code) if _bp_lines_in(c, lines))
-        return None, instr, fallback
+        return None, instr, fallback, lazy, entry
     if not _subtree_has(new, lines):
-        return None, instr, fallback
+        return None, instr, fallback, lazy, entry
     _orig[id(new)] = (new, code)
-    _classify(new, trees, lines, instr, fallback)
-    return new, instr, fallback
+    _classify(new, trees, lines, instr, lazy, entry)
+    return new, instr, fallback, lazy, entry
 
 
 def _running_frames():
@@ -373,16 +492,42 @@ def _running_frames():
             f = f.f_back
 
 
-def update(canon, bps, instrument):
+_module_canon = {}     # a module's __file__ -> canonical (start-up only)
+
+
+def _imported(canon):
+    """True when a module in sys.modules was loaded from the file."""
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if not isinstance(f, str):
+            continue
+        c = _module_canon.get(f)
+        if c is None:
+            c = _module_canon[f] = _canonical(f)
+        if c == canon:
+            return True
+    return False
+
+
+def update(canon, bps, instrument, early=False):
     """Breakpoints of a file changed (bps: [(id, line, condition|None)]).
     Replaces `__code__` of the file's live functions (instrument=True) or
     restores them, and finds what must be traced: frames already running
     code that does not serve the breakpoint lines, and suspended
     generators/coroutines running such code. Returns (instrumented codes,
-    fallback codes, idents of threads running fallback frames)."""
+    fallback codes, idents of threads running fallback frames, lazy
+    fallback codes, codes with an entry check: see instrument_code).
+    early: the program has not started yet."""
     lines = {b[1] for b in bps}
-    trees = _instrumented_tree(canon, bps) if (instrument and lines) else None
+    if early and instrument and not _imported(canon):
+        # before the program's first line no code of a file that was not
+        # imported can exist: nothing to replace, no heap scan
+        return [], [], [], [], []
+    # compiled at the first live function of the file: none before the
+    # program imports it (breakpoints set at start-up cost no compile)
+    trees, compiled = None, not (instrument and lines)
     instr, fallback, served = [], [], set()
+    lazy, entry = [], []
     gens = []
     for obj in gc.get_objects():
         t = type(obj)
@@ -392,6 +537,8 @@ def update(canon, bps, instrument):
                 continue
             orig = _original(cur)
             new = None
+            if not compiled:
+                trees, compiled = _instrumented_tree(canon, bps), True
             if trees is not None:
                 new = _match(orig, trees)
                 if new is None:
@@ -411,12 +558,12 @@ def update(canon, bps, instrument):
                 _orig[id(new)] = (new, orig)
                 if id(new) not in served:
                     served.add(id(new))
-                    _classify(new, trees, lines, instr, fallback)
+                    _classify(new, trees, lines, instr, lazy, entry)
         elif t in (types.GeneratorType, types.CoroutineType,
                    types.AsyncGeneratorType):
             gens.append(obj)
     if not lines:
-        return [], [], []
+        return [], [], [], [], []
     served_codes = {id(c) for c in instr}
     need = {}  # id(code) -> code
 
@@ -448,7 +595,9 @@ def update(canon, bps, instrument):
             need[id(frame.f_code)] = frame.f_code
             _gens.append(weakref.ref(g))
     fallback.extend(need.values())
-    return instr, fallback, sorted(threads)
+    # a lazy code running already (an older frame) is traced from now on
+    lazy = [c for c in lazy if id(c) not in need]
+    return instr, fallback, sorted(threads), lazy, entry
 
 
 def restore_all():

@@ -308,6 +308,8 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   return r;
 }
 
+bool rt_frame_program_pending(void) { return rt_frame_main_pending; }
+
 void rt_frame_update_hook(void) {
   bool need = false;
   if (!rt_frame_active) return;
@@ -432,6 +434,18 @@ const Py_tracefunc rt_frame_func = rt_frame_trace;
 bool rt_frame_can_arm_opcode(void) {
   Py_tracefunc tf = rt_compat_thread_tracefunc(PyThreadState_Get());
   return tf == NULL || tf == rt_frame_trace;
+}
+
+void rt_frame_trace_here(void) {
+  PyThreadState *ts = PyThreadState_Get();
+  rt_compat_exc_t saved;
+  int rc = 0;
+  if (!rt_frame_can_arm_opcode()) return;
+  rt_compat_exc_save(&saved);
+  if (rt_compat_thread_tracefunc(ts) == NULL) rc = rt_compat_set_thread_trace(ts, rt_frame_trace);
+  if (rc < 0) PyErr_Clear();
+  rt_compat_exc_restore(&saved);
+  if (rc == 0) rt_compat_set_cframe_tracing(ts, 1);
 }
 
 int rt_frame_arm_opcode(PyObject *frame) {
@@ -607,7 +621,7 @@ static void rt_ef_scan(rt_bpfile_t *bf) {
   mod = rt_instrument_module();
   if (mod == NULL) goto done;
   res = PyObject_CallMethod(mod, "update", "sOO", bf->canon, bps, Py_False);
-  if (res != NULL && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 3) {
+  if (res != NULL && PyTuple_Check(res) && PyTuple_GET_SIZE(res) >= 3) {
     rt_frame_set_fallback(bf->canon, 0, PyTuple_GET_ITEM(res, 2));
   }
 done:

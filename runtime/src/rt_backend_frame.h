@@ -28,7 +28,10 @@
 /* rt_codeinfo_t.armed bits of these backends. */
 #define RT_FRAME_INS_CODE 1 /* instrumented code: calls the runtime at its
                                breakpoint lines itself */
-#define RT_FRAME_FALLBACK 2 /* needs tracing (counted in the hook decision) */
+#define RT_FRAME_FALLBACK 2 /* needs tracing (counted in the hook decision
+                               unless the file's fallbacks are still lazy) */
+#define RT_FRAME_ENTRY 4    /* instrumented code whose entry check has not run
+                               yet: the file's lazy fallbacks count from then */
 
 /* Sets up the machinery; permanent: the hook stays installed. Returns 0 or
  * -1 with an exception set (another PEP 523 user owns the hook). */
@@ -50,6 +53,9 @@ void rt_frame_set_fallback(const char *canon, int ncodes, PyObject *idents);
 /* n more fallback codes for that file (a module imported later). */
 void rt_frame_add_fallback(const char *canon, int n);
 
+/* True until the main script's first frame (instrumented backend). */
+bool rt_frame_program_pending(void);
+
 /* Installs or removes the hook as the state requires. */
 void rt_frame_update_hook(void);
 
@@ -63,6 +69,10 @@ extern PyObject *(*rt_frame_main_code)(PyObject *code);
  * audit event announced) runs `other` (stolen) in its namespace instead.
  * The hook stays installed until it has run. */
 void rt_frame_swap_next(PyObject *code, PyObject *other);
+
+/* Traces the current frame from its next line on (the thread gets the
+ * trace function unless another tool has one). */
+void rt_frame_trace_here(void);
 
 /* Called by the instrumented code's breakpoint builtin: true when the
  * trace function already evaluated the breakpoints of this line of this

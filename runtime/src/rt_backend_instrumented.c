@@ -47,6 +47,26 @@ static bool rt_ins_active;
 
 /* ---- the breakpoint check called by instrumented code (hot when hit) ---- */
 
+/* The entry check `__dapper_bp__(0, RT_INS_ENTRY)`: inserted at the start of
+ * the functions (classes, module) that hold or enclose code the inserted
+ * checks cannot serve. Until one runs, that code needs nothing (no frame of
+ * it can exist); the first one counts the file's fallbacks, which installs
+ * the eval-frame hook, and traces its own frame when it needs it. */
+enum { RT_INS_ENTRY = 4 };
+
+static void rt_ins_entered(rt_codeinfo_t *ci) {
+  if (ci->armed & RT_FRAME_ENTRY) {
+    rt_bpfile_t *bf = rt_engine_code_bpfile(ci->code);
+    ci->armed &= ~RT_FRAME_ENTRY;
+    if (bf != NULL) {
+      rt_tls_in_debugger++;
+      rt_frame_add_fallback(bf->canon, 1);
+      rt_tls_in_debugger--;
+    }
+  }
+  if (ci->armed & RT_FRAME_FALLBACK) rt_frame_trace_here();
+}
+
 static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
   rt_thread_t *t = NULL;
   PyFrameObject *frame = NULL;
@@ -67,15 +87,19 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
   code = PyFrame_GetCode(frame);
   ci = rt_engine_codeinfo((PyObject *)code, NULL);
   Py_DECREF(code);
-  if (ci == NULL || !(ci->armed & RT_FRAME_INS_CODE)) Py_RETURN_NONE;
-  line = PyFrame_GetLineNumber(frame);
-  if (rt_frame_bp_skip((PyObject *)frame, line)) Py_RETURN_NONE;
   id = PyLong_AsLong(args[0]);
   state = PyLong_AsLong(args[1]);
   if (PyErr_Occurred()) {
     PyErr_Clear();
     Py_RETURN_NONE;
   }
+  if (ci != NULL && state == RT_INS_ENTRY) {
+    rt_ins_entered(ci);
+    Py_RETURN_NONE;
+  }
+  if (ci == NULL || !(ci->armed & RT_FRAME_INS_CODE)) Py_RETURN_NONE;
+  line = PyFrame_GetLineNumber(frame);
+  if (rt_frame_bp_skip((PyObject *)frame, line)) Py_RETURN_NONE;
   PyObject *outer = t->check_frame; /* a stop in here may jump later (rt_goto.h) */
   t->check_frame = (PyObject *)frame;
   if (state == RT_COND_LINE) {
@@ -175,13 +199,25 @@ static PyObject *rt_ins_bp_list(const rt_bpfile_t *bf) {
 }
 
 static void rt_ins_clear_marks(rt_codeinfo_t *ci) {
-  ci->armed &= ~(RT_FRAME_INS_CODE | RT_FRAME_FALLBACK);
+  ci->armed &= ~(RT_FRAME_INS_CODE | RT_FRAME_FALLBACK | RT_FRAME_ENTRY);
 }
 
-/* Marks the codes of a Python answer (instrumented list, fallback list);
- * returns the number of fallback codes. */
-static int rt_ins_mark(PyObject *instr, PyObject *fallback) {
+/* Marks the codes of a Python answer (instrumented list, fallback list,
+ * lazy fallback list, entry-check list: items 1-4 of `res` from `first`);
+ * returns the number of fallback codes that count now. */
+static int rt_ins_mark(PyObject *res, Py_ssize_t first) {
+  PyObject *instr = PyTuple_GET_ITEM(res, first);
+  PyObject *fallback = PyTuple_GET_ITEM(res, first + 1);
+  PyObject *lazy = PyTuple_GET_ITEM(res, 3), *entry = PyTuple_GET_ITEM(res, 4);
   int nfb = 0;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lazy); i++) {
+    rt_codeinfo_t *ci = rt_engine_codeinfo(PyList_GET_ITEM(lazy, i), NULL);
+    if (ci != NULL) ci->armed = (ci->armed & ~RT_FRAME_INS_CODE) | RT_FRAME_FALLBACK;
+  }
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entry); i++) {
+    rt_codeinfo_t *ci = rt_engine_codeinfo(PyList_GET_ITEM(entry, i), NULL);
+    if (ci != NULL) ci->armed |= RT_FRAME_ENTRY;
+  }
   for (Py_ssize_t i = 0; instr != NULL && i < PyList_GET_SIZE(instr); i++) {
     rt_codeinfo_t *ci = rt_engine_codeinfo(PyList_GET_ITEM(instr, i), NULL);
     if (ci != NULL) ci->armed = (ci->armed & ~RT_FRAME_FALLBACK) | RT_FRAME_INS_CODE;
@@ -196,10 +232,13 @@ static int rt_ins_mark(PyObject *instr, PyObject *fallback) {
   return nfb;
 }
 
+/* (instrumented code or list, list, list, lazy list, entry list) */
 static bool rt_ins_answer_ok(PyObject *res) {
-  return res != NULL && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 3 &&
-         PyList_Check(PyTuple_GET_ITEM(res, 1)) &&
-         PyList_Check(PyTuple_GET_ITEM(res, 2));
+  if (res == NULL || !PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 5) return false;
+  for (Py_ssize_t i = 1; i < 5; i++) {
+    if (!PyList_Check(PyTuple_GET_ITEM(res, i))) return false;
+  }
+  return true;
 }
 
 static void rt_ins_log_error(const char *what, const char *canon) {
@@ -219,10 +258,12 @@ static void rt_ins_update(const char *canon) {
   /* not loaded yet: nothing was instrumented, nothing to restore */
   if (rt_ins_mod == NULL && PyList_GET_SIZE(bps) == 0) goto done;
   if (!rt_ins_loaded()) goto done;
-  res = PyObject_CallMethod(rt_ins_mod, "update", "sOO", canon, bps, Py_True);
+  res = PyObject_CallMethod(rt_ins_mod, "update", "sOOO", canon, bps, Py_True,
+                            rt_frame_program_pending() ? Py_True : Py_False);
   if (!rt_ins_answer_ok(res)) goto done;
   rt_engine_foreach_code(canon, rt_ins_clear_marks);
-  nfb = rt_ins_mark(PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1));
+  if (!PyList_Check(PyTuple_GET_ITEM(res, 0))) goto done;
+  nfb = rt_ins_mark(res, 0);
   rt_frame_set_fallback(canon, nfb, PyTuple_GET_ITEM(res, 2));
 done:
   rt_ins_log_error("instrumenting", canon);
@@ -247,7 +288,7 @@ static PyObject *rt_ins_code_for(PyObject *canon_obj, PyObject *code) {
                               bps);
   }
   if (rt_ins_answer_ok(res)) {
-    int nfb = rt_ins_mark(PyTuple_GET_ITEM(res, 1), PyTuple_GET_ITEM(res, 2));
+    int nfb = rt_ins_mark(res, 1);
     if (nfb > 0) rt_frame_add_fallback(canon, nfb);
     if (PyCode_Check(PyTuple_GET_ITEM(res, 0))) out = Py_NewRef(PyTuple_GET_ITEM(res, 0));
   }

@@ -1,0 +1,125 @@
+"""The 3.11 eval-frame hook is installed only while something needs it
+(counted through the adapter with `dapper/statistics`, not timed):
+breakpoints in functions of an imported module that are never called, on
+lines the instrumented backend serves and on lines it cannot express (a
+`for` header, a continuation line in a comprehension), leave the program's
+other calls running without the hook."""
+
+import os
+import shutil
+import tempfile
+import unittest
+
+from bp_common import BP_PROGRAMS as BP_DIR, bp_program, markers
+from test_perstep import PerStepCase
+
+CALLS = 20000
+# frames the hook may see between the two stops (the loop makes CALLS
+# calls; with the hook left installed it sees every one of them)
+MAX_FRAME_EVALS = 100
+# frames of the runtime's start-up that breakpoints in 4 files not yet
+# imported may add (loading the instrumentation's Python side: ~1,700 here);
+# with a heap scan per file: ~8,300
+MAX_BOOT_FRAMES = 4000
+
+
+class HookCostCase(PerStepCase):
+    """Skipped where the runtime does not use `instrumented` (3.12+)."""
+
+    backend = "instrumented"
+
+    def test_breakpoints_in_functions_never_called(self):
+        lib = bp_program("hook_lib.py")
+        d = self.debug("hook_idle.py", args=[str(CALLS)],
+                       bps={lib: ["lib_plain", "lib_for", "lib_cont"],
+                            bp_program("hook_idle.py"): ["start", "done"]})
+        d.stopped("breakpoint", "start", "<module>")
+        before = d.request("dapper/statistics")["body"]
+        d.cont()
+        d.stopped("breakpoint", "done", "<module>")
+        after = d.request("dapper/statistics")["body"]
+        self.assertLess(after["frame_eval_calls"] - before["frame_eval_calls"],
+                        MAX_FRAME_EVALS, (before, after))
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "total %d\n" % CALLS)
+
+    def entry_frames(self, bps):
+        """frame_eval_calls at a stopOnEntry stop of hook_idle.py."""
+        d = self.debug("hook_idle.py", args=["10"], bps=bps,
+                       stop_on_entry=True)
+        d.stopped("entry")
+        n = d.request("dapper/statistics")["body"]["frame_eval_calls"]
+        d.cont()
+        self.assertEqual(d.finish()[0], 0)
+        return n
+
+    def test_breakpoints_set_before_the_program_starts(self):
+        """Breakpoints in files the program has not imported yet, set
+        before its first line, cost no scan of the heap per file (a
+        Python call per function object, under the hook that waits for
+        the main script)."""
+        marks = {"hook_lib.py": "lib_plain", "hook_calls.py": "done",
+                 "step_exc.py": "step_line", "modevents.py": "first"}
+        bare = self.entry_frames({})
+        many = self.entry_frames({bp_program(f): [m]
+                                  for f, m in marks.items()})
+        self.assertLess(many - bare, MAX_BOOT_FRAMES, (bare, many))
+
+    def test_breakpoints_on_traced_lines_still_stop(self):
+        """The same breakpoints when the functions are called: the first
+        call of a function holding a line the checks cannot serve traces
+        it from its entry check on."""
+        self.run_calls(BP_DIR)
+
+    def test_same_with_bytecode_cache(self):
+        """Imported from its .pyc (written by the first run, read by the
+        second), hook_lib.py stops the same: the runtime reads the .pyc as
+        the file's plain compile when its header matches the source."""
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("hook_lib.py", "hook_calls.py"):
+                shutil.copy(os.path.join(BP_DIR, name), tmp)
+            self.run_calls(tmp)
+            self.assertTrue(os.listdir(os.path.join(tmp, "__pycache__")))
+            self.run_calls(tmp)
+
+    def launch_config(self, prog, args=(), stop_on_entry=False, **kw):
+        launch = super().launch_config(prog, args, stop_on_entry, **kw)
+        if self.write_bytecode:
+            launch["env"]["PYTHONDONTWRITEBYTECODE"] = ""
+        return launch
+
+    write_bytecode = False
+
+    def run_calls(self, where):
+        lib = os.path.join(where, "hook_lib.py")
+        prog = os.path.join(where, "hook_calls.py")
+        m = markers(lib)
+        self.write_bytecode = where != BP_DIR
+        d = self.debug("hook_calls.py", prog=prog,
+                       bps={lib: ["lib_plain", "lib_for", "lib_cont"],
+                            prog: ["start", "done"]})
+        d.stopped("breakpoint", "start", "<module>")
+        seen = []
+        while True:
+            d.cont()
+            _ev, top = d.stopped("breakpoint")
+            if top["name"] == "<module>":
+                break
+            seen.append((top["name"], top["line"]))
+        self.assertEqual(top["line"], d.m["done"], top)
+        # as 3.11 traces these lines: the header before the loop and
+        # after its one iteration, the comprehension's line in the
+        # function and in the comprehension (start, element, end)
+        self.assertEqual(seen, [("looping", m["lib_for"])] * 2 +
+                         [("squares", m["lib_cont"])] +
+                         [("squares.<locals>.<listcomp>", m["lib_cont"])] * 3 +
+                         [("plain", m["lib_plain"])], seen)
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "total 11\n")
+
+if __name__ == "__main__":
+    unittest.main()
