@@ -667,6 +667,7 @@ _frame_ids = {}     # frame id -> (thread id, frame)
 _next_frame_id = [1]
 _client_paths = {}  # canonical path -> the path the client sent
 _blocked = set()    # ids of threads whose frames were read while in C
+_parked = set()     # ids of threads that recorded their own frames this stop
 
 
 def set_client_path(canon, path):
@@ -689,7 +690,7 @@ def _visible(frames):
 
 
 def stop_begin(thread_id, frame, tb, exc=None, exc_kind=None, ret=None,
-               report=False):
+               report=False, own=True):
     """Records the frames of a stop, innermost first: from `frame`
     outwards; or the frames of the traceback `tb` (an uncaught exception);
     or both (an exception that reached `frame` from its callees: the
@@ -711,6 +712,8 @@ def stop_begin(thread_id, frame, tb, exc=None, exc_kind=None, ret=None,
         f = f.f_back
     _stops[thread_id] = _visible(frames)
     _blocked.discard(thread_id)
+    if own:  # the thread itself, in Python: its record stands this stop
+        _parked.add(thread_id)
     if _inspect is not None:
         _inspect.stop_begin(thread_id, exc, exc_kind, ret if report else None)
 
@@ -719,9 +722,14 @@ def stop_blocked(thread_id, ident):
     """Records the frames of a thread that is blocked in a C call during a
     stop (it runs no Python code, so it cannot record them itself): read
     from the thread holding the GIL. Requests for it run on that thread,
-    on its behalf; its frames are read-only meanwhile (blocked_check)."""
+    on its behalf; its frames are read-only meanwhile (blocked_check).
+    A thread that meanwhile reached Python and recorded its own frames
+    (it parked) keeps them: a request that was routed to the stand-in
+    just before it parked must not make it read-only again."""
+    if thread_id in _parked:
+        return
     frame = sys._current_frames().get(ident)
-    stop_begin(thread_id, frame, None)
+    stop_begin(thread_id, frame, None, own=False)
     _blocked.add(thread_id)
 
 
@@ -746,6 +754,7 @@ def blocked_check(thread_id, what):
 def stop_end(thread_id):
     _stops.pop(thread_id, None)
     _blocked.discard(thread_id)
+    _parked.discard(thread_id)
     if _inspect is not None:
         _inspect.stop_end(thread_id)
     for fid in [k for k, v in _frame_ids.items() if v[0] == thread_id]:
