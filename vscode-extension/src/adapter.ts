@@ -7,7 +7,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Config, mergedEnv, pythonArgv } from './config';
+import { attachTarget, Config, mergedEnv, pythonArgv } from './config';
 
 /** Where `npm run package` puts the adapter inside the extension. */
 export const BUNDLED_ADAPTER = path.join('dist', 'bin', 'dapper-adapter');
@@ -36,6 +36,10 @@ export function adapterPath(setting: string, extensionPath: string): string {
 export function descriptorFor(config: Config, adapter: string): Descriptor {
   const server = debugServer(config);
   if (server !== undefined) return { kind: 'server', ...server };
+  // attach: the `dapper-adapter --listen` that runs the program is the
+  // adapter; VS Code speaks DAP to it over TCP
+  const target = config.request === 'attach' ? attachTarget(config) : undefined;
+  if (target !== undefined) return { kind: 'server', ...target };
   return { kind: 'executable', command: adapter, args: [] };
 }
 

@@ -53,9 +53,18 @@ export async function resolveConfig(input: Config, ctx: ResolveInputs): Promise<
   }
   if (config.type === undefined) config.type = DEBUG_TYPE;
   if (config.request === undefined) config.request = 'launch';
+  if (config.request === 'attach') {
+    if (attachTarget(config) === undefined)
+      return {
+        error:
+          'dapper attaches to a program started with `dapper-adapter --listen [HOST:]PORT -- program.py`: give its port as "connect": {"host": "127.0.0.1", "port": PORT}.',
+      };
+    if (config.name === undefined) config.name = 'Python (dapper): Attach';
+    return { config };
+  }
   if (config.request !== 'launch')
     return {
-      error: `dapper supports "request": "launch" only (got ${JSON.stringify(config.request)}): dapper-adapter cannot attach to a running program yet.`,
+      error: `dapper supports "request": "launch" and "attach" (got ${JSON.stringify(config.request)}).`,
     };
   if (config.name === undefined) config.name = 'Python (dapper)';
   if (config.cwd === undefined) {
@@ -66,6 +75,17 @@ export async function resolveConfig(input: Config, ctx: ResolveInputs): Promise<
     config.python = (await ctx.selectedInterpreter()) || ctx.pythonSetting || 'python3';
   }
   return { config };
+}
+
+/** Where an attach configuration's `connect` points (a --listen adapter),
+ * or undefined when it names no port. */
+export function attachTarget(config: Config): { host: string; port: number } | undefined {
+  const c = config.connect;
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) return undefined;
+  const { host, port } = c as { host?: unknown; port?: unknown };
+  const p = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
+  if (typeof p !== 'number' || !Number.isInteger(p) || p <= 0 || p > 65535) return undefined;
+  return { host: typeof host === 'string' && host !== '' ? host : '127.0.0.1', port: p };
 }
 
 /** debugpy's default: the workspace folder; without one, the directory of

@@ -73,7 +73,7 @@ export class DapperConfigurationProvider implements vscode.DebugConfigurationPro
         return undefined;
       }
     }
-    if (debugServer(config) !== undefined) return config;
+    if (debugServer(config) !== undefined || config.request === 'attach') return config;
     const adapter = adapterPath(settings(folder).adapterPath, this.extensionPath);
     const problem = (await adapterProblem(adapter)) ?? (await runtimeProblem(config, adapter, process.env));
     if (problem !== undefined) {

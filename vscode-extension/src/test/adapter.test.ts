@@ -54,6 +54,13 @@ describe('adapter', () => {
     });
     assert.deepStrictEqual(descriptorFor({ debugServer: 5678 }, '/x'), { kind: 'server', host: '127.0.0.1', port: 5678 });
     assert.deepStrictEqual(descriptorFor({ debugServer: '::1:4711' }, '/x'), { kind: 'server', host: '::1', port: 4711 });
+    // attach: VS Code speaks DAP to the --listen adapter that runs the program
+    assert.deepStrictEqual(descriptorFor({ request: 'attach', connect: { port: 5678 } }, '/x'), {
+      kind: 'server', host: '127.0.0.1', port: 5678,
+    });
+    assert.deepStrictEqual(descriptorFor({ request: 'attach', connect: { host: '10.0.0.2', port: 7 } }, '/x'), {
+      kind: 'server', host: '10.0.0.2', port: 7,
+    });
   });
 
   it('names a missing, non-file, non-executable or broken binary', async () => {

@@ -53,11 +53,18 @@ describe('resolveConfig', () => {
     }
   });
 
-  it('refuses attach, naming what is supported', async () => {
-    const r = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', connect: { port: 5678 } }, inputs());
-    assert.ok('error' in r);
-    assert.match(r.error, /"request": "launch" only/);
-    assert.match(r.error, /cannot attach/);
+  it('attach: needs connect.port, keeps the rest, resolves no interpreter', async () => {
+    const r = await resolveConfig({ type: 'dapper', request: 'attach', connect: { port: 5678 }, justMyCode: false }, inputs());
+    assert.ok('config' in r, JSON.stringify(r));
+    assert.deepStrictEqual(r.config, {
+      type: 'dapper', request: 'attach', name: 'Python (dapper): Attach', connect: { port: 5678 }, justMyCode: false,
+    });
+    for (const connect of [undefined, {}, { port: 'x' }, { port: 0 }, 5678]) {
+      const bad = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', connect }, inputs());
+      assert.ok('error' in bad && /--listen/.test(bad.error), JSON.stringify(bad));
+    }
+    const other = await resolveConfig({ type: 'dapper', request: 'test', name: 'a' }, inputs());
+    assert.ok('error' in other && /"launch" and "attach"/.test(other.error), JSON.stringify(other));
   });
 
   it('keeps what launch.json says', async () => {
@@ -131,7 +138,7 @@ describe('package.json launch schema', () => {
     assert.strictEqual(dbg.type, 'dapper');
     assert.strictEqual(dbg.label, 'Python (dapper)');
     assert.deepStrictEqual(dbg.languages, ['python']);
-    assert.deepStrictEqual(Object.keys(dbg.configurationAttributes), ['launch']);
+    assert.deepStrictEqual(Object.keys(dbg.configurationAttributes), ['launch', 'attach']);
   });
 
   it('has exactly the launch keys docs/configuration.md lists, each described with a default', () => {
@@ -151,17 +158,18 @@ describe('package.json launch schema', () => {
     assert.deepStrictEqual(props.frameEval.properties.backend.enum, ['auto', 'monitoring', 'instrumented', 'evalframe', 'tracing']);
   });
 
-  it('initial configuration and snippets are valid launch configurations', () => {
-    const props = dbg.configurationAttributes.launch.properties;
+  it('initial configuration and snippets are valid launch or attach configurations', () => {
     const configs = [...dbg.initialConfigurations, ...dbg.configurationSnippets.map((s: { body: Config }) => s.body)];
-    assert.ok(configs.length >= 4);
+    assert.ok(configs.length >= 5);
     for (const c of configs) {
       assert.strictEqual(c.type, 'dapper');
-      assert.strictEqual(c.request, 'launch');
+      assert.ok(c.request === 'launch' || c.request === 'attach', String(c.request));
+      const props = dbg.configurationAttributes[c.request as string].properties;
       for (const k of Object.keys(c)) assert.ok(['type', 'request', 'name'].includes(k) || k in props, `unknown key ${k}`);
     }
     const labels = dbg.configurationSnippets.map((s: { label: string }) => s.label);
     assert.ok(labels.some((l: string) => /Module/.test(l)) && labels.some((l: string) => /Arguments/.test(l)));
+    assert.ok(labels.some((l: string) => /Attach/.test(l)));
     assert.strictEqual(dbg.variables.pickArgs, 'dapper.pickArgs');
   });
 });

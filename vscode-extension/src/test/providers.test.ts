@@ -81,7 +81,7 @@ describe('providers (vscode stub)', () => {
     assert.strictEqual(await selectedInterpreter(folder), undefined);
   });
 
-  it('shows an error notification and does not start for attach or a non-Python file', async () => {
+  it('shows an error notification and does not start for an attach without a port or a non-Python file', async () => {
     const p = new DapperConfigurationProvider(ext, async () => undefined);
     stub.state.activeTextEditor = { document: { uri: { fsPath: '/ws/README.md' }, languageId: 'markdown' } };
     assert.strictEqual(await p.resolveDebugConfiguration(folder, {} as DebugConfiguration), undefined);
@@ -91,7 +91,12 @@ describe('providers (vscode stub)', () => {
     );
     assert.strictEqual(stub.calls.errors.length, 2);
     assert.match(stub.calls.errors[0], /Open a Python file/);
-    assert.match(stub.calls.errors[1], /cannot attach/);
+    assert.match(stub.calls.errors[1], /--listen/);
+    // with a port: resolved, and no adapter binary check (the --listen adapter is the adapter)
+    const cfg = { type: 'dapper', request: 'attach', name: 'a', connect: { host: 'h', port: 5679 } };
+    assert.deepStrictEqual(await p.resolveDebugConfiguration(folder, { ...cfg }), cfg);
+    assert.deepStrictEqual(await p.resolveDebugConfigurationWithSubstitutedVariables(folder, { ...cfg }), cfg);
+    assert.strictEqual(stub.calls.errors.length, 2);
   });
 
   it('checks the adapter and the runtime after substitution', async () => {
