@@ -278,18 +278,28 @@ static int relay_init(dap_debuggee_t *d, relay_t *r, const char *category) {
   return 0;
 }
 
-int dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_runtime,
-                       const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
-                       char *err, size_t errlen) {
+/* A debuggee with no process yet: calloc'd, its callbacks set; NULL when
+ * out of memory. */
+static dap_debuggee_t *debuggee_new(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs,
+                                    void *ud) {
   dap_debuggee_t *d = calloc(1, sizeof(*d));
-  if (d == NULL) {
-    snprintf(err, errlen, "out of memory");
-    return DAPPER_ENOMEM;
-  }
+  if (d == NULL)
+    return NULL;
   d->loop = loop;
   d->cbs = *cbs;
   d->ud = ud;
   d->pidfd = -1;
+  return d;
+}
+
+int dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_runtime,
+                       const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                       char *err, size_t errlen) {
+  dap_debuggee_t *d = debuggee_new(loop, cbs, ud);
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
   int fds[2] = {-1, -1};
   int rc;
   if ((rc = relay_init(d, &d->out, "stdout")) != 0 || (rc = relay_init(d, &d->err, "stderr")) != 0)
@@ -514,15 +524,11 @@ static void on_rendezvous(void *ud, int fd, int pid) {
 
 int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
                        dap_debuggee_t **out, char *err, size_t errlen) {
-  dap_debuggee_t *d = calloc(1, sizeof(*d));
+  dap_debuggee_t *d = debuggee_new(loop, cbs, ud);
   if (d == NULL) {
     snprintf(err, errlen, "out of memory");
     return DAPPER_ENOMEM;
   }
-  d->loop = loop;
-  d->cbs = *cbs;
-  d->ud = ud;
-  d->pidfd = -1;
   d->terminal = true;
   d->out.eof = d->err.eof = true; /* the terminal has its output */
   int rc = dap_rendezvous_open(loop, on_rendezvous, d, &d->rendezvous, err, errlen);
