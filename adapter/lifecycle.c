@@ -112,7 +112,12 @@ static void maybe_start(dap_session_t *s) {
 static void fail_launch(dap_session_t *s, const char *text) {
   uv_timer_stop(&s->hello_timer);
   if (s->listen_boot) {
-    fprintf(stderr, "dapper-adapter: %s\n", text);
+    /* dapper.listen() in a program that ends at once: its runtime goes
+     * while starting, which is no news for its terminal. */
+    if (s->origin == DAP_ORIGIN_SPAWNED)
+      fprintf(stderr, "dapper-adapter: %s\n", text);
+    else
+      dap_log_info("%s", text);
     cJSON_Delete(s->launch_req);
     s->launch_req = NULL;
     s->listen_boot = false;
@@ -124,7 +129,9 @@ static void fail_launch(dap_session_t *s, const char *text) {
     s->launch_failed = true;
     dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
   }
-  if (s->debuggee != NULL)
+  if (s->debuggee != NULL && s->origin != DAP_ORIGIN_SPAWNED)
+    dap_debuggee_release(s->debuggee); /* not ours to end: it runs on */
+  else if (s->debuggee != NULL)
     dap_debuggee_terminate(s->debuggee, 0);
   dap_session_release_held(s); /* answered locally: the program did not start */
 }
@@ -457,8 +464,6 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
                          const cJSON *listen) {
   static const char shape[] = "\"listen\" must be {\"host\": string, \"port\": 0-65535, "
                               "\"timeout\": seconds}";
-  if (s->launched)
-    return dap_session_error(s, DAPPER_ESTATE, "this session already has a program");
   const cJSON *host = cJSON_GetObjectItemCaseSensitive(listen, "host");
   const cJSON *port = cJSON_GetObjectItemCaseSensitive(listen, "port");
   const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(listen, "timeout");
@@ -468,6 +473,8 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
       (timeout != NULL && (!cJSON_IsNumber(timeout) || !(timeout->valuedouble > 0) ||
                            timeout->valuedouble > 86400)))
     return dap_session_error(s, DAPPER_EINVAL, "%s", shape);
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already has a program");
   if (cJSON_GetObjectItemCaseSensitive(args, "connect") != NULL)
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes \"listen\" or \"connect\", not both");
