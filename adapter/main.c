@@ -77,7 +77,8 @@ static int bad_usage(const char *fmt, ...) {
 
 /* The value of --listen or --connect: PORT, HOST:PORT or [IPV6]:PORT. host is "" when none
  * is given. Returns 0 or a usage exit status. */
-static int parse_listen(const char *flag, const char *value, char *host, size_t hostlen, int *port) {
+static int parse_listen(const char *flag, const char *value, char *host, size_t hostlen,
+                        int *port) {
   const char *colon = strrchr(value, ':');
   const char *num = colon != NULL ? colon + 1 : value;
   host[0] = '\0';

@@ -309,7 +309,7 @@ int dap_session_open_listen(uv_loop_t *loop, const char *runtime_dir, const cJSO
   s->listen = true;
   s->exit_status = exit_status;
   int rc = launch_args != NULL ? dap_lifecycle_listen_start(s, launch_args, wait_for_client)
-                                : dap_lifecycle_listen_adopt(s, runtime_fd);
+                               : dap_lifecycle_listen_adopt(s, runtime_fd);
   if (rc != 0) {
     session_abort(s);
     return rc;
