@@ -59,6 +59,10 @@ struct dap_debuggee {
   bool exit_reported; /* the runtime's `exit` event arrived */
   int reported_code;
   int last_signal; /* what we sent to end it */
+
+  /* A running process attached to by processId (dap_debuggee_set_attached). */
+  int attach_pid;
+  bool released; /* let go of: no on_exit */
 };
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -155,7 +159,8 @@ static void finish(dap_debuggee_t *d) {
       dap_rendezvous_close(d->rendezvous);
     d->rendezvous = NULL;
   }
-  d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
+  if (!d->released)
+    d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
   close_handle(d, (uv_handle_t *)&d->drain_timer);
   close_handle(d, (uv_handle_t *)&d->kill_timer);
   if (d->terminal) {
@@ -438,7 +443,7 @@ void dap_debuggee_pause_output(dap_debuggee_t *d, bool pause) {
  * race), and to its process group when it leads one (its children). */
 static void signal_terminal(dap_debuggee_t *d, int sig) {
   d->last_signal = sig;
-  if (d->pid > 0 && getpgid(d->pid) == d->pid)
+  if (d->attach_pid == 0 && d->pid > 0 && getpgid(d->pid) == d->pid)
     kill(-d->pid, sig);
   if (d->pidfd >= 0)
     syscall(SYS_pidfd_send_signal, d->pidfd, sig, NULL, 0);
@@ -497,6 +502,11 @@ static void on_pid_exit(uv_poll_t *h, int status, int events) {
 static void on_rendezvous(void *ud, int fd, int pid) {
   dap_debuggee_t *d = ud;
   d->rendezvous = NULL; /* closed itself */
+  if (d->attach_pid != 0 && pid != d->attach_pid) {
+    dap_log_warn("rendezvous: process %d connected, not %d; refused", pid, d->attach_pid);
+    close(fd);
+    return; /* the attach fails at its deadline */
+  }
   int rc =
       dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
   if (rc != 0) {
@@ -551,4 +561,19 @@ const char *dap_debuggee_socket_path(const dap_debuggee_t *d) {
 
 const char *dap_debuggee_secret(const dap_debuggee_t *d) {
   return d->rendezvous != NULL ? dap_rendezvous_secret(d->rendezvous) : NULL;
+}
+
+void dap_debuggee_set_attached(dap_debuggee_t *d, int pid) { d->attach_pid = pid; }
+
+void dap_debuggee_release(dap_debuggee_t *d) {
+  if (d->finished)
+    return;
+  dap_log_info("letting go of process %d; it runs on", d->attach_pid);
+  d->released = true;
+  d->exited = true;
+  if (d->runtime != NULL) {
+    dap_conn_close(d->runtime, 1);
+    d->runtime = NULL;
+  }
+  finish(d);
 }

@@ -78,4 +78,14 @@ void dap_debuggee_terminate(dap_debuggee_t *d, unsigned grace_ms);
 /* Closes the runtime link (detach): the runtime lets the program run on. */
 void dap_debuggee_detach(dap_debuggee_t *d);
 
+/* Marks an awaited debuggee (dap_debuggee_await) as a running process we
+ * attach to by processId: only pid may connect, and terminate signals pid
+ * alone, never its process group. */
+void dap_debuggee_set_attached(dap_debuggee_t *d, int pid);
+
+/* Lets go of a process we attached to: closes the runtime link (the
+ * runtime removes its hooks and the program runs on) and every handle,
+ * without signalling the process and without on_exit; on_gone follows. */
+void dap_debuggee_release(dap_debuggee_t *d);
+
 #endif

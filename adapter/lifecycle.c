@@ -75,6 +75,8 @@ static const dap_debuggee_callbacks_t debuggee_cbs = {
     .on_gone = on_gone,
 };
 
+const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void) { return &debuggee_cbs; }
+
 static void send_process_event(dap_session_t *s, bool now) {
   cJSON *body = cJSON_CreateObject();
   if (body == NULL)
@@ -82,7 +84,8 @@ static void send_process_event(dap_session_t *s, bool now) {
   cJSON_AddStringToObject(body, "name", s->launch.name);
   cJSON_AddNumberToObject(body, "systemProcessId", dap_debuggee_pid(s->debuggee));
   cJSON_AddTrueToObject(body, "isLocalProcess");
-  cJSON_AddStringToObject(body, "startMethod", s->listen ? "attach" : "launch");
+  cJSON_AddStringToObject(body, "startMethod",
+                          s->listen || s->attach_pid != 0 ? "attach" : "launch");
   cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
   if (now)
     dap_session_send_event(s, "process", body);
@@ -115,10 +118,14 @@ static void fail_launch(dap_session_t *s, const char *text) {
     s->launch_failed = true;
     dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
   }
-  if (s->debuggee != NULL)
+  if (s->attach_pid != 0)
+    dap_attach_pid_release(s); /* a running program: never ended for this */
+  else if (s->debuggee != NULL)
     dap_debuggee_terminate(s->debuggee, 0);
   dap_session_release_held(s); /* answered locally: the program did not start */
 }
+
+void dap_lifecycle_fail_launch(dap_session_t *s, const char *text) { fail_launch(s, text); }
 
 static void on_hello_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
@@ -282,7 +289,7 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
 
 /* One console line naming the launch keys nothing reads (a typo, or an
  * option of another debugger), so that none is silently ignored. */
-static void warn_unknown_keys(dap_session_t *s, const cJSON *args) {
+void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   char names[512];
   int n = dap_launch_unknown_keys(args, names, sizeof(names));
   if (n <= 0)
@@ -343,7 +350,7 @@ void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
 }
 
 /* `evaluateTimeout` (launch and attach). */
-static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
+int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   const cJSON *budget = cJSON_GetObjectItemCaseSensitive(args, "evaluateTimeout");
   if (budget != NULL && !cJSON_IsNull(budget)) {
     if (!cJSON_IsNumber(budget) || !(budget->valuedouble > 0) || budget->valuedouble > 86400)
@@ -360,7 +367,7 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->launched)
     return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
   char err[1024];
-  if (read_evaluate_timeout(s, args) != 0)
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
@@ -390,7 +397,7 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ELAUNCH, "%s", err);
   }
   s->launched = true;
-  warn_unknown_keys(s, args);
+  dap_lifecycle_warn_unknown_keys(s, args);
   if (s->launch.no_debug) {
     send_process_event(s, false);
     dap_session_queue_event(s, "initialized", NULL);
@@ -422,16 +429,20 @@ static int check_connect(dap_session_t *s, const cJSON *args) {
 }
 
 int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  const cJSON *pid = cJSON_GetObjectItemCaseSensitive(args, "processId");
+  if (pid != NULL && !cJSON_IsNull(pid))
+    return dap_attach_pid_start(s, req, args);
   if (!s->listen)
     return dap_session_error(
         s, DAPPER_ENOTSUP,
         "this adapter has no program to attach to: start the program with the debugger "
         "listening (dapper-adapter --listen PORT -- program.py) and attach with \"connect\": "
-        "{\"port\": PORT}, or use a \"launch\" request (\"program\", \"module\" or "
+        "{\"port\": PORT}, attach to a running process with \"processId\", or use a "
+        "\"launch\" request (\"program\", \"module\" or "
         "\"code\")");
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
-  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0)
+  if (check_connect(s, args) != 0 || dap_lifecycle_read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -441,7 +452,7 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ESTATE, "the program has ended");
   if (!s->configured)
     return dap_session_hold(s, req); /* the runtime is starting */
-  warn_unknown_keys(s, args);
+  dap_lifecycle_warn_unknown_keys(s, args);
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -530,9 +541,15 @@ static void send_terminated(dap_session_t *s) {
 }
 
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  bool terminate = !s->listen; /* the default: launched yes, attached no */
+  /* The default: launched yes, attached no. */
+  bool terminate = !s->listen && s->attach_pid == 0;
   if (dap_get_bool(args, "terminateDebuggee", &terminate) < 0)
     return dap_session_error(s, DAPPER_EINVAL, "\"terminateDebuggee\" must be a boolean");
+  if (s->attach_pid != 0 && (!terminate || s->debuggee == NULL || !s->runtime_ready)) {
+    /* Detach: the runtime removes its hooks, the program runs on. */
+    dap_attach_pid_release(s);
+    return 0;
+  }
   if (s->debuggee == NULL)
     return 0;
   if (s->listen && !terminate) {
@@ -581,7 +598,11 @@ static const char *signal_name(int sig) {
 void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal) {
   char text[256];
   int code = exit_status;
-  if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
+  if (s->launch_req != NULL && s->attach_pid != 0) {
+    snprintf(text, sizeof(text), "process %d ended before the debugger was ready",
+             s->attach_pid);
+    fail_launch(s, text);
+  } else if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
     fail_launch(s, "the program ended before the debugger was ready; the terminal shows why");
   } else if (s->launch_req != NULL) {
     snprintf(text, sizeof(text),
@@ -665,7 +686,9 @@ void dap_lifecycle_client_gone(dap_session_t *s) {
   cJSON_Delete(s->disconnect_req);
   s->disconnect_req = NULL;
   uv_timer_stop(&s->hello_timer);
-  if (s->debuggee != NULL && !s->detached)
+  if (s->attach_pid != 0)
+    dap_attach_pid_release(s); /* an attached program runs on */
+  else if (s->debuggee != NULL && !s->detached)
     dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
   dap_session_maybe_free(s);
 }
