@@ -1,7 +1,7 @@
 """A program started without the debugger, for attach by processId.
 
-argv[1]: seconds to run; argv[2] (optional): seconds the main thread first
-spends blocked in C (time.sleep) before counting. Prints each tick."""
+argv[1]: seconds to run; argv[2] "stdin" (optional): the main thread first
+waits in C for a line on stdin before counting. Prints each tick."""
 import sys
 import time
 
@@ -20,6 +20,6 @@ def work(seconds):
 
 if len(sys.argv) > 2:
     print("blocking", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.buffer.raw.readline()
 work(float(sys.argv[1]))
 print("finished", count, flush=True)
