@@ -563,7 +563,9 @@ const char *dap_debuggee_secret(const dap_debuggee_t *d) {
   return d->rendezvous != NULL ? dap_rendezvous_secret(d->rendezvous) : NULL;
 }
 
-void dap_debuggee_set_attached(dap_debuggee_t *d, int pid) { d->attach_pid = pid; }
+void dap_debuggee_set_attached(dap_debuggee_t *d, int pid) {
+  d->attach_pid = pid;
+}
 
 void dap_debuggee_release(dap_debuggee_t *d) {
   if (d->finished)

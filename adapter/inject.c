@@ -226,9 +226,8 @@ int dap_inject_check(int pid, dap_inject_target_t *t, char *err, size_t errlen) 
     return DAPPER_ELAUNCH;
   }
   if (t->minor >= 0 && (t->minor < 11 || t->minor > 13)) {
-    snprintf(err, errlen,
-             "process %d (%s) runs Python 3.%d: attaching supports CPython 3.11-3.13", pid, comm,
-             t->minor);
+    snprintf(err, errlen, "process %d (%s) runs Python 3.%d: attaching supports CPython 3.11-3.13",
+             pid, comm, t->minor);
     return DAPPER_ENOTSUP;
   }
   int scope = ptrace_scope();
@@ -468,13 +467,13 @@ int dap_inject_start(uv_loop_t *loop, const dap_inject_target_t *t, const char *
   dap_inject_t *in = calloc(1, sizeof(*in));
   int cmd_fd = memfd_create("dapper-attach-gdb", MFD_CLOEXEC);
   int out_fd = memfd_create("dapper-attach-out", MFD_CLOEXEC);
-  char *wrapper = getenv(DAP_INJECT_WRAPPER_ENV) != NULL ? strdup(getenv(DAP_INJECT_WRAPPER_ENV))
-                                                        : NULL;
+  char *wrapper =
+      getenv(DAP_INJECT_WRAPPER_ENV) != NULL ? strdup(getenv(DAP_INJECT_WRAPPER_ENV)) : NULL;
   char *argv[40];
   int argc = 0, rc = 0;
   if (cmds == NULL || in == NULL || cmd_fd < 0 || out_fd < 0) {
-    snprintf(err, errlen, "cannot prepare gdb: %s", cmds == NULL || in == NULL ? "out of memory"
-                                                                             : strerror(errno));
+    snprintf(err, errlen, "cannot prepare gdb: %s",
+             cmds == NULL || in == NULL ? "out of memory" : strerror(errno));
     rc = DAPPER_ELAUNCH;
     goto done;
   }
@@ -489,9 +488,18 @@ int dap_inject_start(uv_loop_t *loop, const dap_inject_target_t *t, const char *
     argv[argc++] = w;
   char pid_text[16];
   snprintf(pid_text, sizeof(pid_text), "%d", t->pid);
-  const char *fixed[] = {gdb,  "-p", pid_text, "--batch", "-nx", "-iex",
-                         "set debuginfod enabled off", "-iex", "set auto-load off",
-                         "-x", "/dev/fd/3", NULL};
+  const char *fixed[] = {gdb,
+                         "-p",
+                         pid_text,
+                         "--batch",
+                         "-nx",
+                         "-iex",
+                         "set debuginfod enabled off",
+                         "-iex",
+                         "set auto-load off",
+                         "-x",
+                         "/dev/fd/3",
+                         NULL};
   for (const char **f = fixed; *f != NULL; f++)
     argv[argc++] = (char *)*f;
   argv[argc] = NULL;

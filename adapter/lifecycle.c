@@ -75,7 +75,9 @@ static const dap_debuggee_callbacks_t debuggee_cbs = {
     .on_gone = on_gone,
 };
 
-const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void) { return &debuggee_cbs; }
+const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void) {
+  return &debuggee_cbs;
+}
 
 static void send_process_event(dap_session_t *s, bool now) {
   cJSON *body = cJSON_CreateObject();
@@ -125,7 +127,9 @@ static void fail_launch(dap_session_t *s, const char *text) {
   dap_session_release_held(s); /* answered locally: the program did not start */
 }
 
-void dap_lifecycle_fail_launch(dap_session_t *s, const char *text) { fail_launch(s, text); }
+void dap_lifecycle_fail_launch(dap_session_t *s, const char *text) {
+  fail_launch(s, text);
+}
 
 static void on_hello_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
@@ -599,8 +603,7 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
   char text[256];
   int code = exit_status;
   if (s->launch_req != NULL && s->attach_pid != 0) {
-    snprintf(text, sizeof(text), "process %d ended before the debugger was ready",
-             s->attach_pid);
+    snprintf(text, sizeof(text), "process %d ended before the debugger was ready", s->attach_pid);
     fail_launch(s, text);
   } else if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
     fail_launch(s, "the program ended before the debugger was ready; the terminal shows why");

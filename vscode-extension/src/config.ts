@@ -54,10 +54,12 @@ export async function resolveConfig(input: Config, ctx: ResolveInputs): Promise<
   if (config.type === undefined) config.type = DEBUG_TYPE;
   if (config.request === undefined) config.request = 'launch';
   if (config.request === 'attach') {
-    if (attachTarget(config) === undefined)
+    const pid = config.processId;
+    const hasPid = pid !== undefined && pid !== null && pid !== '';
+    if (attachTarget(config) === undefined && !hasPid)
       return {
         error:
-          'dapper attaches to a program started with `dapper-adapter --listen [HOST:]PORT -- program.py`: give its port as "connect": {"host": "127.0.0.1", "port": PORT}.',
+          'dapper attaches to a program started with `dapper-adapter --listen [HOST:]PORT -- program.py`: give its port as "connect": {"host": "127.0.0.1", "port": PORT}; or to a running process: give "processId".',
       };
     if (config.name === undefined) config.name = 'Python (dapper): Attach';
     return { config };

@@ -63,6 +63,10 @@ describe('resolveConfig', () => {
       const bad = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', connect }, inputs());
       assert.ok('error' in bad && /--listen/.test(bad.error), JSON.stringify(bad));
     }
+    for (const processId of [4242, '4242', '${command:pickProcess}']) {
+      const byPid = await resolveConfig({ type: 'dapper', request: 'attach', processId }, inputs());
+      assert.ok('config' in byPid && byPid.config.processId === processId, JSON.stringify(byPid));
+    }
     const other = await resolveConfig({ type: 'dapper', request: 'test', name: 'a' }, inputs());
     assert.ok('error' in other && /"launch" and "attach"/.test(other.error), JSON.stringify(other));
   });
@@ -171,5 +175,6 @@ describe('package.json launch schema', () => {
     assert.ok(labels.some((l: string) => /Module/.test(l)) && labels.some((l: string) => /Arguments/.test(l)));
     assert.ok(labels.some((l: string) => /Attach/.test(l)));
     assert.strictEqual(dbg.variables.pickArgs, 'dapper.pickArgs');
+    assert.strictEqual(dbg.variables.pickProcess, 'dapper.pickProcess');
   });
 });
