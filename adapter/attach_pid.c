@@ -4,6 +4,8 @@
  * on as after a launch: `configure`, the breakpoints, `initialized`. Detach
  * lets go of the process; it runs on with every hook removed and can be
  * attached to again (the runtime stays loaded and takes a new channel). */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,11 @@
 static void on_attach_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
   char text[1024];
+  if (kill(s->attach_pid, 0) != 0 && errno == ESRCH) {
+    snprintf(text, sizeof(text), "process %d ended before the debugger was ready", s->attach_pid);
+    dap_lifecycle_fail_launch(s, text);
+    return;
+  }
   snprintf(text, sizeof(text),
            "process %d did not run the debugger's bootstrap within %.1f s: its main thread is "
            "not running Python code (blocked in C: sleep, I/O, a lock, waiting for a child). "

@@ -182,7 +182,9 @@ class AttachPidTests(unittest.TestCase):
         # The first session goes on; terminateDebuggee ends the program.
         resp = c.request("disconnect", {"terminateDebuggee": True}, TIMEOUT)
         self.assertTrue(resp["success"], resp)
-        self.assertIsNotNone(t.proc.wait(TIMEOUT))
+        self.assertEqual(t.proc.wait(TIMEOUT), -15, "SIGTERM to the process")
+        self.assertEqual(c.events("exited")[0]["body"]["exitCode"], -15)
+        self.assertEqual(len(c.events("terminated")), 1)
 
     # ---- the ways it cannot work -------------------------------------------
     def test_invalid_process_id(self):
