@@ -22,6 +22,29 @@ TIMEOUT = 8.0
 STRACE = shutil.which("strace")
 
 
+def yama_forbids():
+    """kernel.yama.ptrace_scope when it forbids this user's processes to
+    attach to each other (1 or 2 without CAP_SYS_PTRACE, or 3), else None."""
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            scope = int(f.read())
+        with open("/proc/self/status") as f:
+            cap = int(re.search(r"CapEff:\s*([0-9a-f]+)", f.read()).group(1), 16)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if scope == 0 or (scope < 3 and cap >> 19 & 1):
+        return None
+    return scope
+
+
+YAMA = yama_forbids()
+needs_ptrace = unittest.skipIf(
+    YAMA is not None,
+    "kernel.yama.ptrace_scope is %s on this machine: no process may attach to "
+    "another (test_yama_forbids_ptrace checks the error the user gets); "
+    "`sudo sysctl kernel.yama.ptrace_scope=0` runs these tests" % YAMA)
+
+
 def break_line(path):
     with open(path, encoding="utf-8") as f:
         for n, text in enumerate(f, 1):
@@ -158,6 +181,7 @@ class AttachPidTests(unittest.TestCase):
         self.assertIsNone(t.proc.poll(), "the program must run on after detach")
 
     # ---- attach, detach, attach again --------------------------------------
+    @needs_ptrace
     def test_breakpoint_in_running_loop_detach_and_attach_again(self):
         line = break_line(LOOP)
         t = self.start(60)
@@ -169,6 +193,7 @@ class AttachPidTests(unittest.TestCase):
         self.detach(c2, t, second)
         self.assertEqual(t.err.text(), "", "nothing shows in the program's stderr")
 
+    @needs_ptrace
     def test_second_session_while_one_is_attached(self):
         line = break_line(LOOP)
         t = self.start(60)
@@ -212,12 +237,14 @@ class AttachPidTests(unittest.TestCase):
         before = t.ticks()
         t.wait_ticks_past(before + 5)
 
+    @needs_ptrace
     def test_gdb_missing(self):
         t = self.start(30)
         empty = os.path.join(os.path.dirname(LOOP), "no-such-dir")
         env = dict(adapter_env(), PATH=empty)
         self.attach_fails(t.pid, r"needs gdb, which is not installed", env=env)
 
+    @needs_ptrace
     @unittest.skipIf(STRACE is None, "strace is not installed")
     def test_ptrace_forbidden(self):
         # Nothing on a test machine reliably forbids ptrace, so the fault is
@@ -230,6 +257,7 @@ class AttachPidTests(unittest.TestCase):
                           r"\(ptrace: Operation not permitted" % t.pid, env=env)
         t.wait_ticks_past(t.ticks() + 5)
 
+    @needs_ptrace
     @unittest.skipIf(STRACE is None, "strace is not installed")
     def test_another_tracer_attached(self):
         t = self.start(30)
@@ -245,6 +273,12 @@ class AttachPidTests(unittest.TestCase):
         self.attach_fails(t.pid, r"is being traced by process %d \(strace\)"
                           % tracer.pid)
 
+    @unittest.skipIf(YAMA is None, "kernel.yama.ptrace_scope allows attaching here")
+    def test_yama_forbids_ptrace(self):
+        t = self.start(30)
+        self.attach_fails(t.pid, r"kernel\.yama\.ptrace_scope is %d" % YAMA)
+        t.wait_ticks_past(t.ticks() + 5)
+
     def test_other_user(self):
         if os.geteuid() != 0:
             other = self.foreign_pid()
@@ -256,13 +290,17 @@ class AttachPidTests(unittest.TestCase):
         def drop():
             os.setgid(65534)
             os.setuid(65534)
+        # The uid is checked before anything else: the interpreter under
+        # test may live in a home uid 65534 cannot enter, the one running
+        # the tests (the system's) can be started as that user.
         try:
-            t = self.start(30, preexec_fn=drop)
+            t = self.start(30, python=sys.executable, preexec_fn=drop)
         except PermissionError:
-            self.skipTest("%s cannot be run by uid 65534 (a private home?)" % CONFIG.python)
+            self.skipTest("%s cannot be run by uid 65534" % sys.executable)
         self.attach_fails(t.pid, r"process %d \(.*\) runs as user .* \(uid 65534\).*"
                           r"needs the same user" % t.pid)
 
+    @needs_ptrace
     def test_main_thread_blocked_in_c(self):
         # The main thread waits in C for a line on stdin: the bootstrap is
         # queued but cannot run, the attach gives up after 1 s and says
