@@ -65,6 +65,8 @@ struct dap_debuggee {
   bool remote;
   uv_tcp_t listener; /* until the runtime connected */
   bool listening;
+  /* A running process attached to by processId (dap_debuggee_set_attached). */
+  int attach_pid;
   bool released; /* dap_debuggee_release: the end is not news */
 };
 
@@ -170,7 +172,8 @@ static void finish(dap_debuggee_t *d) {
     d->listening = false;
     close_handle(d, (uv_handle_t *)&d->listener);
   }
-  d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
+  if (!(d->released && d->attach_pid != 0)) /* a process attached to: on_gone only */
+    d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
   close_handle(d, (uv_handle_t *)&d->drain_timer);
   close_handle(d, (uv_handle_t *)&d->kill_timer);
   if (d->terminal) {
@@ -453,7 +456,7 @@ void dap_debuggee_pause_output(dap_debuggee_t *d, bool pause) {
  * race), and to its process group when it leads one (its children). */
 static void signal_terminal(dap_debuggee_t *d, int sig) {
   d->last_signal = sig;
-  if (d->pid > 0 && getpgid(d->pid) == d->pid)
+  if (d->attach_pid == 0 && d->pid > 0 && getpgid(d->pid) == d->pid)
     kill(-d->pid, sig);
   if (d->pidfd >= 0)
     syscall(SYS_pidfd_send_signal, d->pidfd, sig, NULL, 0);
@@ -532,6 +535,11 @@ static void watch_pid(dap_debuggee_t *d, int pid) {
 static void on_rendezvous(void *ud, int fd, int pid) {
   dap_debuggee_t *d = ud;
   d->rendezvous = NULL; /* closed itself */
+  if (d->attach_pid != 0 && pid != d->attach_pid) {
+    dap_log_warn("rendezvous: process %d connected, not %d; refused", pid, d->attach_pid);
+    close(fd);
+    return; /* the attach fails at its deadline */
+  }
   int rc =
       dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
   if (rc != 0) {
@@ -662,6 +670,12 @@ void dap_debuggee_release(dap_debuggee_t *d) {
   d->exited = true;
   if (d->pidfd >= 0)
     uv_poll_stop(&d->pid_poll);
+  if (d->attach_pid != 0) {
+    /* A process attached to by processId: let go now, no on_exit. */
+    dap_log_info("letting go of process %d; it runs on", d->attach_pid);
+    finish(d);
+    return;
+  }
   uv_timer_start(&d->drain_timer, on_drain_deadline, 0, 0);
 }
 
@@ -690,3 +704,8 @@ const char *dap_debuggee_socket_path(const dap_debuggee_t *d) {
 const char *dap_debuggee_secret(const dap_debuggee_t *d) {
   return d->rendezvous != NULL ? dap_rendezvous_secret(d->rendezvous) : NULL;
 }
+
+void dap_debuggee_set_attached(dap_debuggee_t *d, int pid) {
+  d->attach_pid = pid;
+}
+

@@ -77,8 +77,9 @@ int dap_debuggee_await_tcp(uv_loop_t *loop, const char *host, int port,
 
 /* Lets a program that is not our child (a terminal's, an adopted or a
  * remote one) go: closes the runtime link (the runtime lets it run on) and
- * ends the object soon, with on_exit's term_signal DAP_DEBUGGEE_EXIT_RELEASED.
- * For our own child it is dap_debuggee_detach. */
+ * ends the object soon, with on_exit's term_signal DAP_DEBUGGEE_EXIT_RELEASED
+ * (a process attached to by processId: at once, without on_exit; on_gone
+ * follows). For our own child it is dap_debuggee_detach. */
 void dap_debuggee_release(dap_debuggee_t *d);
 
 /* Where the runtime connects and what it sends first; NULL once it did. */
@@ -102,5 +103,11 @@ void dap_debuggee_terminate(dap_debuggee_t *d, unsigned grace_ms);
 
 /* Closes the runtime link (detach): the runtime lets the program run on. */
 void dap_debuggee_detach(dap_debuggee_t *d);
+
+/* Marks an awaited debuggee (dap_debuggee_await) as a running process we
+ * attach to by processId: only pid may connect, and terminate signals pid
+ * alone, never its process group. */
+void dap_debuggee_set_attached(dap_debuggee_t *d, int pid);
+
 
 #endif

@@ -349,7 +349,7 @@ static const char *const honoured_keys[] = {
     "program",   "module",          "code",    "args",        "cwd",
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
     "frameEval", "evaluateTimeout", "console", "justMyCode",  "rules",
-    "connect",   "listen",          NULL};
+    "connect",   "listen",          "processId",   "attachTimeout", NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",

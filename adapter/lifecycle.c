@@ -82,6 +82,10 @@ static const dap_debuggee_callbacks_t debuggee_cbs = {
     .on_gone = on_gone,
 };
 
+const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void) {
+  return &debuggee_cbs;
+}
+
 static void send_process_event(dap_session_t *s, bool now) {
   cJSON *body = cJSON_CreateObject();
   if (body == NULL)
@@ -91,7 +95,9 @@ static void send_process_event(dap_session_t *s, bool now) {
   cJSON_AddNumberToObject(body, "systemProcessId", pid > 0 ? (double)pid : (double)s->hello_pid);
   cJSON_AddBoolToObject(body, "isLocalProcess", s->origin != DAP_ORIGIN_REMOTE);
   cJSON_AddStringToObject(body, "startMethod",
-                          s->listen || s->origin == DAP_ORIGIN_REMOTE ? "attach" : "launch");
+                          s->listen || s->attach_pid != 0 || s->origin == DAP_ORIGIN_REMOTE
+                              ? "attach"
+                              : "launch");
   cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
   if (now)
     dap_session_send_event(s, "process", body);
@@ -129,11 +135,17 @@ static void fail_launch(dap_session_t *s, const char *text) {
     s->launch_failed = true;
     dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
   }
-  if (s->debuggee != NULL && s->origin != DAP_ORIGIN_SPAWNED)
+  if (s->attach_pid != 0)
+    dap_attach_pid_release(s); /* a running program: never ended for this */
+  else if (s->debuggee != NULL && s->origin != DAP_ORIGIN_SPAWNED)
     dap_debuggee_release(s->debuggee); /* not ours to end: it runs on */
   else if (s->debuggee != NULL)
     dap_debuggee_terminate(s->debuggee, 0);
   dap_session_release_held(s); /* answered locally: the program did not start */
+}
+
+void dap_lifecycle_fail_launch(dap_session_t *s, const char *text) {
+  fail_launch(s, text);
 }
 
 static void on_hello_deadline(uv_timer_t *t) {
@@ -312,7 +324,7 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
 
 /* One console line naming the launch keys nothing reads (a typo, or an
  * option of another debugger), so that none is silently ignored. */
-static void warn_unknown_keys(dap_session_t *s, const cJSON *args) {
+void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   char names[512];
   int n = dap_launch_unknown_keys(args, names, sizeof(names));
   if (n <= 0)
@@ -373,7 +385,7 @@ void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
 }
 
 /* `evaluateTimeout` (launch and attach). */
-static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
+int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   const cJSON *budget = cJSON_GetObjectItemCaseSensitive(args, "evaluateTimeout");
   if (budget != NULL && !cJSON_IsNull(budget)) {
     if (!cJSON_IsNumber(budget) || !(budget->valuedouble > 0) || budget->valuedouble > 86400)
@@ -390,7 +402,7 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->launched)
     return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
   char err[1024];
-  if (read_evaluate_timeout(s, args) != 0)
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
@@ -420,7 +432,7 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ELAUNCH, "%s", err);
   }
   s->launched = true;
-  warn_unknown_keys(s, args);
+  dap_lifecycle_warn_unknown_keys(s, args);
   if (s->launch.no_debug) {
     send_process_event(s, false);
     dap_session_queue_event(s, "initialized", NULL);
@@ -478,7 +490,7 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
   if (cJSON_GetObjectItemCaseSensitive(args, "connect") != NULL)
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes \"listen\" or \"connect\", not both");
-  if (read_evaluate_timeout(s, args) != 0)
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -512,7 +524,7 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
            "-- program.py)\n", s->remote_addr, s->remote_addr);
   dap_session_output(s, "console", err);
   dap_log_info("attach: waiting for a program on %s", s->remote_addr);
-  warn_unknown_keys(s, args);
+  dap_lifecycle_warn_unknown_keys(s, args);
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL) {
     dap_debuggee_terminate(s->debuggee, 0);
@@ -523,6 +535,9 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
 }
 
 int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  const cJSON *pid = cJSON_GetObjectItemCaseSensitive(args, "processId");
+  if (pid != NULL && !cJSON_IsNull(pid))
+    return dap_attach_pid_start(s, req, args);
   const cJSON *listen = cJSON_GetObjectItemCaseSensitive(args, "listen");
   if (!s->listen && listen != NULL && !cJSON_IsNull(listen))
     return attach_listen(s, req, args, listen);
@@ -533,14 +548,15 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
         "listening (dapper-adapter --listen PORT -- program.py, or dapper.listen(PORT) in it) "
         "and attach with \"connect\": {\"port\": PORT}; or attach with \"listen\": "
         "{\"port\": PORT} and start it with dapper-adapter --connect PORT -- program.py; or "
-        "use a \"launch\" request (\"program\", \"module\" or \"code\")");
+        "attach to a running process with \"processId\"; or use a \"launch\" request "
+        "(\"program\", \"module\" or \"code\")");
   if (listen != NULL && !cJSON_IsNull(listen))
     return dap_session_error(s, DAPPER_EINVAL,
                              "this adapter serves a program that is running already: attach "
                              "with \"connect\", not \"listen\"");
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
-  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0)
+  if (check_connect(s, args) != 0 || dap_lifecycle_read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -550,7 +566,7 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ESTATE, "the program has ended");
   if (!s->configured)
     return dap_session_hold(s, req); /* the runtime is starting */
-  warn_unknown_keys(s, args);
+  dap_lifecycle_warn_unknown_keys(s, args);
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -675,9 +691,14 @@ static void send_terminated(dap_session_t *s) {
 
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
   /* the default: launched yes, attached no */
-  bool terminate = !s->listen && s->origin != DAP_ORIGIN_REMOTE;
+  bool terminate = !s->listen && s->origin != DAP_ORIGIN_REMOTE && s->attach_pid == 0;
   if (dap_get_bool(args, "terminateDebuggee", &terminate) < 0)
     return dap_session_error(s, DAPPER_EINVAL, "\"terminateDebuggee\" must be a boolean");
+  if (s->attach_pid != 0 && (!terminate || s->debuggee == NULL || !s->runtime_ready)) {
+    /* Detach: the runtime removes its hooks, the program runs on. */
+    dap_attach_pid_release(s);
+    return 0;
+  }
   if (s->debuggee == NULL)
     return 0;
   if (s->origin == DAP_ORIGIN_REMOTE) {
@@ -739,7 +760,10 @@ static const char *signal_name(int sig) {
 void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal) {
   char text[256];
   int code = exit_status;
-  if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
+  if (s->launch_req != NULL && s->attach_pid != 0) {
+    snprintf(text, sizeof(text), "process %d ended before the debugger was ready", s->attach_pid);
+    fail_launch(s, text);
+  } else if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
     fail_launch(s, "the program ended before the debugger was ready; the terminal shows why");
   } else if (s->launch_req != NULL) {
     snprintf(text, sizeof(text),
@@ -825,7 +849,9 @@ void dap_lifecycle_client_gone(dap_session_t *s) {
   cJSON_Delete(s->disconnect_req);
   s->disconnect_req = NULL;
   uv_timer_stop(&s->hello_timer);
-  if (s->debuggee != NULL && !s->detached) {
+  if (s->attach_pid != 0)
+    dap_attach_pid_release(s); /* an attached program runs on */
+  else if (s->debuggee != NULL && !s->detached) {
     if (s->origin == DAP_ORIGIN_SPAWNED)
       dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
     else

@@ -237,7 +237,7 @@ static void on_inspect_timer_closed(uv_handle_t *h) {
 }
 
 void dap_session_maybe_free(dap_session_t *s) {
-  if (!s->ending || s->client != NULL || s->debuggee != NULL)
+  if (!s->ending || s->client != NULL || s->debuggee != NULL || s->inject != NULL)
     return;
   if (!uv_is_closing((uv_handle_t *)&s->inspect_timer))
     uv_close((uv_handle_t *)&s->inspect_timer, on_inspect_timer_closed);

@@ -71,6 +71,12 @@ struct dap_session {
   int *exit_status;   /* --listen: where the program's exit status goes */
   cJSON *listen_args; /* --listen: the adapter's own launch request */
 
+  /* attach by processId (attach_pid.c): the process, and gdb while it
+   * injects the runtime (NULL otherwise; the session waits for it). */
+  int attach_pid;
+  struct dap_inject *inject;
+  uint64_t attach_timeout_ms;
+
   /* Client capabilities from initialize. */
   bool lines_start_at1;
   bool columns_start_at1;
@@ -180,6 +186,20 @@ int dap_lifecycle_listen_start(dap_session_t *s, const cJSON *args, bool wait_fo
 /* dapper.listen: the program's runtime is on fd (a connected Unix socket
  * whose peer is the program); returns 0 or a negative code (printed). */
 int dap_lifecycle_listen_adopt(dap_session_t *s, int fd);
+/* Lifecycle helpers shared with attach_pid.c. */
+const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void);
+/* Reads `evaluateTimeout`; returns 0 or DAPPER_EINVAL (error recorded). */
+int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args);
+/* One console line naming the configuration keys nothing reads. */
+void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args);
+/* Answers the pending launch/attach with the error text and lets the
+ * program go (ends a launched one, releases an attached one). */
+void dap_lifecycle_fail_launch(dap_session_t *s, const char *text);
+/* attach with `processId` (attach_pid.c): returns DAP_DEFERRED or an error. */
+int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args);
+/* Ends gdb if it still runs and lets go of the attached process. */
+void dap_attach_pid_release(dap_session_t *s);
+
 /* --listen: a new client connected; its per-client state starts afresh. */
 void dap_lifecycle_client_attached(dap_session_t *s);
 /* A response from the client to a reverse request (runInTerminal);

@@ -21,6 +21,9 @@ void rt_commands_on_close(rt_channel_t *ch) {
   if (rt_channel_python_allowed(ch)) {
     PyGILState_STATE gil = PyGILState_Ensure();
     rt_backend_uninstall();
+    /* Nothing of this session is left for the next one (attach again to
+     * a running process): no breakpoint, no exception filter. */
+    rt_engine_clear();
     PyGILState_Release(gil);
   }
 }

@@ -168,6 +168,7 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
   cJSON *hello = NULL;
   int fd = -1;
   int rc = 0;
+  int was_disconnected = 0;
 
   fd = rt_as_int(arg);
   if (fd == -1 && PyErr_Occurred()) return NULL;
@@ -182,10 +183,17 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
    * threading, which must first be imported by the main thread (threading
    * takes its importer for the main thread). */
   if (rt_support() == NULL) return NULL;
+  /* Connected before and detached since (attach again to a running
+   * process): the hooks may stop threads again once this channel is open. */
+  was_disconnected = atomic_load(&rt_disconnected);
+  if (was_disconnected) rt_stop_reconnect();
   Py_BEGIN_ALLOW_THREADS
   rc = rt_channel_open(rt_channel_get(), fd, hello); /* consumes hello */
   Py_END_ALLOW_THREADS
-  if (rc != 0) return rt_raise(rc, "connect");
+  if (rc != 0) {
+    if (was_disconnected) atomic_store(&rt_disconnected, 1);
+    return rt_raise(rc, "connect");
+  }
   Py_RETURN_NONE;
 }
 

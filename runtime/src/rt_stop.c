@@ -798,6 +798,11 @@ void rt_stop_disconnect(void) {
   rt_threads_unlock();
 }
 
+void rt_stop_reconnect(void) {
+  atomic_store(&rt_entry_pending, 0);
+  atomic_store(&rt_disconnected, 0);
+}
+
 void rt_stop_after_fork_child(void) {
   atomic_store(&rt_disconnected, 1);
   atomic_store(&rt_pause_all, 0);

@@ -124,6 +124,9 @@ void rt_stop_step_end(rt_thread_t *t);
 /* The channel closed: release every stopped or parked thread, never stop
  * again. No GIL needed. */
 void rt_stop_disconnect(void);
+/* A new channel opened after a disconnect (attach again to a running
+ * process): the hooks may stop threads again. */
+void rt_stop_reconnect(void);
 
 /* Resumes after continue (step NONE) or a step of thread_id: every waiting
  * thread, or only thread_id when single. A continue with nothing stopped

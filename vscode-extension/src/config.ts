@@ -54,10 +54,12 @@ export async function resolveConfig(input: Config, ctx: ResolveInputs): Promise<
   if (config.type === undefined) config.type = DEBUG_TYPE;
   if (config.request === undefined) config.request = 'launch';
   if (config.request === 'attach') {
-    if (attachTarget(config) === undefined && !listensFor(config))
+    const pid = config.processId;
+    const hasPid = pid !== undefined && pid !== null && pid !== '';
+    if (attachTarget(config) === undefined && !listensFor(config) && !hasPid)
       return {
         error:
-          'dapper attaches to a program started with `dapper-adapter --listen [HOST:]PORT -- program.py` (or calling dapper.listen(PORT)): give its port as "connect": {"host": "127.0.0.1", "port": PORT}; or waits for one started with `dapper-adapter --connect HOST:PORT -- program.py`: "listen": {"host": "127.0.0.1", "port": PORT}.',
+          'dapper attaches to a program started with `dapper-adapter --listen [HOST:]PORT -- program.py` (or calling dapper.listen(PORT)): give its port as "connect": {"host": "127.0.0.1", "port": PORT}; or waits for one started with `dapper-adapter --connect HOST:PORT -- program.py`: "listen": {"host": "127.0.0.1", "port": PORT}; or to a running process: give "processId".',
       };
     if (config.name === undefined) config.name = 'Python (dapper): Attach';
     return { config };

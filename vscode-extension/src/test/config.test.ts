@@ -67,6 +67,10 @@ describe('resolveConfig', () => {
     assert.ok('config' in listen, JSON.stringify(listen));
     const none = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', listen: 5678 }, inputs());
     assert.ok('error' in none && /--connect/.test(none.error), JSON.stringify(none));
+    for (const processId of [4242, '4242', '${command:pickProcess}']) {
+      const byPid = await resolveConfig({ type: 'dapper', request: 'attach', processId }, inputs());
+      assert.ok('config' in byPid && byPid.config.processId === processId, JSON.stringify(byPid));
+    }
     const other = await resolveConfig({ type: 'dapper', request: 'test', name: 'a' }, inputs());
     assert.ok('error' in other && /"launch" and "attach"/.test(other.error), JSON.stringify(other));
   });
@@ -175,5 +179,6 @@ describe('package.json launch schema', () => {
     assert.ok(labels.some((l: string) => /Module/.test(l)) && labels.some((l: string) => /Arguments/.test(l)));
     assert.ok(labels.some((l: string) => /Attach/.test(l)));
     assert.strictEqual(dbg.variables.pickArgs, 'dapper.pickArgs');
+    assert.strictEqual(dbg.variables.pickProcess, 'dapper.pickProcess');
   });
 });
