@@ -47,7 +47,10 @@ static void on_output(void *ud, const char *category, const char *text, size_t l
     fwrite(text, 1, len, f);
     fflush(f);
   }
-  dap_session_output(s, category, text);
+  /* redirectOutput false: the program's output is not sent (it is read
+   * all the same, so the program never blocks on a full pipe). */
+  if (s->redirect_output)
+    dap_session_output(s, category, text);
 }
 
 static void on_runtime_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
@@ -176,9 +179,7 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
   uv_timer_stop(&s->hello_timer);
   s->runtime_ready = true;
   dap_log_info("runtime ready: Python %s, pid %d", pyver, dap_debuggee_pid(s->debuggee));
-  const cJSON *launch_args = s->launch_req != NULL
-                                 ? cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments")
-                                 : NULL;
+  const cJSON *launch_args = s->config;
   /* configure first, then the breakpoints kept so far, then (once the
    * client is done configuring) start: the runtime handles them in order. */
   if (send_configure(s, launch_args, launch_args) != 0) {
@@ -204,6 +205,10 @@ static int send_configure(dap_session_t *s, const cJSON *launch_args, const cJSO
     const char *code = NULL;
     if (dap_get_string(code_args, "code", &code) == 0)
       cJSON_AddStringToObject(cfg, "code", code);
+    /* A program in a terminal writes there itself: with redirectOutput
+     * the runtime also sends what it writes to sys.stdout/sys.stderr. */
+    if (s->console != DAP_CONSOLE_INTERNAL && s->redirect_output)
+      cJSON_AddTrueToObject(cfg, "redirectOutput");
   }
   return dap_forward(s, "configure", cfg, DAP_PENDING_CONFIGURE, NULL);
 }
@@ -242,9 +247,13 @@ void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
     return;
   }
   if (s->launch_req != NULL) {
+    const char *command = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(s->launch_req, "command"));
     send_process_event(s, false);
-    /* The runtime resolves breakpoints now: configuration can begin. */
-    dap_session_queue_event(s, "initialized", NULL);
+    /* The runtime resolves breakpoints now: configuration can begin. A
+     * restart keeps the configuration (breakpoints were replayed). */
+    if (command == NULL || strcmp(command, "restart") != 0)
+      dap_session_queue_event(s, "initialized", NULL);
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
     dap_session_respond(s, req, NULL);
@@ -356,10 +365,35 @@ static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   return 0;
 }
 
-int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  if (s->launched)
-    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+/* `pathMappings` and `redirectOutput` of a launch or attach (borrowed):
+ * they replace the session's. Returns 0 or an error code after
+ * dap_session_error. */
+static int read_paths_and_output(dap_session_t *s, const cJSON *args, bool default_redirect) {
   char err[1024];
+  dap_pathmap_t *m = NULL;
+  int rc = dap_pathmap_parse(cJSON_GetObjectItemCaseSensitive(args, "pathMappings"), &m, err,
+                             sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  bool redirect = default_redirect;
+  if (dap_get_bool(args, "redirectOutput", &redirect) < 0) {
+    dap_pathmap_free(m);
+    return dap_session_error(s, DAPPER_EINVAL, "\"redirectOutput\" must be true or false");
+  }
+  dap_pathmap_free(s->pathmap);
+  s->pathmap = m;
+  s->redirect_output = redirect;
+  return 0;
+}
+
+/* Starts the program of launch arguments args (borrowed), for req (a
+ * `launch`, or a `restart` whose old program is gone; borrowed). Returns
+ * 0 (noDebug: answer now), DAP_DEFERRED (req is answered once the runtime
+ * is configured), or an error code after dap_session_error. */
+static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) {
+  char err[1024];
+  bool restart = strcmp(cJSON_GetObjectItemCaseSensitive(req, "command")->valuestring,
+                        "restart") == 0;
   if (read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -368,6 +402,9 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
+  /* redirectOutput: on by default where the output has nowhere else to go. */
+  if ((rc = read_paths_and_output(s, args, s->console == DAP_CONSOLE_INTERNAL)) != 0)
+    return rc;
   rc =
       dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err, sizeof(err));
   if (rc != 0)
@@ -375,10 +412,18 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->console != DAP_CONSOLE_INTERNAL && s->launch.no_debug) {
     /* Without the runtime nothing would tell us the program's pid or end. */
     s->console = DAP_CONSOLE_INTERNAL;
+    s->redirect_output = true;
     dap_session_output(s, "console",
                        "dapper: noDebug runs the program with its output in the debug console "
                        "(stdin is empty); a terminal needs the debugger\n");
   }
+  cJSON *config = cJSON_Duplicate(args, 1);
+  if (config == NULL) {
+    dap_launch_free(&s->launch);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  cJSON_Delete(s->config);
+  s->config = config;
   if (s->console != DAP_CONSOLE_INTERNAL)
     rc = start_in_terminal(s, args, err, sizeof(err));
   else
@@ -393,7 +438,8 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   warn_unknown_keys(s, args);
   if (s->launch.no_debug) {
     send_process_event(s, false);
-    dap_session_queue_event(s, "initialized", NULL);
+    if (!restart)
+      dap_session_queue_event(s, "initialized", NULL);
     return 0;
   }
   s->launch_req = cJSON_Duplicate(req, 1);
@@ -402,6 +448,96 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
   }
   uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
+  return DAP_DEFERRED;
+}
+
+int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+  return start_program(s, req, args);
+}
+
+/* The old program is gone: the restart's program starts (req consumed). */
+static void relaunch(dap_session_t *s, cJSON *req) {
+  s->runtime_ready = s->configured = s->start_sent = false;
+  s->exited_sent = s->terminated_sent = s->launch_failed = s->detached = false;
+  dap_launch_free(&s->launch);
+  cJSON *args = s->config; /* start_program replaces it */
+  s->config = NULL;
+  s->errmsg[0] = '\0';
+  int rc = start_program(s, req, args);
+  cJSON_Delete(args);
+  if (rc == DAP_DEFERRED) {
+    cJSON_Delete(req);
+    return;
+  }
+  if (rc == 0) {
+    dap_session_respond(s, req, NULL);
+    return;
+  }
+  /* The new program did not start: the session is over. */
+  s->launch_failed = true;
+  dap_session_respond_error(s, req, rc, "%s",
+                            s->errmsg[0] != '\0' ? s->errmsg : "the program did not start");
+  if (!s->terminated_sent) {
+    s->terminated_sent = true;
+    dap_session_send_event(s, "terminated", NULL);
+  }
+}
+
+/* `restart`: the launched program is ended (`exited`, no `terminated`) and
+ * started again with the same configuration, or with `arguments` when the
+ * client sends new ones; the breakpoints and exception filters set so far
+ * reach the new program before its first line. An attached program is not
+ * the debugger's to restart. */
+int dap_handle_restart(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->listen)
+    return dap_session_error(
+        s, DAPPER_ENOTSUP,
+        "restart is not supported for an attached program: the debugger did not start it. "
+        "Restart the program yourself (dapper-adapter --listen ...) and attach again");
+  if (!s->launched || s->config == NULL)
+    return dap_session_error(s, DAPPER_ESTATE, "restart needs a launched program: send launch");
+  if (s->restart_req != NULL || s->launch_req != NULL || s->terminal_req_seq != 0)
+    return dap_session_error(s, DAPPER_ESTATE,
+                             "the program is still starting: restart once it runs");
+  if (s->disconnect_req != NULL || s->detached)
+    return dap_session_error(s, DAPPER_ESTATE, "the session is ending");
+  const cJSON *fresh = cJSON_GetObjectItemCaseSensitive(args, "arguments");
+  if (fresh != NULL && !cJSON_IsNull(fresh)) {
+    if (!cJSON_IsObject(fresh))
+      return dap_session_error(s, DAPPER_EINVAL,
+                               "restart: \"arguments\" must be the launch configuration (an "
+                               "object)");
+    /* Checked now, while the old program still runs. */
+    char err[1024];
+    dap_launch_t probe;
+    int rc = dap_launch_parse(fresh, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &probe, err,
+                              sizeof(err));
+    if (rc != 0)
+      return dap_session_error(s, rc, "restart: %s", err);
+    dap_launch_free(&probe);
+    dap_pathmap_t *m = NULL;
+    rc = dap_pathmap_parse(cJSON_GetObjectItemCaseSensitive(fresh, "pathMappings"), &m, err,
+                           sizeof(err));
+    dap_pathmap_free(m);
+    if (rc != 0)
+      return dap_session_error(s, rc, "restart: %s", err);
+    cJSON *copy = cJSON_Duplicate(fresh, 1);
+    if (copy == NULL)
+      return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+    cJSON_Delete(s->config);
+    s->config = copy;
+  }
+  cJSON *copy = cJSON_Duplicate(req, 1);
+  if (copy == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  if (s->debuggee == NULL) {
+    relaunch(s, copy);
+    return DAP_DEFERRED;
+  }
+  s->restart_req = copy;
+  dap_debuggee_terminate(s->debuggee, TERMINATE_GRACE_MS);
   return DAP_DEFERRED;
 }
 
@@ -431,7 +567,8 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
         "\"code\")");
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
-  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0)
+  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0 ||
+      read_paths_and_output(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -478,6 +615,9 @@ static void listen_detach(dap_session_t *s) {
     dap_forward(s, "continue", NULL, DAP_PENDING_INTERNAL, NULL);
   }
   dap_breakpoints_free(s);
+  dap_pathmap_free(s->pathmap); /* the next client brings its own */
+  s->pathmap = NULL;
+  s->redirect_output = true;
   /* Answers still to come belong to the client that left. */
   for (dap_pending_t *p = s->pending; p != NULL; p = p->next) {
     if (p->kind == DAP_PENDING_CLIENT) {
@@ -603,6 +743,8 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
                        "crashed, or os._exit()); exit code reported as -1.\n");
   } else if (term_signal != 0) {
     code = -term_signal;
+  }
+  if (term_signal > 0 && !s->launch_failed && s->restart_req == NULL) {
     snprintf(text, sizeof(text), "The program was terminated by signal SIG%s (%d).\n",
              signal_name(term_signal), term_signal);
     dap_session_output(s, "console", text);
@@ -619,15 +761,28 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
       dap_session_send_event(s, "exited", body);
     }
   }
-  send_terminated(s);
+  if (s->restart_req == NULL) /* a restart goes on with a new program */
+    send_terminated(s);
 }
 
 void dap_lifecycle_debuggee_gone(dap_session_t *s) {
   s->debuggee = NULL;
+  bool disconnecting = s->disconnect_req != NULL;
   if (s->disconnect_req != NULL) {
     cJSON *req = s->disconnect_req;
     s->disconnect_req = NULL;
     dap_session_respond(s, req, NULL);
+  }
+  if (s->restart_req != NULL) {
+    cJSON *req = s->restart_req;
+    s->restart_req = NULL;
+    if (s->ending || s->client == NULL || disconnecting)
+      cJSON_Delete(req); /* the client went, or ended the session meanwhile */
+    else
+      relaunch(s, req);
+    if (s->debuggee != NULL)
+      return;
+    send_terminated(s);
   }
   if (s->listen) {
     /* --listen: the program is gone, so is the adapter. */

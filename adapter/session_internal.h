@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "debuggee.h"
 #include "launch.h"
+#include "pathmap.h"
 #include "session.h"
 
 /* A handler's return value when it will answer later (deferred response). */
@@ -105,6 +106,18 @@ struct dap_session {
   uv_timer_t hello_timer;
 
   dap_launch_t launch;
+  /* The launch (or --listen start) arguments in effect: what `restart`
+   * runs again unless it brings new ones. */
+  cJSON *config;
+  /* A `restart` waiting for the old program to be gone (owned). */
+  cJSON *restart_req;
+
+  /* `pathMappings` of the current launch or attach (NULL: none); applied
+   * to everything sent to and relayed from the runtime (forward.c). */
+  dap_pathmap_t *pathmap;
+  /* `redirectOutput`: the program's output is sent as output events
+   * (internalConsole: else dropped; a terminal: also teed by the runtime). */
+  bool redirect_output;
 
   /* The message of the last dap_session_error (for the dispatcher). */
   char errmsg[1024];
