@@ -738,7 +738,8 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
     /* A program run in a terminal that ended without its runtime telling
      * the status (killed, crashed, os._exit): not our child, no waitpid. */
     code = -1;
-    dap_session_output(s, "console",
+    if (s->restart_req == NULL) /* else: ended by the restart, as asked */
+      dap_session_output(s, "console",
                        "The program ended without reporting its exit code (killed by a signal, "
                        "crashed, or os._exit()); exit code reported as -1.\n");
   } else if (term_signal != 0) {

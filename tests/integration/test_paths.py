@@ -6,8 +6,11 @@ files), `envFile`, `redirectOutput`, and the `restart` request.
 import json
 import os
 import shutil
+import tempfile
+import unittest
 
-from harness import TIMEOUT, DapTestCase, error_text
+from dap_client import terminate_process
+from harness import TIMEOUT, DapTestCase, error_text, sanitizer_reports
 
 MAIN = """\
 import sys
@@ -340,3 +343,128 @@ class PathTests(DapTestCase):
         self.assertEqual(self.stack(c, stopped)[0]["line"], break_line(LOOP))
         self.assertEqual(c.events("exited"), [])
         self.disconnect(c)
+
+
+class TerminalPathTests(DapTestCase):
+    """redirectOutput and restart with the program in a terminal (the client
+    runs runInTerminal's argv in a pseudo-terminal, as test_terminal.py)."""
+    transport = "stdio"
+
+    def setUp(self):
+        super().setUp()
+        self.ptys = []
+        self.addCleanup(lambda: [p.close() for p in self.ptys])
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run_in_terminal(self, c):
+        from test_terminal import Pty, respond, terminal_env
+        req = c.wait_message(lambda m: m.get("type") == "request"
+                             and m.get("command") == "runInTerminal",
+                             TIMEOUT, "the runInTerminal request")
+        args = req["arguments"]
+        term = Pty(args["args"], args["cwd"], terminal_env(args))
+        self.ptys.append(term)
+        self.pids.append(term.proc.pid)
+        respond(c, req, body={"processId": term.proc.pid})
+        return term
+
+    def launch_in_terminal(self, c, program, breakpoints=(), **kw):
+        resp = c.request("initialize", {
+            "clientID": "dapper-integration-tests", "adapterID": "dapper",
+            "linesStartAt1": True, "columnsStartAt1": True, "pathFormat": "path",
+            "supportsRunInTerminalRequest": True}, TIMEOUT)
+        self.assertTrue(resp["success"], resp)
+        seq = c.send_request("launch", self.launch_args(program=program, **kw))
+        term = self.run_in_terminal(c)
+        c.wait_event("initialized", TIMEOUT)
+        if breakpoints:
+            c.request("setBreakpoints", {"source": {"path": program},
+                                         "breakpoints": [{"line": n} for n in breakpoints]},
+                      TIMEOUT)
+        self.assertTrue(c.request("configurationDone", None, TIMEOUT)["success"])
+        resp = c.wait_response(seq, TIMEOUT)
+        self.assertTrue(resp["success"], "launch failed: %s" % error_text(resp))
+        return term
+
+    def test_redirect_output_in_terminal_also_reaches_the_client(self):
+        prog = self.write("chatty.py", CHATTY)
+        c = self.client()
+        term = self.launch_in_terminal(c, prog, redirectOutput=True)
+        term.wait_for("to stdout")
+        term.wait_for("to stderr")
+        self.assertEqual(c.wait_event("exited", TIMEOUT)["body"]["exitCode"], 4)
+        c.wait_event("terminated", TIMEOUT)
+        self.assertEqual(c.output("stdout"), "to stdout\n")
+        self.assertEqual(c.output("stderr"), "to stderr\n")
+        self.disconnect(c)
+
+    def test_restart_in_terminal_stops_again(self):
+        prog = self.write("loop.py", LOOP)
+        line = break_line(LOOP)
+        c = self.client()
+        self.launch_in_terminal(c, prog, breakpoints=[line])
+        stopped = c.wait_event("stopped", TIMEOUT)
+        seq = c.send_request("restart", {})
+        term = self.run_in_terminal(c)
+        resp = c.wait_response(seq, TIMEOUT)
+        self.assertTrue(resp["success"], "restart failed: %s" % error_text(resp))
+        stopped = c.wait_event("stopped", TIMEOUT)
+        st = c.request("stackTrace", {"threadId": stopped["body"]["threadId"]}, TIMEOUT)
+        self.assertEqual(st["body"]["stackFrames"][0]["line"], line)
+        self.assertEqual(len(c.events("exited")), 1)
+        self.assertEqual(c.events("terminated"), [])
+        c.request("setBreakpoints", {"source": {"path": prog}, "breakpoints": []}, TIMEOUT)
+        c.request("continue", {"threadId": stopped["body"]["threadId"]}, TIMEOUT)
+        term.wait_for("args []")
+        c.wait_event("terminated", TIMEOUT)
+        self.disconnect(c)
+
+
+class AttachPathTests(unittest.TestCase):
+    """pathMappings on attach: the program runs from the remote copy under
+    `dapper-adapter --listen`; the client knows only the local files."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dapper-it-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_attach_with_path_mappings_and_no_restart(self):
+        from test_attach import ListeningAdapter
+        local = os.path.join(self.tmp, "local")
+        remote = os.path.join(self.tmp, "remote")
+        os.makedirs(local)
+        with open(os.path.join(local, "loop.py"), "w") as f:
+            f.write(LOOP)
+        shutil.copytree(local, remote)
+        a = ListeningAdapter(os.path.join(remote, "loop.py"), wait=True)
+        self.addCleanup(terminate_process, a.proc)
+        c = a.connect()
+        self.addCleanup(c.close)
+        self.assertTrue(c.request("initialize", {"adapterID": "dapper"}, TIMEOUT)["success"])
+        seq = c.send_request("attach", {
+            "connect": {"port": a.port},
+            "pathMappings": [{"localRoot": local, "remoteRoot": remote}]})
+        c.wait_event("initialized", TIMEOUT)
+        local_loop = os.path.join(local, "loop.py")
+        bps = c.request("setBreakpoints", {"source": {"path": local_loop},
+                                           "breakpoints": [{"line": break_line(LOOP)}]},
+                        TIMEOUT)
+        self.assertTrue(bps["body"]["breakpoints"][0]["verified"], bps)
+        self.assertEqual(bps["body"]["breakpoints"][0]["source"]["path"], local_loop)
+        self.assertTrue(c.request("configurationDone", None, TIMEOUT)["success"])
+        self.assertTrue(c.wait_response(seq, TIMEOUT)["success"])
+        stopped = c.wait_event("stopped", TIMEOUT)
+        st = c.request("stackTrace", {"threadId": stopped["body"]["threadId"]}, TIMEOUT)
+        top = st["body"]["stackFrames"][0]
+        self.assertEqual((top["source"]["path"], top["line"]), (local_loop, break_line(LOOP)))
+        resp = c.request("restart", {}, TIMEOUT)
+        self.assertFalse(resp["success"])
+        self.assertIn("restart is not supported for an attached program", error_text(resp))
+        c.request("disconnect", {"terminateDebuggee": True}, TIMEOUT)
+        a.proc.wait(TIMEOUT)  # the program ended, and the adapter with it
+        self.assertEqual(sanitizer_reports(a.stderr.text()), [])
