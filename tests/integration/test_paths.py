@@ -367,6 +367,7 @@ class TerminalPathTests(DapTestCase):
                              and m.get("command") == "runInTerminal",
                              TIMEOUT, "the runInTerminal request")
         args = req["arguments"]
+        self.terminal_args = args
         term = Pty(args["args"], args["cwd"], terminal_env(args))
         self.ptys.append(term)
         self.pids.append(term.proc.pid)
@@ -393,8 +394,13 @@ class TerminalPathTests(DapTestCase):
 
     def test_redirect_output_in_terminal_also_reaches_the_client(self):
         prog = self.write("chatty.py", CHATTY)
+        env_file = self.write("t.env", "FROM_FILE=yes\nBOTH=file\n")
         c = self.client()
-        term = self.launch_in_terminal(c, prog, redirectOutput=True)
+        term = self.launch_in_terminal(c, prog, redirectOutput=True, envFile=env_file,
+                                       env={"BOTH": "env"})
+        # envFile reaches the terminal's command too, under `env`.
+        env = self.terminal_args["env"]
+        self.assertEqual((env.get("FROM_FILE"), env.get("BOTH")), ("yes", "env"))
         term.wait_for("to stdout")
         term.wait_for("to stderr")
         self.assertEqual(c.wait_event("exited", TIMEOUT)["body"]["exitCode"], 4)
