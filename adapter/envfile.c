@@ -39,7 +39,9 @@ static void buf_add(buf_t *b, const char *p, size_t n) {
   b->s[b->len] = '\0';
 }
 
-static void buf_addc(buf_t *b, char c) { buf_add(b, &c, 1); }
+static void buf_addc(buf_t *b, char c) {
+  buf_add(b, &c, 1);
+}
 
 typedef struct {
   const char *p; /* the cursor */
@@ -67,7 +69,9 @@ static bool is_name_char(char c) {
          c == '.' || c == '-';
 }
 
-static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+static bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 static const char *lookup_var(parser_t *ps, const char *name) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(ps->vars, name);
@@ -241,8 +245,8 @@ done:
 
 int dap_envfile_parse(const char *text, cJSON *vars, dap_envfile_lookup_fn lookup, void *ud,
                       char *err, size_t errlen) {
-  parser_t ps = {.p = text, .line = 1, .vars = vars, .lookup = lookup, .ud = ud, .err = err,
-                 .errlen = errlen};
+  parser_t ps = {
+      .p = text, .line = 1, .vars = vars, .lookup = lookup, .ud = ud, .err = err, .errlen = errlen};
   if (errlen > 0)
     err[0] = '\0';
   while (*ps.p != '\0') {

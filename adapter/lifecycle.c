@@ -247,8 +247,8 @@ void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
     return;
   }
   if (s->launch_req != NULL) {
-    const char *command = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(s->launch_req, "command"));
+    const char *command =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->launch_req, "command"));
     send_process_event(s, false);
     /* The runtime resolves breakpoints now: configuration can begin. A
      * restart keeps the configuration (breakpoints were replayed). */
@@ -392,8 +392,8 @@ static int read_paths_and_output(dap_session_t *s, const cJSON *args, bool defau
  * is configured), or an error code after dap_session_error. */
 static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) {
   char err[1024];
-  bool restart = strcmp(cJSON_GetObjectItemCaseSensitive(req, "command")->valuestring,
-                        "restart") == 0;
+  bool restart =
+      strcmp(cJSON_GetObjectItemCaseSensitive(req, "command")->valuestring, "restart") == 0;
   if (read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -512,8 +512,8 @@ int dap_handle_restart(dap_session_t *s, const cJSON *req, const cJSON *args, cJ
     /* Checked now, while the old program still runs. */
     char err[1024];
     dap_launch_t probe;
-    int rc = dap_launch_parse(fresh, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &probe, err,
-                              sizeof(err));
+    int rc =
+        dap_launch_parse(fresh, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &probe, err, sizeof(err));
     if (rc != 0)
       return dap_session_error(s, rc, "restart: %s", err);
     dap_launch_free(&probe);
@@ -740,8 +740,8 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
     code = -1;
     if (s->restart_req == NULL) /* else: ended by the restart, as asked */
       dap_session_output(s, "console",
-                       "The program ended without reporting its exit code (killed by a signal, "
-                       "crashed, or os._exit()); exit code reported as -1.\n");
+                         "The program ended without reporting its exit code (killed by a signal, "
+                         "crashed, or os._exit()); exit code reported as -1.\n");
   } else if (term_signal != 0) {
     code = -term_signal;
   }

@@ -137,8 +137,8 @@ static void test_load_names_the_file(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_plain_values),         cmocka_unit_test(test_quotes),
-      cmocka_unit_test(test_expansion),            cmocka_unit_test(test_errors_name_the_line),
+      cmocka_unit_test(test_plain_values),        cmocka_unit_test(test_quotes),
+      cmocka_unit_test(test_expansion),           cmocka_unit_test(test_errors_name_the_line),
       cmocka_unit_test(test_load_names_the_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,7 +90,8 @@ static void test_parse_errors(void **state) {
       {"[1]", "\"pathMappings\"[0] must be an object"},
       {"[{\"localRoot\": \"/a\", \"remoteRoot\": \"/b\"}, {\"remoteRoot\": \"/b\"}]",
        "\"pathMappings\"[1] needs \"localRoot\""},
-      {"[{\"localRoot\": \"/a\", \"remoteRoot\": \"\"}]", "\"pathMappings\"[0] needs \"remoteRoot\""},
+      {"[{\"localRoot\": \"/a\", \"remoteRoot\": \"\"}]",
+       "\"pathMappings\"[0] needs \"remoteRoot\""},
       {"[{\"localRoot\": \"/a\", \"remoteRoot\": 3}]", "\"pathMappings\"[0] needs \"remoteRoot\""},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -212,14 +213,16 @@ static void test_tree_bodies(void **state) {
            "\"  File \\\"%s/a.py\\\", line 3, in f\\n  File \\\"/usr/lib/b.py\\\", line 1\\n"
            "  File \\\"%s/c.py\\\", line 9\\n\"}}",
            cwd, cwd);
-  expect_tree(m,
-              "{\"exceptionId\": \"ValueError\", \"details\": {\"stackTrace\": "
-              "\"  File \\\"/remote/a.py\\\", line 3, in f\\n  File \\\"/usr/lib/b.py\\\", line 1\\n"
-              "  File \\\"/remote/c.py\\\", line 9\\n\"}}",
-              DAP_PATH_TO_LOCAL, want);
+  expect_tree(
+      m,
+      "{\"exceptionId\": \"ValueError\", \"details\": {\"stackTrace\": "
+      "\"  File \\\"/remote/a.py\\\", line 3, in f\\n  File \\\"/usr/lib/b.py\\\", line 1\\n"
+      "  File \\\"/remote/c.py\\\", line 9\\n\"}}",
+      DAP_PATH_TO_LOCAL, want);
   /* Variables hold no path members: untouched. */
   expect_tree(m, "{\"variables\": [{\"name\": \"p\", \"value\": \"'/remote/a.py'\"}]}",
-              DAP_PATH_TO_LOCAL, "{\"variables\": [{\"name\": \"p\", \"value\": \"'/remote/a.py'\"}]}");
+              DAP_PATH_TO_LOCAL,
+              "{\"variables\": [{\"name\": \"p\", \"value\": \"'/remote/a.py'\"}]}");
   remove(here);
   rmdir(cwd);
   dap_pathmap_free(m);
@@ -234,9 +237,9 @@ static void test_no_mapping_is_noop(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_both_directions),   cmocka_unit_test(test_longest_prefix_wins),
-      cmocka_unit_test(test_root_directory),    cmocka_unit_test(test_parse_errors),
-      cmocka_unit_test(test_tree_bodies),       cmocka_unit_test(test_no_mapping_is_noop),
+      cmocka_unit_test(test_both_directions), cmocka_unit_test(test_longest_prefix_wins),
+      cmocka_unit_test(test_root_directory),  cmocka_unit_test(test_parse_errors),
+      cmocka_unit_test(test_tree_bodies),     cmocka_unit_test(test_no_mapping_is_noop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
