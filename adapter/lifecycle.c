@@ -375,6 +375,8 @@ static int read_paths_and_output(dap_session_t *s, const cJSON *args, bool defau
                              sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
+  /* --listen runs beside the program: the client's files are elsewhere. */
+  dap_pathmap_check_local(m, !s->listen);
   bool redirect = default_redirect;
   if (dap_get_bool(args, "redirectOutput", &redirect) < 0) {
     dap_pathmap_free(m);

@@ -1,5 +1,6 @@
 #include "pathmap.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,9 @@
 #include "dapper/errors.h"
 
 typedef struct {
-  char *local;  /* without a trailing '/'; "" is the root directory */
-  char *remote; /* likewise */
+  char *local;                /* without a trailing separator; "" is the root directory */
+  char *remote;               /* likewise */
+  bool local_win, remote_win; /* a Windows path: '\\' or '/', any case */
 } mapping_t;
 
 struct dap_pathmap {
@@ -20,12 +22,22 @@ struct dap_pathmap {
    * DAP_PATHMAP_FIRST_REF + i, its remote path remote_of_ref[i]. */
   char **remote_of_ref;
   size_t nrefs, refcap;
+  bool check_local; /* local paths are on this machine (stat them) */
 };
 
-/* A root without its trailing slashes ("/" becomes ""). */
-static char *root_dup(const char *root) {
+/* "C:\\..." or "c:/...", or any path with a backslash. */
+static bool is_windows_path(const char *p) {
+  return strchr(p, '\\') != NULL || (isalpha((unsigned char)p[0]) && p[1] == ':');
+}
+
+static bool is_sep(char c, bool win) {
+  return c == '/' || (win && c == '\\');
+}
+
+/* A root without its trailing separators ("/" becomes ""). */
+static char *root_dup(const char *root, bool win) {
   size_t len = strlen(root);
-  while (len > 0 && root[len - 1] == '/')
+  while (len > 0 && is_sep(root[len - 1], win))
     len--;
   return strndup(root, len);
 }
@@ -79,8 +91,10 @@ int dap_pathmap_parse(const cJSON *mappings, dap_pathmap_t **out, char *err, siz
       dap_pathmap_free(m);
       return DAPPER_EINVAL;
     }
-    m->v[i].local = root_dup(local->valuestring);
-    m->v[i].remote = root_dup(remote->valuestring);
+    m->v[i].local_win = is_windows_path(local->valuestring);
+    m->v[i].remote_win = is_windows_path(remote->valuestring);
+    m->v[i].local = root_dup(local->valuestring, m->v[i].local_win);
+    m->v[i].remote = root_dup(remote->valuestring, m->v[i].remote_win);
     m->n = (size_t)i + 1;
     if (m->v[i].local == NULL || m->v[i].remote == NULL) {
       dap_pathmap_free(m);
@@ -89,16 +103,28 @@ int dap_pathmap_parse(const cJSON *mappings, dap_pathmap_t **out, char *err, siz
     }
     i++;
   }
+  m->check_local = true;
   *out = m;
   return 0;
 }
 
-/* Whether root (as root_dup made it) is path or a directory above it. */
-static bool root_matches(const char *root, const char *path, size_t *len) {
+void dap_pathmap_check_local(dap_pathmap_t *m, bool on) {
+  if (m != NULL)
+    m->check_local = on;
+}
+
+/* Whether root (as root_dup made it) is path or a directory above it. A
+ * Windows root matches in any case, with either separator. */
+static bool root_matches(const char *root, bool win, const char *path, size_t *len) {
   size_t n = strlen(root);
-  if (strncmp(path, root, n) != 0)
+  if (!win && strncmp(path, root, n) != 0)
     return false;
-  if (path[n] != '/' && path[n] != '\0')
+  for (size_t i = 0; win && i < n; i++) {
+    if (is_sep(root[i], true) ? !is_sep(path[i], true)
+                              : tolower((unsigned char)root[i]) != tolower((unsigned char)path[i]))
+      return false;
+  }
+  if (!is_sep(path[n], win) && path[n] != '\0')
     return false;
   if (n == 0 && path[0] != '/')
     return false; /* the root directory matches absolute paths only */
@@ -112,22 +138,34 @@ char *dap_pathmap_path(const dap_pathmap_t *m, const char *path, dap_path_dir_t 
   const mapping_t *best = NULL;
   size_t best_len = 0;
   for (size_t i = 0; i < m->n; i++) {
-    const char *from = dir == DAP_PATH_TO_REMOTE ? m->v[i].local : m->v[i].remote;
+    bool to_remote = dir == DAP_PATH_TO_REMOTE;
+    const char *from = to_remote ? m->v[i].local : m->v[i].remote;
+    bool win = to_remote ? m->v[i].local_win : m->v[i].remote_win;
     size_t len;
-    if (root_matches(from, path, &len) && (best == NULL || len > best_len)) {
+    if (root_matches(from, win, path, &len) && (best == NULL || len > best_len)) {
       best = &m->v[i];
       best_len = len;
     }
   }
   if (best == NULL)
     return NULL;
-  const char *to = dir == DAP_PATH_TO_REMOTE ? best->remote : best->local;
+  bool to_remote = dir == DAP_PATH_TO_REMOTE;
+  const char *to = to_remote ? best->remote : best->local;
+  bool from_win = to_remote ? best->local_win : best->remote_win;
+  bool to_win = to_remote ? best->remote_win : best->local_win;
   const char *rest = path + best_len;
   char *mapped = NULL;
   if (*to == '\0' && *rest == '\0')
     mapped = strdup("/");
   else if (asprintf(&mapped, "%s%s", to, rest) < 0)
     mapped = NULL;
+  /* The rest's separators as the other side writes them. */
+  for (char *c = mapped != NULL ? mapped + strlen(to) : NULL; c != NULL && *c != '\0'; c++) {
+    if (from_win && !to_win && *c == '\\')
+      *c = '/';
+    else if (!from_win && to_win && *c == '/')
+      *c = '\\';
+  }
   return mapped;
 }
 
@@ -233,7 +271,7 @@ static void map_object(dap_pathmap_t *m, cJSON *obj, dap_path_dir_t dir, bool is
     char *mapped = dap_pathmap_path(m, path->valuestring, dir);
     if (mapped != NULL) {
       struct stat st;
-      if (is_source && dir == DAP_PATH_TO_LOCAL &&
+      if (is_source && dir == DAP_PATH_TO_LOCAL && m->check_local &&
           cJSON_GetObjectItemCaseSensitive(obj, "sourceReference") == NULL &&
           stat(mapped, &st) != 0) {
         /* Not on this machine: the client reads it through `source`. */

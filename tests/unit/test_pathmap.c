@@ -81,6 +81,23 @@ static void test_root_directory(void **state) {
   dap_pathmap_free(m);
 }
 
+/* A client on Windows, the program on Linux: any case, either separator on
+ * the local side; the rest of each path takes the other side's separators. */
+static void test_windows_client(void **state) {
+  (void)state;
+  dap_pathmap_t *m = parse("[{\"localRoot\": \"C:\\\\Users\\\\me\\\\proj\\\\\", "
+                           "\"remoteRoot\": \"/app\"}]");
+  expect_map(m, "c:\\Users\\me\\proj\\pkg\\mod.py", DAP_PATH_TO_REMOTE, "/app/pkg/mod.py");
+  expect_map(m, "C:/users/ME/proj/x.py", DAP_PATH_TO_REMOTE, "/app/x.py");
+  expect_map(m, "/app/pkg/mod.py", DAP_PATH_TO_LOCAL, "C:\\Users\\me\\proj\\pkg\\mod.py");
+  expect_map(m, "C:\\Users\\me\\project\\x.py", DAP_PATH_TO_REMOTE, NULL);
+  dap_pathmap_free(m);
+  /* A POSIX side keeps a backslash that is part of a file name. */
+  m = parse("[{\"localRoot\": \"/src\", \"remoteRoot\": \"/app\"}]");
+  expect_map(m, "/app/odd\\name.py", DAP_PATH_TO_LOCAL, "/src/odd\\name.py");
+  dap_pathmap_free(m);
+}
+
 static void test_parse_errors(void **state) {
   (void)state;
   static const struct {
@@ -219,6 +236,11 @@ static void test_tree_bodies(void **state) {
       "\"  File \\\"/remote/a.py\\\", line 3, in f\\n  File \\\"/usr/lib/b.py\\\", line 1\\n"
       "  File \\\"/remote/c.py\\\", line 9\\n\"}}",
       DAP_PATH_TO_LOCAL, want);
+  /* With the client's files on another machine (--listen), no reference. */
+  dap_pathmap_check_local(m, false);
+  snprintf(want, sizeof(want), "{\"source\": {\"path\": \"%s/elsewhere.py\"}}", cwd);
+  expect_tree(m, "{\"source\": {\"path\": \"/remote/elsewhere.py\"}}", DAP_PATH_TO_LOCAL, want);
+  dap_pathmap_check_local(m, true);
   /* Variables hold no path members: untouched. */
   expect_tree(m, "{\"variables\": [{\"name\": \"p\", \"value\": \"'/remote/a.py'\"}]}",
               DAP_PATH_TO_LOCAL,
@@ -237,9 +259,10 @@ static void test_no_mapping_is_noop(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_both_directions), cmocka_unit_test(test_longest_prefix_wins),
-      cmocka_unit_test(test_root_directory),  cmocka_unit_test(test_parse_errors),
-      cmocka_unit_test(test_tree_bodies),     cmocka_unit_test(test_no_mapping_is_noop),
+      cmocka_unit_test(test_both_directions),    cmocka_unit_test(test_longest_prefix_wins),
+      cmocka_unit_test(test_root_directory),     cmocka_unit_test(test_windows_client),
+      cmocka_unit_test(test_parse_errors),       cmocka_unit_test(test_tree_bodies),
+      cmocka_unit_test(test_no_mapping_is_noop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
