@@ -304,6 +304,32 @@ static void warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   dap_session_output(s, "console", text);
 }
 
+/* One console line naming the keys of an `attach` that only `launch`
+ * reads: the program runs already, so they change nothing. */
+static void warn_launch_only_keys(dap_session_t *s, const cJSON *args) {
+  static const char *const launch_only[] = {"program", "module",  "code",    "args",
+                                            "cwd",     "env",     "envFile", "python",
+                                            "noDebug", "console", NULL};
+  char names[512] = "";
+  size_t used = 0;
+  int n = 0;
+  for (const char *const *k = launch_only; *k != NULL; k++) {
+    if (cJSON_GetObjectItemCaseSensitive(args, *k) == NULL || used >= sizeof(names))
+      continue;
+    int w = snprintf(names + used, sizeof(names) - used, "%s\"%s\"", n > 0 ? ", " : "", *k);
+    used = w < 0 ? sizeof(names) : used + (size_t)w;
+    n++;
+  }
+  if (n == 0)
+    return;
+  char text[700];
+  snprintf(text, sizeof(text),
+           "dapper: attach %s %s %s for launch only and ignored: the program was started "
+           "already (by dapper-adapter --listen)\n",
+           n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
+  dap_session_output(s, "console", text);
+}
+
 /* console integratedTerminal/externalTerminal: wait for the runtime on a
  * private socket and ask the client to run the program (runInTerminal). */
 static int start_in_terminal(dap_session_t *s, const cJSON *args, char *err, size_t errlen) {
@@ -581,6 +607,7 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (!s->configured)
     return dap_session_hold(s, req); /* the runtime is starting */
   warn_unknown_keys(s, args);
+  warn_launch_only_keys(s, args);
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");

@@ -453,7 +453,7 @@ class AttachPathTests(unittest.TestCase):
         self.addCleanup(c.close)
         self.assertTrue(c.request("initialize", {"adapterID": "dapper"}, TIMEOUT)["success"])
         seq = c.send_request("attach", {
-            "connect": {"port": a.port},
+            "connect": {"port": a.port}, "envFile": "/x.env", "cwd": "/",
             "pathMappings": [{"localRoot": local, "remoteRoot": remote}]})
         c.wait_event("initialized", TIMEOUT)
         local_loop = os.path.join(local, "loop.py")
@@ -468,6 +468,8 @@ class AttachPathTests(unittest.TestCase):
         st = c.request("stackTrace", {"threadId": stopped["body"]["threadId"]}, TIMEOUT)
         top = st["body"]["stackFrames"][0]
         self.assertEqual((top["source"]["path"], top["line"]), (local_loop, break_line(LOOP)))
+        self.assertIn('dapper: attach keys "cwd", "envFile" are for launch only and ignored',
+                      c.output("console"))
         resp = c.request("restart", {}, TIMEOUT)
         self.assertFalse(resp["success"])
         self.assertIn("restart is not supported for an attached program", error_text(resp))
