@@ -59,6 +59,13 @@ struct dap_debuggee {
   bool exit_reported; /* the runtime's `exit` event arrived */
   int reported_code;
   int last_signal; /* what we sent to end it */
+
+  /* A program whose runtime connects over TCP (dap_debuggee_await_tcp):
+   * maybe on another machine, so no pid of ours to watch or signal. */
+  bool remote;
+  uv_tcp_t listener; /* until the runtime connected */
+  bool listening;
+  bool released; /* dap_debuggee_release: the end is not news */
 };
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -154,6 +161,14 @@ static void finish(dap_debuggee_t *d) {
     if (d->rendezvous != NULL)
       dap_rendezvous_close(d->rendezvous);
     d->rendezvous = NULL;
+    if (d->released) {
+      d->exit_status = 0;
+      d->term_signal = DAP_DEBUGGEE_EXIT_RELEASED;
+    }
+  }
+  if (d->listening) {
+    d->listening = false;
+    close_handle(d, (uv_handle_t *)&d->listener);
   }
   d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
   close_handle(d, (uv_handle_t *)&d->drain_timer);
@@ -494,16 +509,9 @@ static void on_pid_exit(uv_poll_t *h, int status, int events) {
   maybe_finish(d);
 }
 
-static void on_rendezvous(void *ud, int fd, int pid) {
-  dap_debuggee_t *d = ud;
-  d->rendezvous = NULL; /* closed itself */
-  int rc =
-      dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
-  if (rc != 0) {
-    dap_log_warn("could not open the runtime channel: %s", uv_strerror(rc));
-    close(fd);
-    return; /* the launch fails at its deadline */
-  }
+/* Watches pid through a pidfd: its end is seen even if the channel stays
+ * open (a grandchild holding it). */
+static void watch_pid(dap_debuggee_t *d, int pid) {
   d->pid = pid;
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) {
@@ -519,28 +527,158 @@ static void on_rendezvous(void *ud, int fd, int pid) {
   d->pid_poll.data = d;
   d->handles_open++;
   uv_poll_start(&d->pid_poll, UV_READABLE, on_pid_exit);
+}
+
+static void on_rendezvous(void *ud, int fd, int pid) {
+  dap_debuggee_t *d = ud;
+  d->rendezvous = NULL; /* closed itself */
+  int rc =
+      dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
+  if (rc != 0) {
+    dap_log_warn("could not open the runtime channel: %s", uv_strerror(rc));
+    close(fd);
+    return; /* the launch fails at its deadline */
+  }
+  watch_pid(d, pid);
   dap_log_info("debuggee %d connected from a terminal", pid);
 }
 
-int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
-                       dap_debuggee_t **out, char *err, size_t errlen) {
+/* A debuggee that is not our child: its output is its own. */
+static dap_debuggee_t *debuggee_new_foreign(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs,
+                                            void *ud) {
   dap_debuggee_t *d = debuggee_new(loop, cbs, ud);
-  if (d == NULL) {
-    snprintf(err, errlen, "out of memory");
-    return DAPPER_ENOMEM;
-  }
+  if (d == NULL)
+    return NULL;
   d->terminal = true;
-  d->out.eof = d->err.eof = true; /* the terminal has its output */
-  int rc = dap_rendezvous_open(loop, on_rendezvous, d, &d->rendezvous, err, errlen);
-  if (rc != 0) {
-    free(d);
-    return rc;
-  }
+  d->out.eof = d->err.eof = true;
   uv_timer_init(loop, &d->drain_timer);
   d->drain_timer.data = d;
   uv_timer_init(loop, &d->kill_timer);
   d->kill_timer.data = d;
   d->handles_open = 2;
+  return d;
+}
+
+int dap_debuggee_adopt(uv_loop_t *loop, int fd, const dap_debuggee_callbacks_t *cbs, void *ud,
+                       dap_debuggee_t **out, char *err, size_t errlen) {
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) {
+    snprintf(err, errlen, "descriptor %d is not a socket connected to the program: %s", fd,
+             strerror(errno));
+    return DAPPER_EINVAL;
+  }
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  int rc =
+      dap_conn_open_fds(loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
+  if (rc != 0) {
+    snprintf(err, errlen, "could not open the runtime channel on descriptor %d: %s", fd,
+             uv_strerror(rc));
+    d->runtime = NULL;
+    d->cbs = orphan_cbs; /* never given to the owner */
+    d->exited = true;
+    finish(d);
+    return rc;
+  }
+  watch_pid(d, (int)cred.pid);
+  dap_log_info("debuggee %d: runtime on descriptor %d", d->pid, fd);
+  *out = d;
+  return 0;
+}
+
+static void on_runtime_connection(uv_stream_t *listener, int status) {
+  dap_debuggee_t *d = listener->data;
+  if (status != 0 || d->runtime != NULL || d->finished)
+    return;
+  int rc = dap_conn_accept_tcp(d->loop, listener, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d,
+                               &d->runtime);
+  if (rc != 0) {
+    d->runtime = NULL;
+    dap_log_warn("could not accept the program's connection: %s", uv_strerror(rc));
+    return;
+  }
+  dap_log_info("a program connected its runtime over TCP");
+  /* One program per attach: nobody else gets in. */
+  d->listening = false;
+  close_handle(d, (uv_handle_t *)&d->listener);
+}
+
+int dap_debuggee_await_tcp(uv_loop_t *loop, const char *host, int port,
+                           const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                           int *bound_port, char *err, size_t errlen) {
+  struct sockaddr_storage addr;
+  if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0 &&
+      uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr) != 0) {
+    snprintf(err, errlen, "\"listen\": \"host\" %s is not an IPv4 or IPv6 address", host);
+    return DAPPER_EINVAL;
+  }
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  d->remote = true;
+  uv_tcp_init(loop, &d->listener);
+  d->listener.data = d;
+  d->handles_open++;
+  d->listening = true;
+  int rc = uv_tcp_bind(&d->listener, (struct sockaddr *)&addr, 0);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&d->listener, 4, on_runtime_connection);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot listen on %s:%d for the program: %s", host, port,
+             uv_strerror(rc));
+    d->cbs = orphan_cbs; /* never given to the owner */
+    d->exited = true;
+    finish(d);
+    return DAPPER_ELAUNCH;
+  }
+  struct sockaddr_storage bound;
+  int len = sizeof(bound);
+  *bound_port = port;
+  if (uv_tcp_getsockname(&d->listener, (struct sockaddr *)&bound, &len) == 0)
+    *bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                    : ((struct sockaddr_in *)&bound)->sin_port);
+  *out = d;
+  return 0;
+}
+
+void dap_debuggee_release(dap_debuggee_t *d) {
+  if (d->finished)
+    return;
+  d->released = true;
+  if (d->runtime != NULL) {
+    dap_conn_close(d->runtime, 1);
+    d->runtime = NULL;
+  }
+  if (!d->terminal) {
+    d->released = false; /* our child: its end is still seen and told */
+    return;
+  }
+  d->exited = true;
+  if (d->pidfd >= 0)
+    uv_poll_stop(&d->pid_poll);
+  uv_timer_start(&d->drain_timer, on_drain_deadline, 0, 0);
+}
+
+int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
+                       dap_debuggee_t **out, char *err, size_t errlen) {
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  int rc = dap_rendezvous_open(loop, on_rendezvous, d, &d->rendezvous, err, errlen);
+  if (rc != 0) {
+    d->cbs = orphan_cbs; /* never given to the owner */
+    d->exited = true;
+    finish(d);
+    return rc;
+  }
   *out = d;
   return 0;
 }

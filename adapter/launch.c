@@ -396,7 +396,7 @@ static const char *const honoured_keys[] = {
     "program",   "module",          "code",    "args",        "cwd",
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
     "frameEval", "evaluateTimeout", "console", "justMyCode",  "rules",
-    "connect",   "pathMappings",    "envFile", "redirectOutput", NULL};
+    "connect",   "listen",          "pathMappings", "envFile", "redirectOutput", NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",

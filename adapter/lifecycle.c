@@ -14,6 +14,13 @@
 #define HELLO_DEADLINE_MS 15000
 #define TERMINATE_GRACE_MS 2000
 #define CLIENT_GONE_GRACE_MS 1000
+/* attach "listen": how long to wait for the program by default. */
+#define LISTEN_DEADLINE_MS 60000
+
+/* What messages call the program. */
+static const char *program_name(const dap_session_t *s) {
+  return s->launch.file != NULL ? s->launch.file : "the program";
+}
 
 int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
   if (s->initialized)
@@ -83,9 +90,11 @@ static void send_process_event(dap_session_t *s, bool now) {
   if (body == NULL)
     return;
   cJSON_AddStringToObject(body, "name", s->launch.name);
-  cJSON_AddNumberToObject(body, "systemProcessId", dap_debuggee_pid(s->debuggee));
-  cJSON_AddTrueToObject(body, "isLocalProcess");
-  cJSON_AddStringToObject(body, "startMethod", s->listen ? "attach" : "launch");
+  int pid = dap_debuggee_pid(s->debuggee);
+  cJSON_AddNumberToObject(body, "systemProcessId", pid > 0 ? (double)pid : (double)s->hello_pid);
+  cJSON_AddBoolToObject(body, "isLocalProcess", s->origin != DAP_ORIGIN_REMOTE);
+  cJSON_AddStringToObject(body, "startMethod",
+                          s->listen || s->origin == DAP_ORIGIN_REMOTE ? "attach" : "launch");
   cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
   if (now)
     dap_session_send_event(s, "process", body);
@@ -106,7 +115,12 @@ static void maybe_start(dap_session_t *s) {
 static void fail_launch(dap_session_t *s, const char *text) {
   uv_timer_stop(&s->hello_timer);
   if (s->listen_boot) {
-    fprintf(stderr, "dapper-adapter: %s\n", text);
+    /* dapper.listen() in a program that ends at once: its runtime goes
+     * while starting, which is no news for its terminal. */
+    if (s->origin == DAP_ORIGIN_SPAWNED)
+      fprintf(stderr, "dapper-adapter: %s\n", text);
+    else
+      dap_log_info("%s", text);
     cJSON_Delete(s->launch_req);
     s->launch_req = NULL;
     s->listen_boot = false;
@@ -118,7 +132,9 @@ static void fail_launch(dap_session_t *s, const char *text) {
     s->launch_failed = true;
     dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
   }
-  if (s->debuggee != NULL)
+  if (s->debuggee != NULL && s->origin != DAP_ORIGIN_SPAWNED)
+    dap_debuggee_release(s->debuggee); /* not ours to end: it runs on */
+  else if (s->debuggee != NULL)
     dap_debuggee_terminate(s->debuggee, 0);
   dap_session_release_held(s); /* answered locally: the program did not start */
 }
@@ -126,17 +142,25 @@ static void fail_launch(dap_session_t *s, const char *text) {
 static void on_hello_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
   char text[1024];
-  if (s->console != DAP_CONSOLE_INTERNAL)
+  unsigned secs = (unsigned)(s->hello_deadline_ms / 1000);
+  if (s->origin == DAP_ORIGIN_REMOTE && dap_debuggee_pid(s->debuggee) == 0 && s->hello_pid == 0)
+    snprintf(text, sizeof(text),
+             "no program connected to %s within %u s: start it with `dapper-adapter --connect "
+             "%s -- program.py` (or raise \"listen\": {\"timeout\": seconds})",
+             s->remote_addr, secs, s->remote_addr);
+  else if (s->origin != DAP_ORIGIN_SPAWNED)
+    snprintf(text, sizeof(text), "the program's debugger runtime did not start within %u s", secs);
+  else if (s->console != DAP_CONSOLE_INTERNAL)
     snprintf(text, sizeof(text),
              "the program started in the terminal did not connect to the debugger within %d s: "
              "the terminal did not run the command as sent (see the terminal), or %s is not "
              "CPython 3.11 or newer, or was started with -I, -E or -S",
-             HELLO_DEADLINE_MS / 1000, s->launch.file);
+             secs, program_name(s));
   else
     snprintf(text, sizeof(text),
              "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
              "started without -I, -E or -S?",
-             s->launch.file, HELLO_DEADLINE_MS / 1000);
+             program_name(s), secs);
   fail_launch(s, text);
 }
 
@@ -178,8 +202,20 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
   }
   uv_timer_stop(&s->hello_timer);
   s->runtime_ready = true;
+  long long pid = 0;
+  if (dap_get_int(body, "pid", &pid) == 0)
+    s->hello_pid = pid;
+  const char *exe = NULL;
+  if (s->launch.name == NULL && dap_get_string(body, "executable", &exe) == 0 && exe != NULL)
+    s->launch.name = strdup(exe);
   dap_log_info("runtime ready: Python %s, pid %d", pyver, dap_debuggee_pid(s->debuggee));
-  const cJSON *launch_args = s->config;
+  /* The request's arguments; a restart's are the configuration kept. */
+  const cJSON *launch_args = NULL;
+  const cJSON *command = cJSON_GetObjectItemCaseSensitive(s->launch_req, "command");
+  if (cJSON_IsString(command) && strcmp(command->valuestring, "restart") == 0)
+    launch_args = s->config;
+  else if (s->launch_req != NULL)
+    launch_args = cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments");
   /* configure first, then the breakpoints kept so far, then (once the
    * client is done configuring) start: the runtime handles them in order. */
   if (send_configure(s, launch_args, launch_args) != 0) {
@@ -325,7 +361,7 @@ static void warn_launch_only_keys(dap_session_t *s, const cJSON *args) {
   char text[700];
   snprintf(text, sizeof(text),
            "dapper: attach %s %s %s for launch only and ignored: the program was started "
-           "already (by dapper-adapter --listen)\n",
+           "already\n",
            n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
   dap_session_output(s, "console", text);
 }
@@ -475,7 +511,9 @@ static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) 
     dap_debuggee_terminate(s->debuggee, 0);
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
   }
-  uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
+  if (s->hello_deadline_ms == 0)
+    s->hello_deadline_ms = HELLO_DEADLINE_MS;
+  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
   return DAP_DEFERRED;
 }
 
@@ -489,6 +527,7 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
 static void relaunch(dap_session_t *s, cJSON *req) {
   s->runtime_ready = s->configured = s->start_sent = false;
   s->exited_sent = s->terminated_sent = s->launch_failed = s->detached = false;
+  s->hello_pid = 0;
   dap_launch_free(&s->launch);
   cJSON *args = s->config; /* start_program replaces it */
   s->config = NULL;
@@ -519,11 +558,11 @@ static void relaunch(dap_session_t *s, cJSON *req) {
  * reach the new program before its first line. An attached program is not
  * the debugger's to restart. */
 int dap_handle_restart(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  if (s->listen)
+  if (s->listen || s->origin != DAP_ORIGIN_SPAWNED)
     return dap_session_error(
         s, DAPPER_ENOTSUP,
         "restart is not supported for an attached program: the debugger did not start it. "
-        "Restart the program yourself (dapper-adapter --listen ...) and attach again");
+        "Restart the program yourself and attach again");
   if (!s->launched || s->config == NULL)
     return dap_session_error(s, DAPPER_ESTATE, "restart needs a launched program: send launch");
   if (s->restart_req != NULL || s->launch_req != NULL || s->terminal_req_seq != 0)
@@ -585,14 +624,92 @@ static int check_connect(dap_session_t *s, const cJSON *args) {
   return 0;
 }
 
+static bool is_loopback_host(const char *host) {
+  return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+         strcmp(host, "localhost") == 0;
+}
+
+/* attach "listen": {host, port, timeout}: wait for a program started with
+ * dapper-adapter --connect HOST:PORT; then the session goes on as a launch. */
+static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
+                         const cJSON *listen) {
+  static const char shape[] = "\"listen\" must be {\"host\": string, \"port\": 0-65535, "
+                              "\"timeout\": seconds}";
+  const cJSON *host = cJSON_GetObjectItemCaseSensitive(listen, "host");
+  const cJSON *port = cJSON_GetObjectItemCaseSensitive(listen, "port");
+  const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(listen, "timeout");
+  if (!cJSON_IsObject(listen) || (host != NULL && !cJSON_IsString(host)) ||
+      !cJSON_IsNumber(port) || port->valuedouble != (double)(int)port->valuedouble ||
+      port->valuedouble < 0 || port->valuedouble > 65535 ||
+      (timeout != NULL && (!cJSON_IsNumber(timeout) || !(timeout->valuedouble > 0) ||
+                           timeout->valuedouble > 86400)))
+    return dap_session_error(s, DAPPER_EINVAL, "%s", shape);
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already has a program");
+  if (cJSON_GetObjectItemCaseSensitive(args, "connect") != NULL)
+    return dap_session_error(s, DAPPER_EINVAL,
+                             "attach takes \"listen\" or \"connect\", not both");
+  if (read_evaluate_timeout(s, args) != 0 || read_paths_and_output(s, args, true) != 0)
+    return DAPPER_EINVAL;
+  char err[1024];
+  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  const char *h = host != NULL ? host->valuestring : "127.0.0.1";
+  int bound = 0;
+  rc = dap_debuggee_await_tcp(s->loop, h, port->valueint, &debuggee_cbs, s, &s->debuggee, &bound,
+                              err, sizeof(err));
+  if (rc != 0) {
+    s->debuggee = NULL;
+    return dap_session_error(s, rc, "%s", err);
+  }
+  s->origin = DAP_ORIGIN_REMOTE;
+  s->console = DAP_CONSOLE_INTERNAL;
+  snprintf(s->remote_addr, sizeof(s->remote_addr), strchr(h, ':') ? "[%s]:%d" : "%s:%d", h,
+           bound);
+  s->hello_deadline_ms =
+      timeout != NULL ? (uint64_t)(timeout->valuedouble * 1000.0 + 0.5) : LISTEN_DEADLINE_MS;
+  if (s->hello_deadline_ms == 0)
+    s->hello_deadline_ms = 1;
+  s->launched = true;
+  if (!is_loopback_host(h)) {
+    snprintf(err, sizeof(err),
+             "dapper: WARNING: waiting for the program on %s: anyone who can connect to this "
+             "address can take the session (there is no secret over TCP)\n",
+             s->remote_addr);
+    dap_session_output(s, "console", err);
+  }
+  snprintf(err, sizeof(err), "dapper: waiting for the program on %s (dapper-adapter --connect %s "
+           "-- program.py)\n", s->remote_addr, s->remote_addr);
+  dap_session_output(s, "console", err);
+  dap_log_info("attach: waiting for a program on %s", s->remote_addr);
+  warn_unknown_keys(s, args);
+  warn_launch_only_keys(s, args);
+  s->launch_req = cJSON_Duplicate(req, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_terminate(s->debuggee, 0);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
+  return DAP_DEFERRED;
+}
+
 int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  const cJSON *listen = cJSON_GetObjectItemCaseSensitive(args, "listen");
+  if (!s->listen && listen != NULL && !cJSON_IsNull(listen))
+    return attach_listen(s, req, args, listen);
   if (!s->listen)
     return dap_session_error(
         s, DAPPER_ENOTSUP,
         "this adapter has no program to attach to: start the program with the debugger "
-        "listening (dapper-adapter --listen PORT -- program.py) and attach with \"connect\": "
-        "{\"port\": PORT}, or use a \"launch\" request (\"program\", \"module\" or "
-        "\"code\")");
+        "listening (dapper-adapter --listen PORT -- program.py, or dapper.listen(PORT) in it) "
+        "and attach with \"connect\": {\"port\": PORT}; or attach with \"listen\": "
+        "{\"port\": PORT} and start it with dapper-adapter --connect PORT -- program.py; or "
+        "use a \"launch\" request (\"program\", \"module\" or \"code\")");
+  if (listen != NULL && !cJSON_IsNull(listen))
+    return dap_session_error(s, DAPPER_EINVAL,
+                             "this adapter serves a program that is running already: attach "
+                             "with \"connect\", not \"listen\"");
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
   if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0 ||
@@ -627,6 +744,9 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
 static void listen_detach(dap_session_t *s) {
   s->attached = false;
   if (s->runtime_ready && s->debuggee != NULL && !dap_debuggee_exited(s->debuggee)) {
+    cJSON *client = cJSON_CreateObject();
+    cJSON_AddFalseToObject(client, "attached");
+    dap_forward(s, "client", client, DAP_PENDING_INTERNAL, NULL);
     const cJSON *src;
     cJSON_ArrayForEach(src, s->bp_sources) {
       cJSON *args = cJSON_CreateObject();
@@ -675,6 +795,32 @@ int dap_lifecycle_listen_start(dap_session_t *s, const cJSON *args, bool wait_fo
   return rc < 0 ? rc : DAPPER_ELAUNCH;
 }
 
+int dap_lifecycle_listen_adopt(dap_session_t *s, int fd) {
+  s->listen_args = dap_msg_request("launch", cJSON_CreateObject());
+  if (s->listen_args == NULL)
+    return DAPPER_ENOMEM;
+  s->configuration_done = true; /* the program runs already */
+  char err[1024];
+  int rc = dap_debuggee_adopt(s->loop, fd, &debuggee_cbs, s, &s->debuggee, err, sizeof(err));
+  if (rc != 0) {
+    s->debuggee = NULL;
+    fprintf(stderr, "dapper-adapter: %s\n", err);
+    return rc;
+  }
+  s->origin = DAP_ORIGIN_ADOPTED;
+  s->console = DAP_CONSOLE_INTERNAL;
+  s->launched = true;
+  s->launch_req = cJSON_Duplicate(s->listen_args, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_release(s->debuggee);
+    return DAPPER_ENOMEM;
+  }
+  s->listen_boot = true;
+  s->hello_deadline_ms = HELLO_DEADLINE_MS;
+  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
+  return 0;
+}
+
 void dap_lifecycle_client_attached(dap_session_t *s) {
   s->initialized = false;
   s->attached = false;
@@ -687,6 +833,12 @@ void dap_lifecycle_client_attached(dap_session_t *s) {
 int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON *args,
                                  cJSON **body) {
   s->configuration_done = true;
+  if (s->configured && s->debuggee != NULL) {
+    /* dapper.is_client_connected() / wait_for_client() */
+    cJSON *client = cJSON_CreateObject();
+    cJSON_AddTrueToObject(client, "attached");
+    dap_forward(s, "client", client, DAP_PENDING_INTERNAL, NULL);
+  }
   maybe_start(s);
   return 0;
 }
@@ -699,11 +851,21 @@ static void send_terminated(dap_session_t *s) {
 }
 
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  bool terminate = !s->listen; /* the default: launched yes, attached no */
+  /* the default: launched yes, attached no */
+  bool terminate = !s->listen && s->origin != DAP_ORIGIN_REMOTE;
   if (dap_get_bool(args, "terminateDebuggee", &terminate) < 0)
     return dap_session_error(s, DAPPER_EINVAL, "\"terminateDebuggee\" must be a boolean");
   if (s->debuggee == NULL)
     return 0;
+  if (s->origin == DAP_ORIGIN_REMOTE) {
+    if (terminate && !dap_debuggee_exited(s->debuggee))
+      dap_session_output(s, "console",
+                         "dapper: a program that connected over TCP (attach \"listen\") cannot "
+                         "be ended by the debugger; it runs on without it\n");
+    s->detached = true;
+    dap_debuggee_release(s->debuggee);
+    return 0;
+  }
   if (s->listen && !terminate) {
     if (s->attached)
       listen_detach(s);
@@ -738,6 +900,10 @@ int dap_handle_terminate(dap_session_t *s, const cJSON *req, const cJSON *args, 
   }
   if (dap_debuggee_exited(s->debuggee))
     return 0; /* exited and terminated are on their way */
+  if (s->origin == DAP_ORIGIN_REMOTE)
+    return dap_session_error(s, DAPPER_ENOTSUP,
+                             "a program that connected over TCP (attach \"listen\") cannot be "
+                             "ended by the debugger: disconnect leaves it running");
   dap_debuggee_terminate(s->debuggee, TERMINATE_GRACE_MS);
   return 0;
 }
@@ -755,14 +921,16 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
   } else if (s->launch_req != NULL) {
     snprintf(text, sizeof(text),
              "%s exited (%s %d) before the debugger runtime connected; its output tells why",
-             s->launch.file, term_signal != 0 ? "signal" : "code",
+             program_name(s), term_signal != 0 ? "signal" : "code",
              term_signal != 0 ? term_signal : exit_status);
     fail_launch(s, text);
   }
   /* A failed launch was answered with the reason: the program never ran
    * under the debugger, and its end (usually our SIGTERM) is not news. */
-  if (s->launch_failed) {
-    s->exited_sent = true;
+  if (s->launch_failed || term_signal == DAP_DEBUGGEE_EXIT_RELEASED) {
+    s->exited_sent = true; /* released: the program runs on */
+    term_signal = 0;
+    exit_status = 0;
   } else if (term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
     /* A program run in a terminal that ended without its runtime telling
      * the status (killed, crashed, os._exit): not our child, no waitpid. */
@@ -850,7 +1018,11 @@ void dap_lifecycle_client_gone(dap_session_t *s) {
   cJSON_Delete(s->disconnect_req);
   s->disconnect_req = NULL;
   uv_timer_stop(&s->hello_timer);
-  if (s->debuggee != NULL && !s->detached)
-    dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
+  if (s->debuggee != NULL && !s->detached) {
+    if (s->origin == DAP_ORIGIN_SPAWNED)
+      dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
+    else
+      dap_debuggee_release(s->debuggee); /* not ours to end: it runs on */
+  }
   dap_session_maybe_free(s);
 }

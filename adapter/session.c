@@ -305,14 +305,15 @@ int dap_session_accept_tcp(uv_loop_t *loop, uv_stream_t *server, const char *run
 }
 
 int dap_session_open_listen(uv_loop_t *loop, const char *runtime_dir, const cJSON *launch_args,
-                            bool wait_for_client, int *exit_status, dap_session_end_cb on_end,
-                            void *ud, dap_session_t **out) {
+                            int runtime_fd, bool wait_for_client, int *exit_status,
+                            dap_session_end_cb on_end, void *ud, dap_session_t **out) {
   dap_session_t *s = session_new(loop, runtime_dir, on_end, ud);
   if (s == NULL)
     return DAPPER_ENOMEM;
   s->listen = true;
   s->exit_status = exit_status;
-  int rc = dap_lifecycle_listen_start(s, launch_args, wait_for_client);
+  int rc = launch_args != NULL ? dap_lifecycle_listen_start(s, launch_args, wait_for_client)
+                               : dap_lifecycle_listen_adopt(s, runtime_fd);
   if (rc != 0) {
     session_abort(s);
     return rc;

@@ -57,6 +57,14 @@ struct dap_session {
   bool ending;             /* client gone or shutdown: free once all is closed */
   bool timer_closed;
 
+  /* Who started the program: the adapter (launch, --listen), the program
+   * itself (dapper.listen: adopted), or someone else, connecting over TCP
+   * (attach "listen" and dapper-adapter --connect: remote). */
+  enum { DAP_ORIGIN_SPAWNED, DAP_ORIGIN_ADOPTED, DAP_ORIGIN_REMOTE } origin;
+  char remote_addr[320];        /* remote: "host:port" waited on */
+  uint64_t hello_deadline_ms;   /* 0: HELLO_DEADLINE_MS */
+  long long hello_pid;          /* the pid the runtime's hello told */
+
   /* --listen: the session is the program's; clients attach and detach. */
   bool listen;
   bool listen_boot;   /* launch_req is the adapter's own start, not a client's */
@@ -182,6 +190,9 @@ void dap_lifecycle_client_gone(dap_session_t *s);
 /* --listen: starts the program (launch arguments borrowed); returns 0 or a
  * negative code (printed on stderr). */
 int dap_lifecycle_listen_start(dap_session_t *s, const cJSON *args, bool wait_for_client);
+/* dapper.listen: the program's runtime is on fd (a connected Unix socket
+ * whose peer is the program); returns 0 or a negative code (printed). */
+int dap_lifecycle_listen_adopt(dap_session_t *s, int fd);
 /* --listen: a new client connected; its per-client state starts afresh. */
 void dap_lifecycle_client_attached(dap_session_t *s);
 /* A response from the client to a reverse request (runInTerminal);

@@ -4,7 +4,9 @@ The adapter puts this directory first on PYTHONPATH and passes the wire
 descriptor in DAPPER_RUNTIME_FD; a program the client runs in a terminal
 gets DAPPER_RUNTIME_SOCKET and DAPPER_RUNTIME_SECRET instead: it connects to
 that Unix socket and sends the secret first (docs/security.md), then the wire
-is the same. The boot sequence (docs/wire-protocol.md):
+is the same. A program run by `dapper-adapter --connect HOST:PORT` gets
+DAPPER_RUNTIME_CONNECT=HOST:PORT: it connects there over TCP (an adapter
+waiting with attach "listen"), no secret. The boot sequence (docs/wire-protocol.md):
 
 1. restore the user's environment (PYTHONPATH, PYTHONUNBUFFERED, without
    the DAPPER_* variables the adapter added) and take this directory off
@@ -39,9 +41,11 @@ def _dapper_boot():
     # runtime's own log switch; a user's other DAPPER_* variables stay.
     added = ("DAPPER_RUNTIME_FD", "DAPPER_RUNTIME_DIR", "DAPPER_RUNTIME_LOG",
              "DAPPER_ORIG_PYTHONPATH", "DAPPER_ORIG_PYTHONUNBUFFERED",
-             "DAPPER_RUNTIME_SOCKET", "DAPPER_RUNTIME_SECRET")
+             "DAPPER_RUNTIME_SOCKET", "DAPPER_RUNTIME_SECRET",
+             "DAPPER_RUNTIME_CONNECT")
     fd_text = env.get("DAPPER_RUNTIME_FD")
     socket_path = env.get("DAPPER_RUNTIME_SOCKET")
+    tcp_target = env.get("DAPPER_RUNTIME_CONNECT")
     secret = env.get("DAPPER_RUNTIME_SECRET", "")
     runtime_dir = env.get("DAPPER_RUNTIME_DIR", "")
     log_level = env.get("DAPPER_RUNTIME_LOG")
@@ -71,7 +75,7 @@ def _dapper_boot():
             return False
 
     boot_real = os.path.realpath(boot_dir)
-    if fd_text is not None or socket_path is not None:
+    if fd_text is not None or socket_path is not None or tcp_target is not None:
         restore_environment()
     sys.path[:] = [p for p in sys.path if not is_boot_dir(p)]
     for key in [k for k in sys.path_importer_cache if is_boot_dir(k)]:
@@ -154,10 +158,36 @@ def _dapper_boot():
                              " running without it\n" % (socket_path, err))
             return None
 
+    def connect_tcp():
+        """Connects to the adapter waiting on HOST:PORT (attach "listen");
+        returns the descriptor, or None (the program then runs without
+        the debugger)."""
+        import _socket
+        host, _, port = tcp_target.rpartition(":")
+        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        family = _socket.AF_INET6 if ":" in host else _socket.AF_INET
+        sock = _socket.socket(family, _socket.SOCK_STREAM)
+        try:
+            sock.settimeout(10.0)
+            sock.connect((host, int(port)))
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            sock.settimeout(None)
+            return sock.detach()
+        except (OSError, ValueError) as err:
+            sock.close()
+            sys.stderr.write("dapper: could not connect to the debugger at %s (%s);"
+                             " running without it\n" % (tcp_target, err))
+            return None
+
     def connect():
         """Returns the connected runtime module, or None."""
         try:
-            fd = int(fd_text) if fd_text is not None else connect_socket()
+            if fd_text is not None:
+                fd = int(fd_text)
+            elif socket_path is not None:
+                fd = connect_socket()
+            else:
+                fd = connect_tcp()
         except ValueError:
             return None
         if fd is None:
@@ -198,7 +228,7 @@ def _dapper_boot():
             return None
         return runtime
 
-    runtime = connect() if fd_text is not None or socket_path else None
+    runtime = connect() if fd_text is not None or socket_path or tcp_target else None
 
     # -- 3. the next sitecustomize (site.execsitecustomize's handling) ------
     ours = sys.modules.pop("sitecustomize", None)

@@ -32,6 +32,17 @@ int rt_handle_start(rt_channel_t *ch, const cJSON *request, cJSON **body) {
   return 0;
 }
 
+/* `client` {attached}: a client finished attaching (true) or detached
+ * (false); dapper.is_client_connected() and wait_for_client() read it. */
+int rt_handle_client(rt_channel_t *ch, const cJSON *request, cJSON **body) {
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(request, "arguments");
+  bool attached = false;
+  if (dap_get_bool(args, "attached", &attached) != 0)
+    return rt_commands_fail(DAPPER_EINVAL, "client: \"attached\" must be a boolean");
+  rt_channel_set_client(ch, attached);
+  return 0;
+}
+
 void rt_commands_dispatch(rt_channel_t *ch, const cJSON *request) {
   const char *command =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(request, "command"));

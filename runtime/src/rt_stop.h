@@ -140,6 +140,10 @@ int rt_stop_resume(const cJSON *request, int thread_id, bool single,
  * RT_DEFERRED; or returns a negative code with rt_commands_fail's message.
  * Channel thread, no GIL; the caller then lets the backend know. */
 int rt_stop_pause(const cJSON *request, int thread_id);
+/* dapper.breakpoint(): thread_id (the caller's) stops at its next line, as
+ * a pause asked by the client would; nothing when another stop is under
+ * way. The caller then calls rt_backend_control_changed() (GIL held). */
+void rt_stop_break_here(int thread_id);
 /* Queues a copy of request to the stopped thread thread_id, which answers
  * it (for a thread blocked in C during a stop: to the stand-in, which
  * answers on its behalf). Returns RT_DEFERRED, or a negative code (unknown

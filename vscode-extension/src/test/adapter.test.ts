@@ -61,6 +61,10 @@ describe('adapter', () => {
     assert.deepStrictEqual(descriptorFor({ request: 'attach', connect: { host: '10.0.0.2', port: 7 } }, '/x'), {
       kind: 'server', host: '10.0.0.2', port: 7,
     });
+    // attach listen: the bundled adapter waits for the program (--connect)
+    assert.deepStrictEqual(descriptorFor({ request: 'attach', listen: { port: 5678 } }, '/x/dapper-adapter'), {
+      kind: 'executable', command: '/x/dapper-adapter', args: [],
+    });
   });
 
   it('names a missing, non-file, non-executable or broken binary', async () => {

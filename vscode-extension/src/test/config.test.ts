@@ -63,6 +63,10 @@ describe('resolveConfig', () => {
       const bad = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', connect }, inputs());
       assert.ok('error' in bad && /--listen/.test(bad.error), JSON.stringify(bad));
     }
+    const listen = await resolveConfig({ type: 'dapper', request: 'attach', listen: { port: 5678 } }, inputs());
+    assert.ok('config' in listen, JSON.stringify(listen));
+    const none = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', listen: 5678 }, inputs());
+    assert.ok('error' in none && /--connect/.test(none.error), JSON.stringify(none));
     const other = await resolveConfig({ type: 'dapper', request: 'test', name: 'a' }, inputs());
     assert.ok('error' in other && /"launch" and "attach"/.test(other.error), JSON.stringify(other));
   });
