@@ -476,3 +476,51 @@ class AttachPathTests(unittest.TestCase):
         c.request("disconnect", {"terminateDebuggee": True}, TIMEOUT)
         a.proc.wait(TIMEOUT)  # the program ended, and the adapter with it
         self.assertEqual(sanitizer_reports(a.stderr.text()), [])
+
+    def test_attach_listen_with_path_mappings(self):
+        """The container case: the client's adapter waits (attach `listen`),
+        the program runs from the remote copy with `dapper-adapter
+        --connect`."""
+        from test_inprocess import Program, free_port
+        from dap_client import DapClient
+        from harness import CONFIG, adapter_env
+        local = os.path.join(self.tmp, "local")
+        remote = os.path.join(self.tmp, "remote")
+        os.makedirs(local)
+        with open(os.path.join(local, "loop.py"), "w") as f:
+            f.write(LOOP)
+        shutil.copytree(local, remote)
+        port = free_port()
+        c = DapClient.spawn_stdio(CONFIG.adapter, env=adapter_env())
+        self.addCleanup(c.close)
+        self.assertTrue(c.request("initialize", {"adapterID": "dapper"}, TIMEOUT)["success"])
+        seq = c.send_request("attach", {
+            "listen": {"port": port}, "envFile": "/x.env",
+            "pathMappings": [{"localRoot": local, "remoteRoot": remote}]})
+        c.wait_output("waiting for the program on 127.0.0.1:%d" % port, timeout=TIMEOUT)
+        p = Program([CONFIG.adapter, "--connect", "127.0.0.1:%d" % port, "--python",
+                     CONFIG.python, "--", os.path.join(remote, "loop.py")], adapter_env())
+        self.addCleanup(terminate_process, p.proc)
+        c.wait_event("initialized", TIMEOUT)
+        local_loop = os.path.join(local, "loop.py")
+        bps = c.request("setBreakpoints", {"source": {"path": local_loop},
+                                           "breakpoints": [{"line": break_line(LOOP)}]},
+                        TIMEOUT)
+        self.assertTrue(bps["body"]["breakpoints"][0]["verified"], bps)
+        self.assertTrue(c.request("configurationDone", None, TIMEOUT)["success"])
+        self.assertTrue(c.wait_response(seq, TIMEOUT)["success"])
+        stopped = c.wait_event("stopped", TIMEOUT)
+        st = c.request("stackTrace", {"threadId": stopped["body"]["threadId"]}, TIMEOUT)
+        top = st["body"]["stackFrames"][0]
+        self.assertEqual((top["source"]["path"], top["line"]), (local_loop, break_line(LOOP)))
+        self.assertIn('dapper: attach key "envFile" is for launch only', c.output("console"))
+        resp = c.request("restart", {}, TIMEOUT)
+        self.assertFalse(resp["success"])
+        self.assertIn("restart is not supported for an attached program", error_text(resp))
+        c.request("setBreakpoints", {"source": {"path": local_loop}, "breakpoints": []}, TIMEOUT)
+        c.request("disconnect", {}, TIMEOUT)
+        self.assertEqual(p.proc.wait(TIMEOUT), 0)
+        self.assertIn("args []", p.stdout.text())
+        c.close_input()
+        c.proc.wait(TIMEOUT)
+        self.assertEqual(sanitizer_reports(c.stderr.text() + p.stderr.text()), [])
