@@ -77,7 +77,8 @@ int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args) 
       cJSON_GetObjectItemCaseSensitive(args, "listen") != NULL)
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes one of \"processId\", \"connect\" or \"listen\"");
-  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 || read_attach_timeout(s, args) != 0)
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 || read_attach_timeout(s, args) != 0 ||
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -120,6 +121,7 @@ int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args) 
   dap_log_info("attach: process %d (%s, %s, Python 3.%d)", pid, target.name, target.exe,
                target.minor);
   dap_lifecycle_warn_unknown_keys(s, args);
+  dap_lifecycle_warn_launch_only_keys(s, args);
   return DAP_DEFERRED;
 }
 

@@ -15,6 +15,7 @@ typedef struct {
   char **env;   /* NULL-terminated "NAME=value" */
   char *cwd;    /* NULL: the adapter's own */
   char *name;   /* what the `process` event calls it */
+  cJSON *env_file; /* envFile's variables (an object of strings), or NULL */
   bool no_debug;
   bool stop_on_entry;
 } dap_launch_t;

@@ -54,7 +54,10 @@ static void on_output(void *ud, const char *category, const char *text, size_t l
     fwrite(text, 1, len, f);
     fflush(f);
   }
-  dap_session_output(s, category, text);
+  /* redirectOutput false: the program's output is not sent (it is read
+   * all the same, so the program never blocks on a full pipe). */
+  if (s->redirect_output)
+    dap_session_output(s, category, text);
 }
 
 static void on_runtime_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
@@ -218,9 +221,13 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
   if (s->launch.name == NULL && dap_get_string(body, "executable", &exe) == 0 && exe != NULL)
     s->launch.name = strdup(exe);
   dap_log_info("runtime ready: Python %s, pid %d", pyver, dap_debuggee_pid(s->debuggee));
-  const cJSON *launch_args = s->launch_req != NULL
-                                 ? cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments")
-                                 : NULL;
+  /* The request's arguments; a restart's are the configuration kept. */
+  const cJSON *launch_args = NULL;
+  const cJSON *command = cJSON_GetObjectItemCaseSensitive(s->launch_req, "command");
+  if (cJSON_IsString(command) && strcmp(command->valuestring, "restart") == 0)
+    launch_args = s->config;
+  else if (s->launch_req != NULL)
+    launch_args = cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments");
   /* configure first, then the breakpoints kept so far, then (once the
    * client is done configuring) start: the runtime handles them in order. */
   if (send_configure(s, launch_args, launch_args) != 0) {
@@ -246,6 +253,10 @@ static int send_configure(dap_session_t *s, const cJSON *launch_args, const cJSO
     const char *code = NULL;
     if (dap_get_string(code_args, "code", &code) == 0)
       cJSON_AddStringToObject(cfg, "code", code);
+    /* A program in a terminal writes there itself: with redirectOutput
+     * the runtime also sends what it writes to sys.stdout/sys.stderr. */
+    if (s->console != DAP_CONSOLE_INTERNAL && s->redirect_output)
+      cJSON_AddTrueToObject(cfg, "redirectOutput");
   }
   return dap_forward(s, "configure", cfg, DAP_PENDING_CONFIGURE, NULL);
 }
@@ -284,9 +295,13 @@ void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
     return;
   }
   if (s->launch_req != NULL) {
+    const char *command =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->launch_req, "command"));
     send_process_event(s, false);
-    /* The runtime resolves breakpoints now: configuration can begin. */
-    dap_session_queue_event(s, "initialized", NULL);
+    /* The runtime resolves breakpoints now: configuration can begin. A
+     * restart keeps the configuration (breakpoints were replayed). */
+    if (command == NULL || strcmp(command, "restart") != 0)
+      dap_session_queue_event(s, "initialized", NULL);
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
     dap_session_respond(s, req, NULL);
@@ -333,6 +348,32 @@ void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   snprintf(text, sizeof(text),
            "dapper: launch %s %s %s not supported and ignored (docs/configuration.md lists "
            "the keys)\n",
+           n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
+  dap_session_output(s, "console", text);
+}
+
+/* One console line naming the keys of an `attach` that only `launch`
+ * reads: the program runs already, so they change nothing. */
+void dap_lifecycle_warn_launch_only_keys(dap_session_t *s, const cJSON *args) {
+  static const char *const launch_only[] = {"program", "module",  "code",    "args",
+                                            "cwd",     "env",     "envFile", "python",
+                                            "noDebug", "console", NULL};
+  char names[512] = "";
+  size_t used = 0;
+  int n = 0;
+  for (const char *const *k = launch_only; *k != NULL; k++) {
+    if (cJSON_GetObjectItemCaseSensitive(args, *k) == NULL || used >= sizeof(names))
+      continue;
+    int w = snprintf(names + used, sizeof(names) - used, "%s\"%s\"", n > 0 ? ", " : "", *k);
+    used = w < 0 ? sizeof(names) : used + (size_t)w;
+    n++;
+  }
+  if (n == 0)
+    return;
+  char text[700];
+  snprintf(text, sizeof(text),
+           "dapper: attach %s %s %s for launch only and ignored: the program was started "
+           "already\n",
            n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
   dap_session_output(s, "console", text);
 }
@@ -398,10 +439,38 @@ int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   return 0;
 }
 
-int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  if (s->launched)
-    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+/* `pathMappings` and `redirectOutput` of a launch or attach (borrowed):
+ * they replace the session's. Returns 0 or an error code after
+ * dap_session_error. */
+int dap_lifecycle_read_paths_and_output(dap_session_t *s, const cJSON *args,
+                                        bool default_redirect) {
   char err[1024];
+  dap_pathmap_t *m = NULL;
+  int rc = dap_pathmap_parse(cJSON_GetObjectItemCaseSensitive(args, "pathMappings"), &m, err,
+                             sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  /* --listen runs beside the program: the client's files are elsewhere. */
+  dap_pathmap_check_local(m, !s->listen);
+  bool redirect = default_redirect;
+  if (dap_get_bool(args, "redirectOutput", &redirect) < 0) {
+    dap_pathmap_free(m);
+    return dap_session_error(s, DAPPER_EINVAL, "\"redirectOutput\" must be true or false");
+  }
+  dap_pathmap_free(s->pathmap);
+  s->pathmap = m;
+  s->redirect_output = redirect;
+  return 0;
+}
+
+/* Starts the program of launch arguments args (borrowed), for req (a
+ * `launch`, or a `restart` whose old program is gone; borrowed). Returns
+ * 0 (noDebug: answer now), DAP_DEFERRED (req is answered once the runtime
+ * is configured), or an error code after dap_session_error. */
+static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) {
+  char err[1024];
+  bool restart =
+      strcmp(cJSON_GetObjectItemCaseSensitive(req, "command")->valuestring, "restart") == 0;
   if (dap_lifecycle_read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -410,6 +479,9 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
+  /* redirectOutput: on by default where the output has nowhere else to go. */
+  if ((rc = dap_lifecycle_read_paths_and_output(s, args, s->console == DAP_CONSOLE_INTERNAL)) != 0)
+    return rc;
   rc =
       dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err, sizeof(err));
   if (rc != 0)
@@ -417,10 +489,18 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->console != DAP_CONSOLE_INTERNAL && s->launch.no_debug) {
     /* Without the runtime nothing would tell us the program's pid or end. */
     s->console = DAP_CONSOLE_INTERNAL;
+    s->redirect_output = true;
     dap_session_output(s, "console",
                        "dapper: noDebug runs the program with its output in the debug console "
                        "(stdin is empty); a terminal needs the debugger\n");
   }
+  cJSON *config = cJSON_Duplicate(args, 1);
+  if (config == NULL) {
+    dap_launch_free(&s->launch);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  cJSON_Delete(s->config);
+  s->config = config;
   if (s->console != DAP_CONSOLE_INTERNAL)
     rc = start_in_terminal(s, args, err, sizeof(err));
   else
@@ -435,7 +515,8 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   dap_lifecycle_warn_unknown_keys(s, args);
   if (s->launch.no_debug) {
     send_process_event(s, false);
-    dap_session_queue_event(s, "initialized", NULL);
+    if (!restart)
+      dap_session_queue_event(s, "initialized", NULL);
     return 0;
   }
   s->launch_req = cJSON_Duplicate(req, 1);
@@ -446,6 +527,97 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->hello_deadline_ms == 0)
     s->hello_deadline_ms = HELLO_DEADLINE_MS;
   uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
+  return DAP_DEFERRED;
+}
+
+int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+  return start_program(s, req, args);
+}
+
+/* The old program is gone: the restart's program starts (req consumed). */
+static void relaunch(dap_session_t *s, cJSON *req) {
+  s->runtime_ready = s->configured = s->start_sent = false;
+  s->exited_sent = s->terminated_sent = s->launch_failed = s->detached = false;
+  s->hello_pid = 0;
+  dap_launch_free(&s->launch);
+  cJSON *args = s->config; /* start_program replaces it */
+  s->config = NULL;
+  s->errmsg[0] = '\0';
+  int rc = start_program(s, req, args);
+  cJSON_Delete(args);
+  if (rc == DAP_DEFERRED) {
+    cJSON_Delete(req);
+    return;
+  }
+  if (rc == 0) {
+    dap_session_respond(s, req, NULL);
+    return;
+  }
+  /* The new program did not start: the session is over. */
+  s->launch_failed = true;
+  dap_session_respond_error(s, req, rc, "%s",
+                            s->errmsg[0] != '\0' ? s->errmsg : "the program did not start");
+  if (!s->terminated_sent) {
+    s->terminated_sent = true;
+    dap_session_send_event(s, "terminated", NULL);
+  }
+}
+
+/* `restart`: the launched program is ended (`exited`, no `terminated`) and
+ * started again with the same configuration, or with `arguments` when the
+ * client sends new ones; the breakpoints and exception filters set so far
+ * reach the new program before its first line. An attached program is not
+ * the debugger's to restart. */
+int dap_handle_restart(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->listen || s->origin != DAP_ORIGIN_SPAWNED)
+    return dap_session_error(
+        s, DAPPER_ENOTSUP,
+        "restart is not supported for an attached program: the debugger did not start it. "
+        "Restart the program yourself and attach again");
+  if (!s->launched || s->config == NULL)
+    return dap_session_error(s, DAPPER_ESTATE, "restart needs a launched program: send launch");
+  if (s->restart_req != NULL || s->launch_req != NULL || s->terminal_req_seq != 0)
+    return dap_session_error(s, DAPPER_ESTATE,
+                             "the program is still starting: restart once it runs");
+  if (s->disconnect_req != NULL || s->detached)
+    return dap_session_error(s, DAPPER_ESTATE, "the session is ending");
+  const cJSON *fresh = cJSON_GetObjectItemCaseSensitive(args, "arguments");
+  if (fresh != NULL && !cJSON_IsNull(fresh)) {
+    if (!cJSON_IsObject(fresh))
+      return dap_session_error(s, DAPPER_EINVAL,
+                               "restart: \"arguments\" must be the launch configuration (an "
+                               "object)");
+    /* Checked now, while the old program still runs. */
+    char err[1024];
+    dap_launch_t probe;
+    int rc =
+        dap_launch_parse(fresh, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &probe, err, sizeof(err));
+    if (rc != 0)
+      return dap_session_error(s, rc, "restart: %s", err);
+    dap_launch_free(&probe);
+    dap_pathmap_t *m = NULL;
+    rc = dap_pathmap_parse(cJSON_GetObjectItemCaseSensitive(fresh, "pathMappings"), &m, err,
+                           sizeof(err));
+    dap_pathmap_free(m);
+    if (rc != 0)
+      return dap_session_error(s, rc, "restart: %s", err);
+    cJSON *copy = cJSON_Duplicate(fresh, 1);
+    if (copy == NULL)
+      return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+    cJSON_Delete(s->config);
+    s->config = copy;
+  }
+  cJSON *copy = cJSON_Duplicate(req, 1);
+  if (copy == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  if (s->debuggee == NULL) {
+    relaunch(s, copy);
+    return DAP_DEFERRED;
+  }
+  s->restart_req = copy;
+  dap_debuggee_terminate(s->debuggee, TERMINATE_GRACE_MS);
   return DAP_DEFERRED;
 }
 
@@ -490,7 +662,7 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
   if (cJSON_GetObjectItemCaseSensitive(args, "connect") != NULL)
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes \"listen\" or \"connect\", not both");
-  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0)
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 || dap_lifecycle_read_paths_and_output(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -525,6 +697,7 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
   dap_session_output(s, "console", err);
   dap_log_info("attach: waiting for a program on %s", s->remote_addr);
   dap_lifecycle_warn_unknown_keys(s, args);
+  dap_lifecycle_warn_launch_only_keys(s, args);
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL) {
     dap_debuggee_terminate(s->debuggee, 0);
@@ -556,7 +729,8 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
                              "with \"connect\", not \"listen\"");
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
-  if (check_connect(s, args) != 0 || dap_lifecycle_read_evaluate_timeout(s, args) != 0)
+  if (check_connect(s, args) != 0 || dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -567,6 +741,7 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (!s->configured)
     return dap_session_hold(s, req); /* the runtime is starting */
   dap_lifecycle_warn_unknown_keys(s, args);
+  dap_lifecycle_warn_launch_only_keys(s, args);
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -606,6 +781,9 @@ static void listen_detach(dap_session_t *s) {
     dap_forward(s, "continue", NULL, DAP_PENDING_INTERNAL, NULL);
   }
   dap_breakpoints_free(s);
+  dap_pathmap_free(s->pathmap); /* the next client brings its own */
+  s->pathmap = NULL;
+  s->redirect_output = true;
   /* Answers still to come belong to the client that left. */
   for (dap_pending_t *p = s->pending; p != NULL; p = p->next) {
     if (p->kind == DAP_PENDING_CLIENT) {
@@ -782,11 +960,14 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
     /* A program run in a terminal that ended without its runtime telling
      * the status (killed, crashed, os._exit): not our child, no waitpid. */
     code = -1;
-    dap_session_output(s, "console",
-                       "The program ended without reporting its exit code (killed by a signal, "
-                       "crashed, or os._exit()); exit code reported as -1.\n");
+    if (s->restart_req == NULL) /* else: ended by the restart, as asked */
+      dap_session_output(s, "console",
+                         "The program ended without reporting its exit code (killed by a signal, "
+                         "crashed, or os._exit()); exit code reported as -1.\n");
   } else if (term_signal != 0) {
     code = -term_signal;
+  }
+  if (term_signal > 0 && !s->launch_failed && s->restart_req == NULL) {
     snprintf(text, sizeof(text), "The program was terminated by signal SIG%s (%d).\n",
              signal_name(term_signal), term_signal);
     dap_session_output(s, "console", text);
@@ -803,15 +984,28 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
       dap_session_send_event(s, "exited", body);
     }
   }
-  send_terminated(s);
+  if (s->restart_req == NULL) /* a restart goes on with a new program */
+    send_terminated(s);
 }
 
 void dap_lifecycle_debuggee_gone(dap_session_t *s) {
   s->debuggee = NULL;
+  bool disconnecting = s->disconnect_req != NULL;
   if (s->disconnect_req != NULL) {
     cJSON *req = s->disconnect_req;
     s->disconnect_req = NULL;
     dap_session_respond(s, req, NULL);
+  }
+  if (s->restart_req != NULL) {
+    cJSON *req = s->restart_req;
+    s->restart_req = NULL;
+    if (s->ending || s->client == NULL || disconnecting)
+      cJSON_Delete(req); /* the client went, or ended the session meanwhile */
+    else
+      relaunch(s, req);
+    if (s->debuggee != NULL)
+      return;
+    send_terminated(s);
   }
   if (s->listen) {
     /* --listen: the program is gone, so is the adapter. */

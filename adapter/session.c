@@ -226,6 +226,9 @@ static void on_timer_closed(uv_handle_t *h) {
     free(p);
   }
   dap_launch_free(&s->launch);
+  cJSON_Delete(s->config);
+  cJSON_Delete(s->restart_req);
+  dap_pathmap_free(s->pathmap);
   free(s);
   if (on_end != NULL)
     on_end(ud);
@@ -258,6 +261,7 @@ static dap_session_t *session_new(uv_loop_t *loop, const char *runtime_dir,
   uv_timer_init(loop, &s->inspect_timer);
   s->inspect_timer.data = s;
   s->evaluate_timeout_ms = 5000;
+  s->redirect_output = true;
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "debuggee.h"
 #include "launch.h"
+#include "pathmap.h"
 #include "session.h"
 
 /* A handler's return value when it will answer later (deferred response). */
@@ -119,6 +120,18 @@ struct dap_session {
   uv_timer_t hello_timer;
 
   dap_launch_t launch;
+  /* The launch (or --listen start) arguments in effect: what `restart`
+   * runs again unless it brings new ones. */
+  cJSON *config;
+  /* A `restart` waiting for the old program to be gone (owned). */
+  cJSON *restart_req;
+
+  /* `pathMappings` of the current launch or attach (NULL: none); applied
+   * to everything sent to and relayed from the runtime (forward.c). */
+  dap_pathmap_t *pathmap;
+  /* `redirectOutput`: the program's output is sent as output events
+   * (internalConsole: else dropped; a terminal: also teed by the runtime). */
+  bool redirect_output;
 
   /* The message of the last dap_session_error (for the dispatcher). */
   char errmsg[1024];
@@ -192,6 +205,12 @@ const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void);
 int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args);
 /* One console line naming the configuration keys nothing reads. */
 void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args);
+/* One console line naming the keys of an attach that only launch reads. */
+void dap_lifecycle_warn_launch_only_keys(dap_session_t *s, const cJSON *args);
+/* `pathMappings` and `redirectOutput` of a launch or attach (borrowed);
+ * returns 0 or an error code after dap_session_error. */
+int dap_lifecycle_read_paths_and_output(dap_session_t *s, const cJSON *args,
+                                        bool default_redirect);
 /* Answers the pending launch/attach with the error text and lets the
  * program go (ends a launched one, releases an attached one). */
 void dap_lifecycle_fail_launch(dap_session_t *s, const char *text);

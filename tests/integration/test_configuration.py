@@ -230,7 +230,7 @@ class ConfigurationTests:
         lines = [line for line in r.out("console").splitlines()
                  if "not supported" in line]
         self.assertEqual(lines, [
-            'dapper: launch keys "pathMappings", '
+            'dapper: launch keys '
             '"subProcess", "stopOnEntyr" are not supported and ignored '
             '(docs/configuration.md lists the keys)'])
 
