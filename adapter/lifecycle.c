@@ -480,7 +480,8 @@ static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) 
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
   /* redirectOutput: on by default where the output has nowhere else to go. */
-  if ((rc = dap_lifecycle_read_paths_and_output(s, args, s->console == DAP_CONSOLE_INTERNAL)) != 0)
+  if ((rc = dap_lifecycle_read_paths_and_output(s, args, s->console == DAP_CONSOLE_INTERNAL)) !=
+      0)
     return rc;
   rc =
       dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err, sizeof(err));
@@ -662,7 +663,8 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
   if (cJSON_GetObjectItemCaseSensitive(args, "connect") != NULL)
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes \"listen\" or \"connect\", not both");
-  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 || dap_lifecycle_read_paths_and_output(s, args, true) != 0)
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
