@@ -183,6 +183,9 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
   rc = rt_channel_open(rt_channel_get(), fd, hello); /* consumes hello */
   Py_END_ALLOW_THREADS
   if (rc != 0) return rt_raise(rc, "connect");
+  /* A process connecting again (a forked child, docs/wire-protocol.md):
+   * stops are live again. */
+  atomic_store(&rt_disconnected, 0);
   Py_RETURN_NONE;
 }
 

@@ -1,0 +1,266 @@
+"""Child processes (`subProcess`): a Python child of the debuggee (subprocess,
+multiprocessing spawn/fork/forkserver, os.fork) gets its own debug session
+through the `startDebugging` reverse request. The test client answers it as
+VS Code does: it starts a second adapter process and sends initialize,
+attach with the given configuration, setBreakpoints and configurationDone.
+"""
+
+import os
+import threading
+import unittest
+
+from dap_client import DapClient
+from harness import CONFIG, TIMEOUT, DapTestCase, adapter_env, program
+
+CHILDREN = program("children")
+CHILD = os.path.join(CHILDREN, "child.py")
+LONG = 20.0  # a pool of children under load
+
+
+def break_line(path):
+    with open(path, encoding="utf-8") as f:
+        for n, text in enumerate(f, 1):
+            if "# BREAK" in text:
+                return n
+    raise AssertionError("no # BREAK in %s" % path)
+
+
+class ChildSessions:
+    """Answers the parent session's startDebugging requests the way VS Code
+    does, in a thread: each gets a new adapter process (stdio) that is sent
+    initialize, attach(configuration), setBreakpoints, configurationDone.
+    `take=False`: answers success but starts no session (a client that
+    drops it)."""
+
+    def __init__(self, test, parent, breakpoints, take=True):
+        self.test = test
+        self.parent = parent
+        self.breakpoints = breakpoints  # {path: [lines]}
+        self.take = take
+        self.sessions = []   # (configuration, DapClient, attach seq)
+        self.requests = []
+        self.errors = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                req = self.parent.wait_message(
+                    lambda m: m.get("type") == "request"
+                    and m.get("command") == "startDebugging", 0.2,
+                    "startDebugging")
+            except AssertionError:
+                if self.parent.closed:
+                    return
+                continue
+            try:
+                self._serve(req)
+            except Exception as e:  # reported by the test
+                self.errors.append(repr(e))
+
+    def _serve(self, req):
+        self.requests.append(req)
+        args = req["arguments"]
+        self.parent.send_message({
+            "seq": 0, "type": "response", "request_seq": req["seq"],
+            "command": "startDebugging", "success": True})
+        if not self.take:
+            return
+        c = DapClient.spawn_stdio(CONFIG.adapter, env=adapter_env())
+        c.name = "child-%s" % args["configuration"].get("subProcessId")
+        with self._lock:
+            self.test.clients.append(c)
+        resp = c.request("initialize", {
+            "clientID": "dapper-integration-tests", "adapterID": "dapper",
+            "linesStartAt1": True, "columnsStartAt1": True,
+            "pathFormat": "path", "supportsStartDebuggingRequest": True,
+        }, TIMEOUT)
+        if not resp["success"]:
+            raise AssertionError("child initialize failed: %r" % (resp,))
+        seq = c.send_request(args["request"], args["configuration"])
+        first = c.wait_message(
+            lambda m: m.get("event") == "initialized"
+            or (m.get("type") == "response" and m.get("request_seq") == seq),
+            LONG, "`initialized` or the attach response", consume=False)
+        if first.get("type") == "response" and not first["success"]:
+            raise AssertionError("child attach failed: %r" % (first,))
+        c.wait_event("initialized", LONG)
+        for path, lines in self.breakpoints.items():
+            c.request("setBreakpoints", {
+                "source": {"path": path},
+                "breakpoints": [{"line": n} for n in lines]}, TIMEOUT)
+        c.request("configurationDone", None, TIMEOUT)
+        with self._lock:
+            self.sessions.append((args["configuration"], c, seq))
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+
+    def clients(self):
+        with self._lock:
+            return [c for _, c, _ in self.sessions]
+
+    def wait_stops(self, n, timeout=LONG):
+        """Waits until n child sessions stopped at a breakpoint; returns
+        [(client, stopped event)]."""
+        import time
+        deadline = time.monotonic() + timeout
+        found = {}
+        while len(found) < n:
+            for c in self.clients():
+                if c in found:
+                    continue
+                ev = [m for m in c.messages if m.get("event") == "stopped"]
+                if ev:
+                    found[c] = ev[0]
+            if len(found) >= n:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    "%d of %d child sessions stopped within %.0fs (sessions: %d,"
+                    " startDebugging: %d, errors: %r)" % (
+                        len(found), n, timeout, len(self.sessions),
+                        len(self.requests), self.errors))
+            time.sleep(0.05)
+        return list(found.items())
+
+
+class ChildTests(DapTestCase):
+    transport = "stdio"
+
+    def initialize(self, c, start_debugging=True):
+        resp = c.request("initialize", {
+            "clientID": "dapper-integration-tests", "adapterID": "dapper",
+            "linesStartAt1": True, "columnsStartAt1": True,
+            "pathFormat": "path", "supportsRunInTerminalRequest": False,
+            "supportsStartDebuggingRequest": start_debugging,
+        }, TIMEOUT)
+        self.assertTrue(resp["success"], "initialize failed: %r" % (resp,))
+        return resp.get("body") or {}
+
+    def launch_parent(self, args, breakpoints, take=True, start_debugging=True,
+                      **kw):
+        c = self.client()
+        self.initialize(c, start_debugging)
+        children = ChildSessions(self, c, breakpoints, take)
+        self.addCleanup(children.stop)
+        launch = self.launch_args(program=os.path.join(CHILDREN, args[0]),
+                                  args=list(args[1:]), console="internalConsole",
+                                  **kw)
+        seq = c.send_request("launch", launch)
+        c.wait_event("initialized", TIMEOUT)
+        c.request("configurationDone", None, TIMEOUT)
+        resp = c.wait_response(seq, TIMEOUT)
+        self.assertTrue(resp["success"], "launch failed: %r" % (resp,))
+        return c, children
+
+    def stack_top(self, c, stopped):
+        tid = stopped["body"]["threadId"]
+        st = c.request("stackTrace", {"threadId": tid}, TIMEOUT)
+        self.assertTrue(st["success"], st)
+        top = st["body"]["stackFrames"][0]
+        return tid, top
+
+    def continue_all(self, stops):
+        for c, ev in stops:
+            c.request("continue", {"threadId": ev["body"]["threadId"]}, TIMEOUT)
+
+    def parent_end(self, c, timeout=LONG):
+        c.wait_event("terminated", timeout)
+        exited = c.events("exited")
+        return exited[0]["body"]["exitCode"] if exited else None
+
+    # ---- priority 1: subprocess with sys.executable ------------------------
+    def test_subprocess_child_stops_at_breakpoint(self):
+        line = break_line(CHILD)
+        c, children = self.launch_parent(["run_subprocess.py"], {CHILD: [line]})
+        stops = children.wait_stops(1)
+        child, ev = stops[0]
+        self.assertEqual(ev["body"]["reason"], "breakpoint")
+        tid, top = self.stack_top(child, ev)
+        self.assertEqual((top["source"]["path"], top["line"]), (CHILD, line))
+        # The child's variables are the child's.
+        scopes = child.request("scopes", {"frameId": top["id"]}, TIMEOUT)
+        ref = scopes["body"]["scopes"][0]["variablesReference"]
+        vs = child.request("variables", {"variablesReference": ref}, TIMEOUT)
+        values = {v["name"]: v["value"] for v in vs["body"]["variables"]}
+        self.assertEqual(values.get("n"), "21")
+        cfg = children.sessions[0][0]
+        self.assertEqual(cfg["request"], "attach")
+        proc = child.wait_event("process", TIMEOUT)
+        self.assertEqual(proc["body"]["systemProcessId"], cfg["subProcessId"])
+        self.assertEqual(proc["body"]["startMethod"], "attach")
+        self.continue_all(stops)
+        # The child session ends with the child's own exit code; its
+        # output (in internalConsole) reaches the parent session.
+        child.wait_event("terminated", LONG)
+        self.assertEqual(child.events("exited")[0]["body"]["exitCode"], 3)
+        self.assertEqual(self.parent_end(c), 13)
+        out = c.output("stdout")
+        self.assertIn("child result 42", out)
+        self.assertIn("parent saw child exit 3", out)
+        self.assertEqual(children.errors, [])
+
+    # ---- priority 2: multiprocessing spawn, a Pool(4) ----------------------
+    def pool(self, method):
+        pool = os.path.join(CHILDREN, "run_pool.py")
+        line = break_line(pool)
+        c, children = self.launch_parent(["run_pool.py", method], {pool: [line]})
+        stops = children.wait_stops(4)
+        pids = set()
+        for child, ev in stops:
+            _, top = self.stack_top(child, ev)
+            self.assertEqual((top["source"]["path"], top["line"]), (pool, line))
+            pids.add([m for m in child.messages if m.get("event") == "process"]
+                     [0]["body"]["systemProcessId"])
+        self.assertEqual(len(pids), 4, "four distinct worker processes")
+        self.continue_all(stops)
+        self.assertEqual(self.parent_end(c, 40), 0)
+        out = c.output("stdout")
+        self.assertIn("pool results [0, 1, 4, 9]", out)
+        self.assertIn("process exit 4", out)
+        # The single Process's session reports its exit code 4.
+        codes = []
+        for child in children.clients():
+            try:
+                child.wait_event("terminated", LONG)
+            except AssertionError:
+                continue
+            ex = child.events("exited")
+            if ex:
+                codes.append(ex[0]["body"]["exitCode"])
+        self.assertIn(4, codes)
+        self.assertEqual(children.errors, [])
+
+    def test_multiprocessing_spawn_pool(self):
+        self.pool("spawn")
+
+    # ---- priority 3: fork ---------------------------------------------------
+    def test_multiprocessing_fork_pool(self):
+        self.pool("fork")
+
+    def test_multiprocessing_forkserver_pool(self):
+        self.pool("forkserver")
+
+    def test_os_fork_child_stops(self):
+        prog = os.path.join(CHILDREN, "run_fork.py")
+        line = break_line(prog)
+        c, children = self.launch_parent(["run_fork.py"], {prog: [line]})
+        stops = children.wait_stops(1)
+        child, ev = stops[0]
+        _, top = self.stack_top(child, ev)
+        self.assertEqual((top["source"]["path"], top["line"]), (prog, line))
+        self.continue_all(stops)
+        child.wait_event("terminated", LONG)
+        self.assertEqual(child.events("exited")[0]["body"]["exitCode"], 5)
+        self.assertEqual(self.parent_end(c), 0)
+        out = c.output("stdout")
+        self.assertIn("forked child says 42", out)
+        self.assertIn("parent saw fork exit 5", out)
+        # The parent itself did not stop (its breakpoints are the parent
+        # session's, which has none).
+        self.assertEqual(c.events("stopped"), [])
