@@ -249,7 +249,7 @@ def child_env(env):
     """A copy of env (a mapping of str or of bytes) with what the runtime
     of a Python child needs (docs/wire-protocol.md)."""
     s = _settings
-    out = dict(env)
+    out = dict(os.environ if env is None else env)
     as_bytes = any(isinstance(k, bytes) for k in out)
 
     def key(k):
