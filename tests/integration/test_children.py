@@ -264,3 +264,124 @@ class ChildTests(DapTestCase):
         # The parent itself did not stop (its breakpoints are the parent
         # session's, which has none).
         self.assertEqual(c.events("stopped"), [])
+
+    # ---- priority 4: Django runserver with its autoreloader -----------------
+    def test_django_runserver_autoreload_view_stops_in_child(self):
+        import socket
+        import subprocess
+        import time
+        import urllib.request
+        probe = subprocess.run([CONFIG.python, "-c", "import django"],
+                               capture_output=True)
+        if probe.returncode != 0:
+            self.skipTest("Django is not installed for %s (Debian's "
+                          "python3-django is for the system Python 3.11)"
+                          % CONFIG.python)
+        site = os.path.join(CHILDREN, "djsite")
+        view = os.path.join(site, "djsite", "views.py")
+        line = break_line(view)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        c = self.client()
+        self.initialize(c)
+        children = ChildSessions(self, c, {view: [line]})
+        self.addCleanup(children.stop)
+        seq = c.send_request("launch", self.launch_args(
+            program=os.path.join(site, "manage.py"),
+            args=["runserver", "127.0.0.1:%d" % port], cwd=site,
+            console="internalConsole"))
+        c.wait_event("initialized", TIMEOUT)
+        c.request("configurationDone", None, TIMEOUT)
+        self.assertTrue(c.wait_response(seq, TIMEOUT)["success"])
+        # The server (the autoreloader's child) answers once it is up.
+        deadline = time.monotonic() + LONG
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.fail("runserver did not listen on %d; output:\n%s"
+                              % (port, c.output()))
+                time.sleep(0.1)
+        reply = {}
+
+        def get():
+            try:
+                with urllib.request.urlopen(
+                        "http://127.0.0.1:%d/hello/?n=7" % port, timeout=LONG) as r:
+                    reply["body"] = r.read().decode()
+            except Exception as e:
+                reply["error"] = repr(e)
+
+        t = threading.Thread(target=get, daemon=True)
+        t.start()
+        stops = children.wait_stops(1)
+        child, ev = stops[0]
+        tid, top = self.stack_top(child, ev)
+        self.assertEqual((top["source"]["path"], top["line"]), (view, line))
+        ev_pid = [m for m in child.messages if m.get("event") == "process"][0]
+        server_pid = ev_pid["body"]["systemProcessId"]
+        self.assertNotEqual(server_pid, [m for m in c.messages if m.get("event") == "process"]
+                            [0]["body"]["systemProcessId"])
+        self.continue_all(stops)
+        t.join(LONG)
+        self.assertEqual(reply.get("body"), "hello 7 from %d" % server_pid, reply)
+        resp = c.request("disconnect", {"terminateDebuggee": True}, LONG)
+        self.assertTrue(resp["success"], resp)
+        child.wait_event("terminated", LONG)
+
+    # ---- priority 5: a child nobody takes, non-Python children --------------
+    def test_unclaimed_child_runs_on(self):
+        import time
+        t0 = time.monotonic()
+        c, children = self.launch_parent(["run_subprocess.py"],
+                                         {CHILD: [break_line(CHILD)]}, take=False)
+        self.assertEqual(self.parent_end(c, LONG), 13)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(len(children.requests), 1)
+        out = c.output("stdout")
+        self.assertIn("child result 42", out)
+        self.assertIn("parent saw child exit 3", out)
+        self.assertRegex(c.output("stderr"),
+                         r"dapper: no debug session took process \d+ \(child\.py\) "
+                         r"within 5 s; it runs without the debugger")
+        self.assertGreater(elapsed, 4.5)
+
+    def other(self, **kw):
+        user_pp = os.path.join(self.tmp, "user-path")
+        c, children = self.launch_parent(["run_other.py"], {}, env={"PYTHONPATH": user_pp, "PYTHONUNBUFFERED": None},
+                                         **kw)
+        self.assertEqual(self.parent_end(c, LONG), 0)
+        out = c.output("stdout")
+        # /bin/sh (subprocess) and sh (os.posix_spawn) see the user's
+        # environment: no runtime variable, PYTHONPATH as the user set it.
+        self.assertIn("sh env: PYTHONPATH\n", out)
+        self.assertIn("sh PYTHONPATH: %s\n" % user_pp, out)
+        self.assertIn("posix_spawn sh: no-socket %s\n" % user_pp, out)
+        # A Python child sees the same (the boot restored it).
+        self.assertIn("python child sees %s []\n" % user_pp, out)
+        self.assertIn("python child exit 6\n", out)
+        return c, children
+
+    def test_non_python_children_untouched(self):
+        c, children = self.other()
+        # Only the Python child asked for a session, and got one.
+        self.assertEqual(len(children.requests), 1, children.requests)
+        child = children.clients()[0]
+        child.wait_event("terminated", LONG)
+        self.assertEqual(child.events("exited")[0]["body"]["exitCode"], 6)
+
+    def test_client_without_start_debugging(self):
+        c, children = self.other(start_debugging=False)
+        self.assertEqual(children.requests, [])
+        lines = [m["body"]["output"] for m in c.events("output")
+                 if "startDebugging" in m["body"]["output"]]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("child processes run without the debugger", lines[0])
+
+    def test_subprocess_false(self):
+        c, children = self.other(subProcess=False)
+        self.assertEqual(children.requests, [])
+        self.assertNotIn("child processes", c.output("console"))
