@@ -205,6 +205,24 @@ class ChildTests(DapTestCase):
         self.assertIn("parent saw child exit 3", out)
         self.assertEqual(children.errors, [])
 
+    def test_subprocess_with_another_python(self):
+        found = [p for p in os.environ.get("DAPPER_TEST_PYTHONS", "").split(":")
+                 if p and os.path.realpath(p) != os.path.realpath(CONFIG.python)]
+        if not found:
+            self.skipTest("no other Python with a runtime was found when "
+                          "configuring (DAPPER_TEST_PYTHONS: %r)"
+                          % os.environ.get("DAPPER_TEST_PYTHONS"))
+        other = found[0]
+        line = break_line(CHILD)
+        c, children = self.launch_parent(["run_subprocess.py", other], {CHILD: [line]})
+        child, ev = children.wait_stops(1)[0]
+        _, top = self.stack_top(child, ev)
+        self.assertEqual((top["source"]["path"], top["line"]), (CHILD, line))
+        self.continue_all([(child, ev)])
+        child.wait_event("terminated", LONG)
+        self.assertEqual(child.events("exited")[0]["body"]["exitCode"], 3)
+        self.assertEqual(self.parent_end(c), 13)
+
     # ---- priority 2: multiprocessing spawn, a Pool(4) ----------------------
     def pool(self, method):
         pool = os.path.join(CHILDREN, "run_pool.py")
