@@ -394,6 +394,20 @@ static void on_child_announce(void *ud, int fd, const cJSON *announce) {
     child_refuse(fd);
     return;
   }
+  if (!s->supports_start_debugging) {
+    child_refuse(fd);
+    if (!s->children_refusal_said) {
+      s->children_refusal_said = true;
+      char text[700];
+      snprintf(text, sizeof(text),
+               "dapper: child process %lld (%s) and any other run without the debugger: the "
+               "client does not support the startDebugging request "
+               "(supportsStartDebuggingRequest), which \"subProcess\" needs\n",
+               pid, name != NULL ? name : "?");
+      dap_session_output(s, "console", text);
+    }
+    return;
+  }
   dap_child_req_t *cr = calloc(1, sizeof(*cr));
   cJSON *ra = cJSON_CreateObject();
   cJSON *cfg = cJSON_CreateObject();
@@ -442,13 +456,9 @@ static void setup_children(dap_session_t *s, const cJSON *args) {
   (void)dap_get_bool(args, "subProcess", &sub);
   if (!sub || s->launch.no_debug || s->listen)
     return;
-  if (!s->supports_start_debugging) {
-    dap_session_output(s, "console",
-                       "dapper: child processes run without the debugger: the client does not "
-                       "support the startDebugging request (supportsStartDebuggingRequest), "
-                       "which \"subProcess\" needs\n");
-    return;
-  }
+  /* Without startDebugging the socket is opened too: a child that
+   * announces itself is told at once to run on, and the client is told
+   * once why (on_child_announce). */
   char err[512];
   if (dap_children_open(s->loop, on_child_announce, s, &s->children, err, sizeof(err)) != 0) {
     s->children = NULL;
@@ -527,7 +537,10 @@ static int attach_child(dap_session_t *s, const cJSON *req, const cJSON *args) {
     return dap_session_error(s, rc, "%s", err);
   char name[64];
   snprintf(name, sizeof(name), "Subprocess %lld", pid);
-  s->launch.name = strdup(name);
+  const char *title = NULL;
+  if (dap_get_string(args, "name", &title) != 0 || title == NULL || *title == '\0')
+    title = name;
+  s->launch.name = strdup(title);
   s->launch.file = strdup(name);
   if (s->launch.name == NULL || s->launch.file == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");

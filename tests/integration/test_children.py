@@ -397,7 +397,9 @@ class ChildTests(DapTestCase):
         lines = [m["body"]["output"] for m in c.events("output")
                  if "startDebugging" in m["body"]["output"]]
         self.assertEqual(len(lines), 1, lines)
-        self.assertIn("child processes run without the debugger", lines[0])
+        self.assertRegex(lines[0], r"dapper: child process \d+ \(-c\) and any other run "
+                         r"without the debugger: the client does not support the "
+                         r"startDebugging request")
 
     def test_subprocess_false(self):
         c, children = self.other(subProcess=False)
