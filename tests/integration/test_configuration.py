@@ -231,7 +231,7 @@ class ConfigurationTests:
                  if "not supported" in line]
         self.assertEqual(lines, [
             'dapper: launch keys "pathMappings", '
-            '"subProcess", "stopOnEntyr" are not supported and ignored '
+            '"stopOnEntyr" are not supported and ignored '
             '(docs/configuration.md lists the keys)'])
 
     def test_attach_says_what_to_use(self):
