@@ -369,8 +369,9 @@ class ChildTests(DapTestCase):
 
     def other(self, **kw):
         user_pp = os.path.join(self.tmp, "user-path")
-        c, children = self.launch_parent(["run_other.py"], {}, env={"PYTHONPATH": user_pp, "PYTHONUNBUFFERED": None},
-                                         **kw)
+        env = {"PYTHONPATH": user_pp, "PYTHONUNBUFFERED": None,
+               "DAPPER_TEST_PYTHONS": None}  # the test driver's, not the runtime's
+        c, children = self.launch_parent(["run_other.py"], {}, env=env, **kw)
         self.assertEqual(self.parent_end(c, LONG), 0)
         out = c.output("stdout")
         # /bin/sh (subprocess) and sh (os.posix_spawn) see the user's
