@@ -243,9 +243,13 @@ int dap_children_open(uv_loop_t *loop, dap_children_cb cb, void *ud, dap_childre
   return 0;
 }
 
-const char *dap_children_path(const dap_children_t *c) { return c->path; }
+const char *dap_children_path(const dap_children_t *c) {
+  return c->path;
+}
 
-const char *dap_children_secret(const dap_children_t *c) { return c->secret; }
+const char *dap_children_secret(const dap_children_t *c) {
+  return c->secret;
+}
 
 void dap_children_close(dap_children_t *c) {
   if (c->closed)

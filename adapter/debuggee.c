@@ -1,6 +1,7 @@
 #include "debuggee.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -607,7 +607,7 @@ int dap_debuggee_connect(uv_loop_t *loop, const char *socket_path, const char *s
     snprintf(err, errlen, "out of memory");
     return DAPPER_ENOMEM;
   }
-  d->terminal = true; /* not our child: its end through a pidfd and its runtime */
+  d->terminal = true;             /* not our child: its end through a pidfd and its runtime */
   d->out.eof = d->err.eof = true; /* its output goes where its parent's goes */
   uv_timer_init(loop, &d->drain_timer);
   d->drain_timer.data = d;

@@ -3,10 +3,10 @@
  * the runtime's hello, exit, and the end of the session. */
 #include <signal.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "dapper/errors.h"
 #include "dapper/wire.h"
@@ -86,8 +86,7 @@ static void send_process_event(dap_session_t *s, bool now) {
   cJSON_AddStringToObject(body, "name", s->launch.name);
   cJSON_AddNumberToObject(body, "systemProcessId", dap_debuggee_pid(s->debuggee));
   cJSON_AddTrueToObject(body, "isLocalProcess");
-  cJSON_AddStringToObject(body, "startMethod",
-                          s->listen || s->child_session ? "attach" : "launch");
+  cJSON_AddStringToObject(body, "startMethod", s->listen || s->child_session ? "attach" : "launch");
   cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
   if (now)
     dap_session_send_event(s, "process", body);
@@ -468,8 +467,7 @@ static void setup_children(dap_session_t *s, const cJSON *args) {
     return;
   }
   if (dap_launch_setenv(&s->launch, DAP_CHILD_SOCKET_ENV, dap_children_path(s->children)) != 0 ||
-      dap_launch_setenv(&s->launch, DAP_CHILD_SECRET_ENV, dap_children_secret(s->children)) !=
-          0) {
+      dap_launch_setenv(&s->launch, DAP_CHILD_SECRET_ENV, dap_children_secret(s->children)) != 0) {
     dap_children_close(s->children);
     s->children = NULL;
   }

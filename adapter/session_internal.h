@@ -86,7 +86,7 @@ struct dap_session {
   dap_children_t *children;
   dap_child_req_t *child_reqs;
   bool children_refusal_said; /* the client was told children run undebugged */
-  cJSON *launch_args; /* the launch/attach arguments (what children inherit) */
+  cJSON *launch_args;         /* the launch/attach arguments (what children inherit) */
   /* This session debugs a child process (attach with subProcessId). */
   bool child_session;
 
