@@ -32,11 +32,12 @@ class ChildSessions:
     `take=False`: answers success but starts no session (a client that
     drops it)."""
 
-    def __init__(self, test, parent, breakpoints, take=True):
+    def __init__(self, test, parent, breakpoints, take=True, refuse=None):
         self.test = test
         self.parent = parent
         self.breakpoints = breakpoints  # {path: [lines]}
         self.take = take
+        self.refuse = refuse  # a message: answer startDebugging with an error
         self.sessions = []   # (configuration, DapClient, attach seq)
         self.requests = []
         self.errors = []
@@ -64,6 +65,12 @@ class ChildSessions:
     def _serve(self, req):
         self.requests.append(req)
         args = req["arguments"]
+        if self.refuse:
+            self.parent.send_message({
+                "seq": 0, "type": "response", "request_seq": req["seq"],
+                "command": "startDebugging", "success": False,
+                "message": self.refuse})
+            return
         self.parent.send_message({
             "seq": 0, "type": "response", "request_seq": req["seq"],
             "command": "startDebugging", "success": True})
@@ -143,10 +150,10 @@ class ChildTests(DapTestCase):
         return resp.get("body") or {}
 
     def launch_parent(self, args, breakpoints, take=True, start_debugging=True,
-                      **kw):
+                      refuse=None, **kw):
         c = self.client()
         self.initialize(c, start_debugging)
-        children = ChildSessions(self, c, breakpoints, take)
+        children = ChildSessions(self, c, breakpoints, take, refuse)
         self.addCleanup(children.stop)
         launch = self.launch_args(program=os.path.join(CHILDREN, args[0]),
                                   args=list(args[1:]), console="internalConsole",
@@ -406,3 +413,47 @@ class ChildTests(DapTestCase):
         c, children = self.other(subProcess=False)
         self.assertEqual(children.requests, [])
         self.assertNotIn("child processes", c.output("console"))
+
+    # ---- the children socket ------------------------------------------------
+    def test_children_socket_checks_secret_and_announcement(self):
+        c, children = self.launch_parent(["announce_probe.py"], {}, take=False)
+        self.assertEqual(self.parent_end(c), 0)
+        out = c.output("stdout")
+        self.assertIn("hidden from os.environ: True\n", out)
+        # Closed without a word: a wrong secret, a body that is not JSON.
+        self.assertIn("wrong secret: b''\n", out)
+        self.assertIn("garbage: b''\n", out)
+        # An announcement without socket/secret: told to run on.
+        self.assertIn("no socket: b'no\\n'\n", out)
+        # A well-formed one: startDebugging, accepted, nothing to say.
+        self.assertIn("announced: b''\n", out)
+        self.assertEqual(len(children.requests), 1, children.requests)
+        cfg = children.requests[0]["arguments"]["configuration"]
+        self.assertEqual((cfg["subProcessId"], cfg["subProcessSocket"], cfg["name"]),
+                         (12345, "/nonexistent/s", "Subprocess 12345 (probe)"))
+
+    def test_client_refuses_start_debugging(self):
+        import time
+        t0 = time.monotonic()
+        c, children = self.launch_parent(["run_subprocess.py"],
+                                         {CHILD: [break_line(CHILD)]},
+                                         refuse="no child sessions here")
+        self.assertEqual(self.parent_end(c), 13)
+        # Told at once: no 5 s wait.
+        self.assertLess(time.monotonic() - t0, 4.5)
+        self.assertRegex(c.output("console"),
+                         r"dapper: the client did not start a session for child process "
+                         r"\d+ \(no child sessions here\); it runs without the debugger")
+        self.assertIn("child result 42", c.output("stdout"))
+
+    def test_attach_to_a_child_that_is_gone(self):
+        c = self.client()
+        self.initialize(c)
+        resp = c.request("attach", {"subProcessId": 999999,
+                                    "subProcessSocket": "/nonexistent/child.sock",
+                                    "subProcessSecret": "b" * 64}, TIMEOUT)
+        self.assertFalse(resp["success"])
+        self.assertIn("could not reach child process 999999", resp["message"])
+        resp = c.request("attach", {"subProcessId": 5}, TIMEOUT)
+        self.assertFalse(resp["success"])
+        self.assertIn("subProcessSocket", resp["message"])
