@@ -457,3 +457,40 @@ class ChildTests(DapTestCase):
         resp = c.request("attach", {"subProcessId": 5}, TIMEOUT)
         self.assertFalse(resp["success"])
         self.assertIn("subProcessSocket", resp["message"])
+
+    # ---- a program in a terminal -------------------------------------------
+    def test_children_of_a_program_in_a_terminal(self):
+        from test_terminal import Pty, respond, terminal_env
+        line = break_line(CHILD)
+        c = self.client()
+        resp = c.request("initialize", {
+            "clientID": "dapper-integration-tests", "adapterID": "dapper",
+            "linesStartAt1": True, "columnsStartAt1": True, "pathFormat": "path",
+            "supportsRunInTerminalRequest": True,
+            "supportsStartDebuggingRequest": True}, TIMEOUT)
+        self.assertTrue(resp["success"], resp)
+        children = ChildSessions(self, c, {CHILD: [line]})
+        self.addCleanup(children.stop)
+        seq = c.send_request("launch", self.launch_args(
+            program=os.path.join(CHILDREN, "run_subprocess.py"),
+            console="integratedTerminal"))
+        req = c.wait_message(lambda m: m.get("command") == "runInTerminal",
+                             TIMEOUT, "the runInTerminal request")
+        args = req["arguments"]
+        term = Pty(args["args"], args["cwd"], terminal_env(args))
+        self.addCleanup(term.close)
+        self.pids.append(term.proc.pid)
+        respond(c, req, body={"processId": term.proc.pid})
+        c.wait_event("initialized", TIMEOUT)
+        c.request("configurationDone", None, TIMEOUT)
+        self.assertTrue(c.wait_response(seq, TIMEOUT)["success"])
+        child, ev = children.wait_stops(1)[0]
+        _, top = self.stack_top(child, ev)
+        self.assertEqual((top["source"]["path"], top["line"]), (CHILD, line))
+        self.continue_all([(child, ev)])
+        child.wait_event("terminated", LONG)
+        self.assertEqual(child.events("exited")[0]["body"]["exitCode"], 3)
+        self.assertEqual(self.parent_end(c), 13)
+        # The child's output is the terminal's.
+        term.wait_for("parent saw child exit 3")
+        self.assertIn("child result 42", term.text())
