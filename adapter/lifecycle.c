@@ -533,6 +533,7 @@ static int attach_child(dap_session_t *s, const cJSON *req, const cJSON *args) {
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
+  dap_launch_free(&s->launch); /* what a failed attach before left */
   char name[64];
   snprintf(name, sizeof(name), "Subprocess %lld", pid);
   const char *title = NULL;
