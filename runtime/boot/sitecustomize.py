@@ -166,8 +166,11 @@ def _dapper_boot():
         """The child-process support (_dapper_children.py), or None."""
         path = os.path.join(runtime_dir, "_dapper_children.py")
         try:
-            with open(path, "rb") as f:
-                code = compile(f.read(), path, "exec")
+            # Through the bytecode cache (__pycache__ next to it, when it
+            # can be written): compiling costs ~10 ms in every process.
+            from importlib.machinery import SourceFileLoader
+            code = SourceFileLoader("_dapper_children", path).get_code(
+                "_dapper_children")
             module = type(sys)("_dapper_children")
             module.__file__ = path
             exec(code, module.__dict__)
