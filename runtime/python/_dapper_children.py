@@ -294,8 +294,13 @@ def _which(name, env):
     if sep in name:
         return name
     path = None
-    if env is not None:
-        path = env.get("PATH", env.get(b"PATH"))
+    for key in ("PATH", b"PATH") if env is not None else ():
+        try:
+            path = env.get(key)
+        except TypeError:  # os.environ takes str keys only
+            continue
+        if path is not None:
+            break
     for d in os.get_exec_path({"PATH": os.fsdecode(path)} if path is not None else None):
         cand = os.path.join(d, os.fsdecode(name))
         if os.access(cand, os.X_OK) and not os.path.isdir(cand):

@@ -230,6 +230,31 @@ class ChildTests(DapTestCase):
         self.assertEqual(child.events("exited")[0]["body"]["exitCode"], 3)
         self.assertEqual(self.parent_end(c), 13)
 
+    def test_spawnv_posix_spawn_and_execv_children_stop(self):
+        line = break_line(CHILD)
+        c, children = self.launch_parent(["run_exec.py"], {CHILD: [line]})
+        parent_pid = [m for m in c.messages if m.get("event") == "process"][0][
+            "body"]["systemProcessId"]
+        seen = []
+        for n in (1, 2, 3):
+            stops = children.wait_stops(n)
+            for child, ev in stops:
+                if child in seen:
+                    continue
+                seen.append(child)
+                _, top = self.stack_top(child, ev)
+                self.assertEqual((top["source"]["path"], top["line"]), (CHILD, line))
+                self.continue_all([(child, ev)])
+        pids = [cfg["subProcessId"] for cfg, _, _ in children.sessions]
+        # os.execv: the same process, now running child.py, in a session of
+        # its own; the launch session reports its end.
+        self.assertEqual(pids[2], parent_pid)
+        self.assertEqual(self.parent_end(c), 3)
+        out = c.output("stdout")
+        self.assertIn("spawnv exit 3", out)
+        self.assertIn("posix_spawn exit 3", out)
+        self.assertIn("child result 6", out)
+
     # ---- priority 2: multiprocessing spawn, a Pool(4) ----------------------
     def pool(self, method):
         pool = os.path.join(CHILDREN, "run_pool.py")
