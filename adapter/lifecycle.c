@@ -366,9 +366,11 @@ static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
 
 /* --- child processes (subProcess) --------------------------------------- */
 
-/* Keys of the parent's configuration a child session inherits. */
+/* Keys of the parent's configuration a child session inherits (debugServer:
+ * VS Code then connects the child's session to the same --port adapter). */
 static const char *const child_inherited_keys[] = {
-    "justMyCode", "rules", "showReturnValue", "frameEval", "evaluateTimeout", "subProcess", NULL};
+    "justMyCode", "rules",      "showReturnValue", "frameEval", "evaluateTimeout",
+    "subProcess", "debugServer", NULL};
 
 /* Tells a child nobody will debug it (it runs on at once) and closes. */
 static void child_refuse(int fd) {
