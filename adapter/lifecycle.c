@@ -369,8 +369,8 @@ static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
 /* Keys of the parent's configuration a child session inherits (debugServer:
  * VS Code then connects the child's session to the same --port adapter). */
 static const char *const child_inherited_keys[] = {
-    "justMyCode", "rules",      "showReturnValue", "frameEval", "evaluateTimeout",
-    "subProcess", "debugServer", NULL};
+    "justMyCode",      "rules",      "showReturnValue", "frameEval",
+    "evaluateTimeout", "subProcess", "debugServer",     NULL};
 
 /* Tells a child nobody will debug it (it runs on at once) and closes. */
 static void child_refuse(int fd) {
