@@ -213,12 +213,12 @@ class ChildTests(DapTestCase):
         self.assertEqual(children.errors, [])
 
     def test_subprocess_with_another_python(self):
-        found = [p for p in os.environ.get("DAPPER_TEST_PYTHONS", "").split(":")
+        found = [p for p in os.environ.get("INTEGRATION_PYTHONS", "").split(":")
                  if p and os.path.realpath(p) != os.path.realpath(CONFIG.python)]
         if not found:
             self.skipTest("no other Python with a runtime was found when "
-                          "configuring (DAPPER_TEST_PYTHONS: %r)"
-                          % os.environ.get("DAPPER_TEST_PYTHONS"))
+                          "configuring (INTEGRATION_PYTHONS: %r)"
+                          % os.environ.get("INTEGRATION_PYTHONS"))
         other = found[0]
         line = break_line(CHILD)
         c, children = self.launch_parent(["run_subprocess.py", other], {CHILD: [line]})
@@ -401,8 +401,7 @@ class ChildTests(DapTestCase):
 
     def other(self, **kw):
         user_pp = os.path.join(self.tmp, "user-path")
-        env = {"PYTHONPATH": user_pp, "PYTHONUNBUFFERED": None,
-               "DAPPER_TEST_PYTHONS": None}  # the test driver's, not the runtime's
+        env = {"PYTHONPATH": user_pp, "PYTHONUNBUFFERED": None}
         c, children = self.launch_parent(["run_other.py"], {}, env=env, **kw)
         self.assertEqual(self.parent_end(c, LONG), 0)
         out = c.output("stdout")
