@@ -1,12 +1,14 @@
 #include "debuggee.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -709,3 +711,68 @@ void dap_debuggee_set_attached(dap_debuggee_t *d, int pid) {
   d->attach_pid = pid;
 }
 
+/* --- a child process of a debugged program (subProcess) --------------- */
+
+int dap_debuggee_connect(uv_loop_t *loop, const char *socket_path, const char *secret, int pid,
+                         const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                         char *err, size_t errlen) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(socket_path) >= sizeof(addr.sun_path)) {
+    snprintf(err, errlen, "the child process's socket path is too long");
+    return DAPPER_EINVAL;
+  }
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    snprintf(err, errlen,
+             "could not reach child process %d at %s: %s (it ran on without the debugger after "
+             "waiting for one, or it ended)",
+             pid, socket_path, strerror(e));
+    return DAPPER_ELAUNCH;
+  }
+  /* The listener must be the child itself, of our user. */
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid() ||
+      (int)cred.pid != pid) {
+    close(fd);
+    snprintf(err, errlen, "the socket %s does not belong to child process %d of this user",
+             socket_path, pid);
+    return DAPPER_ELAUNCH;
+  }
+  char line[DAP_RENDEZVOUS_SECRET_HEX + 2];
+  int n = snprintf(line, sizeof(line), "%s\n", secret);
+  if (n != DAP_RENDEZVOUS_SECRET_HEX + 1 || send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+    close(fd);
+    snprintf(err, errlen, "could not authenticate to child process %d", pid);
+    return DAPPER_ELAUNCH;
+  }
+  explicit_bzero(line, sizeof(line));
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    close(fd);
+    snprintf(err, errlen, "fcntl: %s", strerror(errno));
+    return DAPPER_ELAUNCH;
+  }
+  /* Not our child: its end through a pidfd and its runtime; its output
+   * goes where its parent's goes. */
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    close(fd);
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  on_rendezvous(d, fd, pid);
+  if (d->runtime == NULL) {
+    snprintf(err, errlen, "could not open the channel to child process %d", pid);
+    d->exited = true;
+    d->cbs = orphan_cbs; /* the owner never had it */
+    finish(d);           /* frees d once its handles are closed */
+    return DAPPER_ELAUNCH;
+  }
+  *out = d;
+  return 0;
+}

@@ -86,6 +86,15 @@ void dap_debuggee_release(dap_debuggee_t *d);
 const char *dap_debuggee_socket_path(const dap_debuggee_t *d);
 const char *dap_debuggee_secret(const dap_debuggee_t *d);
 
+/* A child process of a debugged program (subProcess) whose runtime waits
+ * on a Unix socket (docs/architecture.md): connects to socket_path, checks
+ * the listener is process pid of our user (SO_PEERCRED), sends the secret.
+ * Its output is its parent's; its end is seen through a pidfd and its exit
+ * code is what its runtime reports, as for a terminal program. */
+int dap_debuggee_connect(uv_loop_t *loop, const char *socket_path, const char *secret, int pid,
+                         const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                         char *err, size_t errlen);
+
 /* The process id (a terminal program's: 0 until its runtime connected). */
 int dap_debuggee_pid(const dap_debuggee_t *d);
 bool dap_debuggee_exited(const dap_debuggee_t *d);

@@ -397,7 +397,8 @@ static const char *const honoured_keys[] = {
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
     "frameEval", "evaluateTimeout", "console", "justMyCode",  "rules",
     "connect",   "listen",          "processId",   "attachTimeout", "pathMappings",
-    "envFile",   "redirectOutput",  NULL};
+    "envFile",   "redirectOutput",  "subProcess",  "subProcessId",  "subProcessSocket",
+    "subProcessSecret", NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",
@@ -563,8 +564,9 @@ cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_co
    * line-buffered already. A variable the boot needs unset is left out,
    * not sent as null: VS Code turns a null into `env ... -u NAME` after
    * the assignments, which env(1) refuses, so the program never starts. */
-  static const char *const runtime_vars[] = {"PYTHONPATH", "DAPPER_ORIG_PYTHONPATH",
-                                             "DAPPER_RUNTIME_DIR", NULL};
+  static const char *const runtime_vars[] = {"PYTHONPATH",          "DAPPER_ORIG_PYTHONPATH",
+                                             "DAPPER_RUNTIME_DIR",  "DAPPER_CHILD_SOCKET",
+                                             "DAPPER_CHILD_SECRET", NULL};
   for (const char *const *v = runtime_vars; *v != NULL; v++) {
     const char *value = envv_get(l->env, *v);
     cJSON_DeleteItemFromObjectCaseSensitive(env, *v);
@@ -576,6 +578,18 @@ cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_co
   cJSON_AddStringToObject(env, WIRE_SOCKET_ENV, socket_path);
   cJSON_AddStringToObject(env, WIRE_SECRET_ENV, secret);
   return ra;
+}
+
+int dap_launch_setenv(dap_launch_t *l, const char *name, const char *value) {
+  strvec_t env = {.v = l->env, .n = 0, .cap = 0};
+  if (env.v != NULL) {
+    while (env.v[env.n] != NULL)
+      env.n++;
+    env.cap = env.n + 1;
+  }
+  int rc = env_set(&env, name, value);
+  l->env = env.v;
+  return rc;
 }
 
 void dap_launch_free(dap_launch_t *l) {

@@ -49,6 +49,9 @@ int dap_launch_parse(const cJSON *args, const char *runtime_dir, int runtime_fd,
                      dap_launch_t *out, char *err, size_t errlen);
 void dap_launch_free(dap_launch_t *l);
 
+/* Sets NAME=value in l->env (replacing NAME). Returns 0 or DAPPER_ENOMEM. */
+int dap_launch_setenv(dap_launch_t *l, const char *name, const char *value);
+
 /* Lists the keys of launch arguments `args` that nothing reads: neither the
  * adapter, nor the runtime's `configure`, nor one of the keys every client
  * adds (type, request, name, debugServer, `__`-prefixed internals, ...).

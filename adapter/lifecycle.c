@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "dapper/errors.h"
 #include "dapper/wire.h"
@@ -34,6 +36,8 @@ int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args,
     s->supports_invalidated = b;
   if (dap_get_bool(args, "supportsRunInTerminalRequest", &b) == 0)
     s->supports_run_in_terminal = b;
+  if (dap_get_bool(args, "supportsStartDebuggingRequest", &b) == 0)
+    s->supports_start_debugging = b;
   *body = dap_capabilities();
   if (*body == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -98,7 +102,8 @@ static void send_process_event(dap_session_t *s, bool now) {
   cJSON_AddNumberToObject(body, "systemProcessId", pid > 0 ? (double)pid : (double)s->hello_pid);
   cJSON_AddBoolToObject(body, "isLocalProcess", s->origin != DAP_ORIGIN_REMOTE);
   cJSON_AddStringToObject(body, "startMethod",
-                          s->listen || s->attach_pid != 0 || s->origin == DAP_ORIGIN_REMOTE
+                          s->listen || s->attach_pid != 0 || s->child_session ||
+                                  s->origin == DAP_ORIGIN_REMOTE
                               ? "attach"
                               : "launch");
   cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
@@ -400,8 +405,12 @@ static int start_in_terminal(dap_session_t *s, const cJSON *args, char *err, siz
   return 0;
 }
 
+static bool child_response(dap_session_t *s, long long seq, const cJSON *msg);
+
 void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
   long long seq = 0;
+  if (dap_get_int(msg, "request_seq", &seq) == 0 && seq != 0 && child_response(s, seq, msg))
+    return;
   if (dap_get_int(msg, "request_seq", &seq) != 0 || seq == 0 || seq != s->terminal_req_seq) {
     dap_log_debug("client sent a response to nothing we asked; ignored");
     return;
@@ -437,6 +446,208 @@ int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
       s->evaluate_timeout_ms = 1;
   }
   return 0;
+}
+
+/* --- child processes (subProcess) --------------------------------------- */
+
+/* Keys of the parent's configuration a child session inherits (debugServer:
+ * VS Code then connects the child's session to the same --port adapter). */
+static const char *const child_inherited_keys[] = {
+    "justMyCode", "rules",       "showReturnValue", "frameEval", "evaluateTimeout",
+    "subProcess", "debugServer", "pathMappings",    NULL};
+
+/* Tells a child nobody will debug it (it runs on at once) and closes. */
+static void child_refuse(int fd) {
+  (void)send(fd, "no\n", 3, MSG_NOSIGNAL | MSG_DONTWAIT);
+  close(fd);
+}
+
+/* A child's runtime announced itself: ask the client for a session. */
+static void on_child_announce(void *ud, int fd, const cJSON *announce) {
+  dap_session_t *s = ud;
+  long long pid = 0;
+  const char *sock = NULL, *secret = NULL, *name = NULL;
+  if (dap_get_int(announce, "pid", &pid) != 0 || pid <= 0 ||
+      dap_get_string(announce, "socket", &sock) != 0 || sock == NULL ||
+      dap_get_string(announce, "secret", &secret) != 0 || secret == NULL) {
+    dap_log_warn("children: an announcement without pid, socket or secret; refused");
+    child_refuse(fd);
+    return;
+  }
+  dap_get_string(announce, "name", &name);
+  if (s->client == NULL || s->ending || s->launch.name == NULL) {
+    child_refuse(fd);
+    return;
+  }
+  if (!s->supports_start_debugging) {
+    child_refuse(fd);
+    if (!s->children_refusal_said) {
+      s->children_refusal_said = true;
+      char text[700];
+      snprintf(text, sizeof(text),
+               "dapper: child process %lld (%s) and any other run without the debugger: the "
+               "client does not support the startDebugging request "
+               "(supportsStartDebuggingRequest), which \"subProcess\" needs\n",
+               pid, name != NULL ? name : "?");
+      dap_session_output(s, "console", text);
+    }
+    return;
+  }
+  dap_child_req_t *cr = calloc(1, sizeof(*cr));
+  cJSON *ra = cJSON_CreateObject();
+  cJSON *cfg = cJSON_CreateObject();
+  if (cr == NULL || ra == NULL || cfg == NULL) {
+    free(cr);
+    cJSON_Delete(ra);
+    cJSON_Delete(cfg);
+    child_refuse(fd);
+    return;
+  }
+  cJSON_AddStringToObject(ra, "request", "attach");
+  cJSON_AddItemToObject(ra, "configuration", cfg);
+  char title[512];
+  snprintf(title, sizeof(title), "Subprocess %lld%s%s%s", pid, name != NULL ? " (" : "",
+           name != NULL ? name : "", name != NULL ? ")" : "");
+  cJSON_AddStringToObject(cfg, "request", "attach");
+  cJSON_AddStringToObject(cfg, "name", title);
+  cJSON_AddNumberToObject(cfg, "subProcessId", (double)pid);
+  cJSON_AddStringToObject(cfg, "subProcessSocket", sock);
+  cJSON_AddStringToObject(cfg, "subProcessSecret", secret);
+  const cJSON *parent = s->launch_args;
+  for (const char *const *k = child_inherited_keys; *k != NULL; k++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(parent, *k);
+    if (v != NULL && !cJSON_IsNull(v))
+      cJSON_AddItemToObject(cfg, *k, cJSON_Duplicate(v, 1));
+  }
+  cJSON *req = dap_msg_request("startDebugging", ra);
+  if (req == NULL) {
+    free(cr);
+    child_refuse(fd);
+    return;
+  }
+  cr->seq = dap_conn_next_seq(s->client);
+  cr->fd = fd;
+  cr->pid = (int)pid;
+  cr->next = s->child_reqs;
+  s->child_reqs = cr;
+  dap_log_info("child process %lld: asking the client for a session", pid);
+  dap_session_send(s, req);
+}
+
+/* Opens the children's socket and puts its address in the program's
+ * environment; or says once why children run undebugged. */
+static void setup_children(dap_session_t *s, const cJSON *args) {
+  bool sub = true;
+  (void)dap_get_bool(args, "subProcess", &sub);
+  if (!sub || s->launch.no_debug || s->listen)
+    return;
+  /* Without startDebugging the socket is opened too: a child that
+   * announces itself is told at once to run on, and the client is told
+   * once why (on_child_announce). */
+  char err[512];
+  if (dap_children_open(s->loop, on_child_announce, s, &s->children, err, sizeof(err)) != 0) {
+    s->children = NULL;
+    char text[700];
+    snprintf(text, sizeof(text), "dapper: child processes run without the debugger: %s\n", err);
+    dap_session_output(s, "console", text);
+    return;
+  }
+  if (dap_launch_setenv(&s->launch, DAP_CHILD_SOCKET_ENV, dap_children_path(s->children)) != 0 ||
+      dap_launch_setenv(&s->launch, DAP_CHILD_SECRET_ENV, dap_children_secret(s->children)) != 0) {
+    dap_children_close(s->children);
+    s->children = NULL;
+  }
+}
+
+/* The client answered a startDebugging request; true if it was one. */
+static bool child_response(dap_session_t *s, long long seq, const cJSON *msg) {
+  for (dap_child_req_t **pp = &s->child_reqs; *pp != NULL; pp = &(*pp)->next) {
+    dap_child_req_t *cr = *pp;
+    if (cr->seq != seq)
+      continue;
+    *pp = cr->next;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "success"))) {
+      close(cr->fd); /* the child waits for its session to connect */
+    } else {
+      const char *why = NULL;
+      if (dap_get_string(msg, "message", &why) != 0 || why == NULL || *why == '\0')
+        why = "no reason given";
+      char text[1024];
+      snprintf(text, sizeof(text),
+               "dapper: the client did not start a session for child process %d (%s); it runs "
+               "without the debugger\n",
+               cr->pid, why);
+      dap_session_output(s, "console", text);
+      child_refuse(cr->fd);
+    }
+    free(cr);
+    return true;
+  }
+  return false;
+}
+
+/* No more children: the program is gone or the session ends. */
+void dap_lifecycle_children_close(dap_session_t *s) {
+  if (s->children != NULL)
+    dap_children_close(s->children);
+  s->children = NULL;
+  while (s->child_reqs != NULL) {
+    dap_child_req_t *cr = s->child_reqs;
+    s->child_reqs = cr->next;
+    child_refuse(cr->fd);
+    free(cr);
+  }
+}
+
+/* attach with subProcessId: a child process's runtime waits on its socket. */
+static int attach_child(dap_session_t *s, const cJSON *req, const cJSON *args) {
+  long long pid = 0;
+  const char *sock = NULL, *secret = NULL;
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already debugs a program");
+  if (dap_get_int(args, "subProcessId", &pid) != 0 || pid <= 0 || pid > 0x7fffffff)
+    return dap_session_error(s, DAPPER_EINVAL, "\"subProcessId\" must be a process id");
+  if (dap_get_string(args, "subProcessSocket", &sock) != 0 || sock == NULL || *sock != '/' ||
+      dap_get_string(args, "subProcessSecret", &secret) != 0 || secret == NULL ||
+      strlen(secret) != 64)
+    return dap_session_error(s, DAPPER_EINVAL,
+                             "attach with \"subProcessId\" needs \"subProcessSocket\" and "
+                             "\"subProcessSecret\" as the adapter sent them in startDebugging");
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
+      dap_lifecycle_read_paths_and_output(s, args, false) != 0)
+    return DAPPER_EINVAL;
+  char err[1024];
+  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  dap_launch_free(&s->launch); /* what a failed attach before left */
+  char name[64];
+  snprintf(name, sizeof(name), "Subprocess %lld", pid);
+  const char *title = NULL;
+  if (dap_get_string(args, "name", &title) != 0 || title == NULL || *title == '\0')
+    title = name;
+  s->launch.name = strdup(title);
+  s->launch.file = strdup(name);
+  if (s->launch.name == NULL || s->launch.file == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  rc = dap_debuggee_connect(s->loop, sock, secret, (int)pid, &debuggee_cbs, s, &s->debuggee, err,
+                            sizeof(err));
+  if (rc != 0) {
+    s->debuggee = NULL;
+    return dap_session_error(s, rc, "%s", err);
+  }
+  s->launched = true;
+  s->child_session = true;
+  dap_lifecycle_warn_unknown_keys(s, args);
+  /* Its own children announce themselves to the first session's adapter
+   * (the address is in their environment): the whole tree is one place. */
+  s->launch_req = cJSON_Duplicate(req, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_terminate(s->debuggee, 0);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
+  return DAP_DEFERRED;
 }
 
 /* `pathMappings` and `redirectOutput` of a launch or attach (borrowed):
@@ -502,6 +713,9 @@ static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) 
   }
   cJSON_Delete(s->config);
   s->config = config;
+  cJSON_Delete(s->launch_args);
+  s->launch_args = cJSON_Duplicate(args, 1);
+  setup_children(s, args);
   if (s->console != DAP_CONSOLE_INTERNAL)
     rc = start_in_terminal(s, args, err, sizeof(err));
   else
@@ -509,6 +723,7 @@ static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) 
                             &s->debuggee, err, sizeof(err));
   if (rc != 0) {
     s->debuggee = NULL;
+    dap_lifecycle_children_close(s);
     dap_launch_free(&s->launch);
     return dap_session_error(s, DAPPER_ELAUNCH, "%s", err);
   }
@@ -710,6 +925,11 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
 }
 
 int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (!s->listen && cJSON_GetObjectItemCaseSensitive(args, "subProcessId") != NULL) {
+    cJSON_Delete(s->launch_args);
+    s->launch_args = cJSON_Duplicate(args, 1);
+    return attach_child(s, req, args);
+  }
   const cJSON *pid = cJSON_GetObjectItemCaseSensitive(args, "processId");
   if (pid != NULL && !cJSON_IsNull(pid))
     return dap_attach_pid_start(s, req, args);
@@ -993,6 +1213,7 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
 void dap_lifecycle_debuggee_gone(dap_session_t *s) {
   s->debuggee = NULL;
   bool disconnecting = s->disconnect_req != NULL;
+  dap_lifecycle_children_close(s);
   if (s->disconnect_req != NULL) {
     cJSON *req = s->disconnect_req;
     s->disconnect_req = NULL;

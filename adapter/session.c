@@ -215,6 +215,7 @@ static void on_timer_closed(uv_handle_t *h) {
   void *ud = s->end_ud;
   cJSON_Delete(s->launch_req);
   cJSON_Delete(s->listen_args);
+  cJSON_Delete(s->launch_args);
   cJSON_Delete(s->disconnect_req);
   cJSON_Delete(s->post_response);
   cJSON_Delete(s->held);
@@ -242,6 +243,7 @@ static void on_inspect_timer_closed(uv_handle_t *h) {
 void dap_session_maybe_free(dap_session_t *s) {
   if (!s->ending || s->client != NULL || s->debuggee != NULL || s->inject != NULL)
     return;
+  dap_lifecycle_children_close(s);
   if (!uv_is_closing((uv_handle_t *)&s->inspect_timer))
     uv_close((uv_handle_t *)&s->inspect_timer, on_inspect_timer_closed);
 }

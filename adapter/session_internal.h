@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
+#include "children.h"
 #include "conn.h"
 #include "debuggee.h"
 #include "launch.h"
@@ -17,6 +18,15 @@
 
 /* A handler's return value when it will answer later (deferred response). */
 #define DAP_DEFERRED 1
+
+/* A startDebugging request for a child process awaiting the client's
+ * response; fd is the child's announcing connection (children.h). */
+typedef struct dap_child_req {
+  long long seq;
+  int fd;
+  int pid;
+  struct dap_child_req *next;
+} dap_child_req_t;
 
 /* What a request sent to the runtime is waiting for. */
 typedef enum {
@@ -84,6 +94,16 @@ struct dap_session {
   bool supports_invalidated; /* supportsInvalidatedEvent */
   /* supportsRunInTerminalRequest */
   bool supports_run_in_terminal;
+  bool supports_start_debugging; /* supportsStartDebuggingRequest */
+
+  /* Child processes (`subProcess`): where they announce themselves, and
+   * the startDebugging requests sent for them. */
+  dap_children_t *children;
+  dap_child_req_t *child_reqs;
+  bool children_refusal_said; /* the client was told children run undebugged */
+  cJSON *launch_args;         /* the launch/attach arguments (what children inherit) */
+  /* This session debugs a child process (attach with subProcessId). */
+  bool child_session;
 
   /* Where the program runs (`console`), and the seq of our runInTerminal
    * request while its response is awaited (0: none). */
@@ -221,6 +241,8 @@ void dap_attach_pid_release(dap_session_t *s);
 
 /* --listen: a new client connected; its per-client state starts afresh. */
 void dap_lifecycle_client_attached(dap_session_t *s);
+/* Closes the children's socket and refuses children still waiting. */
+void dap_lifecycle_children_close(dap_session_t *s);
 /* A response from the client to a reverse request (runInTerminal);
  * borrowed. */
 void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg);

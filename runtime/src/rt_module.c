@@ -184,7 +184,7 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
    * takes its importer for the main thread). */
   if (rt_support() == NULL) return NULL;
   /* Connected before and detached since (attach again to a running
-   * process): the hooks may stop threads again once this channel is open. */
+   * process, or a forked child connecting as a new process): the hooks may stop threads again once this channel is open. */
   was_disconnected = atomic_load(&rt_disconnected);
   if (was_disconnected) rt_stop_reconnect();
   Py_BEGIN_ALLOW_THREADS

@@ -53,6 +53,12 @@ export async function resolveConfig(input: Config, ctx: ResolveInputs): Promise<
   }
   if (config.type === undefined) config.type = DEBUG_TYPE;
   if (config.request === undefined) config.request = 'launch';
+  if (config.request === 'attach' && config.subProcessId !== undefined) {
+    // A child process of a debugged program: the adapter asked for this
+    // session (startDebugging); a new adapter attaches to the child.
+    if (config.name === undefined) config.name = `Subprocess ${String(config.subProcessId)}`;
+    return { config };
+  }
   if (config.request === 'attach') {
     const pid = config.processId;
     const hasPid = pid !== undefined && pid !== null && pid !== '';

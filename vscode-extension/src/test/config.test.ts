@@ -75,6 +75,16 @@ describe('resolveConfig', () => {
     assert.ok('error' in other && /"launch" and "attach"/.test(other.error), JSON.stringify(other));
   });
 
+  it('attach to a child process (startDebugging): no connect needed, no interpreter', async () => {
+    const child = {
+      type: 'dapper', request: 'attach', name: 'Subprocess 42 (worker.py)', subProcessId: 42,
+      subProcessSocket: '/run/user/1/dapper-child-x/child.sock', subProcessSecret: 'ab'.repeat(32),
+    };
+    const r = await resolveConfig(child, inputs());
+    assert.ok('config' in r, JSON.stringify(r));
+    assert.deepStrictEqual(r.config, child);
+  });
+
   it('keeps what launch.json says', async () => {
     const cfg = {
       type: 'dapper',
