@@ -146,9 +146,17 @@ static cJSON *configure_args(const cJSON *launch_args) {
                                      "justMyCode",  "rules",     NULL};
   for (const char *const *k = keys; *k != NULL; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(launch_args, *k);
-    if (v != NULL && !cJSON_IsNull(v))
+    if (v != NULL && !cJSON_IsNull(v) && strcmp(*k, "frameEval") != 0)
       cJSON_AddItemToObject(args, *k, cJSON_Duplicate(v, 1));
   }
+  /* frameEval with its profile and defaults resolved (checked already at
+   * launch/attach; --listen's boot has none). */
+  char unknown[8], err[256];
+  cJSON *fe = NULL;
+  if (dap_frame_eval_resolve(cJSON_GetObjectItemCaseSensitive(launch_args, "frameEval"), &fe,
+                             unknown, sizeof(unknown), err, sizeof(err)) >= 0 &&
+      fe != NULL)
+    cJSON_AddItemToObject(args, "frameEval", fe);
   return args;
 }
 
@@ -342,6 +350,25 @@ void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
     dap_log_warn("%s", text);
 }
 
+/* `frameEval` (launch and attach): a wrong type or range fails the request
+ * with the key named; unknown keys get one console line. */
+static int check_frame_eval(dap_session_t *s, const cJSON *args) {
+  char unknown[512], err[512];
+  int n = dap_frame_eval_resolve(cJSON_GetObjectItemCaseSensitive(args, "frameEval"), NULL, unknown,
+                                 sizeof(unknown), err, sizeof(err));
+  if (n < 0)
+    return dap_session_error(s, n, "%s", err);
+  if (n > 0) {
+    char text[700];
+    snprintf(text, sizeof(text),
+             "dapper: frameEval %s %s %s not supported and ignored (docs/configuration.md lists "
+             "the keys)\n",
+             n == 1 ? "key" : "keys", unknown, n == 1 ? "is" : "are");
+    dap_session_output(s, "console", text);
+  }
+  return 0;
+}
+
 /* `evaluateTimeout` (launch and attach). */
 static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   const cJSON *budget = cJSON_GetObjectItemCaseSensitive(args, "evaluateTimeout");
@@ -361,6 +388,8 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
   char err[1024];
   if (read_evaluate_timeout(s, args) != 0)
+    return DAPPER_EINVAL;
+  if (check_frame_eval(s, args) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
@@ -431,7 +460,8 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
         "\"code\")");
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
-  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0)
+  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0 ||
+      check_frame_eval(s, args) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));

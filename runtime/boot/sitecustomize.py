@@ -15,6 +15,8 @@ is the same. The boot sequence (docs/wire-protocol.md):
    which ends the process (the program runs on only if the adapter is gone);
 3. import the next `sitecustomize` on sys.path, if any, with site.py's error
    handling;
+   With the runtime loaded, DAPPER_RUNTIME_DIR/lib (the `dapper` package)
+   goes last on sys.path;
 4. wait_for_start(): the program's first line runs after the adapter's
    `start`, or once the channel closes.
 
@@ -199,6 +201,12 @@ def _dapper_boot():
         return runtime
 
     runtime = connect() if fd_text is not None or socket_path else None
+    # `import dapper` (dapper.get_integration_statistics()): the runtime's
+    # package directory, last on sys.path so a program's own `dapper` wins.
+    if runtime is not None:
+        lib = os.path.join(runtime_dir, "lib")
+        if os.path.isdir(os.path.join(lib, "dapper")) and lib not in sys.path:
+            sys.path.append(lib)
 
     # -- 3. the next sitecustomize (site.execsitecustomize's handling) ------
     ours = sys.modules.pop("sitecustomize", None)

@@ -227,6 +227,7 @@ static void *rt_channel_main(void *arg) {
       rt_log(RT_LOG_INFO, "the channel's descriptor was closed by the program");
       break;
     }
+    rt_stats_tick(ch); /* the periodic statistics event, the overhead check */
     if (ready <= 0) continue;
     ssize_t n = read(fd, buf, RT_READ_CHUNK);
     if (n < 0 && errno == EINTR) continue;

@@ -1,5 +1,6 @@
 /* See rt_stop.h. */
 #include "rt_stop.h"
+#include "rt_stats.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -354,6 +355,7 @@ static cJSON *rt_stopped_body(int thread_id, const char *reason, const int *ids,
 static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb,
                             bool report) {
   PyObject *ret = NULL, *res = NULL;
+  rt_tls_stops++; /* performance_monitoring: this hook call waits for the user */
   rt_snapshot_take_over(t);
   if (report) ret = rt_take_return_values(t, frame);
   res = rt_support_call("stop_begin", "(iOOOsOi)", t->id,
