@@ -86,9 +86,15 @@ static int rt_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
     }
     case PyTrace_CALL:
       rt_stop_trace_call(t, frame, code);
-      if (rt_selective_tracing && !rt_stop_control_needed(t)) {
+      if (rt_selective_tracing) {
+        /* a resumed generator's frame may have run without them before */
         ci = rt_engine_codeinfo_peek((PyObject *)code); /* fresh: the call made it */
-        if (ci != NULL && ci->bits == NULL && ci->funcbp_id == 0) rt_trace_lines_off(frame);
+        if (!rt_stop_control_needed(t) && ci != NULL && ci->gen == rt_engine_gen &&
+            ci->bits == NULL && ci->funcbp_id == 0) {
+          rt_trace_lines_off(frame);
+        } else {
+          frame->f_trace_lines = 1;
+        }
       }
       return 0;
     case PyTrace_RETURN:
