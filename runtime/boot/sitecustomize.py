@@ -15,8 +15,8 @@ is the same. The boot sequence (docs/wire-protocol.md):
    which ends the process (the program runs on only if the adapter is gone);
 3. import the next `sitecustomize` on sys.path, if any, with site.py's error
    handling;
-   With the runtime loaded, DAPPER_RUNTIME_DIR/lib (the `dapper` package)
-   goes last on sys.path;
+   With the runtime loaded, a finder at the end of sys.meta_path finds the
+   `dapper` package in DAPPER_RUNTIME_DIR/lib (sys.path is not changed);
 4. wait_for_start(): the program's first line runs after the adapter's
    `start`, or once the channel closes.
 
@@ -201,12 +201,21 @@ def _dapper_boot():
         return runtime
 
     runtime = connect() if fd_text is not None or socket_path else None
-    # `import dapper` (dapper.get_integration_statistics()): the runtime's
-    # package directory, last on sys.path so a program's own `dapper` wins.
-    if runtime is not None:
+    # `import dapper` (dapper.get_integration_statistics()): a finder for
+    # that one name at the end of sys.meta_path, so sys.path stays the
+    # program's and a `dapper` of its own on sys.path wins.
+    if runtime is not None and os.path.isdir(os.path.join(runtime_dir, "lib", "dapper")):
         lib = os.path.join(runtime_dir, "lib")
-        if os.path.isdir(os.path.join(lib, "dapper")) and lib not in sys.path:
-            sys.path.append(lib)
+
+        class DapperPackageFinder:
+            @staticmethod
+            def find_spec(fullname, path=None, target=None):
+                if fullname != "dapper" or path is not None:
+                    return None
+                from importlib.machinery import PathFinder
+                return PathFinder.find_spec(fullname, [lib])
+
+        sys.meta_path.append(DapperPackageFinder)
 
     # -- 3. the next sitecustomize (site.execsitecustomize's handling) ------
     ours = sys.modules.pop("sitecustomize", None)

@@ -25,6 +25,9 @@ static double rt_perf_threshold = 0.1;
 static bool rt_perf_adapt = true;       /* fallback_on_error */
 static bool rt_perf_reported;
 static uint64_t rt_perf_cpu0;           /* process CPU ns at configure */
+static _Atomic uint64_t rt_run0;        /* monotonic ns at configure / start */
+static _Atomic uint64_t rt_stop0;       /* a stop shown since then, or 0 */
+static _Atomic uint64_t rt_stopped_ns;  /* stops shown before */
 static uint64_t rt_stats_interval_ns;   /* 0: no periodic event */
 static uint64_t rt_stats_next_ns;
 static bool rt_stats_configured;
@@ -152,6 +155,30 @@ static void rt_stats_add_cache(cJSON *out) {
   PyErr_Clear();
 }
 
+void rt_stats_started(void) {
+  atomic_store(&rt_run0, rt_perf_now());
+  atomic_store(&rt_stopped_ns, 0);
+}
+
+void rt_stats_stop_shown(bool shown) {
+  uint64_t now = rt_perf_now();
+  if (shown) {
+    uint64_t zero = 0;
+    (void)atomic_compare_exchange_strong(&rt_stop0, &zero, now);
+  } else {
+    uint64_t t0 = atomic_exchange(&rt_stop0, 0);
+    if (t0 != 0 && now > t0) atomic_fetch_add(&rt_stopped_ns, now - t0);
+  }
+}
+
+/* Wall time the program ran since configure or start, stops left out. */
+static uint64_t rt_running_ns(void) {
+  uint64_t now = rt_perf_now(), t0 = atomic_load(&rt_run0);
+  uint64_t stop0 = atomic_load(&rt_stop0), off = atomic_load(&rt_stopped_ns);
+  if (stop0 != 0 && now > stop0) off += now - stop0;
+  return now > t0 + off ? now - t0 - off : 0;
+}
+
 int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   uint64_t sum[RT_STAT_N];
   char reason[sizeof rt_stats_reason];
@@ -219,12 +246,13 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
     cJSON_AddNumberToObject(pd, "monitoring_callbacks", (double)sum[RT_STAT_MON_CALLBACKS]);
     cJSON_AddNumberToObject(pd, "frames_without_line_events", (double)sum[RT_STAT_LINES_OFF]);
     if (rt_perf_on) {
-      uint64_t cpu = rt_cpu_now() - rt_perf_cpu0;
+      uint64_t cpu = rt_cpu_now() - rt_perf_cpu0, run = rt_running_ns();
+      double frac = run > 0 ? (double)sum[RT_STAT_HOOK_NS] / (double)run : 0.0;
       cJSON_AddNumberToObject(pd, "hook_calls", (double)sum[RT_STAT_HOOK_CALLS]);
       cJSON_AddNumberToObject(pd, "hook_time_ms", (double)sum[RT_STAT_HOOK_NS] / 1e6);
+      cJSON_AddNumberToObject(pd, "run_time_ms", (double)run / 1e6);
       cJSON_AddNumberToObject(pd, "cpu_time_ms", (double)cpu / 1e6);
-      cJSON_AddNumberToObject(pd, "overhead_fraction",
-                              cpu > 0 ? (double)sum[RT_STAT_HOOK_NS] / (double)cpu : 0.0);
+      cJSON_AddNumberToObject(pd, "overhead_fraction", frac < 1.0 ? frac : 1.0);
     }
   }
   cJSON_AddNumberToObject(out, "efficiency",
@@ -254,6 +282,8 @@ void rt_stats_configure(const cJSON *fe) {
   rt_perf_adapt = fallback;
   rt_perf_reported = false;
   rt_perf_cpu0 = rt_cpu_now();
+  atomic_store(&rt_run0, rt_perf_now());
+  atomic_store(&rt_stopped_ns, 0);
   rt_perf_on = on;
   rt_stats_interval_ns = (uint64_t)(interval * 1e9);
   rt_stats_next_ns = rt_perf_now() + rt_stats_interval_ns;
@@ -289,7 +319,8 @@ static void rt_perf_report(double fraction, const uint64_t sum[RT_STAT_N]) {
   bool tracing = rt_backend != NULL && strcmp(rt_backend->name, "tracing") == 0;
 
   for (const rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
-    for (int i = 0; bf->dead ? 0 : i < bf->n; i++) {
+    if (bf->dead) continue;
+    for (int i = 0; i < bf->n; i++) {
       if (top == NULL || bf->bps[i].reached > top->reached) {
         top = &bf->bps[i];
         topf = bf;
@@ -333,7 +364,7 @@ static void rt_perf_report(double fraction, const uint64_t sum[RT_STAT_N]) {
     snprintf(cause, sizeof cause, "the runtime's hooks ran %s times (stepping, breakpoints)",
              count);
   }
-  rt_console("dapper: the debugger's hooks took %.0f %% of the program's CPU time "
+  rt_console("dapper: the debugger's hooks took %.0f %% of the program's running time "
              "(frameEval.trace_overhead_threshold %.0f %%): %s%s",
              fraction * 100.0, rt_perf_threshold * 100.0, cause, action);
 }
@@ -346,15 +377,16 @@ void rt_stats_tick(rt_channel_t *ch) {
   }
   if (rt_perf_on && !rt_perf_reported) {
     uint64_t sum[RT_STAT_N];
-    uint64_t cpu = rt_cpu_now() - rt_perf_cpu0;
+    uint64_t run = rt_running_ns();
     rt_stats_sum(sum);
-    /* 0.2 s of CPU at least: start-up alone is no trend */
-    if (cpu >= 200000000u && (double)sum[RT_STAT_HOOK_NS] > rt_perf_threshold * (double)cpu) {
+    /* 0.2 s of running at least: start-up alone is no trend */
+    if (run >= 200000000u && (double)sum[RT_STAT_HOOK_NS] > rt_perf_threshold * (double)run) {
       PyGILState_STATE gil = PyGILState_Ensure();
       rt_compat_exc_t saved;
+      double frac = (double)sum[RT_STAT_HOOK_NS] / (double)run;
       rt_compat_exc_save(&saved);
       rt_perf_reported = true;
-      rt_perf_report((double)sum[RT_STAT_HOOK_NS] / (double)cpu, sum);
+      rt_perf_report(frac < 1.0 ? frac : 1.0, sum);
       rt_compat_exc_restore(&saved);
       PyGILState_Release(gil);
     }
@@ -374,15 +406,16 @@ PyObject *rt_stats_py(PyObject *module, PyObject *unused) {
   (void)module;
   (void)unused;
   if (!rt_stats_configured || rt_backend == NULL) Py_RETURN_NONE;
-  if (rt_handle_statistics(rt_channel_get(), NULL, &body) != 0 || body == NULL) {
-    return PyErr_NoMemory();
+  rt_tls_in_debugger++; /* the debugger's own work: no breakpoint, no step */
+  if (rt_handle_statistics(rt_channel_get(), NULL, &body) == 0 && body != NULL) {
+    text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
   }
-  text = cJSON_PrintUnformatted(body);
-  cJSON_Delete(body);
-  if (text == NULL) return PyErr_NoMemory();
-  json = PyImport_ImportModule("json");
+  if (text != NULL) json = PyImport_ImportModule("json");
   if (json != NULL) res = PyObject_CallMethod(json, "loads", "s", text);
+  rt_tls_in_debugger--;
   Py_XDECREF(json);
   free(text);
+  if (text == NULL && !PyErr_Occurred()) return PyErr_NoMemory();
   return res;
 }

@@ -80,6 +80,14 @@ static inline void rt_perf_end(uint64_t t0, unsigned stops0) {
  * thread, before the backend is installed. */
 void rt_stats_configure(const cJSON *frame_eval);
 
+/* The program's first line may run (`start`): its running time counts
+ * from here (else from configure). */
+void rt_stats_started(void);
+
+/* A stop is shown (true) or over (false): the program's running time
+ * leaves stops out. Threads lock held. */
+void rt_stats_stop_shown(bool shown);
+
 /* Channel thread, at each wake-up (at least every 250 ms): the periodic
  * `statistics` event, and the overhead check of performance_monitoring. */
 void rt_stats_tick(rt_channel_t *ch);

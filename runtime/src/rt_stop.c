@@ -449,6 +449,7 @@ static void rt_stop_report_once(rt_thread_t *t, PyObject *frame, PyObject *tb,
   }
   rt_stop_owner = t;
   rt_stop_shown = true;
+  rt_stats_stop_shown(true);
   t->resume = false;
   t->step_req = RT_STEP_NONE;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
@@ -601,6 +602,7 @@ static void rt_resume_locked(rt_thread_t *only) {
   rt_pause_promote = false;
   rt_stop_owner = NULL;
   rt_stop_shown = false;
+  rt_stats_stop_shown(false);
   rt_stop_gen++;
   bool snapshots = false;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
@@ -1045,6 +1047,7 @@ static void rt_standin_report_blocked(void) {
   if (t != NULL && !t->waiting && rt_pause_pending_locked() && !rt_any_parked_locked()) {
     rt_stop_owner = t;
     rt_stop_shown = true;
+    rt_stats_stop_shown(true);
     rt_pause_target = 0;
     for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
       o->exempt = false;
