@@ -352,13 +352,13 @@ void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
 
 /* `frameEval` (launch and attach): a wrong type or range fails the request
  * with the key named; unknown keys get one console line. */
-static int check_frame_eval(dap_session_t *s, const cJSON *args) {
+static int check_frame_eval(dap_session_t *s, const cJSON *args, bool warn) {
   char unknown[512], err[512];
   int n = dap_frame_eval_resolve(cJSON_GetObjectItemCaseSensitive(args, "frameEval"), NULL, unknown,
                                  sizeof(unknown), err, sizeof(err));
   if (n < 0)
     return dap_session_error(s, n, "%s", err);
-  if (n > 0) {
+  if (n > 0 && warn) {
     char text[700];
     snprintf(text, sizeof(text),
              "dapper: frameEval %s %s %s not supported and ignored (docs/configuration.md lists "
@@ -389,7 +389,7 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   char err[1024];
   if (read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
-  if (check_frame_eval(s, args) != 0)
+  if (check_frame_eval(s, args, true) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
@@ -461,7 +461,7 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
   if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0 ||
-      check_frame_eval(s, args) != 0)
+      check_frame_eval(s, args, false) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -472,6 +472,7 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (!s->configured)
     return dap_session_hold(s, req); /* the runtime is starting */
   warn_unknown_keys(s, args);
+  (void)check_frame_eval(s, args, true); /* checked above: the warning only */
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
