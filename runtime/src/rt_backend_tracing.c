@@ -1,7 +1,13 @@
 /* The `tracing` backend ("traditional tracing"): a C trace function on
- * every thread, called for every call, line, return and exception. The
- * baseline the faster backends are measured against, and the fallback.
+ * every thread, called for every call, return and exception, and for the
+ * lines of the frames that may stop. The baseline the faster backends are
+ * measured against, and the fallback.
  *
+ * selective_tracing (the default): a frame whose code has no breakpoint
+ * line and no function breakpoint, while no step, pause or entry stop is
+ * pending, gets its line events turned off (f_trace_lines) at its call
+ * event or at its first line; a breakpoint change, step or pause turns
+ * them on again in every running frame. `false`: every line is traced.
  * Per line it costs a co_extra lookup, a generation compare and a bitmap
  * test when no breakpoint, step or pause is involved. Threads started
  * later get the trace function from the threading bootstrap hook
