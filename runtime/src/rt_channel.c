@@ -213,7 +213,7 @@ static void *rt_channel_main(void *arg) {
   }
   for (;;) {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    int ready = poll(&pfd, 1, RT_IDENTITY_CHECK_MS);
+    int ready = poll(&pfd, 1, rt_stats_wait_ms(RT_IDENTITY_CHECK_MS));
     bool ours = false;
     if (ready < 0 && errno != EINTR) {
       rt_log(RT_LOG_INFO, "channel poll failed: %s", strerror(errno));

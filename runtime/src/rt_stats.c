@@ -372,7 +372,8 @@ static void rt_perf_report(double fraction, const uint64_t sum[RT_STAT_N]) {
 void rt_stats_tick(rt_channel_t *ch) {
   if (!rt_stats_configured || !rt_channel_python_allowed(ch)) return;
   if (rt_stats_interval_ns > 0 && rt_perf_now() >= rt_stats_next_ns) {
-    rt_stats_next_ns = rt_perf_now() + rt_stats_interval_ns;
+    rt_stats_next_ns += rt_stats_interval_ns; /* no drift; no burst after a delay */
+    if (rt_stats_next_ns <= rt_perf_now()) rt_stats_next_ns = rt_perf_now() + rt_stats_interval_ns;
     rt_stats_send(ch, false);
   }
   if (rt_perf_on && !rt_perf_reported) {
@@ -391,6 +392,19 @@ void rt_stats_tick(rt_channel_t *ch) {
       PyGILState_Release(gil);
     }
   }
+}
+
+int rt_stats_wait_ms(int max_ms) {
+  uint64_t now = 0;
+  if (!rt_stats_configured || rt_stats_interval_ns == 0 ||
+      !rt_channel_python_allowed(rt_channel_get())) {
+    return max_ms; /* nothing to send (at exit: not from here) */
+  }
+  now = rt_perf_now();
+  if (rt_stats_next_ns <= now) return 0;
+  return rt_stats_next_ns - now < (uint64_t)max_ms * 1000000u
+             ? (int)((rt_stats_next_ns - now + 999999u) / 1000000u)
+             : max_ms;
 }
 
 void rt_stats_send_final(void) {

@@ -92,6 +92,10 @@ void rt_stats_stop_shown(bool shown);
  * `statistics` event, and the overhead check of performance_monitoring. */
 void rt_stats_tick(rt_channel_t *ch);
 
+/* How long the channel thread may sleep, at most max_ms: until the next
+ * periodic event is due. */
+int rt_stats_wait_ms(int max_ms);
+
 /* The `statistics` event once more, as the program ends (atexit; GIL held). */
 void rt_stats_send_final(void);
 
