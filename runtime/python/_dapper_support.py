@@ -196,7 +196,8 @@ class _LineCache:
     recently used evicted first; an entry older than `ttl` seconds is
     computed again. Disabled, every setBreakpoints compiles its file again
     (the last result is still kept for the error text). Counts hits,
-    misses, evictions and expiries for the statistics."""
+    misses, evictions and expiries: the runtime's statistics read these
+    attributes from C (rt_stats.c), running no Python."""
 
     def __init__(self):
         import collections
@@ -244,20 +245,8 @@ class _LineCache:
         hit = self.entries.get(path)
         return hit[2] if hit is not None and hit[2] else "cannot read it"
 
-    def statistics(self):
-        return {"enabled": self.enabled, "max_size": self.size,
-                "ttl": self.ttl, "size": len(self.entries),
-                "hits": self.hits, "misses": self.misses,
-                "evictions": self.evictions, "expired": self.expired}
-
 
 _line_cache = _LineCache()
-
-
-def cache_statistics():
-    """The line cache's counters as JSON (the runtime's statistics)."""
-    import json
-    return json.dumps(_line_cache.statistics())
 
 
 def _file_lines(path):

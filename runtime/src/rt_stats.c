@@ -146,12 +146,37 @@ static void rt_stats_sum(uint64_t sum[RT_STAT_N]) {
 
 /* The cache of the support module (GIL held): its counters merged into
  * `out` as "cache", or nothing when the call fails. */
+/* The line cache of the support module (GIL held), merged into `out` as
+ * "cache". Read attribute by attribute: no Python code runs (a line of it
+ * would be a sys.monitoring event while a stop has global LINE set). */
 static void rt_stats_add_cache(cJSON *out) {
-  PyObject *res = rt_support_call("cache_statistics", "()");
-  const char *text = res != NULL && PyUnicode_Check(res) ? PyUnicode_AsUTF8(res) : NULL;
-  cJSON *c = text != NULL ? cJSON_Parse(text) : NULL;
-  if (c != NULL) cJSON_AddItemToObject(out, "cache", c);
-  Py_XDECREF(res);
+  static const char *const ints[] = {"hits", "misses", "evictions", "expired"};
+  PyObject *mod = rt_support(), *lc = NULL, *v = NULL;
+  cJSON *c = NULL;
+  if (mod == NULL || (lc = PyObject_GetAttrString(mod, "_line_cache")) == NULL) goto out;
+  if ((c = cJSON_CreateObject()) == NULL) goto out;
+  v = PyObject_GetAttrString(lc, "enabled");
+  cJSON_AddBoolToObject(c, "enabled", v != NULL && PyObject_IsTrue(v) == 1);
+  Py_XDECREF(v);
+  v = PyObject_GetAttrString(lc, "size");
+  cJSON_AddNumberToObject(c, "max_size", v != NULL && PyLong_Check(v) ? PyLong_AsDouble(v) : 0);
+  Py_XDECREF(v);
+  v = PyObject_GetAttrString(lc, "ttl");
+  cJSON_AddNumberToObject(c, "ttl", v != NULL && PyFloat_Check(v) ? PyFloat_AsDouble(v) : 0);
+  Py_XDECREF(v);
+  v = PyObject_GetAttrString(lc, "entries");
+  cJSON_AddNumberToObject(c, "size", v != NULL && PyDict_Check(v) ? (double)PyDict_Size(v) : 0);
+  Py_XDECREF(v);
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+    v = PyObject_GetAttrString(lc, ints[i]);
+    cJSON_AddNumberToObject(c, ints[i], v != NULL && PyLong_Check(v) ? PyLong_AsDouble(v) : 0);
+    Py_XDECREF(v);
+  }
+  cJSON_AddItemToObject(out, "cache", c);
+  c = NULL;
+out:
+  cJSON_Delete(c);
+  Py_XDECREF(lc);
   PyErr_Clear();
 }
 
