@@ -78,7 +78,8 @@ int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args) 
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes one of \"processId\", \"connect\" or \"listen\"");
   if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 || read_attach_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0 ||
+      dap_lifecycle_check_frame_eval(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));

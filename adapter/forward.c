@@ -121,6 +121,10 @@ void dap_forward_event(dap_session_t *s, const cJSON *msg) {
   if (dap_get_string(msg, "event", &event) != 0)
     return;
   const cJSON *body = cJSON_GetObjectItemCaseSensitive(msg, "body");
+  /* The runtime's statistics (every frameEval.statisticsInterval seconds,
+   * and as the program ends): the custom event `dapper/statistics`. */
+  if (strcmp(event, "statistics") == 0)
+    event = "dapper/statistics";
   cJSON *copy = cJSON_IsObject(body) ? cJSON_Duplicate(body, 1) : NULL;
   dap_pathmap_tree(s->pathmap, copy, DAP_PATH_TO_LOCAL);
   dap_session_send_event(s, event, copy);

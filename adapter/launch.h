@@ -65,6 +65,14 @@ int dap_launch_unknown_keys(const cJSON *args, char *buf, size_t buflen);
  * naming the key in err. */
 int dap_launch_check_step_filters(const cJSON *args, char *err, size_t errlen);
 
+/* `frameEval` (frameeval.c): checks every key's type and range (a negative
+ * code with a message naming the key in err), lists the keys it does not
+ * know in `unknown` (for one console line) and returns how many there are.
+ * With out != NULL, *out is a new object: the defaults, the `profile`'s
+ * keys over them, then the keys the user gave (docs/configuration.md). */
+int dap_frame_eval_resolve(const cJSON *fe, cJSON **out, char *unknown, size_t unknownlen,
+                           char *err, size_t errlen);
+
 /* Finds an executable: a name without '/' is searched in `path_var` (a PATH
  * value, may be NULL), a name with '/' must itself be executable. Returns a
  * malloc'd path or NULL. */

@@ -190,9 +190,17 @@ static cJSON *configure_args(const cJSON *launch_args) {
                                      "justMyCode",  "rules",     NULL};
   for (const char *const *k = keys; *k != NULL; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(launch_args, *k);
-    if (v != NULL && !cJSON_IsNull(v))
+    if (v != NULL && !cJSON_IsNull(v) && strcmp(*k, "frameEval") != 0)
       cJSON_AddItemToObject(args, *k, cJSON_Duplicate(v, 1));
   }
+  /* frameEval with its profile and defaults resolved (checked already at
+   * launch/attach; --listen's boot has none). */
+  char unknown[8], err[256];
+  cJSON *fe = NULL;
+  if (dap_frame_eval_resolve(cJSON_GetObjectItemCaseSensitive(launch_args, "frameEval"), &fe,
+                             unknown, sizeof(unknown), err, sizeof(err)) >= 0 &&
+      fe != NULL)
+    cJSON_AddItemToObject(args, "frameEval", fe);
   return args;
 }
 
@@ -434,6 +442,25 @@ void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
     dap_log_warn("%s", text);
 }
 
+/* `frameEval` (launch and attach): a wrong type or range fails the request
+ * with the key named; unknown keys get one console line. */
+int dap_lifecycle_check_frame_eval(dap_session_t *s, const cJSON *args, bool warn) {
+  char unknown[512], err[512];
+  int n = dap_frame_eval_resolve(cJSON_GetObjectItemCaseSensitive(args, "frameEval"), NULL, unknown,
+                                 sizeof(unknown), err, sizeof(err));
+  if (n < 0)
+    return dap_session_error(s, n, "%s", err);
+  if (n > 0 && warn) {
+    char text[700];
+    snprintf(text, sizeof(text),
+             "dapper: frameEval %s %s %s not supported and ignored (docs/configuration.md lists "
+             "the keys)\n",
+             n == 1 ? "key" : "keys", unknown, n == 1 ? "is" : "are");
+    dap_session_output(s, "console", text);
+  }
+  return 0;
+}
+
 /* `evaluateTimeout` (launch and attach). */
 int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   const cJSON *budget = cJSON_GetObjectItemCaseSensitive(args, "evaluateTimeout");
@@ -614,7 +641,8 @@ static int attach_child(dap_session_t *s, const cJSON *req, const cJSON *args) {
                              "attach with \"subProcessId\" needs \"subProcessSocket\" and "
                              "\"subProcessSecret\" as the adapter sent them in startDebugging");
   if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, false) != 0)
+      dap_lifecycle_read_paths_and_output(s, args, false) != 0 ||
+      dap_lifecycle_check_frame_eval(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -683,6 +711,8 @@ static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) 
   bool restart =
       strcmp(cJSON_GetObjectItemCaseSensitive(req, "command")->valuestring, "restart") == 0;
   if (dap_lifecycle_read_evaluate_timeout(s, args) != 0)
+    return DAPPER_EINVAL;
+  if (dap_lifecycle_check_frame_eval(s, args, true) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
@@ -879,7 +909,8 @@ static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes \"listen\" or \"connect\", not both");
   if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0 ||
+      dap_lifecycle_check_frame_eval(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -952,7 +983,8 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
   if (check_connect(s, args) != 0 || dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0 ||
+      dap_lifecycle_check_frame_eval(s, args, false) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -964,6 +996,7 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_hold(s, req); /* the runtime is starting */
   dap_lifecycle_warn_unknown_keys(s, args);
   dap_lifecycle_warn_launch_only_keys(s, args);
+  (void)dap_lifecycle_check_frame_eval(s, args, true); /* checked above: the warning only */
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");

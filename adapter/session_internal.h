@@ -225,6 +225,10 @@ const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void);
 int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args);
 /* One console line naming the configuration keys nothing reads. */
 void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args);
+/* `frameEval` of a launch or attach (borrowed): a wrong type or range fails
+ * the request with the key named (returns an error code after
+ * dap_session_error); with warn, unknown keys get one console line. */
+int dap_lifecycle_check_frame_eval(dap_session_t *s, const cJSON *args, bool warn);
 /* One console line naming the keys of an attach that only launch reads. */
 void dap_lifecycle_warn_launch_only_keys(dap_session_t *s, const cJSON *args);
 /* `pathMappings` and `redirectOutput` of a launch or attach (borrowed);

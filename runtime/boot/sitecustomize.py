@@ -17,6 +17,8 @@ waiting with attach "listen"), no secret. The boot sequence (docs/wire-protocol.
    which ends the process (the program runs on only if the adapter is gone);
 3. import the next `sitecustomize` on sys.path, if any, with site.py's error
    handling;
+   With the runtime loaded, a finder at the end of sys.meta_path finds the
+   `dapper` package in DAPPER_RUNTIME_DIR (sys.path is not changed);
 4. wait_for_start(): the program's first line runs after the adapter's
    `start`, or once the channel closes.
 
@@ -277,6 +279,21 @@ def _dapper_boot():
             "socket": child_socket, "secret": child_secret,
             "runtime_dir": runtime_dir, "boot_dir": boot_dir,
             "log_level": log_level, "unbuffered": unbuffered})
+    # `import dapper` (dapper.get_integration_statistics()): a finder for
+    # that one name at the end of sys.meta_path, so sys.path stays the
+    # program's and a `dapper` of its own on sys.path wins.
+    if runtime is not None and os.path.isdir(os.path.join(runtime_dir, "dapper")):
+        lib = runtime_dir
+
+        class DapperPackageFinder:
+            @staticmethod
+            def find_spec(fullname, path=None, target=None):
+                if fullname != "dapper" or path is not None:
+                    return None
+                from importlib.machinery import PathFinder
+                return PathFinder.find_spec(fullname, [lib])
+
+        sys.meta_path.append(DapperPackageFinder)
 
     # -- 3. the next sitecustomize (site.execsitecustomize's handling) ------
     ours = sys.modules.pop("sitecustomize", None)

@@ -189,22 +189,79 @@ def is_hidden(filename):
 # ---------------------------------------------------------------------------
 # breakpoint lines
 
-_code_cache = {}  # canonical path -> ((mtime, size), {line}|None, why|None)
+class _LineCache:
+    """The breakpoint-line tables of files (frameEval `cache_enabled`,
+    `max_cache_size`, `cache_ttl`): canonical path -> ((mtime, size),
+    {line}|None, why|None, time stored), at most `size` entries, least
+    recently used evicted first; an entry older than `ttl` seconds is
+    computed again. Disabled, every setBreakpoints compiles its file again
+    (the last result is still kept for the error text). Counts hits,
+    misses, evictions and expiries: the runtime's statistics read these
+    attributes from C (rt_stats.c), running no Python."""
+
+    def __init__(self):
+        import collections
+        self.entries = collections.OrderedDict()
+        self.enabled, self.size, self.ttl = True, 256, 300.0
+        self.hits = self.misses = self.evictions = self.expired = 0
+
+    def configure(self, fe):
+        self.enabled = bool(fe.get("cache_enabled", True))
+        self.size = int(fe.get("max_cache_size", 256))
+        self.ttl = float(fe.get("cache_ttl", 300))
+        self._trim()
+
+    def _trim(self):
+        limit = self.size if self.enabled else 1
+        while len(self.entries) > limit:
+            self.entries.popitem(last=False)
+            if self.enabled:
+                self.evictions += 1
+
+    def get(self, path, key):
+        """The entry of path for key (mtime, size), counted, or None."""
+        import time
+        hit = self.entries.get(path)
+        if not self.enabled:
+            self.misses += 1
+            return None
+        if hit is not None and hit[0] == key:
+            if time.monotonic() - hit[3] > self.ttl:
+                self.expired += 1
+            else:
+                self.entries.move_to_end(path)
+                self.hits += 1
+                return hit
+        self.misses += 1
+        return None
+
+    def put(self, path, key, lines, why):
+        import time
+        self.entries[path] = (key, lines, why, time.monotonic())
+        self.entries.move_to_end(path)
+        self._trim()
+
+    def error(self, path):
+        hit = self.entries.get(path)
+        return hit[2] if hit is not None and hit[2] else "cannot read it"
+
+
+_line_cache = _LineCache()
 
 
 def _file_lines(path):
     """Lines that have code in a file: {line}, from compiling the source
-    once per (path, mtime, size) and walking every nested code object's
-    co_lines(). Returns None when the file cannot be read or compiled
-    (_file_error tells why)."""
+    and walking every nested code object's co_lines(), kept in the line
+    cache per (path, mtime, size). Returns None when the file cannot be
+    read or compiled (_file_error tells why)."""
     try:
         st = os.stat(path)
     except OSError as err:
-        _code_cache[path] = (None, None, err.strerror or str(err))
+        _line_cache.put(path, None, None, err.strerror or str(err))
         return None
     key = (st.st_mtime_ns, st.st_size)
-    hit = _code_cache.get(path)
-    if hit is not None and hit[0] == key:
+    hit = _line_cache.get(path, key)
+    if hit is not None:
         return hit[1]
     why = None
     try:
@@ -232,13 +289,12 @@ def _file_lines(path):
                     todo.append(const)
         # A def line's only code is the RESUME of the function (in the
         # function's own code) and MAKE_FUNCTION in the parent: keep them.
-    _code_cache[path] = (key, lines, why)
+    _line_cache.put(path, key, lines, why)
     return lines
 
 
 def _file_error(path):
-    hit = _code_cache.get(path)
-    return hit[2] if hit is not None and hit[2] else "cannot read it"
+    return _line_cache.error(path)
 
 
 def resolve_lines(path, lines):
@@ -681,6 +737,7 @@ def configure(settings_json):
     set_rules(settings.get("rules"))
     if settings.get("redirectOutput"):
         _tee_output()
+    _line_cache.configure(settings.get("frameEval") or {})
     if _inspect is not None:
         _inspect.configure(settings)
 

@@ -91,7 +91,7 @@ bool rt_backend_is_own_tracefunc(Py_tracefunc f) {
 #if RT_HAVE_FRAME_HOOK
   if (f == rt_frame_func) return true;
 #endif
-  return f == rt_tracing_func;
+  return f == rt_tracing_func || f == rt_tracing_func_timed;
 }
 
 void rt_backend_uninstall(void) {
@@ -132,6 +132,7 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   const cJSON *fe = NULL;
   const char *requested = "auto", *why = NULL;
   bool enabled = true, fallback = true, stop_on_entry = false;
+  bool selective = true, rewrite = true;
   const rt_backend_t *chosen = NULL;
   char reason[768], version[32];
   const char *pyver = Py_GetVersion();
@@ -145,6 +146,8 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   (void)dap_get_bool(fe, "enabled", &enabled);
   (void)dap_get_string(fe, "backend", &requested);
   (void)dap_get_bool(fe, "fallback_on_error", &fallback);
+  (void)dap_get_bool(fe, "selective_tracing", &selective);
+  (void)dap_get_bool(fe, "bytecode_optimization", &rewrite);
 
   if (!enabled) {
     chosen = &rt_backend_tracing;
@@ -153,14 +156,22 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 #if RT_HAVE_MONITORING
     chosen = rt_backend_monitoring.install != NULL ? &rt_backend_monitoring
                                                    : &rt_backend_tracing;
+    snprintf(reason, sizeof reason, "Python %s", version);
 #elif RT_HAVE_INSTRUMENTED
-    chosen = &rt_backend_instrumented;
+    /* the only backend that rewrites code objects */
+    chosen = rewrite ? &rt_backend_instrumented : &rt_backend_tracing;
+    snprintf(reason, sizeof reason, "Python %s%s", version,
+             rewrite ? "" : ", frameEval.bytecode_optimization is false");
 #else
     chosen = &rt_backend_tracing;
-#endif
     snprintf(reason, sizeof reason, "Python %s", version);
+#endif
   } else {
     chosen = rt_backend_find(requested, &why);
+    if (chosen != NULL && !rewrite && strcmp(requested, "instrumented") == 0) {
+      chosen = NULL;
+      why = "frameEval.bytecode_optimization is false (it recompiles functions)";
+    }
     if (chosen != NULL && chosen->install == NULL) {
       chosen = NULL;
       why = "not implemented yet";
@@ -191,6 +202,8 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   }
   rt_engine_set_main();
   rt_backend_uninstall();
+  rt_selective_tracing = selective;
+  rt_stats_configure(fe); /* performance_monitoring: before install */
   if (chosen->install() < 0) {
     char text[512];
     rt_exc_text(text, sizeof text);

@@ -72,9 +72,15 @@ void rt_backend_thread_started(void);
 /* True when f is one of the backends' C trace functions (statistics). */
 bool rt_backend_is_own_tracefunc(Py_tracefunc f);
 extern const Py_tracefunc rt_tracing_func; /* rt_backend_tracing.c */
+extern const Py_tracefunc rt_tracing_func_timed;
 #if RT_HAVE_FRAME_HOOK
 extern const Py_tracefunc rt_frame_func; /* rt_backend_frame.c */
 #endif
+
+/* frameEval.selective_tracing (tracing backend): only frames of code with
+ * breakpoint lines, or that a step, pause or function breakpoint needs,
+ * get line events. Set by configure; the overhead check may turn it on. */
+extern bool rt_selective_tracing;
 
 /* Removes the active backend's hooks. GIL held. */
 void rt_backend_uninstall(void);

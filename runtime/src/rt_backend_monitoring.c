@@ -411,8 +411,41 @@ static PyMethodDef rt_cb_defs[] = {
     {"ctl_yield", (PyCFunction)(void (*)(void))rt_cb_ctl_yield, METH_FASTCALL, NULL},
 };
 
+/* performance_monitoring: the same callbacks, timed (rt_stats.h). */
+#define RT_TIMED_CB(name)                                                        \
+  static PyObject *name##_timed(PyObject *self, PyObject *const *args,           \
+                                Py_ssize_t nargs) {                              \
+    unsigned stops = rt_tls_stops;                                               \
+    uint64_t t0 = rt_perf_now();                                                 \
+    PyObject *res = name(self, args, nargs);                                     \
+    rt_perf_end(t0, stops);                                                      \
+    return res;                                                                  \
+  }
+RT_TIMED_CB(rt_cb_bp_start)
+RT_TIMED_CB(rt_cb_bp_line)
+RT_TIMED_CB(rt_cb_bp_raise)
+RT_TIMED_CB(rt_cb_ctl_line)
+RT_TIMED_CB(rt_cb_ctl_start)
+RT_TIMED_CB(rt_cb_ctl_unwind)
+RT_TIMED_CB(rt_cb_ctl_return)
+RT_TIMED_CB(rt_cb_ctl_resume)
+RT_TIMED_CB(rt_cb_ctl_yield)
+#undef RT_TIMED_CB
+
+static PyMethodDef rt_cb_defs_timed[] = {
+    {"bp_start", (PyCFunction)(void (*)(void))rt_cb_bp_start_timed, METH_FASTCALL, NULL},
+    {"bp_line", (PyCFunction)(void (*)(void))rt_cb_bp_line_timed, METH_FASTCALL, NULL},
+    {"bp_raise", (PyCFunction)(void (*)(void))rt_cb_bp_raise_timed, METH_FASTCALL, NULL},
+    {"ctl_line", (PyCFunction)(void (*)(void))rt_cb_ctl_line_timed, METH_FASTCALL, NULL},
+    {"ctl_start", (PyCFunction)(void (*)(void))rt_cb_ctl_start_timed, METH_FASTCALL, NULL},
+    {"ctl_unwind", (PyCFunction)(void (*)(void))rt_cb_ctl_unwind_timed, METH_FASTCALL, NULL},
+    {"ctl_return", (PyCFunction)(void (*)(void))rt_cb_ctl_return_timed, METH_FASTCALL, NULL},
+    {"ctl_resume", (PyCFunction)(void (*)(void))rt_cb_ctl_resume_timed, METH_FASTCALL, NULL},
+    {"ctl_yield", (PyCFunction)(void (*)(void))rt_cb_ctl_yield_timed, METH_FASTCALL, NULL},
+};
+
 static int rt_register(int tool, int event, int def) {
-  PyObject *fn = PyCFunction_New(&rt_cb_defs[def], NULL);
+  PyObject *fn = PyCFunction_New(rt_perf_on ? &rt_cb_defs_timed[def] : &rt_cb_defs[def], NULL);
   PyObject *res = NULL;
   if (fn == NULL) return -1;
   res = PyObject_CallMethod(rt_mon, "register_callback", "iiO", tool, event, fn);

@@ -214,7 +214,7 @@ static void *rt_channel_main(void *arg) {
   }
   for (;;) {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    int ready = poll(&pfd, 1, RT_IDENTITY_CHECK_MS);
+    int ready = poll(&pfd, 1, rt_stats_wait_ms(RT_IDENTITY_CHECK_MS));
     bool ours = false;
     if (ready < 0 && errno != EINTR) {
       rt_log(RT_LOG_INFO, "channel poll failed: %s", strerror(errno));
@@ -228,6 +228,7 @@ static void *rt_channel_main(void *arg) {
       rt_log(RT_LOG_INFO, "the channel's descriptor was closed by the program");
       break;
     }
+    rt_stats_tick(ch); /* the periodic statistics event, the overhead check */
     if (ready <= 0) continue;
     ssize_t n = read(fd, buf, RT_READ_CHUNK);
     if (n < 0 && errno == EINTR) continue;

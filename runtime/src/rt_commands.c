@@ -32,6 +32,7 @@ void rt_commands_on_close(rt_channel_t *ch) {
  * first line run. A second start is answered with success and does nothing. */
 int rt_handle_start(rt_channel_t *ch, const cJSON *request, cJSON **body) {
   if (!rt_channel_mark_started(ch)) rt_log(RT_LOG_INFO, "start: already started");
+  else rt_stats_started();
   return 0;
 }
 

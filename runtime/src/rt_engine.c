@@ -475,6 +475,11 @@ bool rt_engine_line_quick(rt_codeinfo_t *ci, int line, PyObject *const *fast) {
   if (ci->hidden) return true;
   bf = rt_src_bpfile(ci->src);
   if (bf == NULL) return true;
+  if (rt_perf_on && !bf->dead) { /* the overhead report names the line */
+    for (int i = 0; i < bf->n; i++) {
+      if (bf->bps[i].line == line) bf->bps[i].reached++;
+    }
+  }
   if (fast == NULL || bf->dead || !rt_fastconds_ready(ci, bf)) return false;
   for (int i = 0; i < bf->n; i++) {
     rt_bp_t *bp = &bf->bps[i];

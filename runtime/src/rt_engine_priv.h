@@ -31,6 +31,7 @@ typedef struct {
   long hit_n;
   long hits;
   PyObject *log;       /* strong: logMessage str, or NULL */
+  unsigned long long reached; /* performance_monitoring: line events here (GIL) */
 } rt_bp_t;
 
 typedef struct rt_bpfile {

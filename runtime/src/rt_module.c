@@ -33,6 +33,7 @@
 
 #include "rt_backend.h"
 #include "rt_channel.h"
+#include "rt_stats.h"
 #include "rt_engine.h"
 #include "rt_exceptions.h"
 #include "rt_goto.h"
@@ -299,6 +300,7 @@ static PyObject *rt_set_log_level(PyObject *module, PyObject *arg) {
 }
 
 static PyObject *rt_at_exit(PyObject *module, PyObject *unused) {
+  rt_stats_send_final(); /* dapper/statistics, before `exited` */
   rt_channel_at_exit(rt_channel_get());
   Py_RETURN_NONE;
 }
@@ -392,6 +394,9 @@ static PyMethodDef rt_methods[] = {
     {"break_here", rt_break_here, METH_NOARGS, rt_break_here_doc},
     {"_set_log_level", rt_set_log_level, METH_O,
      "_set_log_level(level, /)\n--\n\n0 off, 1 errors, 2 info, 3 debug (stderr)."},
+    {"statistics", rt_stats_py, METH_NOARGS,
+     "statistics()\n--\n\nThe runtime's statistics (docs/runtime.md), as dapper/statistics "
+     "sends them; None before the debugger configured the runtime."},
     {"_at_exit", rt_at_exit, METH_NOARGS,
      "_at_exit()\n--\n\nCalled by atexit: the channel stops using Python."},
     {NULL, NULL, 0, NULL},

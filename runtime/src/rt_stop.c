@@ -1,5 +1,6 @@
 /* See rt_stop.h. */
 #include "rt_stop.h"
+#include "rt_stats.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -354,6 +355,7 @@ static cJSON *rt_stopped_body(int thread_id, const char *reason, const int *ids,
 static void rt_frames_begin(rt_thread_t *t, PyObject *frame, PyObject *tb,
                             bool report) {
   PyObject *ret = NULL, *res = NULL;
+  rt_tls_stops++; /* performance_monitoring: this hook call waits for the user */
   rt_snapshot_take_over(t);
   if (report) ret = rt_take_return_values(t, frame);
   res = rt_support_call("stop_begin", "(iOOOsOi)", t->id,
@@ -447,6 +449,7 @@ static void rt_stop_report_once(rt_thread_t *t, PyObject *frame, PyObject *tb,
   }
   rt_stop_owner = t;
   rt_stop_shown = true;
+  rt_stats_stop_shown(true);
   t->resume = false;
   t->step_req = RT_STEP_NONE;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
@@ -599,6 +602,7 @@ static void rt_resume_locked(rt_thread_t *only) {
   rt_pause_promote = false;
   rt_stop_owner = NULL;
   rt_stop_shown = false;
+  rt_stats_stop_shown(false);
   rt_stop_gen++;
   bool snapshots = false;
   for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
@@ -1059,6 +1063,7 @@ static void rt_standin_report_blocked(void) {
   if (t != NULL && !t->waiting && rt_pause_pending_locked() && !rt_any_parked_locked()) {
     rt_stop_owner = t;
     rt_stop_shown = true;
+    rt_stats_stop_shown(true);
     rt_pause_target = 0;
     for (rt_thread_t *o = rt_threads_first_locked(); o != NULL; o = o->next) {
       o->exempt = false;

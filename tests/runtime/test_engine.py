@@ -451,6 +451,7 @@ class EngineTests:
         keys = {"backend", "reason", "integrations_enabled", "breakpoints_optimized",
                 "trace_calls_saved", "errors_handled", "trace_function_calls",
                 "frame_eval_calls", "monitoring_callbacks"}
+        grouped = {"integration_stats", "performance_data", "efficiency", "cache"}
         path = target("control.py")
         m = markers(path)
         s = self.session([path])
@@ -460,7 +461,7 @@ class EngineTests:
         s.set_breakpoints(path, [{"id": 1, "line": m["end"]},
                                  {"id": 2, "line": m["callee_first"], "condition": "1/0"}])
         st0 = s.request("statistics")["body"]
-        self.assertEqual(set(st0), keys)
+        self.assertEqual(set(st0), keys | grouped)
         self.assertEqual((st0["backend"], st0["reason"]), (self.backend, "requested"))
         self.assertEqual(st0["errors_handled"], 0)
         s.start()
@@ -480,7 +481,10 @@ class EngineTests:
             self.assertEqual(st["frame_eval_calls"], 0)
             self.assertEqual(st["monitoring_callbacks"], 0)
             self.assertEqual(st["breakpoints_optimized"], 0)
-            self.assertEqual(st["trace_calls_saved"], 0)
+            # selective_tracing (on by default): frames without line events
+            self.assertGreater(st["trace_calls_saved"], 0)
+            self.assertEqual(st["trace_calls_saved"],
+                             st["performance_data"]["frames_without_line_events"])
         elif self.backend in ("monitoring", "evalframe") and not hook311:
             self.assertEqual(st["trace_function_calls"], 0)
             self.assertGreater(st["monitoring_callbacks"], 0)

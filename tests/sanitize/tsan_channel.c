@@ -58,6 +58,8 @@ int _Py_IsFinalizing(void) { return 0; }
 void rt_stop_after_fork_child(void) {}
 void rt_threads_after_fork_child(void) {}
 void rt_stats_after_fork_child(void) {}
+void rt_stats_tick(rt_channel_t *ch) { (void)ch; }
+int rt_stats_wait_ms(int max_ms) { return max_ms; }
 void rt_log(rt_log_level_t level, const char *fmt, ...) {
   (void)level;
   (void)fmt;

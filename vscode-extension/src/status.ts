@@ -33,6 +33,7 @@ const COUNTERS: [string, string][] = [
   ['integrations_enabled', 'interpreter hooks held'],
   ['errors_handled', 'errors handled'],
   ['monitoring_callbacks', 'sys.monitoring callbacks'],
+  ['efficiency', 'share of trace events saved'],
 ];
 
 export type Stats = { [key: string]: unknown };
@@ -64,7 +65,7 @@ export interface DapMessage {
 }
 
 /** What the extension should do after a message. */
-export type Action = 'none' | 'show' | 'refresh' | 'ended';
+export type Action = 'none' | 'show' | 'refresh' | 'update' | 'ended';
 
 /** The state of one `dapper` session, fed the adapter's messages. */
 export class SessionStatus {
@@ -88,6 +89,11 @@ export class SessionStatus {
       case 'stopped':
         this.state = 'stopped';
         return 'refresh';
+      case 'dapper/statistics':
+        // sent every frameEval.statisticsInterval seconds and as the program ends
+        if (msg.body === undefined) return 'none';
+        this.setStats(msg.body);
+        return 'update';
       case 'continued':
         if (this.state !== 'ended') this.state = 'running';
         return 'none';

@@ -52,6 +52,8 @@ export class StatusBar implements vscode.Disposable, vscode.DebugAdapterTrackerF
       case 'refresh':
         void this.fetch(entry);
         break;
+      case 'update': // the statistics came as an event: shown as they are
+        break;
       case 'ended':
         this.stopPolling(entry);
         if (entry.status.stats !== undefined)

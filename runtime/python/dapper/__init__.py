@@ -4,6 +4,7 @@
     dapper.listen(5678)          # or ("0.0.0.0", 5678); port 0 picks one
     dapper.wait_for_client()     # optional: block until a client attached
     dapper.breakpoint()          # stop here when a client is attached
+    dapper.get_integration_statistics()  # the runtime's statistics, a dict
 
 listen() loads the debugger runtime into this process, starts
 `dapper-adapter` for it (found next to this package, or DAPPER_ADAPTER, or
@@ -13,6 +14,11 @@ detach and attach again; the adapter ends with this process. The package
 lives in the runtime directory: `PYTHONPATH=$(dapper-adapter
 --print-runtime-dir)` makes it importable.
 
+In a program the adapter runs, `import dapper` works without PYTHONPATH
+(the boot script adds a finder for this one name at the end of
+sys.meta_path, so a program's own `dapper` wins); docs/runtime.md
+("Statistics") defines every statistics field.
+
 Standard library only. Importing it costs nothing beyond the import.
 """
 
@@ -20,7 +26,10 @@ import os
 import sys
 import threading
 
-__all__ = ["listen", "wait_for_client", "is_client_connected", "breakpoint"]
+from dapper.statistics import get_integration_statistics
+
+__all__ = ["listen", "wait_for_client", "is_client_connected", "breakpoint",
+           "get_integration_statistics"]
 
 _RUNTIME = "_dapper_runtime"
 _lock = threading.Lock()

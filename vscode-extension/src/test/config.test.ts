@@ -164,7 +164,7 @@ describe('package.json launch schema', () => {
     const section = doc.split('## `launch` arguments')[1].split('\n## ')[0];
     const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
     const frameEval = doc.split('## `frameEval`')[1].split('\n## ')[0];
-    const feDocumented = [...frameEval.matchAll(/^\| `(\w+)` \| (boolean|string)/gm)].map((m) => m[1]);
+    const feDocumented = [...frameEval.matchAll(/^\| `(\w+)` \| (boolean|string|integer|number)/gm)].map((m) => m[1]);
     assert.ok(documented.length >= 10, `launch table not found: ${documented}`);
     const props = dbg.configurationAttributes.launch.properties;
     assert.deepStrictEqual(Object.keys(props).sort(), [...documented, 'frameEval'].sort());

@@ -44,6 +44,17 @@ describe('status', () => {
     assert.match(s.tooltip(), /\| 61 \|/);
   });
 
+  it('takes the dapper/statistics events the adapter sends', () => {
+    const s = new SessionStatus();
+    s.onMessage(out('dapper: breakpoints use sys.monitoring (Python 3.12.1)\n'));
+    const stats = { type: 'event', event: 'dapper/statistics', body: { backend: 'monitoring', monitoring_callbacks: 7, efficiency: 0.5 } };
+    assert.strictEqual(s.onMessage(stats), 'update');
+    assert.match(s.tooltip(), /\| sys\.monitoring callbacks \(`monitoring_callbacks`\) \| 7 \|/);
+    assert.match(s.tooltip(), /\| share of trace events saved \(`efficiency`\) \| 0\.5 \|/);
+    s.onMessage(ev('exited'));
+    assert.match(s.tooltip(), /final statistics/);
+  });
+
   it('shows why statistics are missing', () => {
     const s = new SessionStatus();
     s.onMessage(out('dapper: breakpoints use instrumented code (Python 3.11.2)'));
@@ -65,7 +76,7 @@ describe('status', () => {
       monitoring_callbacks: 0,
     }, 'note');
     assert.match(md, /breakpoints use `tracing` \(frameEval\.enabled is false\)/);
-    assert.strictEqual(md.split('\n').filter((l) => l.startsWith('| ') && l.includes('`')).length, 7);
+    assert.strictEqual(md.split('\n').filter((l) => l.startsWith('| ') && l.includes('`')).length, 7); // no efficiency given
     assert.match(md, /\| trace function calls \(`trace_function_calls`\) \| 1200 \|/);
   });
 });
