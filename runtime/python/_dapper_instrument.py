@@ -42,10 +42,21 @@ _canonical = None     # _dapper_support.canonical
 SENTINEL = "\x00dapper-breakpoint\x00"
 SENTINEL_EXC = "\x00dapper-exception\x00"
 _RESUME = opcode.opmap["RESUME"]
+_LOAD_CONST = opcode.opmap["LOAD_CONST"]
+_EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
+_CO_OPTIMIZED = 0x0001
+_FUTURE_FLAGS = 0x1FE0000  # CO_FUTURE_DIVISION ... CO_FUTURE_ANNOTATIONS
+
+# What the breakpoint changes compiled (`dapper/statistics`): functions
+# recompiled from their own lines, files recompiled whole, source lines
+# parsed and compiled for either.
+stats = {"functions_instrumented": 0, "files_instrumented": 0,
+         "lines_compiled": 0}
 
 _orig = {}            # id(instrumented code) -> (instrumented, original)
 _trees = {}           # canonical path -> (stat key, code tree | None)
 _instr_cache = {}     # canonical path -> (key, bps signature, result)
+_seg_cache = {}       # (canonical path, key, function key, its bps) -> result
 _gens = []            # weakrefs to suspended generators that need tracing
 
 
@@ -321,13 +332,26 @@ def _traceable_lines(code):
 
 
 def _served_lines(code):
-    """Lines where this code object calls the breakpoint builtin."""
-    import dis
+    """Lines where this code object calls the breakpoint builtin (its
+    LOAD_CONST; a scan of co_code, dis is ~20x slower)."""
+    mine = {i for i, k in enumerate(code.co_consts) if k is _bp}
     out = set()
-    for ins in dis.get_instructions(code):
-        if ins.opname == "LOAD_CONST" and ins.argval is _bp and \
-                ins.positions is not None:
-            out.add(ins.positions.lineno)
+    if not mine:
+        return out
+    b = code.co_code
+    pos = None
+    ext = 0
+    for i in range(0, len(b), 2):
+        op, arg = b[i], b[i + 1] | ext
+        if op == _EXTENDED_ARG:
+            ext = arg << 8
+            continue
+        ext = 0
+        if op == _LOAD_CONST and arg in mine:
+            if pos is None:
+                pos = list(code.co_positions())  # one per code unit
+            if pos[i // 2][0] is not None:
+                out.add(pos[i // 2][0])
     return out
 
 
@@ -336,32 +360,26 @@ def _same_shape(a, b):
             and a.co_cellvars == b.co_cellvars)
 
 
-def _instrumented_tree(canon, bps):
-    """(plain index, instrumented index, unsupported keys) for the file, or
-    None when it cannot be compiled. bps: [(id, line, condition|None)]."""
-    key, src, plain = _plain_tree(canon)
-    if plain is None:
-        return None
-    sig = tuple(bps)
-    hit = _instr_cache.get(canon)
-    if hit is not None and hit[0] == key and hit[1] == sig:
-        return hit[2]
+def _compile_checks(canon, parse, flags, bps, plain_ix, pick):
+    """Compiles a tree with the checks: (instrumented index, unsupported
+    keys, hosts), or None. parse() gives a fresh tree of the source;
+    pick(top) the compiled code object whose subtree plain_ix indexes."""
     by_line = {}
     for bp in bps:
         by_line.setdefault(bp[1], []).append(bp)
-    plain_ix = _index(plain)
     no_inline = set()
-    result = None
-    for _attempt in range(2):
+    for attempt in range(2):
         try:
-            tree = _insert(ast.parse(src, canon), by_line, no_inline)
+            tree = _insert(parse(), by_line, no_inline)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "'str' object is not callable"
-                top = compile(tree, canon, "exec", dont_inherit=True)
+                top = compile(tree, canon, "exec", flags, dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError):
             return None
-        top = _patch_consts(top)
-        instr_ix = _index(top)
+        root = pick(_patch_consts(top))
+        if root is None:
+            return None
+        instr_ix = _index(root)
         bad = set()
         for k, plains in plain_ix.items():
             instrs = instr_ix.get(k, [])
@@ -371,7 +389,7 @@ def _instrumented_tree(canon, bps):
             for p, i in zip(plains, instrs):
                 if not _same_shape(p, i):
                     bad.add(k)
-        if bad and _attempt == 0:
+        if bad and attempt == 0:
             # conditions that change a function's variables: not inlined
             for k in bad:
                 for p in plain_ix[k]:
@@ -385,20 +403,249 @@ def _instrumented_tree(canon, bps):
                 want = _traceable_lines(i) & lines
                 if want and want - _served_lines(i):
                     unsupported.add(k)
-        hosts = _hosts(top, unsupported)
+        hosts = _hosts(root, unsupported)
         if hosts:
             # their frames are traced, but only once one has started
             try:
                 tree = _insert_entries(tree, hosts)  # compile left it as is
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    top = compile(tree, canon, "exec", dont_inherit=True)
+                    top = compile(tree, canon, "exec", flags,
+                                  dont_inherit=True)
             except (SyntaxError, ValueError, RecursionError):
                 return None
-            top = _patch_consts(top)
-            instr_ix = _index(top)
-        result = (plain_ix, instr_ix, unsupported, hosts)
-        break
+            root = pick(_patch_consts(top))
+            if root is None:
+                return None
+            instr_ix = _index(root)
+        return instr_ix, unsupported, hosts
+    return None
+
+
+def _whole_file(canon, src, top, bps):
+    """The whole file recompiled with the checks (module-level breakpoint
+    lines, or a function the segment compile cannot reproduce)."""
+    top = _plain_tree(canon)[2]  # from the file: the loaded code may differ
+    if top is None:
+        return None
+    stats["files_instrumented"] += 1
+    stats["lines_compiled"] += src.count(b"\n") + 1
+    plain_ix = _index(top)
+    out = _compile_checks(canon, lambda: ast.parse(src, canon),
+                          top.co_flags & _FUTURE_FLAGS, bps, plain_ix,
+                          lambda c: c)
+    if out is None:
+        return None
+    return (plain_ix,) + out + (None,)
+
+
+# ---- compiling one function ------------------------------------------------
+
+def _is_class(code):
+    return not code.co_flags & _CO_OPTIMIZED
+
+
+def _holder_chain(top, line):
+    """[top, ..., code object whose own line events include `line`], by
+    first lines (siblings do not overlap in the source), or None when no
+    code object below the module code has the line."""
+    path = [top]
+    code = top
+    while True:
+        if code is not top and line in _traceable_lines(code):
+            return path
+        kids = [k for k in code.co_consts if isinstance(k, types.CodeType)
+                and k.co_firstlineno <= line]
+        if not kids:
+            return None
+        kids.sort(key=lambda k: -k.co_firstlineno)
+        for k in kids[1:]:  # several starting on one line: try them all
+            if k.co_firstlineno != kids[0].co_firstlineno:
+                break
+            found = _holder_chain(k, line)
+            if found is not None:
+                return path + found
+        code = kids[0]
+        path.append(code)
+
+
+_IMPORTS = {opcode.opmap["IMPORT_NAME"], opcode.opmap["IMPORT_FROM"]}
+_STORES = {opcode.opmap["STORE_NAME"], opcode.opmap["STORE_GLOBAL"]}
+_KEEP = {opcode.opmap["IMPORT_FROM"], opcode.opmap["SWAP"],
+         opcode.opmap["POP_TOP"], opcode.opmap["CACHE"]}
+
+
+def _imported_names(top):
+    """Names the module code binds by `import`: the compiler calls their
+    methods with LOAD_ATTR, not LOAD_METHOD (3.11's is_import_originated
+    looks at the module's symbol table), so a function compiled alone
+    needs them imported in its module too."""
+    out = set()
+    b = top.co_code
+    ext = 0
+    after = False
+    for i in range(0, len(b), 2):
+        op, arg = b[i], b[i + 1] | ext
+        if op == _EXTENDED_ARG:
+            ext = arg << 8
+            continue
+        ext = 0
+        if op in _IMPORTS:
+            after = True
+        elif op in _STORES:
+            if after:
+                out.add(top.co_names[arg])
+            after = False
+        elif op not in _KEEP:
+            after = False
+    return sorted(out)
+
+
+def _indent(text):
+    return len(text) - len(text.lstrip(" \t"))
+
+
+def _segment(canon, lines_src, flags, imports, root, classes, bps):
+    """The instrumented version of one function (root) and its nested code:
+    its own source lines compiled at their line numbers, under `class`
+    headers for the classes around it (name mangling, `__class__`),
+    after blank lines. A function directly under the module or under
+    classes only has no other enclosing scope, so it compiles to the code
+    the whole file gives it (verified against the loaded code). (plain
+    index, instrumented index, unsupported keys, hosts) or None."""
+    if root.co_name in _NO_STATEMENTS:
+        return None
+    start = root.co_firstlineno  # its first decorator
+    end = start
+    for c in _walk(root):
+        for pos in c.co_positions():
+            if pos[1] is not None and pos[1] > end:
+                end = pos[1]
+    if end > len(lines_src):
+        return None
+    indent = _indent(lines_src[start - 1])
+    while end < len(lines_src):  # blank, comment and deeper lines after it
+        text = lines_src[end]
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#") and \
+                _indent(text) <= indent:
+            break
+        end += 1
+    heads = ["%sclass %s:" % (" " * i, c.co_name)
+             for i, c in enumerate(classes)]
+    in_if = not heads and indent > 0
+    if in_if:
+        heads = ["if 1:"]  # a def inside a module-level if/try
+    if imports:
+        heads.insert(0, "import " + ", ".join(imports))
+    if start - 1 < len(heads):
+        return None
+    text = "\n" * (start - 1 - len(heads)) + "".join(h + "\n" for h in heads) \
+        + "\n".join(lines_src[start - 1:end]) + "\n"
+    key = _key(root)
+
+    def pick(top):
+        for c in _walk(top):
+            if _key(c) == key:
+                return c
+        return None
+
+    try:
+        tree = ast.parse(text, canon)
+        node = tree
+        if imports:
+            node = ast.Module(body=node.body[1:], type_ignores=[])
+        for c in classes:
+            if len(node.body) != 1 or not isinstance(node.body[0], ast.ClassDef):
+                return None
+            node = node.body[0]
+        if in_if:
+            if len(node.body) != 1 or not isinstance(node.body[0], ast.If):
+                return None
+            node = node.body[0]
+        if len(node.body) != 1 or not isinstance(
+                node.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) or \
+                node.body[0].name != root.co_name:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plain = pick(compile(tree, canon, "exec", flags, dont_inherit=True))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if plain is None:
+        return None
+    stats["functions_instrumented"] += 1
+    stats["lines_compiled"] += end - start + 1
+    plain_ix = _index(plain)
+    out = _compile_checks(canon, lambda: ast.parse(text, canon), flags, bps,
+                          plain_ix, pick)
+    if out is None:
+        return None
+    return (plain_ix,) + out
+
+
+def _segmented(canon, key, src, top, bps):
+    """The instrumented versions of the functions holding the breakpoints
+    (and their nested code), each compiled from its own lines: (plain
+    index, instrumented index, unsupported keys, hosts, segment root keys)
+    or None when a breakpoint line needs the whole file (a line of module
+    code, of a class body, of code the segment compile cannot reproduce)."""
+    groups = {}  # id(root) -> [root, classes, bps]
+    for bp in bps:
+        chain = _holder_chain(top, bp[1])
+        if chain is None:
+            return None
+        i = 1
+        while i < len(chain) and _is_class(chain[i]):
+            i += 1
+        if i == len(chain):
+            return None  # a class body line
+        groups.setdefault(id(chain[i]), [chain[i], chain[1:i], []])[2].append(bp)
+    text = imports = None
+    plain_ix, instr_ix, unsupported, hosts, roots = {}, {}, set(), set(), set()
+    for root, classes, mine in groups.values():
+        ckey = (canon, key, _key(root), tuple(mine))
+        seg = _seg_cache.get(ckey)
+        if seg is None:
+            if text is None:
+                import importlib.util
+                text = importlib.util.decode_source(src).split("\n")
+                imports = _imported_names(top)
+            seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS, imports,
+                           root, classes, mine)
+            if seg is None:
+                return None
+            _seg_cache[ckey] = seg
+        for k, v in seg[0].items():
+            plain_ix.setdefault(k, []).extend(v)
+        for k, v in seg[1].items():
+            instr_ix.setdefault(k, []).extend(v)
+        unsupported |= seg[2]
+        hosts |= seg[3]
+        roots.add(_key(root))
+    return plain_ix, instr_ix, unsupported, hosts, roots
+
+
+def _instrumented_tree(canon, bps, top=None):
+    """(plain index, instrumented index, unsupported keys, hosts, segment
+    root keys or None for a whole-file compile) for the file, or None when
+    it cannot be compiled. bps: [(id, line, condition|None)]. top: the
+    loaded module code when at hand (else the file's .pyc or compile)."""
+    try:
+        key, src = _source(canon)
+    except OSError:
+        return None
+    sig = tuple(bps)
+    hit = _instr_cache.get(canon)
+    if hit is not None and hit[0] == key and hit[1] == sig:
+        return hit[2]
+    if top is None:
+        top = _plain_tree(canon)[2]
+    result = None
+    if top is not None:
+        result = _segmented(canon, key, src, top, bps)
+    if result is None:
+        result = _whole_file(canon, src, top, bps)
     _instr_cache[canon] = (key, sig, result)
     return result
 
@@ -460,6 +707,51 @@ def _classify(new, trees, lines, instr, lazy, entry):
             instr.append(c)
 
 
+def _register(new, orig):
+    """Remembers the original of instrumented code and of its nested code
+    (closures made later from it map back too)."""
+    _orig[id(new)] = (new, orig)
+    a, b = list(_walk(new)), list(_walk(orig))
+    if len(a) == len(b) and all(_key(x) == _key(y) for x, y in zip(a, b)):
+        for x, y in zip(a[1:], b[1:]):
+            _orig[id(x)] = (x, y)
+
+
+def _root(code, trees, lines, fallback, done):
+    """The instrumented version of a segment root, or code itself."""
+    m = _match(code, trees)
+    if m is None:  # the loaded code is not this source's
+        fallback.extend(c for c in _walk(code) if _bp_lines_in(c, lines))
+        return code
+    if not _subtree_has(m, lines):
+        return code
+    _register(m, code)
+    done.append(m)
+    return m
+
+
+def _substitute(code, trees, lines, fallback, done):
+    """code with the segment roots in its constants (directly or under
+    classes) replaced by their instrumented versions; only the classes
+    around them are visited."""
+    roots = trees[4]
+    consts = list(code.co_consts)
+    changed = False
+    for i, k in enumerate(consts):
+        if not isinstance(k, types.CodeType):
+            continue
+        if _key(k) in roots:
+            m = _root(k, trees, lines, fallback, done)
+        elif _is_class(k):
+            m = _substitute(k, trees, lines, fallback, done)
+        else:
+            continue
+        if m is not k:
+            consts[i] = m
+            changed = True
+    return code.replace(co_consts=tuple(consts)) if changed else code
+
+
 def instrument_code(canon, code, bps):
     """The instrumented version of a code object about to run (a module
     being imported, the main script), as (new code, instrumented codes,
@@ -470,7 +762,20 @@ def instrument_code(canon, code, bps):
     instr, fallback, lazy, entry = [], [], [], []
     if not lines or is_instrumented(code):
         return None, instr, fallback, lazy, entry
-    trees = _instrumented_tree(canon, bps)
+    trees = _instrumented_tree(canon, bps, code)
+    if trees is not None and trees[4] is not None:
+        # only the functions holding breakpoints were compiled
+        done = []
+        if _key(code) in trees[4]:  # exec() of a function's code
+            new = _root(code, trees, lines, fallback, done)
+        else:
+            new = _substitute(code, trees, lines, fallback, done)
+        if new is code:
+            return None, instr, fallback, lazy, entry
+        _orig.setdefault(id(new), (new, code))
+        for m in done:
+            _classify(m, trees, lines, instr, lazy, entry)
+        return new, instr, fallback, lazy, entry
     new = _match(code, trees) if trees is not None else None
     if new is None:
         fallback.extend(c for c in _walk(code) if _bp_lines_in(c, lines))
@@ -539,7 +844,10 @@ def update(canon, bps, instrument, early=False):
             new = None
             if not compiled:
                 trees, compiled = _instrumented_tree(canon, bps), True
-            if trees is not None:
+            if trees is not None and trees[4] is not None and \
+                    _key(orig) not in trees[0]:
+                pass  # outside the functions holding breakpoints
+            elif trees is not None:
                 new = _match(orig, trees)
                 if new is None:
                     fallback.extend(c for c in _walk(orig)
