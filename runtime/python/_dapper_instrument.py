@@ -41,6 +41,7 @@ _bp = None            # the C builtin called by instrumented code
 _canonical = None     # _dapper_support.canonical
 SENTINEL = "\x00dapper-breakpoint\x00"
 SENTINEL_EXC = "\x00dapper-exception\x00"
+SENTINEL_ID = "\x00dapper-id-%d\x00"  # a line's breakpoint id, patched in
 _RESUME = opcode.opmap["RESUME"]
 _LOAD_CONST = opcode.opmap["LOAD_CONST"]
 _EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
@@ -57,6 +58,7 @@ _orig = {}            # id(instrumented code) -> (instrumented, original)
 _trees = {}           # canonical path -> (stat key, code tree | None)
 _instr_cache = {}     # canonical path -> (key, bps signature, result)
 _seg_cache = {}       # (canonical path, key, function key, its bps) -> result
+_loaded = {}          # canonical path -> (key, module code imported from it)
 _gens = []            # weakrefs to suspended generators that need tracing
 
 
@@ -132,6 +134,7 @@ def _plain_tree(canon):
         return key, src, hit[1]
     top = _cached_code(canon, key)
     if top is None:
+        stats["lines_compiled"] += src.count(b"\n") + 1
         try:
             top = compile(src, canon, "exec", dont_inherit=True)
         except (SyntaxError, ValueError):
@@ -152,8 +155,9 @@ def _checks(bps, no_inline):
     if len(bps) > 1:
         return [_call(0, 3, None)]
     out = []
-    for bp_id, _line, cond in bps:
-        if cond is None or bp_id in no_inline:
+    for _id, line, cond in bps:
+        bp_id = SENTINEL_ID % line  # the id is patched in after compiling
+        if cond is None or line in no_inline:
             out.append(_call(bp_id, 2 if cond is not None else 0, None))
             continue
         try:
@@ -294,13 +298,16 @@ def _insert_entries(tree, hosts):
     return tree
 
 
-def _patch_consts(code):
-    """Replaces the sentinels by the builtin / Exception, in the whole tree."""
+def _patch_consts(code, ids=None):
+    """Replaces the sentinels by the builtin / Exception and, with ids
+    ({sentinel: id}), the breakpoint ids, in the whole tree (the code with
+    the id sentinels left in does not depend on ids, which change at every
+    setBreakpoints: it is what the cache keeps)."""
     consts = []
     changed = False
     for k in code.co_consts:
         if isinstance(k, types.CodeType):
-            nk = _patch_consts(k)
+            nk = _patch_consts(k, ids)
             changed |= nk is not k
             consts.append(nk)
         elif isinstance(k, str) and k == SENTINEL:
@@ -308,6 +315,9 @@ def _patch_consts(code):
             changed = True
         elif isinstance(k, str) and k == SENTINEL_EXC:
             consts.append(Exception)
+            changed = True
+        elif ids is not None and isinstance(k, str) and k in ids:
+            consts.append(ids[k])
             changed = True
         else:
             consts.append(k)
@@ -360,10 +370,11 @@ def _same_shape(a, b):
             and a.co_cellvars == b.co_cellvars)
 
 
-def _compile_checks(canon, parse, flags, bps, plain_ix, pick):
+def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
     """Compiles a tree with the checks: (instrumented index, unsupported
-    keys, hosts), or None. parse() gives a fresh tree of the source;
-    pick(top) the compiled code object whose subtree plain_ix indexes."""
+    keys, hosts, instrumented root), or None. parse() gives a fresh tree of
+    the source; pick(top) the compiled code object whose subtree plain_ix
+    indexes; ids: see _patch_consts."""
     by_line = {}
     for bp in bps:
         by_line.setdefault(bp[1], []).append(bp)
@@ -376,7 +387,7 @@ def _compile_checks(canon, parse, flags, bps, plain_ix, pick):
                 top = compile(tree, canon, "exec", flags, dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError):
             return None
-        root = pick(_patch_consts(top))
+        root = pick(_patch_consts(top, ids))
         if root is None:
             return None
         instr_ix = _index(root)
@@ -394,7 +405,7 @@ def _compile_checks(canon, parse, flags, bps, plain_ix, pick):
             for k in bad:
                 for p in plain_ix[k]:
                     mine = _traceable_lines(p)
-                    no_inline |= {b[0] for b in bps if b[1] in mine}
+                    no_inline |= {b[1] for b in bps if b[1] in mine}
             continue
         unsupported = set(bad)
         lines = set(by_line)
@@ -414,11 +425,11 @@ def _compile_checks(canon, parse, flags, bps, plain_ix, pick):
                                   dont_inherit=True)
             except (SyntaxError, ValueError, RecursionError):
                 return None
-            root = pick(_patch_consts(top))
+            root = pick(_patch_consts(top, ids))
             if root is None:
                 return None
             instr_ix = _index(root)
-        return instr_ix, unsupported, hosts
+        return instr_ix, unsupported, hosts, root
     return None
 
 
@@ -433,10 +444,14 @@ def _whole_file(canon, src, top, bps):
     plain_ix = _index(top)
     out = _compile_checks(canon, lambda: ast.parse(src, canon),
                           top.co_flags & _FUTURE_FLAGS, bps, plain_ix,
-                          lambda c: c)
+                          lambda c: c, _ids(bps))
     if out is None:
         return None
-    return (plain_ix,) + out + (None,)
+    return (plain_ix,) + out[:3] + (None,)
+
+
+def _ids(bps):
+    return {SENTINEL_ID % line: bp_id for bp_id, line, _c in bps}
 
 
 # ---- compiling one function ------------------------------------------------
@@ -531,6 +546,8 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
                 _indent(text) <= indent:
             break
         end += 1
+    while end > start and not lines_src[end - 1].strip():
+        end -= 1
     heads = ["%sclass %s:" % (" " * i, c.co_name)
              for i, c in enumerate(classes)]
     in_if = not heads and indent > 0
@@ -578,7 +595,7 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
     stats["lines_compiled"] += end - start + 1
     plain_ix = _index(plain)
     out = _compile_checks(canon, lambda: ast.parse(text, canon), flags, bps,
-                          plain_ix, pick)
+                          plain_ix, pick, None)
     if out is None:
         return None
     return (plain_ix,) + out
@@ -604,7 +621,7 @@ def _segmented(canon, key, src, top, bps):
     text = imports = None
     plain_ix, instr_ix, unsupported, hosts, roots = {}, {}, set(), set(), set()
     for root, classes, mine in groups.values():
-        ckey = (canon, key, _key(root), tuple(mine))
+        ckey = (canon, key, _key(root), tuple(b[1:] for b in mine))
         seg = _seg_cache.get(ckey)
         if seg is None:
             if text is None:
@@ -618,7 +635,7 @@ def _segmented(canon, key, src, top, bps):
             _seg_cache[ckey] = seg
         for k, v in seg[0].items():
             plain_ix.setdefault(k, []).extend(v)
-        for k, v in seg[1].items():
+        for k, v in _index(_patch_consts(seg[4], _ids(mine))).items():
             instr_ix.setdefault(k, []).extend(v)
         unsupported |= seg[2]
         hosts |= seg[3]
@@ -637,10 +654,14 @@ def _instrumented_tree(canon, bps, top=None):
         return None
     sig = tuple(bps)
     hit = _instr_cache.get(canon)
+    if top is not None and top.co_name == "<module>":
+        _loaded[canon] = (key, top)  # where later changes find functions
     if hit is not None and hit[0] == key and hit[1] == sig:
         return hit[2]
     if top is None:
-        top = _plain_tree(canon)[2]
+        hit = _loaded.get(canon)
+        top = hit[1] if hit is not None and hit[0] == key else \
+            _plain_tree(canon)[2]
     result = None
     if top is not None:
         result = _segmented(canon, key, src, top, bps)
