@@ -7,7 +7,10 @@ module code of a file with breakpoints is about to run (an import, the
 main script, runpy, exec(): the `exec` audit event).
 
 How a breakpoint becomes bytecode (docs/runtime.md, "instrumented"):
-the file is parsed, and before each statement that starts on a breakpoint
+the outermost function around the breakpoint line that is not inside
+another function is parsed from its own lines (at their line numbers,
+under headers for its classes; the whole file only for module-level and
+class-body lines), and before each statement that starts on a breakpoint
 line one statement per breakpoint is inserted:
 
     __dapper_bp__(id, 0)                      # no condition
