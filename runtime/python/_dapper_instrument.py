@@ -487,7 +487,7 @@ def _holder_chain(top, line):
         path.append(code)
 
 
-_IMPORTS = {opcode.opmap["IMPORT_NAME"], opcode.opmap["IMPORT_FROM"]}
+_IMPORT_NAME_B = bytes([opcode.opmap["IMPORT_NAME"]])
 _STORES = {opcode.opmap["STORE_NAME"], opcode.opmap["STORE_GLOBAL"]}
 _KEEP = {opcode.opmap["IMPORT_FROM"], opcode.opmap["SWAP"],
          opcode.opmap["POP_TOP"], opcode.opmap["CACHE"]}
@@ -500,22 +500,23 @@ def _imported_names(top):
     needs them imported in its module too."""
     out = set()
     b = top.co_code
-    ext = 0
-    after = False
-    for i in range(0, len(b), 2):
-        op, arg = b[i], b[i + 1] | ext
-        if op == _EXTENDED_ARG:
-            ext = arg << 8
+    at = b.find(_IMPORT_NAME_B)
+    while at >= 0:
+        if at % 2:
+            at = b.find(_IMPORT_NAME_B, at + 1)
             continue
         ext = 0
-        if op in _IMPORTS:
-            after = True
-        elif op in _STORES:
-            if after:
+        for i in range(at + 2, len(b), 2):  # the instructions after it
+            op, arg = b[i], b[i + 1] | ext
+            if op == _EXTENDED_ARG:
+                ext = arg << 8
+                continue
+            ext = 0
+            if op in _STORES:
                 out.add(top.co_names[arg])
-            after = False
-        elif op not in _KEEP:
-            after = False
+            elif op not in _KEEP:
+                break
+        at = b.find(_IMPORT_NAME_B, at + 2)
     return sorted(out)
 
 
@@ -523,14 +524,43 @@ def _indent(text):
     return len(text) - len(text.lstrip(" \t"))
 
 
+class _Lines:
+    """The lines of a source file, decoded when used (a function's lines
+    out of a large file: no decoding of the rest)."""
+
+    def __init__(self, src):
+        import tokenize
+        import io
+        try:
+            self.encoding = tokenize.detect_encoding(io.BytesIO(src).readline)[0]
+        except SyntaxError:
+            self.encoding = "utf-8"
+        self.raw = src.split(b"\n")
+
+    def __len__(self):
+        return len(self.raw)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self.raw)))]
+        line = self.raw[i]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if i == 0 and self.encoding == "utf-8-sig" and \
+                line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        return line.decode(self.encoding)
+
+
 def _segment(canon, lines_src, flags, imports, root, classes, bps):
-    """The instrumented version of one function (root) and its nested code:
-    its own source lines compiled at their line numbers, under `class`
-    headers for the classes around it (name mangling, `__class__`),
-    after blank lines. A function directly under the module or under
-    classes only has no other enclosing scope, so it compiles to the code
-    the whole file gives it (verified against the loaded code). (plain
-    index, instrumented index, unsupported keys, hosts) or None."""
+    """The instrumented version of one function or class (root) and its
+    nested code: its own source lines compiled at their line numbers,
+    under `class` headers for the classes around it (name mangling,
+    `__class__`), after blank lines. A function or class directly under
+    the module or under classes only has no enclosing function scope, so
+    it compiles to the code the whole file gives it (verified against the
+    loaded code). (plain index, instrumented index, unsupported keys,
+    hosts, instrumented root with the id sentinels) or None."""
     if root.co_name in _NO_STATEMENTS:
         return None
     start = root.co_firstlineno  # its first decorator
@@ -584,8 +614,10 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
                 return None
             node = node.body[0]
         if len(node.body) != 1 or not isinstance(
-                node.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) or \
-                node.body[0].name != root.co_name:
+                node.body[0], (ast.FunctionDef, ast.AsyncFunctionDef,
+                               ast.ClassDef)) or \
+                node.body[0].name != root.co_name or \
+                isinstance(node.body[0], ast.ClassDef) != _is_class(root):
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -597,8 +629,12 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
     stats["functions_instrumented"] += 1
     stats["lines_compiled"] += end - start + 1
     plain_ix = _index(plain)
-    out = _compile_checks(canon, lambda: ast.parse(text, canon), flags, bps,
-                          plain_ix, pick, None)
+    trees = [tree]  # compiling left it as it was: the checks go into it
+
+    def parse():
+        return trees.pop() if trees else ast.parse(text, canon)
+
+    out = _compile_checks(canon, parse, flags, bps, plain_ix, pick, None)
     if out is None:
         return None
     return (plain_ix,) + out
@@ -609,18 +645,23 @@ def _segmented(canon, key, src, top, bps):
     (and their nested code), each compiled from its own lines: (plain
     index, instrumented index, unsupported keys, hosts, segment root keys)
     or None when a breakpoint line needs the whole file (a line of module
-    code, of a class body, of code the segment compile cannot reproduce)."""
+    code, of code the segment compile cannot reproduce). A line of a class
+    body compiles the class."""
     groups = {}  # id(root) -> [root, classes, bps]
     for bp in bps:
         chain = _holder_chain(top, bp[1])
         if chain is None:
             return None
         i = 1
-        while i < len(chain) and _is_class(chain[i]):
-            i += 1
-        if i == len(chain):
-            return None  # a class body line
+        while i < len(chain) - 1 and _is_class(chain[i]):
+            i += 1  # a class body line: the (innermost) class is the root
         groups.setdefault(id(chain[i]), [chain[i], chain[1:i], []])[2].append(bp)
+    for gid, g in list(groups.items()):
+        for c in g[1]:  # a class that is a root itself takes its functions
+            if id(c) in groups:
+                groups[id(c)][2].extend(g[2])
+                del groups[gid]
+                break
     text = imports = None
     plain_ix, instr_ix, unsupported, hosts, roots = {}, {}, set(), set(), set()
     for root, classes, mine in groups.values():
@@ -628,11 +669,13 @@ def _segmented(canon, key, src, top, bps):
         seg = _seg_cache.get(ckey)
         if seg is None:
             if text is None:
-                import importlib.util
-                text = importlib.util.decode_source(src).split("\n")
+                text = _Lines(src)
                 imports = _imported_names(top)
-            seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS, imports,
-                           root, classes, mine)
+            try:
+                seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
+                               imports, root, classes, mine)
+            except UnicodeDecodeError:
+                seg = None
             if seg is None:
                 return None
             _seg_cache[ckey] = seg
