@@ -529,13 +529,26 @@ class _Lines:
     out of a large file: no decoding of the rest)."""
 
     def __init__(self, src):
-        import tokenize
-        import io
-        try:
-            self.encoding = tokenize.detect_encoding(io.BytesIO(src).readline)[0]
-        except SyntaxError:
-            self.encoding = "utf-8"
         self.raw = src.split(b"\n")
+        self.encoding = "utf-8-sig" if src.startswith(b"\xef\xbb\xbf") \
+            else "utf-8"
+        for line in self.raw[:2]:  # PEP 263's cookie, as tokenize reads it
+            text = line.lstrip(b" \t\f")
+            if not text.startswith(b"#"):
+                if text.strip():
+                    break
+                continue
+            at = text.find(b"coding")
+            if at < 0 or text[at + 6:at + 7] not in (b":", b"="):
+                continue
+            name = text[at + 7:].lstrip(b" \t")
+            end = 0
+            while end < len(name) and (name[end:end + 1].isalnum() or
+                                       name[end:end + 1] in b"-_."):
+                end += 1
+            if end:
+                self.encoding = name[:end].decode("ascii")
+                break
 
     def __len__(self):
         return len(self.raw)
@@ -674,7 +687,7 @@ def _segmented(canon, key, src, top, bps):
             try:
                 seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
                                imports, root, classes, mine)
-            except UnicodeDecodeError:
+            except (UnicodeDecodeError, LookupError):
                 seg = None
             if seg is None:
                 return None
