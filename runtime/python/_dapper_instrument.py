@@ -8,9 +8,9 @@ main script, runpy, exec(): the `exec` audit event).
 
 How a breakpoint becomes bytecode (docs/runtime.md, "instrumented"):
 the outermost function around the breakpoint line that is not inside
-another function is parsed from its own lines (at their line numbers,
-under headers for its classes; the whole file only for module-level and
-class-body lines), and before each statement that starts on a breakpoint
+another function (or the class, for a class-body line) is parsed from its
+own lines (at their line numbers, under headers for its classes; the whole
+file only for module-level lines), and before each statement that starts on a breakpoint
 line one statement per breakpoint is inserted:
 
     __dapper_bp__(id, 0)                      # no condition
@@ -852,7 +852,7 @@ def instrument_code(canon, code, bps):
             new = _substitute(code, trees, lines, fallback, done)
         if new is code:
             return None, instr, fallback, lazy, entry
-        _orig.setdefault(id(new), (new, code))
+        _orig[id(new)] = (new, code)
         for m in done:
             _classify(m, trees, lines, instr, lazy, entry)
         return new, instr, fallback, lazy, entry
