@@ -239,5 +239,100 @@ class LazyCompileCase(PerStepCase):
         self.assertEqual(out.get("stdout"), BIG_OUT)
 
 
+    def test_scopes_of_functions_compiled_alone(self):
+        """Functions compiled from their own lines keep what the file gives
+        them: a method with `super()` and a private name, a decorated
+        function, a def under a module-level `if`, a line of a class body
+        (the class is compiled), a nested closure; each stops where and
+        with the values a whole-file compile would."""
+        lib = os.path.join(os.path.dirname(self.lib), "scopes_lib.py")
+        prog = os.path.join(os.path.dirname(self.lib), "scopes_main.py")
+        with open(lib, "w") as f:
+            f.write(SCOPES_LIB)
+        with open(prog, "w") as f:
+            f.write(SCOPES_MAIN)
+        lm = markers(lib)
+        names = ["s_method", "s_decorated", "s_in_if", "s_class_body",
+                 "s_closure"]
+        d = self.debug("scopes_main.py", prog=prog, bps={lib: names})
+        seen = []
+        for i in range(len(names)):
+            _ev, top = d.stopped("breakpoint")
+            if i == 0:  # at the import: each compiled alone (4 + the class)
+                st = self.stats(d)
+                self.assertEqual((st["functions_instrumented"],
+                                  st["files_instrumented"]), (5, 0), st)
+                self.assertEqual(st["breakpoints_optimized"], 5, st)
+            seen.append((top["name"], top["line"],
+                         self.value(d, top, "probe()")))
+            d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "ok 7 12 3 8\n")
+        self.assertEqual(seen, [
+            ("Config", lm["s_class_body"], "'class'"),
+            ("Child.run", lm["s_method"], "7"),
+            ("decorated", lm["s_decorated"], "12"),
+            ("in_if", lm["s_in_if"], "3"),
+            ("outer.<locals>.inner", lm["s_closure"], "8")], seen)
+
+
+SCOPES_LIB = """import functools
+
+
+def probe():
+    return "outside"
+
+
+class Config:
+    def probe():  # class body scope only
+        return "class"
+    kind = "x"  # BREAK: s_class_body
+
+
+class Base:
+    def run(self):
+        return 5
+
+
+class Child(Base):
+    def __init__(self):
+        self.__hidden = 2
+
+    def run(self):
+        probe = lambda: super(Child, self).run() + self.__hidden
+        return probe() + 0 * super().run()  # BREAK: s_method
+
+
+def twice(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return fn(x) * 2
+    return wrapper
+
+
+@twice
+def decorated(x):
+    probe = lambda: x * 2
+    return x  # BREAK: s_decorated
+
+
+if True:
+    def in_if(x):
+        probe = lambda: x
+        return x  # BREAK: s_in_if
+
+
+def outer(x):
+    def inner():
+        probe = lambda: x * 2
+        return x * 2  # BREAK: s_closure
+    return inner
+"""
+SCOPES_MAIN = """import scopes_lib as m
+print("ok", m.Child().run(), m.decorated(6), m.in_if(3), m.outer(4)())
+"""
+
+
 if __name__ == "__main__":
     unittest.main()
