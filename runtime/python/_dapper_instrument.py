@@ -9,9 +9,9 @@ main script, runpy, exec(): the `exec` audit event).
 How a breakpoint becomes bytecode (docs/runtime.md, "instrumented"):
 the outermost function around the breakpoint line that is not inside
 another function (or the class, for a class-body line) is parsed from its
-own lines (at their line numbers, under headers for its classes; the whole
-file only for module-level lines), and before each statement that starts on a breakpoint
-line one statement per breakpoint is inserted:
+own lines (at their line numbers, under headers for its classes; the
+whole file only for module-level lines), and before each statement that
+starts on a breakpoint line one statement per breakpoint is inserted:
 
     __dapper_bp__(id, 0)                      # no condition
     try:                                      # condition inlined
