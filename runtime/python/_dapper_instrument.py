@@ -7,8 +7,11 @@ module code of a file with breakpoints is about to run (an import, the
 main script, runpy, exec(): the `exec` audit event).
 
 How a breakpoint becomes bytecode (docs/runtime.md, "instrumented"):
-the file is parsed, and before each statement that starts on a breakpoint
-line one statement per breakpoint is inserted:
+the outermost function around the breakpoint line that is not inside
+another function (or the class, for a class-body line) is parsed from its
+own lines (at their line numbers, under headers for its classes; the
+whole file only for module-level lines), and before each statement that
+starts on a breakpoint line one statement per breakpoint is inserted:
 
     __dapper_bp__(id, 0)                      # no condition
     try:                                      # condition inlined
@@ -41,11 +44,24 @@ _bp = None            # the C builtin called by instrumented code
 _canonical = None     # _dapper_support.canonical
 SENTINEL = "\x00dapper-breakpoint\x00"
 SENTINEL_EXC = "\x00dapper-exception\x00"
+SENTINEL_ID = "\x00dapper-id-%d\x00"  # a line's breakpoint id, patched in
 _RESUME = opcode.opmap["RESUME"]
+_LOAD_CONST = opcode.opmap["LOAD_CONST"]
+_EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
+_CO_OPTIMIZED = 0x0001
+_FUTURE_FLAGS = 0x1FE0000  # CO_FUTURE_DIVISION ... CO_FUTURE_ANNOTATIONS
+
+# What the breakpoint changes compiled (`dapper/statistics`): functions
+# recompiled from their own lines, files recompiled whole, source lines
+# parsed and compiled for either.
+stats = {"functions_instrumented": 0, "files_instrumented": 0,
+         "lines_compiled": 0}
 
 _orig = {}            # id(instrumented code) -> (instrumented, original)
 _trees = {}           # canonical path -> (stat key, code tree | None)
 _instr_cache = {}     # canonical path -> (key, bps signature, result)
+_seg_cache = {}       # (canonical path, key, function key, its bps) -> result
+_loaded = {}          # canonical path -> (key, module code imported from it)
 _gens = []            # weakrefs to suspended generators that need tracing
 
 
@@ -121,6 +137,7 @@ def _plain_tree(canon):
         return key, src, hit[1]
     top = _cached_code(canon, key)
     if top is None:
+        stats["lines_compiled"] += src.count(b"\n") + 1
         try:
             top = compile(src, canon, "exec", dont_inherit=True)
         except (SyntaxError, ValueError):
@@ -141,8 +158,9 @@ def _checks(bps, no_inline):
     if len(bps) > 1:
         return [_call(0, 3, None)]
     out = []
-    for bp_id, _line, cond in bps:
-        if cond is None or bp_id in no_inline:
+    for _id, line, cond in bps:
+        bp_id = SENTINEL_ID % line  # the id is patched in after compiling
+        if cond is None or line in no_inline:
             out.append(_call(bp_id, 2 if cond is not None else 0, None))
             continue
         try:
@@ -283,13 +301,16 @@ def _insert_entries(tree, hosts):
     return tree
 
 
-def _patch_consts(code):
-    """Replaces the sentinels by the builtin / Exception, in the whole tree."""
+def _patch_consts(code, ids=None):
+    """Replaces the sentinels by the builtin / Exception and, with ids
+    ({sentinel: id}), the breakpoint ids, in the whole tree (the code with
+    the id sentinels left in does not depend on ids, which change at every
+    setBreakpoints: it is what the cache keeps)."""
     consts = []
     changed = False
     for k in code.co_consts:
         if isinstance(k, types.CodeType):
-            nk = _patch_consts(k)
+            nk = _patch_consts(k, ids)
             changed |= nk is not k
             consts.append(nk)
         elif isinstance(k, str) and k == SENTINEL:
@@ -297,6 +318,9 @@ def _patch_consts(code):
             changed = True
         elif isinstance(k, str) and k == SENTINEL_EXC:
             consts.append(Exception)
+            changed = True
+        elif ids is not None and isinstance(k, str) and k in ids:
+            consts.append(ids[k])
             changed = True
         else:
             consts.append(k)
@@ -321,13 +345,26 @@ def _traceable_lines(code):
 
 
 def _served_lines(code):
-    """Lines where this code object calls the breakpoint builtin."""
-    import dis
+    """Lines where this code object calls the breakpoint builtin (its
+    LOAD_CONST; a scan of co_code, dis is ~20x slower)."""
+    mine = {i for i, k in enumerate(code.co_consts) if k is _bp}
     out = set()
-    for ins in dis.get_instructions(code):
-        if ins.opname == "LOAD_CONST" and ins.argval is _bp and \
-                ins.positions is not None:
-            out.add(ins.positions.lineno)
+    if not mine:
+        return out
+    b = code.co_code
+    pos = None
+    ext = 0
+    for i in range(0, len(b), 2):
+        op, arg = b[i], b[i + 1] | ext
+        if op == _EXTENDED_ARG:
+            ext = arg << 8
+            continue
+        ext = 0
+        if op == _LOAD_CONST and arg in mine:
+            if pos is None:
+                pos = list(code.co_positions())  # one per code unit
+            if pos[i // 2][0] is not None:
+                out.add(pos[i // 2][0])
     return out
 
 
@@ -336,32 +373,27 @@ def _same_shape(a, b):
             and a.co_cellvars == b.co_cellvars)
 
 
-def _instrumented_tree(canon, bps):
-    """(plain index, instrumented index, unsupported keys) for the file, or
-    None when it cannot be compiled. bps: [(id, line, condition|None)]."""
-    key, src, plain = _plain_tree(canon)
-    if plain is None:
-        return None
-    sig = tuple(bps)
-    hit = _instr_cache.get(canon)
-    if hit is not None and hit[0] == key and hit[1] == sig:
-        return hit[2]
+def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
+    """Compiles a tree with the checks: (instrumented index, unsupported
+    keys, hosts, instrumented root), or None. parse() gives a fresh tree of
+    the source; pick(top) the compiled code object whose subtree plain_ix
+    indexes; ids: see _patch_consts."""
     by_line = {}
     for bp in bps:
         by_line.setdefault(bp[1], []).append(bp)
-    plain_ix = _index(plain)
     no_inline = set()
-    result = None
-    for _attempt in range(2):
+    for attempt in range(2):
         try:
-            tree = _insert(ast.parse(src, canon), by_line, no_inline)
+            tree = _insert(parse(), by_line, no_inline)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "'str' object is not callable"
-                top = compile(tree, canon, "exec", dont_inherit=True)
+                top = compile(tree, canon, "exec", flags, dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError):
             return None
-        top = _patch_consts(top)
-        instr_ix = _index(top)
+        root = pick(_patch_consts(top, ids))
+        if root is None:
+            return None
+        instr_ix = _index(root)
         bad = set()
         for k, plains in plain_ix.items():
             instrs = instr_ix.get(k, [])
@@ -371,12 +403,12 @@ def _instrumented_tree(canon, bps):
             for p, i in zip(plains, instrs):
                 if not _same_shape(p, i):
                     bad.add(k)
-        if bad and _attempt == 0:
+        if bad and attempt == 0:
             # conditions that change a function's variables: not inlined
             for k in bad:
                 for p in plain_ix[k]:
                     mine = _traceable_lines(p)
-                    no_inline |= {b[0] for b in bps if b[1] in mine}
+                    no_inline |= {b[1] for b in bps if b[1] in mine}
             continue
         unsupported = set(bad)
         lines = set(by_line)
@@ -385,20 +417,315 @@ def _instrumented_tree(canon, bps):
                 want = _traceable_lines(i) & lines
                 if want and want - _served_lines(i):
                     unsupported.add(k)
-        hosts = _hosts(top, unsupported)
+        hosts = _hosts(root, unsupported)
         if hosts:
             # their frames are traced, but only once one has started
             try:
                 tree = _insert_entries(tree, hosts)  # compile left it as is
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    top = compile(tree, canon, "exec", dont_inherit=True)
+                    top = compile(tree, canon, "exec", flags,
+                                  dont_inherit=True)
             except (SyntaxError, ValueError, RecursionError):
                 return None
-            top = _patch_consts(top)
-            instr_ix = _index(top)
-        result = (plain_ix, instr_ix, unsupported, hosts)
-        break
+            root = pick(_patch_consts(top, ids))
+            if root is None:
+                return None
+            instr_ix = _index(root)
+        return instr_ix, unsupported, hosts, root
+    return None
+
+
+def _whole_file(canon, src, top, bps):
+    """The whole file recompiled with the checks (module-level breakpoint
+    lines, or a function the segment compile cannot reproduce)."""
+    top = _plain_tree(canon)[2]  # from the file: the loaded code may differ
+    if top is None:
+        return None
+    stats["files_instrumented"] += 1
+    stats["lines_compiled"] += src.count(b"\n") + 1
+    plain_ix = _index(top)
+    out = _compile_checks(canon, lambda: ast.parse(src, canon),
+                          top.co_flags & _FUTURE_FLAGS, bps, plain_ix,
+                          lambda c: c, _ids(bps))
+    if out is None:
+        return None
+    return (plain_ix,) + out[:3] + (None,)
+
+
+def _ids(bps):
+    return {SENTINEL_ID % line: bp_id for bp_id, line, _c in bps}
+
+
+# ---- compiling one function ------------------------------------------------
+
+def _is_class(code):
+    return not code.co_flags & _CO_OPTIMIZED
+
+
+def _holder_chain(top, line):
+    """[top, ..., code object whose own line events include `line`], by
+    first lines (siblings do not overlap in the source), or None when no
+    code object below the module code has the line."""
+    path = [top]
+    code = top
+    while True:
+        if code is not top and line in _traceable_lines(code):
+            return path
+        kids = [k for k in code.co_consts if isinstance(k, types.CodeType)
+                and k.co_firstlineno <= line]
+        if not kids:
+            return None
+        kids.sort(key=lambda k: -k.co_firstlineno)
+        for k in kids[1:]:  # several starting on one line: try them all
+            if k.co_firstlineno != kids[0].co_firstlineno:
+                break
+            found = _holder_chain(k, line)
+            if found is not None:
+                return path + found
+        code = kids[0]
+        path.append(code)
+
+
+_IMPORT_NAME_B = bytes([opcode.opmap["IMPORT_NAME"]])
+_STORES = {opcode.opmap["STORE_NAME"], opcode.opmap["STORE_GLOBAL"]}
+_KEEP = {opcode.opmap["IMPORT_FROM"], opcode.opmap["SWAP"],
+         opcode.opmap["POP_TOP"], opcode.opmap["CACHE"]}
+
+
+def _imported_names(top):
+    """Names the module code binds by `import`: the compiler calls their
+    methods with LOAD_ATTR, not LOAD_METHOD (3.11's is_import_originated
+    looks at the module's symbol table), so a function compiled alone
+    needs them imported in its module too."""
+    out = set()
+    b = top.co_code
+    at = b.find(_IMPORT_NAME_B)
+    while at >= 0:
+        if at % 2:
+            at = b.find(_IMPORT_NAME_B, at + 1)
+            continue
+        ext = 0
+        for i in range(at + 2, len(b), 2):  # the instructions after it
+            op, arg = b[i], b[i + 1] | ext
+            if op == _EXTENDED_ARG:
+                ext = arg << 8
+                continue
+            ext = 0
+            if op in _STORES:
+                out.add(top.co_names[arg])
+            elif op not in _KEEP:
+                break
+        at = b.find(_IMPORT_NAME_B, at + 2)
+    return sorted(out)
+
+
+def _indent(text):
+    return len(text) - len(text.lstrip(" \t"))
+
+
+class _Lines:
+    """The lines of a source file, decoded when used (a function's lines
+    out of a large file: no decoding of the rest)."""
+
+    def __init__(self, src):
+        self.raw = src.split(b"\n")
+        self.encoding = "utf-8-sig" if src.startswith(b"\xef\xbb\xbf") \
+            else "utf-8"
+        for line in self.raw[:2]:  # PEP 263's cookie, as tokenize reads it
+            text = line.lstrip(b" \t\f")
+            if not text.startswith(b"#"):
+                if text.strip():
+                    break
+                continue
+            at = text.find(b"coding")
+            if at < 0 or text[at + 6:at + 7] not in (b":", b"="):
+                continue
+            name = text[at + 7:].lstrip(b" \t")
+            end = 0
+            while end < len(name) and (name[end:end + 1].isalnum() or
+                                       name[end:end + 1] in b"-_."):
+                end += 1
+            if end:
+                self.encoding = name[:end].decode("ascii")
+                break
+
+    def __len__(self):
+        return len(self.raw)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self.raw)))]
+        line = self.raw[i]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if i == 0 and self.encoding == "utf-8-sig" and \
+                line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        return line.decode(self.encoding)
+
+
+def _segment(canon, lines_src, flags, imports, root, classes, bps):
+    """The instrumented version of one function or class (root) and its
+    nested code: its own source lines compiled at their line numbers,
+    under `class` headers for the classes around it (name mangling,
+    `__class__`), after blank lines. A function or class directly under
+    the module or under classes only has no enclosing function scope, so
+    it compiles to the code the whole file gives it (verified against the
+    loaded code). (plain index, instrumented index, unsupported keys,
+    hosts, instrumented root with the id sentinels) or None."""
+    if root.co_name in _NO_STATEMENTS:
+        return None
+    start = root.co_firstlineno  # its first decorator
+    end = start
+    for c in _walk(root):
+        for pos in c.co_positions():
+            if pos[1] is not None and pos[1] > end:
+                end = pos[1]
+    if end > len(lines_src):
+        return None
+    indent = _indent(lines_src[start - 1])
+    while end < len(lines_src):  # blank, comment and deeper lines after it
+        text = lines_src[end]
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#") and \
+                _indent(text) <= indent:
+            break
+        end += 1
+    while end > start and not lines_src[end - 1].strip():
+        end -= 1
+    heads = ["%sclass %s:" % (" " * i, c.co_name)
+             for i, c in enumerate(classes)]
+    in_if = not heads and indent > 0
+    if in_if:
+        heads = ["if 1:"]  # a def inside a module-level if/try
+    if imports:
+        heads.insert(0, "import " + ", ".join(imports))
+    if start - 1 < len(heads):
+        return None
+    text = "\n" * (start - 1 - len(heads)) + "".join(h + "\n" for h in heads) \
+        + "\n".join(lines_src[start - 1:end]) + "\n"
+    key = _key(root)
+
+    def pick(top):
+        for c in _walk(top):
+            if _key(c) == key:
+                return c
+        return None
+
+    try:
+        tree = ast.parse(text, canon)
+        node = tree
+        if imports:
+            node = ast.Module(body=node.body[1:], type_ignores=[])
+        for c in classes:
+            if len(node.body) != 1 or not isinstance(node.body[0], ast.ClassDef):
+                return None
+            node = node.body[0]
+        if in_if:
+            if len(node.body) != 1 or not isinstance(node.body[0], ast.If):
+                return None
+            node = node.body[0]
+        if len(node.body) != 1 or not isinstance(
+                node.body[0], (ast.FunctionDef, ast.AsyncFunctionDef,
+                               ast.ClassDef)) or \
+                node.body[0].name != root.co_name or \
+                isinstance(node.body[0], ast.ClassDef) != _is_class(root):
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plain = pick(compile(tree, canon, "exec", flags, dont_inherit=True))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if plain is None:
+        return None
+    stats["functions_instrumented"] += 1
+    stats["lines_compiled"] += end - start + 1
+    plain_ix = _index(plain)
+    trees = [tree]  # compiling left it as it was: the checks go into it
+
+    def parse():
+        return trees.pop() if trees else ast.parse(text, canon)
+
+    out = _compile_checks(canon, parse, flags, bps, plain_ix, pick, None)
+    if out is None:
+        return None
+    return (plain_ix,) + out
+
+
+def _segmented(canon, key, src, top, bps):
+    """The instrumented versions of the functions holding the breakpoints
+    (and their nested code), each compiled from its own lines: (plain
+    index, instrumented index, unsupported keys, hosts, segment root keys)
+    or None when a breakpoint line needs the whole file (a line of module
+    code, of code the segment compile cannot reproduce). A line of a class
+    body compiles the class."""
+    groups = {}  # id(root) -> [root, classes, bps]
+    for bp in bps:
+        chain = _holder_chain(top, bp[1])
+        if chain is None:
+            return None
+        i = 1
+        while i < len(chain) - 1 and _is_class(chain[i]):
+            i += 1  # a class body line: the (innermost) class is the root
+        groups.setdefault(id(chain[i]), [chain[i], chain[1:i], []])[2].append(bp)
+    for gid, g in list(groups.items()):
+        for c in g[1]:  # a class that is a root itself takes its functions
+            if id(c) in groups:
+                groups[id(c)][2].extend(g[2])
+                del groups[gid]
+                break
+    text = imports = None
+    plain_ix, instr_ix, unsupported, hosts, roots = {}, {}, set(), set(), set()
+    for root, classes, mine in groups.values():
+        ckey = (canon, key, _key(root), tuple(b[1:] for b in mine))
+        seg = _seg_cache.get(ckey)
+        if seg is None:
+            if text is None:
+                text = _Lines(src)
+                imports = _imported_names(top)
+            try:
+                seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
+                               imports, root, classes, mine)
+            except (UnicodeDecodeError, LookupError):
+                seg = None
+            if seg is None:
+                return None
+            _seg_cache[ckey] = seg
+        for k, v in seg[0].items():
+            plain_ix.setdefault(k, []).extend(v)
+        for k, v in _index(_patch_consts(seg[4], _ids(mine))).items():
+            instr_ix.setdefault(k, []).extend(v)
+        unsupported |= seg[2]
+        hosts |= seg[3]
+        roots.add(_key(root))
+    return plain_ix, instr_ix, unsupported, hosts, roots
+
+
+def _instrumented_tree(canon, bps, top=None):
+    """(plain index, instrumented index, unsupported keys, hosts, segment
+    root keys or None for a whole-file compile) for the file, or None when
+    it cannot be compiled. bps: [(id, line, condition|None)]. top: the
+    loaded module code when at hand (else the file's .pyc or compile)."""
+    try:
+        key, src = _source(canon)
+    except OSError:
+        return None
+    sig = tuple(bps)
+    hit = _instr_cache.get(canon)
+    if top is not None and top.co_name == "<module>":
+        _loaded[canon] = (key, top)  # where later changes find functions
+    if hit is not None and hit[0] == key and hit[1] == sig:
+        return hit[2]
+    if top is None:
+        hit = _loaded.get(canon)
+        top = hit[1] if hit is not None and hit[0] == key else \
+            _plain_tree(canon)[2]
+    result = None
+    if top is not None:
+        result = _segmented(canon, key, src, top, bps)
+    if result is None:
+        result = _whole_file(canon, src, top, bps)
     _instr_cache[canon] = (key, sig, result)
     return result
 
@@ -460,6 +787,51 @@ def _classify(new, trees, lines, instr, lazy, entry):
             instr.append(c)
 
 
+def _register(new, orig):
+    """Remembers the original of instrumented code and of its nested code
+    (closures made later from it map back too)."""
+    _orig[id(new)] = (new, orig)
+    a, b = list(_walk(new)), list(_walk(orig))
+    if len(a) == len(b) and all(_key(x) == _key(y) for x, y in zip(a, b)):
+        for x, y in zip(a[1:], b[1:]):
+            _orig[id(x)] = (x, y)
+
+
+def _root(code, trees, lines, fallback, done):
+    """The instrumented version of a segment root, or code itself."""
+    m = _match(code, trees)
+    if m is None:  # the loaded code is not this source's
+        fallback.extend(c for c in _walk(code) if _bp_lines_in(c, lines))
+        return code
+    if not _subtree_has(m, lines):
+        return code
+    _register(m, code)
+    done.append(m)
+    return m
+
+
+def _substitute(code, trees, lines, fallback, done):
+    """code with the segment roots in its constants (directly or under
+    classes) replaced by their instrumented versions; only the classes
+    around them are visited."""
+    roots = trees[4]
+    consts = list(code.co_consts)
+    changed = False
+    for i, k in enumerate(consts):
+        if not isinstance(k, types.CodeType):
+            continue
+        if _key(k) in roots:
+            m = _root(k, trees, lines, fallback, done)
+        elif _is_class(k):
+            m = _substitute(k, trees, lines, fallback, done)
+        else:
+            continue
+        if m is not k:
+            consts[i] = m
+            changed = True
+    return code.replace(co_consts=tuple(consts)) if changed else code
+
+
 def instrument_code(canon, code, bps):
     """The instrumented version of a code object about to run (a module
     being imported, the main script), as (new code, instrumented codes,
@@ -470,7 +842,20 @@ def instrument_code(canon, code, bps):
     instr, fallback, lazy, entry = [], [], [], []
     if not lines or is_instrumented(code):
         return None, instr, fallback, lazy, entry
-    trees = _instrumented_tree(canon, bps)
+    trees = _instrumented_tree(canon, bps, code)
+    if trees is not None and trees[4] is not None:
+        # only the functions holding breakpoints were compiled
+        done = []
+        if _key(code) in trees[4]:  # exec() of a function's code
+            new = _root(code, trees, lines, fallback, done)
+        else:
+            new = _substitute(code, trees, lines, fallback, done)
+        if new is code:
+            return None, instr, fallback, lazy, entry
+        _orig[id(new)] = (new, code)
+        for m in done:
+            _classify(m, trees, lines, instr, lazy, entry)
+        return new, instr, fallback, lazy, entry
     new = _match(code, trees) if trees is not None else None
     if new is None:
         fallback.extend(c for c in _walk(code) if _bp_lines_in(c, lines))
@@ -539,7 +924,10 @@ def update(canon, bps, instrument, early=False):
             new = None
             if not compiled:
                 trees, compiled = _instrumented_tree(canon, bps), True
-            if trees is not None:
+            if trees is not None and trees[4] is not None and \
+                    _key(orig) not in trees[0]:
+                pass  # outside the functions holding breakpoints
+            elif trees is not None:
                 new = _match(orig, trees)
                 if new is None:
                     fallback.extend(c for c in _walk(orig)

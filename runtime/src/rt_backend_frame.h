@@ -96,5 +96,11 @@ int rt_frame_arm_opcode(PyObject *frame);
  * exception set. rt_backend_instrumented.c. */
 PyObject *rt_instrument_module(void);
 
+/* What the `instrumented` backend compiled so far (`statistics`): [0]
+ * functions recompiled from their own lines, [1] files recompiled whole,
+ * [2] source lines parsed and compiled for them. Zeros before the Python
+ * side is loaded. GIL held. rt_backend_instrumented.c. */
+void rt_instrument_counts(double out[3]);
+
 #endif /* RT_HAVE_FRAME_HOOK */
 #endif

@@ -11,6 +11,7 @@
 #include <dapper/message.h>
 
 #include "rt_backend.h"
+#include "rt_backend_frame.h" /* rt_instrument_counts */
 #include "rt_commands.h"
 #include "rt_engine.h"
 #include "rt_engine_priv.h"
@@ -209,6 +210,7 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   char reason[sizeof rt_stats_reason];
   const rt_backend_t *backend = NULL;
   int optimized = 0, integrations = 0;
+  double ins[3] = {0, 0, 0}; /* rt_instrument_counts */
   cJSON *out = NULL, *cache = NULL;
 
   (void)req;
@@ -230,6 +232,9 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
       cache = cJSON_CreateObject();
       if (cache != NULL) rt_stats_add_cache(cache);
     }
+#if RT_HAVE_INSTRUMENTED
+    rt_instrument_counts(ins);
+#endif
     rt_compat_exc_restore(&saved);
     PyGILState_Release(gil);
   }
@@ -257,6 +262,9 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   cJSON_AddNumberToObject(out, "trace_function_calls", (double)sum[RT_STAT_TRACE_CALLS]);
   cJSON_AddNumberToObject(out, "frame_eval_calls", (double)sum[RT_STAT_FRAME_EVAL]);
   cJSON_AddNumberToObject(out, "monitoring_callbacks", (double)sum[RT_STAT_MON_CALLBACKS]);
+  cJSON_AddNumberToObject(out, "functions_instrumented", ins[0]);
+  cJSON_AddNumberToObject(out, "files_instrumented", ins[1]);
+  cJSON_AddNumberToObject(out, "lines_compiled", ins[2]);
   cJSON *is = cJSON_AddObjectToObject(out, "integration_stats");
   if (is != NULL) {
     cJSON_AddNumberToObject(is, "integrations_enabled", integrations);

@@ -450,7 +450,8 @@ class EngineTests:
     def test_statistics(self):
         keys = {"backend", "reason", "integrations_enabled", "breakpoints_optimized",
                 "trace_calls_saved", "errors_handled", "trace_function_calls",
-                "frame_eval_calls", "monitoring_callbacks"}
+                "frame_eval_calls", "monitoring_callbacks", "functions_instrumented",
+                "files_instrumented", "lines_compiled"}
         grouped = {"integration_stats", "performance_data", "efficiency", "cache"}
         path = target("control.py")
         m = markers(path)
