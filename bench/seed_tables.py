@@ -56,6 +56,17 @@ DENSITY = (10, 50, 100, 250, 500)
 THREADS = (1, 2, 4, 8, 16)
 MEMORY_BPS = (0, 10, 50, 100, 500, 1000)
 CODEBASES = (1000, 10000, 100000, 1000000)
+# Rounds per case or family (the --rounds default, 3, elsewhere): what the
+# targets compare gets more rounds, the other levels fewer, so that the
+# whole run stays under 20 minutes on 2 cores.
+ROUNDS = {"django": 2, "numeric": 2, "pandas": 2,
+          "density": 1, "density10": 2, "density500": 2,
+          "threads": 1, "threads1": 2, "threads16": 2,
+          "memory": 1, "codebase": 1}
+# 1M lines: setBreakpoints compiles each of the 1,000 files, which takes
+# minutes per session on a loaded machine; plain, bdb, the default backend
+# and debugpy only, and the program does not import the code base.
+BIG_CODEBASE_CONFIGS = ("plain", "bdb", "dapper:auto", "debugpy")
 
 
 def log(msg):
@@ -89,9 +100,9 @@ class Sizes:
         else:
             self.calls = 1000000
             self.checks_reps = 50
-            self.django_requests = 240
-            self.numeric_scale = 0.5
-            self.pandas_rows = 300000
+            self.django_requests = 120
+            self.numeric_scale = 0.3
+            self.pandas_rows = 200000
             self.density_rounds = 800
             self.density = DENSITY
             self.threads = THREADS
@@ -210,6 +221,7 @@ class SeedSession(db.Session):
         self.frame_eval = frame_eval
         self.hold = hold
         self.env = env or {}
+        self.set_breakpoints_timeout = 120.0
         self.statistics = None
         self.statistics_events = []
 
@@ -425,20 +437,30 @@ def library_breakpoints(python, program, args, packages, count, nfiles):
         if any(fn.startswith(d) for d in dirs) and fn.endswith(".py"):
             per_file[fn] = per_file.get(fn, 0) + 1
     ranked = sorted(per_file, key=lambda f: (-per_file[f], f))
-    want = -(-count // nfiles)
-    bps, left = {}, count
+    cands = {}
     for f in ranked:
-        if left <= 0 or len(bps) >= nfiles:
+        if len(cands) >= nfiles:
             break
         try:
-            lines = realworld.uncalled_lines(f, called, min(want, left))
+            lines = realworld.uncalled_lines(f, called, 10 ** 6)
         except (SyntaxError, OSError, UnicodeDecodeError):
             continue
-        if len(lines) < min(want, left):
-            continue
-        bps[f] = [{"line": n} for n in lines]
-        left -= len(lines)
-    return bps
+        if lines:
+            cands[f] = lines
+    # round-robin over the files, as evenly as their candidates allow
+    take = {f: 0 for f in cands}
+    left = count
+    while left > 0:
+        progress = False
+        for f in cands:
+            if left > 0 and take[f] < len(cands[f]):
+                take[f] += 1
+                left -= 1
+                progress = True
+        if not progress:
+            break
+    return {f: [{"line": n} for n in spread(cands[f], take[f])]
+            for f in cands if take[f]}
 
 
 def spread(never, n):
@@ -474,11 +496,13 @@ def build_cases(o, sz, workdir, interps):
     checks = os.path.join(SEED, "checks.py")
 
     def add(key, family, level, program, args, bps, needs=(), rounds=None,
-            deadline=300):
+            deadline=300, configs=None):
+        if rounds is None and not sz.quick:
+            rounds = ROUNDS.get(key, ROUNDS.get(family))
         cases.append({"key": key, "family": family, "level": level,
                       "program": program, "args": args, "bps": bps,
                       "needs": list(needs), "rounds": rounds,
-                      "deadline": deadline})
+                      "deadline": deadline, "configs": configs})
 
     want = o.only
     if not want or "calls" in want:
@@ -541,10 +565,12 @@ def build_cases(o, sz, workdir, interps):
         for lines in sz.codebases:
             files, total = gencode.codebase(workdir, lines)
             n = max(1, lines // 1000)
+            big = lines >= 1000000
             add("codebase%d" % lines, "codebase", lines, loops,
-                ["codebase", workdir, "cb%d" % lines],
-                spread_over_files(files, n), rounds=None,
-                deadline=900)
+                ["codebase", workdir, "cb%d" % lines] +
+                (["--no-import"] if big else []),
+                spread_over_files(files, n), deadline=900,
+                configs=BIG_CODEBASE_CONFIGS if big else None)
             cases[-1]["lines"] = total
             cases[-1]["root"] = os.path.join(workdir, "cb%d" % lines)
     return cases
@@ -592,7 +618,8 @@ def run_all(o, interps, cases, res, workdir):
                     res.skipped[(it.version, case["key"])] = (
                         "no breakpoint lines found")
                     continue
-                configs = it.configs[:]
+                configs = [c for c in it.configs
+                           if not case["configs"] or c in case["configs"]]
                 k = (r + ci) % len(configs)
                 configs = configs[k:] + configs[:k]
                 got = {}
@@ -601,6 +628,7 @@ def run_all(o, interps, cases, res, workdir):
                     s = run_config(o, it, config, case, workdir)
                     key = (it.version, config, case["key"])
                     if s.error:
+                        s.error = " ".join(s.error.replace("|", "/").split())
                         lst = res.errors.setdefault(key, [])
                         if s.error not in lst:
                             lst.append(s.error)
@@ -1032,6 +1060,8 @@ def codebase_table(sz, interps, cases, res):
             continue
         for it in interps:
             for config in it.configs:
+                if c["configs"] and config not in c["configs"]:
+                    continue
                 key = (it.version, config, c["key"])
                 ss = res.samples.get(key, [])
                 if not ss:
@@ -1376,6 +1406,8 @@ def check_report(text, cases, interps, res):
             if (it.version, c["key"]) in res.skipped:
                 continue
             for config in it.configs:
+                if c["configs"] and config not in c["configs"]:
+                    continue
                 if not res.samples.get((it.version, config, c["key"])):
                     problems.append("%s %s %s: no sample (%s)" % (
                         it.version, config, c["key"], "; ".join(
@@ -1445,6 +1477,10 @@ def main(argv=None):
                       ["dapper:" + b for b in other_backends(it.minor)])
         if dpv and it.is_system():
             it.configs.append("debugpy")
+        if o.quick and not o.configs:
+            # every scenario, the configurations that check the harness's
+            # three kinds of run (plain, bdb, a dapper session)
+            o.configs = "plain,bdb,dapper:auto,dapper:tracing"
         if o.configs:
             keep = set(o.configs.split(","))
             it.configs = [c for c in it.configs if c in keep or c == "plain"]

@@ -2,7 +2,9 @@
 
     python loops.py density DIR ROUNDS      dens_mod: all functions, ROUNDS times
     python loops.py memory DIR ROUNDS       mempkg: every module's functions
-    python loops.py codebase DIR PACKAGE    import every module of PACKAGE
+    python loops.py codebase DIR PACKAGE [--no-import]
+                                            import every module of PACKAGE
+                                            (--no-import: only start)
 
 Prints BENCH {"ns": ..., "calls": ...}: for density and memory the calls
 (ns per call = ns / calls); for codebase the time to import the code base.
@@ -19,6 +21,10 @@ def main():
     sys.path.insert(0, workdir)
     if kind == "codebase":
         pkg = sys.argv[3]
+        if sys.argv[4:] == ["--no-import"]:
+            print("BENCH " + json.dumps({"ns": 0, "calls": 0, "modules": 0}),
+                  flush=True)
+            return
         with open(os.path.join(workdir, pkg, "_files.json")) as f:
             names = json.load(f)
         t0 = time.perf_counter_ns()

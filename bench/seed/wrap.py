@@ -75,16 +75,16 @@ def run_bdb(bp_file, program):
         bps = json.load(f)
 
     class SeedBdb(bdb.Bdb):
-        started = False
         stops = 0
 
         def user_call(self, frame, argument_list):
             self.set_continue()
 
         def user_line(self, frame):
-            if self.started:
+            # The first stop (nothing to continue from yet, as pdb's stop
+            # on the first line) is not a breakpoint.
+            if self.stopframe is not None:
                 self.stops += 1
-            self.started = True
             self.set_continue()
 
     dbg = SeedBdb()
@@ -93,7 +93,6 @@ def run_bdb(bp_file, program):
             err = dbg.set_break(os.path.abspath(path), line)
             if err:
                 raise SystemExit("bdb: %s:%d: %s" % (path, line, err))
-    dbg.started = True  # every user_line after set_continue is a stop
     threading.settrace(dbg.trace_dispatch)
     rc = 0
     try:

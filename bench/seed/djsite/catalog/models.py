@@ -29,11 +29,15 @@ class Review(models.Model):
 
 
 def populate():
-    cats = Category.objects.bulk_create(
+    # bulk_create on SQLite does not set the primary keys (Django 3.2):
+    # read the rows back.
+    Category.objects.bulk_create(
         [Category(name="category %02d" % i) for i in range(20)])
-    prods = Product.objects.bulk_create(
+    cats = list(Category.objects.order_by("id"))
+    Product.objects.bulk_create(
         [Product(name="item %d" % i, price="%d.%02d" % (i % 90 + 1, i % 100),
                  stock=i % 37, category=cats[i % 20]) for i in range(200)])
+    prods = list(Product.objects.order_by("id"))
     Review.objects.bulk_create(
         [Review(product=prods[i % 200], author="a%d" % i, stars=1 + i % 5,
                 text="text %d" % i) for i in range(1000)])
