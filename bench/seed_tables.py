@@ -41,6 +41,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 DEBUGPY_ADAPTER = [SYSTEM_PYTHON, "-m", "debugpy.adapter"]
 WRAP = os.path.join(SEED, "wrap.py")
 SECTION = "seed-tables"
+CG_SECTION = "seed-callgrind"
 PACKAGES = ["python3-django", "python3-numpy", "python3-scipy",
             "python3-pandas", "python3-debugpy", "python3-matplotlib"]
 
@@ -1283,8 +1284,8 @@ def callgrind(o, interps, cases, workdir):
     """Instructions of the debuggee process (valgrind as the launch's
     `python`): plain vs dapper:auto, for the small-difference cases."""
     import run as runmod
-    want = [c for c in cases if c["key"] in ("checks", "density500",
-                                             "threads16")]
+    want = [c for c in cases if c["key"] in ("calls", "checks", "density500",
+                                             "threads16", "memory1000")]
     rows = []
     for it in interps:
         for c in want:
@@ -1295,8 +1296,10 @@ def callgrind(o, interps, cases, workdir):
                 vg = ["valgrind", "--tool=callgrind",
                       "--callgrind-out-file=" + f, it.path]
                 args = list(c["args"])
-                if c["family"] == "density":
+                if c["family"] in ("density", "memory"):
                     args[-1] = 20
+                elif c["key"] == "calls":
+                    args = [100000]
                 elif c["family"] == "threads":
                     args[0] = 20000
                 elif c["key"] == "checks":
@@ -1360,8 +1363,8 @@ def machine_facts(o, interps, dpv, t0, sz):
     return facts
 
 
-def write_section(path, block):
-    begin, end = "<!-- %s:begin -->" % SECTION, "<!-- %s:end -->" % SECTION
+def write_section(path, block, section=SECTION):
+    begin, end = "<!-- %s:begin -->" % section, "<!-- %s:end -->" % section
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -1372,7 +1375,16 @@ def write_section(path, block):
         b = text.index(end) + len(end)
         text = text[:a] + block.rstrip("\n") + text[b:]
     else:
-        # before the hand-maintained sections (run.py's KEEP_MARK)
+        # after the seed tables, else before the hand-maintained sections
+        # (run.py's KEEP_MARK)
+        mark = "<!-- %s:end -->" % SECTION
+        at = text.find(mark)
+        if section != SECTION and at >= 0:
+            at += len(mark)
+            text = text[:at] + "\n\n" + block.rstrip("\n") + text[at:]
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return
         mark = "<!-- sections below:"
         at = text.find(mark)
         if at >= 0:
@@ -1445,6 +1457,9 @@ def main(argv=None):
     ap.add_argument("--callgrind", action="store_true",
                     help="add instruction counts (valgrind) for checks, "
                     "density 500 and 16 threads")
+    ap.add_argument("--callgrind-only", action="store_true",
+                    help="only the callgrind counts, written to their own "
+                    "section (seed-callgrind) with --write")
     ap.add_argument("--install-packages", action="store_true",
                     help="apt-get install " + " ".join(PACKAGES) +
                     " first (never in CI)")
@@ -1480,7 +1495,7 @@ def main(argv=None):
         if o.quick and not o.configs:
             # every scenario, the configurations that check the harness's
             # three kinds of run (plain, bdb, a dapper session)
-            o.configs = "plain,bdb,dapper:auto,dapper:tracing"
+            o.configs = "plain,bdb,dapper:auto"
         if o.configs:
             keep = set(o.configs.split(","))
             it.configs = [c for c in it.configs if c in keep or c == "plain"]
@@ -1496,6 +1511,18 @@ def main(argv=None):
     cases = build_cases(o, sz, workdir, interps)
     compile_codebases(interps, cases)
     log("set-up took %.0f s" % (time.monotonic() - t0))
+    if o.callgrind_only:
+        if not shutil.which("valgrind"):
+            log("callgrind: valgrind is not installed")
+            return 2
+        lines = callgrind(o, interps, cases, workdir)
+        block = ["<!-- %s:begin -->" % CG_SECTION] + lines + [
+            "Command: `%s`." % o.command, "<!-- %s:end -->" % CG_SECTION]
+        text = "\n".join(block) + "\n"
+        print(text)
+        if o.write:
+            write_section(o.write, text, CG_SECTION)
+        return 0
     res = Results()
     run_all(o, interps, cases, res, workdir)
     cg = None
