@@ -41,6 +41,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 DEBUGPY_ADAPTER = [SYSTEM_PYTHON, "-m", "debugpy.adapter"]
 WRAP = os.path.join(SEED, "wrap.py")
 SECTION = "seed-tables"
+NOISE_MARGIN = 0.03
 CG_SECTION = "seed-callgrind"
 PACKAGES = ["python3-django", "python3-numpy", "python3-scipy",
             "python3-pandas", "python3-debugpy", "python3-matplotlib"]
@@ -295,6 +296,7 @@ class Sample:
         self.stats = None
         self.backend = None
         self.error = None
+        self.round = None
 
 
 def run_config(o, interp, config, case, workdir):
@@ -421,10 +423,28 @@ def called_functions(python, program, args):
         os.unlink(out)
 
 
-def library_breakpoints(python, program, args, packages, count, nfiles):
+def library_breakpoints(python, program, args, packages, count, nfiles,
+                        cache=None):
     """{path: [{"line": n}]}: `count` breakpoints on the first statement of
     functions the program never calls, in the `nfiles` files of `packages`
-    where it calls the most functions (files it really executes)."""
+    where it calls the most functions (files it really executes). `cache`:
+    a JSON file keeping the answer for the same question."""
+    question = [python, program, [str(a) for a in args], packages, count,
+                nfiles]
+    if cache and os.path.exists(cache):
+        with open(cache) as f:
+            c = json.load(f)
+        if c.get("question") == question:
+            return c["bps"]
+    bps = _library_breakpoints(python, program, args, packages, count,
+                               nfiles)
+    if cache:
+        with open(cache, "w") as f:
+            json.dump({"question": question, "bps": bps}, f)
+    return bps
+
+
+def _library_breakpoints(python, program, args, packages, count, nfiles):
     import realworld
     called = called_functions(python, program, args)
     dirs = []
@@ -488,6 +508,10 @@ def spread_over_files(files_never, n):
 # The cases
 # ---------------------------------------------------------------------------
 
+def cache(workdir, name):
+    return os.path.join(workdir, "libbps-%s.json" % name)
+
+
 def build_cases(o, sz, workdir, interps):
     """Every case: key, family, level, program, args, bps, needs."""
     cases = []
@@ -521,7 +545,7 @@ def build_cases(o, sz, workdir, interps):
         if sysint is not None:
             log("finding 50 breakpoint lines in Django's files")
             bps = library_breakpoints(sysint.path, prog, args, ["django"],
-                                      50, 20)
+                                      50, 20, cache(workdir, "django"))
         add("django", "django", None, prog, args, bps, ["django"],
             deadline=600)
     if not want or "numeric" in want:
@@ -531,7 +555,8 @@ def build_cases(o, sz, workdir, interps):
         if sysint is not None:
             log("finding 10 breakpoint lines in NumPy/SciPy files")
             bps = library_breakpoints(sysint.path, prog, args,
-                                      ["numpy", "scipy"], 10, 5)
+                                      ["numpy", "scipy"], 10, 5,
+                                      cache(workdir, "numeric"))
         add("numeric", "numeric", None, prog, args, bps,
             ["numpy", "scipy"], deadline=600)
     if not want or "pandas" in want:
@@ -541,7 +566,7 @@ def build_cases(o, sz, workdir, interps):
         if sysint is not None:
             log("finding 25 breakpoint lines in pandas files")
             bps = library_breakpoints(sysint.path, prog, args, ["pandas"],
-                                      25, 10)
+                                      25, 10, cache(workdir, "pandas"))
         add("pandas", "pandas", None, prog, args, bps, ["pandas"],
             deadline=600)
     loops = os.path.join(SEED, "loops.py")
@@ -627,6 +652,7 @@ def run_all(o, interps, cases, res, workdir):
                 for config in configs:
                     t = time.monotonic()
                     s = run_config(o, it, config, case, workdir)
+                    s.round = r
                     key = (it.version, config, case["key"])
                     if s.error:
                         s.error = " ".join(s.error.replace("|", "/").split())
@@ -1101,7 +1127,10 @@ def targets(sz, interps, res, by_key):
          "slope of the memory table. *Start-up*: first line with 1M lines "
          "and 1,000 breakpoints ≤ plain + 50 ms (median of the per-round "
          "differences). *16 threads no worse than 1*: the 16-thread ratio "
-         "≤ the 1-thread ratio + 0.03.", "",
+         "≤ the 1-thread ratio + 0.03. A wall-time verdict is *not "
+         "resolved* when the ratios of the rounds spread by more than 0.06 "
+         "(twice the margin): the load, not the debugger, decides it then.",
+         "",
          "| target | interpreter | measured | verdict |", "|---|---|---|---|"]
     for it in interps:
         cfg = "dapper:auto"
@@ -1118,15 +1147,18 @@ def targets(sz, interps, res, by_key):
             rs = ratios(res, (it.version, cfg, fam),
                         lambda s, f=fam: metric(f, s))
             L.append(verdict_row("≤ 3 %% wall: %s" % fam, it, rs,
-                                 lambda m: m <= 1.03))
+                                 lambda m: m <= 1.03,
+                                 plain_values(res, it, fam)))
         for fam, levels in (("density", sz.density), ("threads",
                                                       sz.threads)):
             for lv in levels:
                 rs = ratios(res, (it.version, cfg, "%s%d" % (fam, lv)),
                             lambda s, f=fam: metric(f, s))
                 if rs:
-                    L.append(verdict_row("≤ 3 %% wall: %s %d" % (fam, lv),
-                                         it, rs, lambda m: m <= 1.03))
+                    L.append(verdict_row(
+                        "≤ 3 %% wall: %s %d" % (fam, lv), it, rs,
+                        lambda m: m <= 1.03,
+                        plain_values(res, it, "%s%d" % (fam, lv))))
         if sz.density and len(sz.density) > 1:
             lo = ratios(res, (it.version, cfg, "density%d" % sz.density[0]),
                         lambda s: metric("density", s))
@@ -1138,7 +1170,10 @@ def targets(sz, interps, res, by_key):
                          "at %d vs ×%.3f at %d | %s |" % (
                              sz.density[-1], it.version, med(hi),
                              sz.density[-1], med(lo), sz.density[0],
-                             "met" if ok else "missed"))
+                             noisy_verdict(ok, [lo, hi], [plain_values(
+                                 res, it, "density%d" % d)
+                                 for d in (sz.density[0],
+                                           sz.density[-1])])))
         rss = per_bp(res, it, cfg, sz.memory_bps)
         if rss is not None:
             L.append("| ≤ 1 KB debuggee memory per breakpoint | %s | %.0f "
@@ -1164,20 +1199,52 @@ def targets(sz, interps, res, by_key):
             if one and six:
                 L.append("| 16 threads no worse than 1 | %s | ×%.3f vs ×%.3f "
                          "| %s |" % (it.version, med(six), med(one),
-                                     "met" if med(six) <= med(one) + 0.03
-                                     else "missed"))
+                                     noisy_verdict(
+                                         med(six) <= med(one) + 0.03,
+                                         [one, six],
+                                         [plain_values(res, it, "threads1"),
+                                          plain_values(res, it,
+                                                       "threads16")])))
     L.append("")
     return L
 
 
-def verdict_row(name, it, rs, ok):
+def noisy_verdict(ok, ratio_lists, plain_lists):
+    spread = 0.0
+    for rs in ratio_lists:
+        if len(rs) > 1:
+            spread = max(spread, max(rs) - min(rs))
+    for pv in plain_lists:
+        if len(pv) > 1 and min(pv) > 0:
+            spread = max(spread, max(pv) / min(pv) - 1)
+    if spread > 2 * NOISE_MARGIN:
+        return ("not resolved: %s (noise %.2f between rounds)" % (
+            "met" if ok else "missed", spread))
+    return "met" if ok else "missed"
+
+
+def plain_values(res, it, key):
+    return [metric(key, s) for s in res.samples.get(
+        (it.version, "plain", key), [])]
+
+
+def verdict_row(name, it, rs, ok, plain=None):
+    """`plain`: plain Python's values of the case over the rounds; their
+    spread is the load's noise as well."""
     if not rs:
         return "| %s | %s | n/a | not measured |" % (name, it.version)
     m = med(rs)
-    if ok(m):
+    spread = max(rs) - min(rs)
+    if plain and len(plain) > 1 and min(plain) > 0:
+        spread = max(spread, max(plain) / min(plain) - 1)
+    if len(rs) > 1 and spread > 2 * NOISE_MARGIN:
+        v = ("not resolved: %s (noise %.2f between rounds, more than twice "
+             "the 3 %% margin)" % ("met" if ok(m) else "missed", spread))
+    elif len(rs) == 1:
+        v = ("%s in one round (no spread known)" % (
+            "met" if ok(m) else "missed"))
+    elif ok(m):
         v = "met"
-    elif ok(min(rs)):
-        v = "missed (median; met in the best round)"
     else:
         v = "missed"
     return "| %s | %s | %s | %s |" % (name, it.version, fmt_ratio(rs), v)
@@ -1187,60 +1254,42 @@ def verdict_row(name, it, rs, ok):
 # Plots
 # ---------------------------------------------------------------------------
 
-def make_plots(sz, interps, res, outdir):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log("plots: matplotlib is not installed (python3-matplotlib; "
-            "--install-packages installs it): no plots")
-        return {}
-    plots = {}
-    os.makedirs(outdir, exist_ok=True)
+def plot_data(sz, interps, res):
+    """The plotted series: {name: {"xlabel", "ylabel", "panels": [{"title",
+    "lines": [{"label", "x", "y"}]}]}}, medians of the per-round ratios."""
+    def short(it, config):
+        return config_title(it, config).replace(
+            ", selective_tracing false", "")
 
-    def sweep(fam, levels, xlabel, fname, logx):
-        fig, axes = plt.subplots(1, len(interps), figsize=(
-            4.2 * len(interps), 3.6), squeeze=False)
-        for ax, it in zip(axes[0], interps):
+    out = {}
+    for fam, levels, xlabel in (("threads", sz.threads, "threads"),
+                                ("density", sz.density,
+                                 "breakpoints per file")):
+        if len(levels) < 2:
+            continue
+        panels = []
+        for it in interps:
+            lines = []
             for config in it.configs:
                 if config == "plain":
                     continue
                 xs, ys = [], []
                 for lv in levels:
                     rs = ratios(res, (it.version, config, "%s%d" % (fam, lv)),
-                                lambda s: metric(fam, s))
+                                lambda s, f=fam: metric(f, s))
                     if rs:
                         xs.append(lv)
                         ys.append(med(rs))
                 if xs:
-                    ax.plot(xs, ys, marker="o", label=config_title(
-                        it, config).replace(", selective_tracing false", ""))
-            ax.axhline(1.03, color="grey", ls="--", lw=0.8)
-            ax.set_title("Python %s" % it.version)
-            ax.set_xlabel(xlabel)
-            ax.set_ylabel("× plain (median)")
-            ax.set_yscale("log")
-            if logx:
-                ax.set_xscale("log")
-            ax.grid(True, which="both", alpha=0.3)
-        axes[0][0].legend(fontsize=7)
-        fig.tight_layout()
-        path = os.path.join(outdir, fname)
-        fig.savefig(path, dpi=80)
-        plt.close(fig)
-        return path
-
-    if len(sz.threads) > 1:
-        plots["threads"] = sweep("threads", sz.threads, "threads",
-                                 "perf-threads.png", True)
-    if len(sz.density) > 1:
-        plots["density"] = sweep("density", sz.density,
-                                 "breakpoints per file", "perf-density.png",
-                                 True)
+                    lines.append({"label": short(it, config), "x": xs,
+                                  "y": ys})
+            panels.append({"title": "Python %s" % it.version,
+                           "lines": lines, "ylabel": "× plain (median)",
+                           "logy": True})
+        out[fam] = {"xlabel": xlabel, "panels": panels}
     levels = [n for n in sz.memory_bps if n]
     if len(levels) > 1:
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+        mem_lines, time_lines = [], []
         for it in interps:
             for config in it.configs:
                 if config == "plain":
@@ -1255,25 +1304,49 @@ def make_plots(sz, interps, res, outdir):
                         ys.append(mb(med(d)))
                         ts.append(med(rs))
                 if xs:
-                    lab = "%s %s" % (it.version, config_title(
-                        it, config).replace(", selective_tracing false", ""))
-                    axes[0].plot(xs, ys, marker="o", label=lab)
-                    axes[1].plot(xs, ts, marker="o", label=lab)
-        axes[0].set_ylabel("peak RSS − plain, MB")
-        axes[1].set_ylabel("× plain (median)")
-        axes[1].set_yscale("log")
-        axes[1].axhline(1.03, color="grey", ls="--", lw=0.8)
-        for ax in axes:
-            ax.set_xscale("log")
-            ax.set_xlabel("breakpoints")
-            ax.grid(True, which="both", alpha=0.3)
-        axes[1].legend(fontsize=6)
-        fig.tight_layout()
-        path = os.path.join(outdir, "perf-breakpoints.png")
-        fig.savefig(path, dpi=80)
-        plt.close(fig)
-        plots["memory"] = path
-    return plots
+                    lab = "%s %s" % (it.version, short(it, config))
+                    mem_lines.append({"label": lab, "x": xs, "y": ys})
+                    time_lines.append({"label": lab, "x": xs, "y": ts})
+        out["memory"] = {"xlabel": "breakpoints", "panels": [
+            {"title": "debuggee peak RSS − plain", "lines": mem_lines,
+             "ylabel": "MB", "logy": False},
+            {"title": "time of the calls", "lines": time_lines,
+             "ylabel": "× plain (median)", "logy": True}]}
+    return out
+
+
+PLOT_FILES = {"threads": "perf-threads.png", "density": "perf-density.png",
+              "memory": "perf-breakpoints.png"}
+
+
+def make_plots(sz, interps, res, outdir):
+    """PNGs of overhead vs threads, vs density, and memory/overhead vs
+    breakpoints, drawn by bench/seed/plots.py with matplotlib: this
+    interpreter's when it has it, else /usr/bin/python3's (Debian's
+    python3-matplotlib)."""
+    data = plot_data(sz, interps, res)
+    if not data:
+        return {}
+    os.makedirs(outdir, exist_ok=True)
+    fd, path = tempfile.mkstemp(suffix=".json", prefix="dapper-seed-plots-")
+    with os.fdopen(fd, "w") as f:
+        json.dump({"plots": data, "files": {
+            k: os.path.join(outdir, PLOT_FILES[k]) for k in data}}, f)
+    try:
+        for py in (sys.executable, SYSTEM_PYTHON):
+            p = subprocess.run([py, os.path.join(SEED, "plots.py"), path],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=300)
+            if p.returncode == 0:
+                return {k: os.path.join(outdir, PLOT_FILES[k]) for k in data}
+            if p.returncode != 3:  # 3: no matplotlib in that interpreter
+                log("plots: %s failed: %s" % (py, p.stderr.decode()[-400:]))
+                return {}
+        log("plots: no interpreter with matplotlib (Debian's "
+            "python3-matplotlib; --install-packages installs it): no plots")
+        return {}
+    finally:
+        os.unlink(path)
 
 
 # ---------------------------------------------------------------------------
@@ -1361,6 +1434,70 @@ def machine_facts(o, interps, dpv, t0, sz):
     facts.append(("adapter commit", commit or "unknown"))
     facts.append(("debugpy", dpv or "not installed"))
     return facts
+
+
+def dump(path, res, interps, facts):
+    """Everything the report needs besides the cases: `--rerender PATH`
+    redraws the tables and plots from it."""
+    with open(path, "w") as f:
+        json.dump({
+            "samples": {"|".join(k): [{
+                "round": s.round, "bench": s.bench, "mem": s.mem,
+                "startup_ms": s.startup_ms, "stats": s.stats}
+                for s in v] for k, v in res.samples.items()},
+            "errors": {"|".join(k): v for k, v in res.errors.items()},
+            "skipped": {"|".join(k): v for k, v in res.skipped.items()},
+            "auto": {it.version: it.auto_backend for it in interps},
+            "facts": facts}, f)
+
+
+def load_dump(path, interps, doc):
+    """Results (and facts) from a dump. A dump without rounds (older runs
+    that had no failed sample) pairs the samples by position."""
+    with open(path) as f:
+        d = json.load(f)
+    if "samples" not in d:  # the first dumps: the samples alone
+        d = {"samples": d}
+    res = Results()
+    for k, v in d["samples"].items():
+        key = tuple(k.split("|"))
+        lst = []
+        for i, e in enumerate(v):
+            s = Sample()
+            s.bench, s.mem = e["bench"], e["mem"]
+            s.startup_ms, s.stats = e["startup_ms"], e["stats"]
+            s.round = e.get("round", i)
+            lst.append(s)
+        res.samples[key] = lst
+    for key, v in res.samples.items():
+        plain = {s.round: s for s in res.samples.get(
+            (key[0], "plain", key[2]), [])}
+        for s in v:
+            if s.round in plain:
+                res.plain_of[id(s)] = plain[s.round]
+    res.errors = {tuple(k.split("|")): v
+                  for k, v in d.get("errors", {}).items()}
+    res.skipped = {tuple(k.split("|")): v
+                   for k, v in d.get("skipped", {}).items()}
+    for it in interps:
+        it.auto_backend = (d.get("auto") or {}).get(it.version)
+        for (ver, key), _why in res.skipped.items():
+            pass
+    facts = d.get("facts")
+    if not facts and doc and os.path.exists(doc):
+        # facts of the section the run wrote
+        with open(doc, encoding="utf-8") as f:
+            text = f.read()
+        a = text.find("<!-- %s:begin -->" % SECTION)
+        facts = []
+        if a >= 0:
+            for line in text[a:].split("| fact | value |", 1)[1].splitlines(
+                    )[2:]:
+                if not line.startswith("|"):
+                    break
+                k, v = [x.strip() for x in line.strip("|").split("|", 1)]
+                facts.append((k, v))
+    return res, [tuple(x) for x in facts]
 
 
 def write_section(path, block, section=SECTION):
@@ -1460,6 +1597,10 @@ def main(argv=None):
     ap.add_argument("--callgrind-only", action="store_true",
                     help="only the callgrind counts, written to their own "
                     "section (seed-callgrind) with --write")
+    ap.add_argument("--rerender", metavar="DUMP",
+                    help="no runs: the report and plots from a dump "
+                    "($TMPDIR/dapper-seed-tables-last.json) of a run with "
+                    "the same options")
     ap.add_argument("--install-packages", action="store_true",
                     help="apt-get install " + " ".join(PACKAGES) +
                     " first (never in CI)")
@@ -1523,6 +1664,18 @@ def main(argv=None):
         if o.write:
             write_section(o.write, text, CG_SECTION)
         return 0
+    if o.rerender:
+        res, facts = load_dump(o.rerender, interps, o.write)
+        o.command = o.command.split(" --rerender")[0]
+        plots = make_plots(sz, interps, res, o.plots_dir) if not o.quick \
+            else {}
+        base = os.path.dirname(os.path.abspath(o.write)) if o.write else ROOT
+        plots = {k: os.path.relpath(v, base) for k, v in plots.items()}
+        text = render(o, sz, interps, cases, res, facts, plots, None)
+        print(text)
+        if o.write:
+            write_section(o.write, text)
+        return 0
     res = Results()
     run_all(o, interps, cases, res, workdir)
     cg = None
@@ -1543,12 +1696,8 @@ def main(argv=None):
     if o.write:
         write_section(o.write, text)
         log("wrote %s" % o.write)
-    with open(os.path.join(tempfile.gettempdir(),
-                           "dapper-seed-tables-last.json"), "w") as f:
-        json.dump({"|".join(k): [{"bench": s.bench, "mem": s.mem,
-                                  "startup_ms": s.startup_ms,
-                                  "stats": s.stats} for s in v]
-                   for k, v in res.samples.items()}, f)
+    dump(os.path.join(tempfile.gettempdir(), "dapper-seed-tables-last.json"),
+         res, interps, facts)
     log("total %.0f s" % (time.monotonic() - t0))
     if o.quick:
         problems = check_report(text, cases, interps, res)
