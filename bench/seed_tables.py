@@ -1128,8 +1128,10 @@ def targets(sz, interps, res, by_key):
          "and 1,000 breakpoints ≤ plain + 50 ms (median of the per-round "
          "differences). *16 threads no worse than 1*: the 16-thread ratio "
          "≤ the 1-thread ratio + 0.03. A wall-time verdict is *not "
-         "resolved* when the ratios of the rounds spread by more than 0.06 "
-         "(twice the margin): the load, not the debugger, decides it then.",
+         "resolved* when the rounds' ratios, or plain Python's own times "
+         "over the rounds, spread by more than 0.06 (twice the margin): "
+         "the load, not the debugger, decides it then (the median's "
+         "verdict is given in the cell, for what it is worth).",
          "",
          "| target | interpreter | measured | verdict |", "|---|---|---|---|"]
     for it in interps:
@@ -1186,10 +1188,10 @@ def targets(sz, interps, res, by_key):
             if p is not None:
                 ds.append(s.startup_ms - p.startup_ms)
         if ds:
-            L.append("| start-up, %s lines, %d breakpoints ≤ plain + 50 ms "
-                     "| %s | %+.0f ms (%+.0f to %+.0f) | %s |" % (
-                         "{:,}".format(big), max(1, big // 1000),
-                         it.version, med(ds), min(ds), max(ds),
+            L.append("| start-up, %s lines, %s breakpoints ≤ plain + 50 ms "
+                     "| %s | %s ms | %s |" % (
+                         "{:,}".format(big), "{:,}".format(max(1, big // 1000)),
+                         it.version, fmt_spread(ds, "%+.0f"),
                          "met" if med(ds) <= 50 else "missed"))
         if 1 in sz.threads and 16 in sz.threads:
             one = ratios(res, (it.version, cfg, "threads1"),
@@ -1481,8 +1483,6 @@ def load_dump(path, interps, doc):
                    for k, v in d.get("skipped", {}).items()}
     for it in interps:
         it.auto_backend = (d.get("auto") or {}).get(it.version)
-        for (ver, key), _why in res.skipped.items():
-            pass
     facts = d.get("facts")
     if not facts and doc and os.path.exists(doc):
         # facts of the section the run wrote
@@ -1666,6 +1666,12 @@ def main(argv=None):
         return 0
     if o.rerender:
         res, facts = load_dump(o.rerender, interps, o.write)
+        for c in cases:
+            for it in interps:
+                miss = [m for m in c["needs"] if m in it.missing]
+                if miss:
+                    res.skipped.setdefault((it.version, c["key"]), (
+                        "%s has no %s" % (it.path, ", ".join(miss))))
         o.command = o.command.split(" --rerender")[0]
         plots = make_plots(sz, interps, res, o.plots_dir) if not o.quick \
             else {}
