@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
-          python3 python3-dev clang libclang-rt-14-dev)
+          python3 python3-dev clang libclang-rt-14-dev gdb strace)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,12 +1,14 @@
 #include "debuggee.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -59,6 +61,15 @@ struct dap_debuggee {
   bool exit_reported; /* the runtime's `exit` event arrived */
   int reported_code;
   int last_signal; /* what we sent to end it */
+
+  /* A program whose runtime connects over TCP (dap_debuggee_await_tcp):
+   * maybe on another machine, so no pid of ours to watch or signal. */
+  bool remote;
+  uv_tcp_t listener; /* until the runtime connected */
+  bool listening;
+  /* A running process attached to by processId (dap_debuggee_set_attached). */
+  int attach_pid;
+  bool released; /* dap_debuggee_release: the end is not news */
 };
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -154,8 +165,17 @@ static void finish(dap_debuggee_t *d) {
     if (d->rendezvous != NULL)
       dap_rendezvous_close(d->rendezvous);
     d->rendezvous = NULL;
+    if (d->released) {
+      d->exit_status = 0;
+      d->term_signal = DAP_DEBUGGEE_EXIT_RELEASED;
+    }
   }
-  d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
+  if (d->listening) {
+    d->listening = false;
+    close_handle(d, (uv_handle_t *)&d->listener);
+  }
+  if (!(d->released && d->attach_pid != 0)) /* a process attached to: on_gone only */
+    d->cbs.on_exit(d->ud, d->exit_status, d->term_signal);
   close_handle(d, (uv_handle_t *)&d->drain_timer);
   close_handle(d, (uv_handle_t *)&d->kill_timer);
   if (d->terminal) {
@@ -438,7 +458,7 @@ void dap_debuggee_pause_output(dap_debuggee_t *d, bool pause) {
  * race), and to its process group when it leads one (its children). */
 static void signal_terminal(dap_debuggee_t *d, int sig) {
   d->last_signal = sig;
-  if (d->pid > 0 && getpgid(d->pid) == d->pid)
+  if (d->attach_pid == 0 && d->pid > 0 && getpgid(d->pid) == d->pid)
     kill(-d->pid, sig);
   if (d->pidfd >= 0)
     syscall(SYS_pidfd_send_signal, d->pidfd, sig, NULL, 0);
@@ -494,16 +514,9 @@ static void on_pid_exit(uv_poll_t *h, int status, int events) {
   maybe_finish(d);
 }
 
-static void on_rendezvous(void *ud, int fd, int pid) {
-  dap_debuggee_t *d = ud;
-  d->rendezvous = NULL; /* closed itself */
-  int rc =
-      dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
-  if (rc != 0) {
-    dap_log_warn("could not open the runtime channel: %s", uv_strerror(rc));
-    close(fd);
-    return; /* the launch fails at its deadline */
-  }
+/* Watches pid through a pidfd: its end is seen even if the channel stays
+ * open (a grandchild holding it). */
+static void watch_pid(dap_debuggee_t *d, int pid) {
   d->pid = pid;
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) {
@@ -519,28 +532,169 @@ static void on_rendezvous(void *ud, int fd, int pid) {
   d->pid_poll.data = d;
   d->handles_open++;
   uv_poll_start(&d->pid_poll, UV_READABLE, on_pid_exit);
+}
+
+static void on_rendezvous(void *ud, int fd, int pid) {
+  dap_debuggee_t *d = ud;
+  d->rendezvous = NULL; /* closed itself */
+  if (d->attach_pid != 0 && pid != d->attach_pid) {
+    dap_log_warn("rendezvous: process %d connected, not %d; refused", pid, d->attach_pid);
+    close(fd);
+    return; /* the attach fails at its deadline */
+  }
+  int rc =
+      dap_conn_open_fds(d->loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
+  if (rc != 0) {
+    dap_log_warn("could not open the runtime channel: %s", uv_strerror(rc));
+    close(fd);
+    return; /* the launch fails at its deadline */
+  }
+  watch_pid(d, pid);
   dap_log_info("debuggee %d connected from a terminal", pid);
 }
 
-int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
-                       dap_debuggee_t **out, char *err, size_t errlen) {
+/* A debuggee that is not our child: its output is its own. */
+static dap_debuggee_t *debuggee_new_foreign(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs,
+                                            void *ud) {
   dap_debuggee_t *d = debuggee_new(loop, cbs, ud);
-  if (d == NULL) {
-    snprintf(err, errlen, "out of memory");
-    return DAPPER_ENOMEM;
-  }
+  if (d == NULL)
+    return NULL;
   d->terminal = true;
-  d->out.eof = d->err.eof = true; /* the terminal has its output */
-  int rc = dap_rendezvous_open(loop, on_rendezvous, d, &d->rendezvous, err, errlen);
-  if (rc != 0) {
-    free(d);
-    return rc;
-  }
+  d->out.eof = d->err.eof = true;
   uv_timer_init(loop, &d->drain_timer);
   d->drain_timer.data = d;
   uv_timer_init(loop, &d->kill_timer);
   d->kill_timer.data = d;
   d->handles_open = 2;
+  return d;
+}
+
+int dap_debuggee_adopt(uv_loop_t *loop, int fd, const dap_debuggee_callbacks_t *cbs, void *ud,
+                       dap_debuggee_t **out, char *err, size_t errlen) {
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) {
+    snprintf(err, errlen, "descriptor %d is not a socket connected to the program: %s", fd,
+             strerror(errno));
+    return DAPPER_EINVAL;
+  }
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  int rc =
+      dap_conn_open_fds(loop, fd, fd, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d, &d->runtime);
+  if (rc != 0) {
+    snprintf(err, errlen, "could not open the runtime channel on descriptor %d: %s", fd,
+             uv_strerror(rc));
+    d->runtime = NULL;
+    d->cbs = orphan_cbs; /* never given to the owner */
+    d->exited = true;
+    finish(d);
+    return rc;
+  }
+  watch_pid(d, (int)cred.pid);
+  dap_log_info("debuggee %d: runtime on descriptor %d", d->pid, fd);
+  *out = d;
+  return 0;
+}
+
+static void on_runtime_connection(uv_stream_t *listener, int status) {
+  dap_debuggee_t *d = listener->data;
+  if (status != 0 || d->runtime != NULL || d->finished)
+    return;
+  int rc = dap_conn_accept_tcp(d->loop, listener, "runtime", WIRE_MAX_MESSAGE, &runtime_cbs, d,
+                               &d->runtime);
+  if (rc != 0) {
+    d->runtime = NULL;
+    dap_log_warn("could not accept the program's connection: %s", uv_strerror(rc));
+    return;
+  }
+  dap_log_info("a program connected its runtime over TCP");
+  /* One program per attach: nobody else gets in. */
+  d->listening = false;
+  close_handle(d, (uv_handle_t *)&d->listener);
+}
+
+int dap_debuggee_await_tcp(uv_loop_t *loop, const char *host, int port,
+                           const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                           int *bound_port, char *err, size_t errlen) {
+  struct sockaddr_storage addr;
+  if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0 &&
+      uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr) != 0) {
+    snprintf(err, errlen, "\"listen\": \"host\" %s is not an IPv4 or IPv6 address", host);
+    return DAPPER_EINVAL;
+  }
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  d->remote = true;
+  uv_tcp_init(loop, &d->listener);
+  d->listener.data = d;
+  d->handles_open++;
+  d->listening = true;
+  int rc = uv_tcp_bind(&d->listener, (struct sockaddr *)&addr, 0);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&d->listener, 4, on_runtime_connection);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot listen on %s:%d for the program: %s", host, port,
+             uv_strerror(rc));
+    d->cbs = orphan_cbs; /* never given to the owner */
+    d->exited = true;
+    finish(d);
+    return DAPPER_ELAUNCH;
+  }
+  struct sockaddr_storage bound;
+  int len = sizeof(bound);
+  *bound_port = port;
+  if (uv_tcp_getsockname(&d->listener, (struct sockaddr *)&bound, &len) == 0)
+    *bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                    : ((struct sockaddr_in *)&bound)->sin_port);
+  *out = d;
+  return 0;
+}
+
+void dap_debuggee_release(dap_debuggee_t *d) {
+  if (d->finished)
+    return;
+  d->released = true;
+  if (d->runtime != NULL) {
+    dap_conn_close(d->runtime, 1);
+    d->runtime = NULL;
+  }
+  if (!d->terminal) {
+    d->released = false; /* our child: its end is still seen and told */
+    return;
+  }
+  d->exited = true;
+  if (d->pidfd >= 0)
+    uv_poll_stop(&d->pid_poll);
+  if (d->attach_pid != 0) {
+    /* A process attached to by processId: let go now, no on_exit. */
+    dap_log_info("letting go of process %d; it runs on", d->attach_pid);
+    finish(d);
+    return;
+  }
+  uv_timer_start(&d->drain_timer, on_drain_deadline, 0, 0);
+}
+
+int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
+                       dap_debuggee_t **out, char *err, size_t errlen) {
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  int rc = dap_rendezvous_open(loop, on_rendezvous, d, &d->rendezvous, err, errlen);
+  if (rc != 0) {
+    d->cbs = orphan_cbs; /* never given to the owner */
+    d->exited = true;
+    finish(d);
+    return rc;
+  }
   *out = d;
   return 0;
 }
@@ -551,4 +705,74 @@ const char *dap_debuggee_socket_path(const dap_debuggee_t *d) {
 
 const char *dap_debuggee_secret(const dap_debuggee_t *d) {
   return d->rendezvous != NULL ? dap_rendezvous_secret(d->rendezvous) : NULL;
+}
+
+void dap_debuggee_set_attached(dap_debuggee_t *d, int pid) {
+  d->attach_pid = pid;
+}
+
+/* --- a child process of a debugged program (subProcess) --------------- */
+
+int dap_debuggee_connect(uv_loop_t *loop, const char *socket_path, const char *secret, int pid,
+                         const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                         char *err, size_t errlen) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(socket_path) >= sizeof(addr.sun_path)) {
+    snprintf(err, errlen, "the child process's socket path is too long");
+    return DAPPER_EINVAL;
+  }
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    snprintf(err, errlen,
+             "could not reach child process %d at %s: %s (it ran on without the debugger after "
+             "waiting for one, or it ended)",
+             pid, socket_path, strerror(e));
+    return DAPPER_ELAUNCH;
+  }
+  /* The listener must be the child itself, of our user. */
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid() ||
+      (int)cred.pid != pid) {
+    close(fd);
+    snprintf(err, errlen, "the socket %s does not belong to child process %d of this user",
+             socket_path, pid);
+    return DAPPER_ELAUNCH;
+  }
+  char line[DAP_RENDEZVOUS_SECRET_HEX + 2];
+  int n = snprintf(line, sizeof(line), "%s\n", secret);
+  if (n != DAP_RENDEZVOUS_SECRET_HEX + 1 || send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+    close(fd);
+    snprintf(err, errlen, "could not authenticate to child process %d", pid);
+    return DAPPER_ELAUNCH;
+  }
+  explicit_bzero(line, sizeof(line));
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    close(fd);
+    snprintf(err, errlen, "fcntl: %s", strerror(errno));
+    return DAPPER_ELAUNCH;
+  }
+  /* Not our child: its end through a pidfd and its runtime; its output
+   * goes where its parent's goes. */
+  dap_debuggee_t *d = debuggee_new_foreign(loop, cbs, ud);
+  if (d == NULL) {
+    close(fd);
+    snprintf(err, errlen, "out of memory");
+    return DAPPER_ENOMEM;
+  }
+  on_rendezvous(d, fd, pid);
+  if (d->runtime == NULL) {
+    snprintf(err, errlen, "could not open the channel to child process %d", pid);
+    d->exited = true;
+    d->cbs = orphan_cbs; /* the owner never had it */
+    finish(d);           /* frees d once its handles are closed */
+    return DAPPER_ELAUNCH;
+  }
+  *out = d;
+  return 0;
 }

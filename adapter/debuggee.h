@@ -23,6 +23,8 @@
 
 /* on_exit's term_signal for a terminal program whose end is all we know. */
 #define DAP_DEBUGGEE_EXIT_UNKNOWN (-1)
+/* on_exit's term_signal after dap_debuggee_release: the program runs on. */
+#define DAP_DEBUGGEE_EXIT_RELEASED (-2)
 
 typedef struct dap_debuggee dap_debuggee_t;
 
@@ -56,9 +58,42 @@ int dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_runtime
  * sentence for the user in err. */
 int dap_debuggee_await(uv_loop_t *loop, const dap_debuggee_callbacks_t *cbs, void *ud,
                        dap_debuggee_t **out, char *err, size_t errlen);
+/* dapper.listen(): the program started the adapter and holds the other end
+ * of the connected Unix socket fd (its pid is the socket's peer). Not our
+ * child: its output is its own, its end is seen through a pidfd. Returns
+ * 0 and *out, or a negative code with a sentence in err (fd then stays the
+ * caller's only when the code is DAPPER_EINVAL). */
+int dap_debuggee_adopt(uv_loop_t *loop, int fd, const dap_debuggee_callbacks_t *cbs, void *ud,
+                       dap_debuggee_t **out, char *err, size_t errlen);
+
+/* attach "listen": waits on host:port for one program's runtime to connect
+ * over TCP (dapper-adapter --connect). No pid is known: the program's end
+ * is its channel closing, and it cannot be signalled. *bound_port is the
+ * port bound (port 0 picks one). Returns 0 and *out, or a negative code
+ * with a sentence in err. */
+int dap_debuggee_await_tcp(uv_loop_t *loop, const char *host, int port,
+                           const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                           int *bound_port, char *err, size_t errlen);
+
+/* Lets a program that is not our child (a terminal's, an adopted or a
+ * remote one) go: closes the runtime link (the runtime lets it run on) and
+ * ends the object soon, with on_exit's term_signal DAP_DEBUGGEE_EXIT_RELEASED
+ * (a process attached to by processId: at once, without on_exit; on_gone
+ * follows). For our own child it is dap_debuggee_detach. */
+void dap_debuggee_release(dap_debuggee_t *d);
+
 /* Where the runtime connects and what it sends first; NULL once it did. */
 const char *dap_debuggee_socket_path(const dap_debuggee_t *d);
 const char *dap_debuggee_secret(const dap_debuggee_t *d);
+
+/* A child process of a debugged program (subProcess) whose runtime waits
+ * on a Unix socket (docs/architecture.md): connects to socket_path, checks
+ * the listener is process pid of our user (SO_PEERCRED), sends the secret.
+ * Its output is its parent's; its end is seen through a pidfd and its exit
+ * code is what its runtime reports, as for a terminal program. */
+int dap_debuggee_connect(uv_loop_t *loop, const char *socket_path, const char *secret, int pid,
+                         const dap_debuggee_callbacks_t *cbs, void *ud, dap_debuggee_t **out,
+                         char *err, size_t errlen);
 
 /* The process id (a terminal program's: 0 until its runtime connected). */
 int dap_debuggee_pid(const dap_debuggee_t *d);
@@ -77,5 +112,11 @@ void dap_debuggee_terminate(dap_debuggee_t *d, unsigned grace_ms);
 
 /* Closes the runtime link (detach): the runtime lets the program run on. */
 void dap_debuggee_detach(dap_debuggee_t *d);
+
+/* Marks an awaited debuggee (dap_debuggee_await) as a running process we
+ * attach to by processId: only pid may connect, and terminate signals pid
+ * alone, never its process group. */
+void dap_debuggee_set_attached(dap_debuggee_t *d, int pid);
+
 
 #endif

@@ -10,6 +10,7 @@ const dap_handler_t dap_handlers[] = {
      "supportsConfigurationDoneRequest"},
     {"disconnect", dap_handle_disconnect, 0, NULL},
     {"terminate", dap_handle_terminate, DAP_H_NEEDS_INIT, "supportsTerminateRequest"},
+    {"restart", dap_handle_restart, DAP_H_NEEDS_INIT, "supportsRestartRequest"},
     {"setBreakpoints", dap_handle_setBreakpoints, DAP_H_NEEDS_INIT, NULL},
     {"setFunctionBreakpoints", dap_handle_setFunctionBreakpoints, DAP_H_NEEDS_INIT,
      "supportsFunctionBreakpoints"},

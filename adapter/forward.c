@@ -19,6 +19,8 @@ int dap_forward(dap_session_t *s, const char *command, cJSON *args, dap_pending_
     cJSON_Delete(args);
     return DAPPER_ENOMEM;
   }
+  /* The client's paths become the program's (pathMappings). */
+  dap_pathmap_tree(s->pathmap, args, DAP_PATH_TO_REMOTE);
   p->kind = kind;
   if (client_req != NULL && (p->client_req = cJSON_Duplicate(client_req, 1)) == NULL) {
     free(p);
@@ -64,6 +66,7 @@ static void replay_result(dap_session_t *s, const cJSON *body) {
       return;
     cJSON_AddStringToObject(ev, "reason", "changed");
     cJSON_AddItemToObject(ev, "breakpoint", cJSON_Duplicate(bp, 1));
+    dap_pathmap_tree(s->pathmap, ev, DAP_PATH_TO_LOCAL);
     dap_session_send_event(s, "breakpoint", ev);
   }
 }
@@ -82,9 +85,12 @@ void dap_forward_response(dap_session_t *s, const cJSON *msg) {
   dap_get_string(msg, "message", &text);
   switch (p->kind) {
   case DAP_PENDING_CLIENT:
-    if (ok)
-      dap_session_respond(s, p->client_req, cJSON_IsObject(body) ? cJSON_Duplicate(body, 1) : NULL);
-    else
+    if (ok) {
+      cJSON *copy = cJSON_IsObject(body) ? cJSON_Duplicate(body, 1) : NULL;
+      /* The program's paths become the client's (pathMappings). */
+      dap_pathmap_tree(s->pathmap, copy, DAP_PATH_TO_LOCAL);
+      dap_session_respond(s, p->client_req, copy);
+    } else
       dap_session_respond_error(s, p->client_req, DAPPER_ERUNTIME, "%s",
                                 text != NULL ? text : "the runtime could not do that");
     p->client_req = NULL;
@@ -115,7 +121,9 @@ void dap_forward_event(dap_session_t *s, const cJSON *msg) {
   if (dap_get_string(msg, "event", &event) != 0)
     return;
   const cJSON *body = cJSON_GetObjectItemCaseSensitive(msg, "body");
-  dap_session_send_event(s, event, cJSON_IsObject(body) ? cJSON_Duplicate(body, 1) : NULL);
+  cJSON *copy = cJSON_IsObject(body) ? cJSON_Duplicate(body, 1) : NULL;
+  dap_pathmap_tree(s->pathmap, copy, DAP_PATH_TO_LOCAL);
+  dap_session_send_event(s, event, copy);
 }
 
 void dap_forward_fail_all(dap_session_t *s, const char *why) {

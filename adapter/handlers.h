@@ -42,6 +42,7 @@ int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON
                                  cJSON **body);
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
 int dap_handle_terminate(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
+int dap_handle_restart(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body);
 
 /* breakpoints.c */
 int dap_handle_setBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,

@@ -11,6 +11,7 @@
 #include "dapper/errors.h"
 #include "dapper/message.h"
 #include "dapper/wire.h"
+#include "envfile.h"
 
 extern char **environ;
 
@@ -123,13 +124,56 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
   return DAPPER_EINVAL;
 }
 
-/* The adapter's environment with the launch configuration's `env` merged in
- * (a null value removes the variable). */
-static int build_env(const cJSON *args, strvec_t *env, char *err, size_t errlen) {
+static const char *adapter_getenv(const char *name, void *ud) {
+  (void)ud;
+  return getenv(name);
+}
+
+/* `envFile`: its variables into env, and a copy in *vars (for a terminal).
+ * A relative path is relative to the launch's working directory. */
+static int apply_env_file(const cJSON *args, const char *cwd, strvec_t *env, cJSON **vars,
+                          char *err, size_t errlen) {
+  const char *file = NULL;
+  if (dap_get_string(args, "envFile", &file) < 0)
+    return fail(err, errlen, "\"envFile\" must be a string (the path of a dotenv file)");
+  if (file == NULL || *file == '\0')
+    return 0;
+  char here[4096];
+  char *path = NULL;
+  if (file[0] == '/')
+    path = strdup(file);
+  else if (cwd != NULL || getcwd(here, sizeof(here)) != NULL)
+    path = str_printf("%s/%s", cwd != NULL ? cwd : here, file);
+  else
+    return fail(err, errlen, "envFile \"%s\": cannot resolve it: %s", file, strerror(errno));
+  *vars = cJSON_CreateObject();
+  if (path == NULL || *vars == NULL) {
+    free(path);
+    return DAPPER_ENOMEM;
+  }
+  int rc = dap_envfile_load(path, *vars, adapter_getenv, NULL, err, errlen);
+  free(path);
+  if (rc != 0)
+    return rc == DAPPER_ENOMEM ? rc : DAPPER_EINVAL;
+  const cJSON *item;
+  cJSON_ArrayForEach(item, *vars) {
+    if (env_set(env, item->string, item->valuestring) != 0)
+      return DAPPER_ENOMEM;
+  }
+  return 0;
+}
+
+/* The adapter's environment with the launch configuration's `envFile` and
+ * then `env` merged in (a null value in `env` removes the variable). */
+static int build_env(const cJSON *args, const char *cwd, strvec_t *env, cJSON **file_vars,
+                     char *err, size_t errlen) {
   for (char **e = environ; *e != NULL; e++) {
     if (strvec_push(env, *e) != 0)
       return DAPPER_ENOMEM;
   }
+  int rc = apply_env_file(args, cwd, env, file_vars, err, errlen);
+  if (rc != 0)
+    return rc;
   const cJSON *user = NULL;
   if (dap_get_object(args, "env", &user) < 0 || (user != NULL && !cJSON_IsObject(user)))
     return fail(err, errlen, "\"env\" must be an object of strings");
@@ -289,6 +333,7 @@ int dap_launch_parse(const cJSON *args, const char *runtime_dir, int runtime_fd,
   memset(out, 0, sizeof(*out));
   strvec_t argv = {0}, env = {0};
   char *file = NULL, *name = NULL, *cwd = NULL;
+  cJSON *env_file = NULL;
   int rc;
   if (args == NULL || !cJSON_IsObject(args)) {
     rc = fail(err, errlen, "launch needs arguments");
@@ -318,7 +363,7 @@ int dap_launch_parse(const cJSON *args, const char *runtime_dir, int runtime_fd,
       goto error;
     }
   }
-  if ((rc = build_env(args, &env, err, errlen)) != 0)
+  if ((rc = build_env(args, cwd, &env, &env_file, err, errlen)) != 0)
     goto error;
   if ((rc = build_interpreter(args, &env, cwd, &argv, &file, err, errlen)) != 0)
     goto error;
@@ -331,6 +376,7 @@ int dap_launch_parse(const cJSON *args, const char *runtime_dir, int runtime_fd,
   out->env = env.v;
   out->cwd = cwd;
   out->name = name;
+  out->env_file = env_file;
   return 0;
 error:
   if (rc == DAPPER_ENOMEM)
@@ -340,6 +386,7 @@ error:
   free(file);
   free(name);
   free(cwd);
+  cJSON_Delete(env_file);
   return rc;
 }
 
@@ -349,7 +396,9 @@ static const char *const honoured_keys[] = {
     "program",   "module",          "code",    "args",        "cwd",
     "env",       "python",          "noDebug", "stopOnEntry", "showReturnValue",
     "frameEval", "evaluateTimeout", "console", "justMyCode",  "rules",
-    "connect",   NULL};
+    "connect",   "listen",          "processId",   "attachTimeout", "pathMappings",
+    "envFile",   "redirectOutput",  "subProcess",  "subProcessId",  "subProcessSocket",
+    "subProcessSecret", NULL};
 
 /* Keys clients add to every configuration, for themselves. */
 static const char *const client_keys[] = {"type",
@@ -482,7 +531,16 @@ cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_co
   cJSON *ra = cJSON_CreateObject();
   cJSON *argv = cJSON_AddArrayToObject(ra, "args");
   const cJSON *user_env = cJSON_GetObjectItemCaseSensitive(args, "env");
-  cJSON *env = cJSON_IsObject(user_env) ? cJSON_Duplicate(user_env, 1) : cJSON_CreateObject();
+  /* envFile's variables, then `env`'s (which win). */
+  cJSON *env = l->env_file != NULL ? cJSON_Duplicate(l->env_file, 1) : cJSON_CreateObject();
+  const cJSON *item;
+  const cJSON *user_items = cJSON_IsObject(user_env) ? user_env : NULL;
+  cJSON_ArrayForEach(item, user_items) {
+    if (env == NULL || item->string == NULL)
+      break;
+    cJSON_DeleteItemFromObjectCaseSensitive(env, item->string);
+    cJSON_AddItemToObject(env, item->string, cJSON_Duplicate(item, 1));
+  }
   char here[4096];
   const char *cwd = l->cwd != NULL ? l->cwd : getcwd(here, sizeof(here));
   if (ra == NULL || argv == NULL || env == NULL || cwd == NULL) {
@@ -506,8 +564,9 @@ cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_co
    * line-buffered already. A variable the boot needs unset is left out,
    * not sent as null: VS Code turns a null into `env ... -u NAME` after
    * the assignments, which env(1) refuses, so the program never starts. */
-  static const char *const runtime_vars[] = {"PYTHONPATH", "DAPPER_ORIG_PYTHONPATH",
-                                             "DAPPER_RUNTIME_DIR", NULL};
+  static const char *const runtime_vars[] = {"PYTHONPATH",          "DAPPER_ORIG_PYTHONPATH",
+                                             "DAPPER_RUNTIME_DIR",  "DAPPER_CHILD_SOCKET",
+                                             "DAPPER_CHILD_SECRET", NULL};
   for (const char *const *v = runtime_vars; *v != NULL; v++) {
     const char *value = envv_get(l->env, *v);
     cJSON_DeleteItemFromObjectCaseSensitive(env, *v);
@@ -521,11 +580,24 @@ cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_co
   return ra;
 }
 
+int dap_launch_setenv(dap_launch_t *l, const char *name, const char *value) {
+  strvec_t env = {.v = l->env, .n = 0, .cap = 0};
+  if (env.v != NULL) {
+    while (env.v[env.n] != NULL)
+      env.n++;
+    env.cap = env.n + 1;
+  }
+  int rc = env_set(&env, name, value);
+  l->env = env.v;
+  return rc;
+}
+
 void dap_launch_free(dap_launch_t *l) {
   strv_free(l->argv);
   strv_free(l->env);
   free(l->file);
   free(l->cwd);
   free(l->name);
+  cJSON_Delete(l->env_file);
   memset(l, 0, sizeof(*l));
 }

@@ -15,6 +15,7 @@ typedef struct {
   char **env;   /* NULL-terminated "NAME=value" */
   char *cwd;    /* NULL: the adapter's own */
   char *name;   /* what the `process` event calls it */
+  cJSON *env_file; /* envFile's variables (an object of strings), or NULL */
   bool no_debug;
   bool stop_on_entry;
 } dap_launch_t;
@@ -47,6 +48,9 @@ cJSON *dap_launch_terminal_args(const cJSON *args, const dap_launch_t *l, dap_co
 int dap_launch_parse(const cJSON *args, const char *runtime_dir, int runtime_fd,
                      dap_launch_t *out, char *err, size_t errlen);
 void dap_launch_free(dap_launch_t *l);
+
+/* Sets NAME=value in l->env (replacing NAME). Returns 0 or DAPPER_ENOMEM. */
+int dap_launch_setenv(dap_launch_t *l, const char *name, const char *value);
 
 /* Lists the keys of launch arguments `args` that nothing reads: neither the
  * adapter, nor the runtime's `configure`, nor one of the keys every client

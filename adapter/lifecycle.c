@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "dapper/errors.h"
 #include "dapper/wire.h"
@@ -14,6 +16,13 @@
 #define HELLO_DEADLINE_MS 15000
 #define TERMINATE_GRACE_MS 2000
 #define CLIENT_GONE_GRACE_MS 1000
+/* attach "listen": how long to wait for the program by default. */
+#define LISTEN_DEADLINE_MS 60000
+
+/* What messages call the program. */
+static const char *program_name(const dap_session_t *s) {
+  return s->launch.file != NULL ? s->launch.file : "the program";
+}
 
 int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
   if (s->initialized)
@@ -27,6 +36,8 @@ int dap_handle_initialize(dap_session_t *s, const cJSON *req, const cJSON *args,
     s->supports_invalidated = b;
   if (dap_get_bool(args, "supportsRunInTerminalRequest", &b) == 0)
     s->supports_run_in_terminal = b;
+  if (dap_get_bool(args, "supportsStartDebuggingRequest", &b) == 0)
+    s->supports_start_debugging = b;
   *body = dap_capabilities();
   if (*body == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -47,7 +58,10 @@ static void on_output(void *ud, const char *category, const char *text, size_t l
     fwrite(text, 1, len, f);
     fflush(f);
   }
-  dap_session_output(s, category, text);
+  /* redirectOutput false: the program's output is not sent (it is read
+   * all the same, so the program never blocks on a full pipe). */
+  if (s->redirect_output)
+    dap_session_output(s, category, text);
 }
 
 static void on_runtime_message(void *ud, cJSON *msg, dap_msg_kind_t kind) {
@@ -75,14 +89,23 @@ static const dap_debuggee_callbacks_t debuggee_cbs = {
     .on_gone = on_gone,
 };
 
+const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void) {
+  return &debuggee_cbs;
+}
+
 static void send_process_event(dap_session_t *s, bool now) {
   cJSON *body = cJSON_CreateObject();
   if (body == NULL)
     return;
   cJSON_AddStringToObject(body, "name", s->launch.name);
-  cJSON_AddNumberToObject(body, "systemProcessId", dap_debuggee_pid(s->debuggee));
-  cJSON_AddTrueToObject(body, "isLocalProcess");
-  cJSON_AddStringToObject(body, "startMethod", s->listen ? "attach" : "launch");
+  int pid = dap_debuggee_pid(s->debuggee);
+  cJSON_AddNumberToObject(body, "systemProcessId", pid > 0 ? (double)pid : (double)s->hello_pid);
+  cJSON_AddBoolToObject(body, "isLocalProcess", s->origin != DAP_ORIGIN_REMOTE);
+  cJSON_AddStringToObject(body, "startMethod",
+                          s->listen || s->attach_pid != 0 || s->child_session ||
+                                  s->origin == DAP_ORIGIN_REMOTE
+                              ? "attach"
+                              : "launch");
   cJSON_AddNumberToObject(body, "pointerSize", (double)(sizeof(void *) * 8));
   if (now)
     dap_session_send_event(s, "process", body);
@@ -103,7 +126,12 @@ static void maybe_start(dap_session_t *s) {
 static void fail_launch(dap_session_t *s, const char *text) {
   uv_timer_stop(&s->hello_timer);
   if (s->listen_boot) {
-    fprintf(stderr, "dapper-adapter: %s\n", text);
+    /* dapper.listen() in a program that ends at once: its runtime goes
+     * while starting, which is no news for its terminal. */
+    if (s->origin == DAP_ORIGIN_SPAWNED)
+      fprintf(stderr, "dapper-adapter: %s\n", text);
+    else
+      dap_log_info("%s", text);
     cJSON_Delete(s->launch_req);
     s->launch_req = NULL;
     s->listen_boot = false;
@@ -115,25 +143,41 @@ static void fail_launch(dap_session_t *s, const char *text) {
     s->launch_failed = true;
     dap_session_respond_error(s, req, DAPPER_ELAUNCH, "%s", text);
   }
-  if (s->debuggee != NULL)
+  if (s->attach_pid != 0)
+    dap_attach_pid_release(s); /* a running program: never ended for this */
+  else if (s->debuggee != NULL && s->origin != DAP_ORIGIN_SPAWNED)
+    dap_debuggee_release(s->debuggee); /* not ours to end: it runs on */
+  else if (s->debuggee != NULL)
     dap_debuggee_terminate(s->debuggee, 0);
   dap_session_release_held(s); /* answered locally: the program did not start */
+}
+
+void dap_lifecycle_fail_launch(dap_session_t *s, const char *text) {
+  fail_launch(s, text);
 }
 
 static void on_hello_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
   char text[1024];
-  if (s->console != DAP_CONSOLE_INTERNAL)
+  unsigned secs = (unsigned)(s->hello_deadline_ms / 1000);
+  if (s->origin == DAP_ORIGIN_REMOTE && dap_debuggee_pid(s->debuggee) == 0 && s->hello_pid == 0)
+    snprintf(text, sizeof(text),
+             "no program connected to %s within %u s: start it with `dapper-adapter --connect "
+             "%s -- program.py` (or raise \"listen\": {\"timeout\": seconds})",
+             s->remote_addr, secs, s->remote_addr);
+  else if (s->origin != DAP_ORIGIN_SPAWNED)
+    snprintf(text, sizeof(text), "the program's debugger runtime did not start within %u s", secs);
+  else if (s->console != DAP_CONSOLE_INTERNAL)
     snprintf(text, sizeof(text),
              "the program started in the terminal did not connect to the debugger within %d s: "
              "the terminal did not run the command as sent (see the terminal), or %s is not "
              "CPython 3.11 or newer, or was started with -I, -E or -S",
-             HELLO_DEADLINE_MS / 1000, s->launch.file);
+             secs, program_name(s));
   else
     snprintf(text, sizeof(text),
              "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
              "started without -I, -E or -S?",
-             s->launch.file, HELLO_DEADLINE_MS / 1000);
+             program_name(s), secs);
   fail_launch(s, text);
 }
 
@@ -175,10 +219,20 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
   }
   uv_timer_stop(&s->hello_timer);
   s->runtime_ready = true;
+  long long pid = 0;
+  if (dap_get_int(body, "pid", &pid) == 0)
+    s->hello_pid = pid;
+  const char *exe = NULL;
+  if (s->launch.name == NULL && dap_get_string(body, "executable", &exe) == 0 && exe != NULL)
+    s->launch.name = strdup(exe);
   dap_log_info("runtime ready: Python %s, pid %d", pyver, dap_debuggee_pid(s->debuggee));
-  const cJSON *launch_args = s->launch_req != NULL
-                                 ? cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments")
-                                 : NULL;
+  /* The request's arguments; a restart's are the configuration kept. */
+  const cJSON *launch_args = NULL;
+  const cJSON *command = cJSON_GetObjectItemCaseSensitive(s->launch_req, "command");
+  if (cJSON_IsString(command) && strcmp(command->valuestring, "restart") == 0)
+    launch_args = s->config;
+  else if (s->launch_req != NULL)
+    launch_args = cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments");
   /* configure first, then the breakpoints kept so far, then (once the
    * client is done configuring) start: the runtime handles them in order. */
   if (send_configure(s, launch_args, launch_args) != 0) {
@@ -204,6 +258,10 @@ static int send_configure(dap_session_t *s, const cJSON *launch_args, const cJSO
     const char *code = NULL;
     if (dap_get_string(code_args, "code", &code) == 0)
       cJSON_AddStringToObject(cfg, "code", code);
+    /* A program in a terminal writes there itself: with redirectOutput
+     * the runtime also sends what it writes to sys.stdout/sys.stderr. */
+    if (s->console != DAP_CONSOLE_INTERNAL && s->redirect_output)
+      cJSON_AddTrueToObject(cfg, "redirectOutput");
   }
   return dap_forward(s, "configure", cfg, DAP_PENDING_CONFIGURE, NULL);
 }
@@ -242,9 +300,13 @@ void dap_lifecycle_configured(dap_session_t *s, const cJSON *msg) {
     return;
   }
   if (s->launch_req != NULL) {
+    const char *command =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->launch_req, "command"));
     send_process_event(s, false);
-    /* The runtime resolves breakpoints now: configuration can begin. */
-    dap_session_queue_event(s, "initialized", NULL);
+    /* The runtime resolves breakpoints now: configuration can begin. A
+     * restart keeps the configuration (breakpoints were replayed). */
+    if (command == NULL || strcmp(command, "restart") != 0)
+      dap_session_queue_event(s, "initialized", NULL);
     cJSON *req = s->launch_req;
     s->launch_req = NULL;
     dap_session_respond(s, req, NULL);
@@ -282,7 +344,7 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
 
 /* One console line naming the launch keys nothing reads (a typo, or an
  * option of another debugger), so that none is silently ignored. */
-static void warn_unknown_keys(dap_session_t *s, const cJSON *args) {
+void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   char names[512];
   int n = dap_launch_unknown_keys(args, names, sizeof(names));
   if (n <= 0)
@@ -291,6 +353,32 @@ static void warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   snprintf(text, sizeof(text),
            "dapper: launch %s %s %s not supported and ignored (docs/configuration.md lists "
            "the keys)\n",
+           n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
+  dap_session_output(s, "console", text);
+}
+
+/* One console line naming the keys of an `attach` that only `launch`
+ * reads: the program runs already, so they change nothing. */
+void dap_lifecycle_warn_launch_only_keys(dap_session_t *s, const cJSON *args) {
+  static const char *const launch_only[] = {"program", "module",  "code",    "args",
+                                            "cwd",     "env",     "envFile", "python",
+                                            "noDebug", "console", NULL};
+  char names[512] = "";
+  size_t used = 0;
+  int n = 0;
+  for (const char *const *k = launch_only; *k != NULL; k++) {
+    if (cJSON_GetObjectItemCaseSensitive(args, *k) == NULL || used >= sizeof(names))
+      continue;
+    int w = snprintf(names + used, sizeof(names) - used, "%s\"%s\"", n > 0 ? ", " : "", *k);
+    used = w < 0 ? sizeof(names) : used + (size_t)w;
+    n++;
+  }
+  if (n == 0)
+    return;
+  char text[700];
+  snprintf(text, sizeof(text),
+           "dapper: attach %s %s %s for launch only and ignored: the program was started "
+           "already\n",
            n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
   dap_session_output(s, "console", text);
 }
@@ -317,8 +405,12 @@ static int start_in_terminal(dap_session_t *s, const cJSON *args, char *err, siz
   return 0;
 }
 
+static bool child_response(dap_session_t *s, long long seq, const cJSON *msg);
+
 void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
   long long seq = 0;
+  if (dap_get_int(msg, "request_seq", &seq) == 0 && seq != 0 && child_response(s, seq, msg))
+    return;
   if (dap_get_int(msg, "request_seq", &seq) != 0 || seq == 0 || seq != s->terminal_req_seq) {
     dap_log_debug("client sent a response to nothing we asked; ignored");
     return;
@@ -343,7 +435,7 @@ void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg) {
 }
 
 /* `evaluateTimeout` (launch and attach). */
-static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
+int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   const cJSON *budget = cJSON_GetObjectItemCaseSensitive(args, "evaluateTimeout");
   if (budget != NULL && !cJSON_IsNull(budget)) {
     if (!cJSON_IsNumber(budget) || !(budget->valuedouble > 0) || budget->valuedouble > 86400)
@@ -356,11 +448,241 @@ static int read_evaluate_timeout(dap_session_t *s, const cJSON *args) {
   return 0;
 }
 
-int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+/* --- child processes (subProcess) --------------------------------------- */
+
+/* Keys of the parent's configuration a child session inherits (debugServer:
+ * VS Code then connects the child's session to the same --port adapter). */
+static const char *const child_inherited_keys[] = {
+    "justMyCode", "rules",       "showReturnValue", "frameEval", "evaluateTimeout",
+    "subProcess", "debugServer", "pathMappings",    NULL};
+
+/* Tells a child nobody will debug it (it runs on at once) and closes. */
+static void child_refuse(int fd) {
+  (void)send(fd, "no\n", 3, MSG_NOSIGNAL | MSG_DONTWAIT);
+  close(fd);
+}
+
+/* A child's runtime announced itself: ask the client for a session. */
+static void on_child_announce(void *ud, int fd, const cJSON *announce) {
+  dap_session_t *s = ud;
+  long long pid = 0;
+  const char *sock = NULL, *secret = NULL, *name = NULL;
+  if (dap_get_int(announce, "pid", &pid) != 0 || pid <= 0 ||
+      dap_get_string(announce, "socket", &sock) != 0 || sock == NULL ||
+      dap_get_string(announce, "secret", &secret) != 0 || secret == NULL) {
+    dap_log_warn("children: an announcement without pid, socket or secret; refused");
+    child_refuse(fd);
+    return;
+  }
+  dap_get_string(announce, "name", &name);
+  if (s->client == NULL || s->ending || s->launch.name == NULL) {
+    child_refuse(fd);
+    return;
+  }
+  if (!s->supports_start_debugging) {
+    child_refuse(fd);
+    if (!s->children_refusal_said) {
+      s->children_refusal_said = true;
+      char text[700];
+      snprintf(text, sizeof(text),
+               "dapper: child process %lld (%s) and any other run without the debugger: the "
+               "client does not support the startDebugging request "
+               "(supportsStartDebuggingRequest), which \"subProcess\" needs\n",
+               pid, name != NULL ? name : "?");
+      dap_session_output(s, "console", text);
+    }
+    return;
+  }
+  dap_child_req_t *cr = calloc(1, sizeof(*cr));
+  cJSON *ra = cJSON_CreateObject();
+  cJSON *cfg = cJSON_CreateObject();
+  if (cr == NULL || ra == NULL || cfg == NULL) {
+    free(cr);
+    cJSON_Delete(ra);
+    cJSON_Delete(cfg);
+    child_refuse(fd);
+    return;
+  }
+  cJSON_AddStringToObject(ra, "request", "attach");
+  cJSON_AddItemToObject(ra, "configuration", cfg);
+  char title[512];
+  snprintf(title, sizeof(title), "Subprocess %lld%s%s%s", pid, name != NULL ? " (" : "",
+           name != NULL ? name : "", name != NULL ? ")" : "");
+  cJSON_AddStringToObject(cfg, "request", "attach");
+  cJSON_AddStringToObject(cfg, "name", title);
+  cJSON_AddNumberToObject(cfg, "subProcessId", (double)pid);
+  cJSON_AddStringToObject(cfg, "subProcessSocket", sock);
+  cJSON_AddStringToObject(cfg, "subProcessSecret", secret);
+  const cJSON *parent = s->launch_args;
+  for (const char *const *k = child_inherited_keys; *k != NULL; k++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(parent, *k);
+    if (v != NULL && !cJSON_IsNull(v))
+      cJSON_AddItemToObject(cfg, *k, cJSON_Duplicate(v, 1));
+  }
+  cJSON *req = dap_msg_request("startDebugging", ra);
+  if (req == NULL) {
+    free(cr);
+    child_refuse(fd);
+    return;
+  }
+  cr->seq = dap_conn_next_seq(s->client);
+  cr->fd = fd;
+  cr->pid = (int)pid;
+  cr->next = s->child_reqs;
+  s->child_reqs = cr;
+  dap_log_info("child process %lld: asking the client for a session", pid);
+  dap_session_send(s, req);
+}
+
+/* Opens the children's socket and puts its address in the program's
+ * environment; or says once why children run undebugged. */
+static void setup_children(dap_session_t *s, const cJSON *args) {
+  bool sub = true;
+  (void)dap_get_bool(args, "subProcess", &sub);
+  if (!sub || s->launch.no_debug || s->listen)
+    return;
+  /* Without startDebugging the socket is opened too: a child that
+   * announces itself is told at once to run on, and the client is told
+   * once why (on_child_announce). */
+  char err[512];
+  if (dap_children_open(s->loop, on_child_announce, s, &s->children, err, sizeof(err)) != 0) {
+    s->children = NULL;
+    char text[700];
+    snprintf(text, sizeof(text), "dapper: child processes run without the debugger: %s\n", err);
+    dap_session_output(s, "console", text);
+    return;
+  }
+  if (dap_launch_setenv(&s->launch, DAP_CHILD_SOCKET_ENV, dap_children_path(s->children)) != 0 ||
+      dap_launch_setenv(&s->launch, DAP_CHILD_SECRET_ENV, dap_children_secret(s->children)) != 0) {
+    dap_children_close(s->children);
+    s->children = NULL;
+  }
+}
+
+/* The client answered a startDebugging request; true if it was one. */
+static bool child_response(dap_session_t *s, long long seq, const cJSON *msg) {
+  for (dap_child_req_t **pp = &s->child_reqs; *pp != NULL; pp = &(*pp)->next) {
+    dap_child_req_t *cr = *pp;
+    if (cr->seq != seq)
+      continue;
+    *pp = cr->next;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "success"))) {
+      close(cr->fd); /* the child waits for its session to connect */
+    } else {
+      const char *why = NULL;
+      if (dap_get_string(msg, "message", &why) != 0 || why == NULL || *why == '\0')
+        why = "no reason given";
+      char text[1024];
+      snprintf(text, sizeof(text),
+               "dapper: the client did not start a session for child process %d (%s); it runs "
+               "without the debugger\n",
+               cr->pid, why);
+      dap_session_output(s, "console", text);
+      child_refuse(cr->fd);
+    }
+    free(cr);
+    return true;
+  }
+  return false;
+}
+
+/* No more children: the program is gone or the session ends. */
+void dap_lifecycle_children_close(dap_session_t *s) {
+  if (s->children != NULL)
+    dap_children_close(s->children);
+  s->children = NULL;
+  while (s->child_reqs != NULL) {
+    dap_child_req_t *cr = s->child_reqs;
+    s->child_reqs = cr->next;
+    child_refuse(cr->fd);
+    free(cr);
+  }
+}
+
+/* attach with subProcessId: a child process's runtime waits on its socket. */
+static int attach_child(dap_session_t *s, const cJSON *req, const cJSON *args) {
+  long long pid = 0;
+  const char *sock = NULL, *secret = NULL;
   if (s->launched)
-    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+    return dap_session_error(s, DAPPER_ESTATE, "this session already debugs a program");
+  if (dap_get_int(args, "subProcessId", &pid) != 0 || pid <= 0 || pid > 0x7fffffff)
+    return dap_session_error(s, DAPPER_EINVAL, "\"subProcessId\" must be a process id");
+  if (dap_get_string(args, "subProcessSocket", &sock) != 0 || sock == NULL || *sock != '/' ||
+      dap_get_string(args, "subProcessSecret", &secret) != 0 || secret == NULL ||
+      strlen(secret) != 64)
+    return dap_session_error(s, DAPPER_EINVAL,
+                             "attach with \"subProcessId\" needs \"subProcessSocket\" and "
+                             "\"subProcessSecret\" as the adapter sent them in startDebugging");
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
+      dap_lifecycle_read_paths_and_output(s, args, false) != 0)
+    return DAPPER_EINVAL;
   char err[1024];
-  if (read_evaluate_timeout(s, args) != 0)
+  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  dap_launch_free(&s->launch); /* what a failed attach before left */
+  char name[64];
+  snprintf(name, sizeof(name), "Subprocess %lld", pid);
+  const char *title = NULL;
+  if (dap_get_string(args, "name", &title) != 0 || title == NULL || *title == '\0')
+    title = name;
+  s->launch.name = strdup(title);
+  s->launch.file = strdup(name);
+  if (s->launch.name == NULL || s->launch.file == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  rc = dap_debuggee_connect(s->loop, sock, secret, (int)pid, &debuggee_cbs, s, &s->debuggee, err,
+                            sizeof(err));
+  if (rc != 0) {
+    s->debuggee = NULL;
+    return dap_session_error(s, rc, "%s", err);
+  }
+  s->launched = true;
+  s->child_session = true;
+  dap_lifecycle_warn_unknown_keys(s, args);
+  /* Its own children announce themselves to the first session's adapter
+   * (the address is in their environment): the whole tree is one place. */
+  s->launch_req = cJSON_Duplicate(req, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_terminate(s->debuggee, 0);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
+  return DAP_DEFERRED;
+}
+
+/* `pathMappings` and `redirectOutput` of a launch or attach (borrowed):
+ * they replace the session's. Returns 0 or an error code after
+ * dap_session_error. */
+int dap_lifecycle_read_paths_and_output(dap_session_t *s, const cJSON *args,
+                                        bool default_redirect) {
+  char err[1024];
+  dap_pathmap_t *m = NULL;
+  int rc = dap_pathmap_parse(cJSON_GetObjectItemCaseSensitive(args, "pathMappings"), &m, err,
+                             sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  /* --listen runs beside the program: the client's files are elsewhere. */
+  dap_pathmap_check_local(m, !s->listen);
+  bool redirect = default_redirect;
+  if (dap_get_bool(args, "redirectOutput", &redirect) < 0) {
+    dap_pathmap_free(m);
+    return dap_session_error(s, DAPPER_EINVAL, "\"redirectOutput\" must be true or false");
+  }
+  dap_pathmap_free(s->pathmap);
+  s->pathmap = m;
+  s->redirect_output = redirect;
+  return 0;
+}
+
+/* Starts the program of launch arguments args (borrowed), for req (a
+ * `launch`, or a `restart` whose old program is gone; borrowed). Returns
+ * 0 (noDebug: answer now), DAP_DEFERRED (req is answered once the runtime
+ * is configured), or an error code after dap_session_error. */
+static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) {
+  char err[1024];
+  bool restart =
+      strcmp(cJSON_GetObjectItemCaseSensitive(req, "command")->valuestring, "restart") == 0;
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
   if (rc != 0)
@@ -368,6 +690,10 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   rc = dap_launch_console(args, s->supports_run_in_terminal, &s->console, err, sizeof(err));
   if (rc != 0)
     return dap_session_error(s, rc, "%s", err);
+  /* redirectOutput: on by default where the output has nowhere else to go. */
+  if ((rc = dap_lifecycle_read_paths_and_output(s, args, s->console == DAP_CONSOLE_INTERNAL)) !=
+      0)
+    return rc;
   rc =
       dap_launch_parse(args, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &s->launch, err, sizeof(err));
   if (rc != 0)
@@ -375,10 +701,21 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
   if (s->console != DAP_CONSOLE_INTERNAL && s->launch.no_debug) {
     /* Without the runtime nothing would tell us the program's pid or end. */
     s->console = DAP_CONSOLE_INTERNAL;
+    s->redirect_output = true;
     dap_session_output(s, "console",
                        "dapper: noDebug runs the program with its output in the debug console "
                        "(stdin is empty); a terminal needs the debugger\n");
   }
+  cJSON *config = cJSON_Duplicate(args, 1);
+  if (config == NULL) {
+    dap_launch_free(&s->launch);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  cJSON_Delete(s->config);
+  s->config = config;
+  cJSON_Delete(s->launch_args);
+  s->launch_args = cJSON_Duplicate(args, 1);
+  setup_children(s, args);
   if (s->console != DAP_CONSOLE_INTERNAL)
     rc = start_in_terminal(s, args, err, sizeof(err));
   else
@@ -386,14 +723,16 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
                             &s->debuggee, err, sizeof(err));
   if (rc != 0) {
     s->debuggee = NULL;
+    dap_lifecycle_children_close(s);
     dap_launch_free(&s->launch);
     return dap_session_error(s, DAPPER_ELAUNCH, "%s", err);
   }
   s->launched = true;
-  warn_unknown_keys(s, args);
+  dap_lifecycle_warn_unknown_keys(s, args);
   if (s->launch.no_debug) {
     send_process_event(s, false);
-    dap_session_queue_event(s, "initialized", NULL);
+    if (!restart)
+      dap_session_queue_event(s, "initialized", NULL);
     return 0;
   }
   s->launch_req = cJSON_Duplicate(req, 1);
@@ -401,7 +740,100 @@ int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     dap_debuggee_terminate(s->debuggee, 0);
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
   }
-  uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
+  if (s->hello_deadline_ms == 0)
+    s->hello_deadline_ms = HELLO_DEADLINE_MS;
+  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
+  return DAP_DEFERRED;
+}
+
+int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already launched a program");
+  return start_program(s, req, args);
+}
+
+/* The old program is gone: the restart's program starts (req consumed). */
+static void relaunch(dap_session_t *s, cJSON *req) {
+  s->runtime_ready = s->configured = s->start_sent = false;
+  s->exited_sent = s->terminated_sent = s->launch_failed = s->detached = false;
+  s->hello_pid = 0;
+  dap_launch_free(&s->launch);
+  cJSON *args = s->config; /* start_program replaces it */
+  s->config = NULL;
+  s->errmsg[0] = '\0';
+  int rc = start_program(s, req, args);
+  cJSON_Delete(args);
+  if (rc == DAP_DEFERRED) {
+    cJSON_Delete(req);
+    return;
+  }
+  if (rc == 0) {
+    dap_session_respond(s, req, NULL);
+    return;
+  }
+  /* The new program did not start: the session is over. */
+  s->launch_failed = true;
+  dap_session_respond_error(s, req, rc, "%s",
+                            s->errmsg[0] != '\0' ? s->errmsg : "the program did not start");
+  if (!s->terminated_sent) {
+    s->terminated_sent = true;
+    dap_session_send_event(s, "terminated", NULL);
+  }
+}
+
+/* `restart`: the launched program is ended (`exited`, no `terminated`) and
+ * started again with the same configuration, or with `arguments` when the
+ * client sends new ones; the breakpoints and exception filters set so far
+ * reach the new program before its first line. An attached program is not
+ * the debugger's to restart. */
+int dap_handle_restart(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (s->listen || s->origin != DAP_ORIGIN_SPAWNED)
+    return dap_session_error(
+        s, DAPPER_ENOTSUP,
+        "restart is not supported for an attached program: the debugger did not start it. "
+        "Restart the program yourself and attach again");
+  if (!s->launched || s->config == NULL)
+    return dap_session_error(s, DAPPER_ESTATE, "restart needs a launched program: send launch");
+  if (s->restart_req != NULL || s->launch_req != NULL || s->terminal_req_seq != 0)
+    return dap_session_error(s, DAPPER_ESTATE,
+                             "the program is still starting: restart once it runs");
+  if (s->disconnect_req != NULL || s->detached)
+    return dap_session_error(s, DAPPER_ESTATE, "the session is ending");
+  const cJSON *fresh = cJSON_GetObjectItemCaseSensitive(args, "arguments");
+  if (fresh != NULL && !cJSON_IsNull(fresh)) {
+    if (!cJSON_IsObject(fresh))
+      return dap_session_error(s, DAPPER_EINVAL,
+                               "restart: \"arguments\" must be the launch configuration (an "
+                               "object)");
+    /* Checked now, while the old program still runs. */
+    char err[1024];
+    dap_launch_t probe;
+    int rc =
+        dap_launch_parse(fresh, s->runtime_dir, DAP_DEBUGGEE_RUNTIME_FD, &probe, err, sizeof(err));
+    if (rc != 0)
+      return dap_session_error(s, rc, "restart: %s", err);
+    dap_launch_free(&probe);
+    dap_pathmap_t *m = NULL;
+    rc = dap_pathmap_parse(cJSON_GetObjectItemCaseSensitive(fresh, "pathMappings"), &m, err,
+                           sizeof(err));
+    dap_pathmap_free(m);
+    if (rc != 0)
+      return dap_session_error(s, rc, "restart: %s", err);
+    cJSON *copy = cJSON_Duplicate(fresh, 1);
+    if (copy == NULL)
+      return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+    cJSON_Delete(s->config);
+    s->config = copy;
+  }
+  cJSON *copy = cJSON_Duplicate(req, 1);
+  if (copy == NULL)
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  if (s->debuggee == NULL) {
+    relaunch(s, copy);
+    return DAP_DEFERRED;
+  }
+  s->restart_req = copy;
+  dap_debuggee_terminate(s->debuggee, TERMINATE_GRACE_MS);
   return DAP_DEFERRED;
 }
 
@@ -421,17 +853,106 @@ static int check_connect(dap_session_t *s, const cJSON *args) {
   return 0;
 }
 
+static bool is_loopback_host(const char *host) {
+  return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+         strcmp(host, "localhost") == 0;
+}
+
+/* attach "listen": {host, port, timeout}: wait for a program started with
+ * dapper-adapter --connect HOST:PORT; then the session goes on as a launch. */
+static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
+                         const cJSON *listen) {
+  static const char shape[] = "\"listen\" must be {\"host\": string, \"port\": 0-65535, "
+                              "\"timeout\": seconds}";
+  const cJSON *host = cJSON_GetObjectItemCaseSensitive(listen, "host");
+  const cJSON *port = cJSON_GetObjectItemCaseSensitive(listen, "port");
+  const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(listen, "timeout");
+  if (!cJSON_IsObject(listen) || (host != NULL && !cJSON_IsString(host)) ||
+      !cJSON_IsNumber(port) || port->valuedouble != (double)(int)port->valuedouble ||
+      port->valuedouble < 0 || port->valuedouble > 65535 ||
+      (timeout != NULL && (!cJSON_IsNumber(timeout) || !(timeout->valuedouble > 0) ||
+                           timeout->valuedouble > 86400)))
+    return dap_session_error(s, DAPPER_EINVAL, "%s", shape);
+  if (s->launched)
+    return dap_session_error(s, DAPPER_ESTATE, "this session already has a program");
+  if (cJSON_GetObjectItemCaseSensitive(args, "connect") != NULL)
+    return dap_session_error(s, DAPPER_EINVAL,
+                             "attach takes \"listen\" or \"connect\", not both");
+  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
+    return DAPPER_EINVAL;
+  char err[1024];
+  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
+  if (rc != 0)
+    return dap_session_error(s, rc, "%s", err);
+  const char *h = host != NULL ? host->valuestring : "127.0.0.1";
+  int bound = 0;
+  rc = dap_debuggee_await_tcp(s->loop, h, port->valueint, &debuggee_cbs, s, &s->debuggee, &bound,
+                              err, sizeof(err));
+  if (rc != 0) {
+    s->debuggee = NULL;
+    return dap_session_error(s, rc, "%s", err);
+  }
+  s->origin = DAP_ORIGIN_REMOTE;
+  s->console = DAP_CONSOLE_INTERNAL;
+  snprintf(s->remote_addr, sizeof(s->remote_addr), strchr(h, ':') ? "[%s]:%d" : "%s:%d", h,
+           bound);
+  s->hello_deadline_ms =
+      timeout != NULL ? (uint64_t)(timeout->valuedouble * 1000.0 + 0.5) : LISTEN_DEADLINE_MS;
+  if (s->hello_deadline_ms == 0)
+    s->hello_deadline_ms = 1;
+  s->launched = true;
+  if (!is_loopback_host(h)) {
+    snprintf(err, sizeof(err),
+             "dapper: WARNING: waiting for the program on %s: anyone who can connect to this "
+             "address can take the session (there is no secret over TCP)\n",
+             s->remote_addr);
+    dap_session_output(s, "console", err);
+  }
+  snprintf(err, sizeof(err), "dapper: waiting for the program on %s (dapper-adapter --connect %s "
+           "-- program.py)\n", s->remote_addr, s->remote_addr);
+  dap_session_output(s, "console", err);
+  dap_log_info("attach: waiting for a program on %s", s->remote_addr);
+  dap_lifecycle_warn_unknown_keys(s, args);
+  dap_lifecycle_warn_launch_only_keys(s, args);
+  s->launch_req = cJSON_Duplicate(req, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_terminate(s->debuggee, 0);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
+  return DAP_DEFERRED;
+}
+
 int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
+  if (!s->listen && cJSON_GetObjectItemCaseSensitive(args, "subProcessId") != NULL) {
+    cJSON_Delete(s->launch_args);
+    s->launch_args = cJSON_Duplicate(args, 1);
+    return attach_child(s, req, args);
+  }
+  const cJSON *pid = cJSON_GetObjectItemCaseSensitive(args, "processId");
+  if (pid != NULL && !cJSON_IsNull(pid))
+    return dap_attach_pid_start(s, req, args);
+  const cJSON *listen = cJSON_GetObjectItemCaseSensitive(args, "listen");
+  if (!s->listen && listen != NULL && !cJSON_IsNull(listen))
+    return attach_listen(s, req, args, listen);
   if (!s->listen)
     return dap_session_error(
         s, DAPPER_ENOTSUP,
         "this adapter has no program to attach to: start the program with the debugger "
-        "listening (dapper-adapter --listen PORT -- program.py) and attach with \"connect\": "
-        "{\"port\": PORT}, or use a \"launch\" request (\"program\", \"module\" or "
-        "\"code\")");
+        "listening (dapper-adapter --listen PORT -- program.py, or dapper.listen(PORT) in it) "
+        "and attach with \"connect\": {\"port\": PORT}; or attach with \"listen\": "
+        "{\"port\": PORT} and start it with dapper-adapter --connect PORT -- program.py; or "
+        "attach to a running process with \"processId\"; or use a \"launch\" request "
+        "(\"program\", \"module\" or \"code\")");
+  if (listen != NULL && !cJSON_IsNull(listen))
+    return dap_session_error(s, DAPPER_EINVAL,
+                             "this adapter serves a program that is running already: attach "
+                             "with \"connect\", not \"listen\"");
   if (s->attached)
     return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
-  if (check_connect(s, args) != 0 || read_evaluate_timeout(s, args) != 0)
+  if (check_connect(s, args) != 0 || dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
+      dap_lifecycle_read_paths_and_output(s, args, true) != 0)
     return DAPPER_EINVAL;
   char err[1024];
   int rc = dap_launch_check_step_filters(args, err, sizeof(err));
@@ -441,7 +962,8 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
     return dap_session_error(s, DAPPER_ESTATE, "the program has ended");
   if (!s->configured)
     return dap_session_hold(s, req); /* the runtime is starting */
-  warn_unknown_keys(s, args);
+  dap_lifecycle_warn_unknown_keys(s, args);
+  dap_lifecycle_warn_launch_only_keys(s, args);
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL)
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
@@ -461,6 +983,9 @@ int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJS
 static void listen_detach(dap_session_t *s) {
   s->attached = false;
   if (s->runtime_ready && s->debuggee != NULL && !dap_debuggee_exited(s->debuggee)) {
+    cJSON *client = cJSON_CreateObject();
+    cJSON_AddFalseToObject(client, "attached");
+    dap_forward(s, "client", client, DAP_PENDING_INTERNAL, NULL);
     const cJSON *src;
     cJSON_ArrayForEach(src, s->bp_sources) {
       cJSON *args = cJSON_CreateObject();
@@ -478,6 +1003,9 @@ static void listen_detach(dap_session_t *s) {
     dap_forward(s, "continue", NULL, DAP_PENDING_INTERNAL, NULL);
   }
   dap_breakpoints_free(s);
+  dap_pathmap_free(s->pathmap); /* the next client brings its own */
+  s->pathmap = NULL;
+  s->redirect_output = true;
   /* Answers still to come belong to the client that left. */
   for (dap_pending_t *p = s->pending; p != NULL; p = p->next) {
     if (p->kind == DAP_PENDING_CLIENT) {
@@ -506,6 +1034,32 @@ int dap_lifecycle_listen_start(dap_session_t *s, const cJSON *args, bool wait_fo
   return rc < 0 ? rc : DAPPER_ELAUNCH;
 }
 
+int dap_lifecycle_listen_adopt(dap_session_t *s, int fd) {
+  s->listen_args = dap_msg_request("launch", cJSON_CreateObject());
+  if (s->listen_args == NULL)
+    return DAPPER_ENOMEM;
+  s->configuration_done = true; /* the program runs already */
+  char err[1024];
+  int rc = dap_debuggee_adopt(s->loop, fd, &debuggee_cbs, s, &s->debuggee, err, sizeof(err));
+  if (rc != 0) {
+    s->debuggee = NULL;
+    fprintf(stderr, "dapper-adapter: %s\n", err);
+    return rc;
+  }
+  s->origin = DAP_ORIGIN_ADOPTED;
+  s->console = DAP_CONSOLE_INTERNAL;
+  s->launched = true;
+  s->launch_req = cJSON_Duplicate(s->listen_args, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_release(s->debuggee);
+    return DAPPER_ENOMEM;
+  }
+  s->listen_boot = true;
+  s->hello_deadline_ms = HELLO_DEADLINE_MS;
+  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
+  return 0;
+}
+
 void dap_lifecycle_client_attached(dap_session_t *s) {
   s->initialized = false;
   s->attached = false;
@@ -518,6 +1072,12 @@ void dap_lifecycle_client_attached(dap_session_t *s) {
 int dap_handle_configurationDone(dap_session_t *s, const cJSON *req, const cJSON *args,
                                  cJSON **body) {
   s->configuration_done = true;
+  if (s->configured && s->debuggee != NULL) {
+    /* dapper.is_client_connected() / wait_for_client() */
+    cJSON *client = cJSON_CreateObject();
+    cJSON_AddTrueToObject(client, "attached");
+    dap_forward(s, "client", client, DAP_PENDING_INTERNAL, NULL);
+  }
   maybe_start(s);
   return 0;
 }
@@ -530,11 +1090,26 @@ static void send_terminated(dap_session_t *s) {
 }
 
 int dap_handle_disconnect(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  bool terminate = !s->listen; /* the default: launched yes, attached no */
+  /* the default: launched yes, attached no */
+  bool terminate = !s->listen && s->origin != DAP_ORIGIN_REMOTE && s->attach_pid == 0;
   if (dap_get_bool(args, "terminateDebuggee", &terminate) < 0)
     return dap_session_error(s, DAPPER_EINVAL, "\"terminateDebuggee\" must be a boolean");
+  if (s->attach_pid != 0 && (!terminate || s->debuggee == NULL || !s->runtime_ready)) {
+    /* Detach: the runtime removes its hooks, the program runs on. */
+    dap_attach_pid_release(s);
+    return 0;
+  }
   if (s->debuggee == NULL)
     return 0;
+  if (s->origin == DAP_ORIGIN_REMOTE) {
+    if (terminate && !dap_debuggee_exited(s->debuggee))
+      dap_session_output(s, "console",
+                         "dapper: a program that connected over TCP (attach \"listen\") cannot "
+                         "be ended by the debugger; it runs on without it\n");
+    s->detached = true;
+    dap_debuggee_release(s->debuggee);
+    return 0;
+  }
   if (s->listen && !terminate) {
     if (s->attached)
       listen_detach(s);
@@ -569,6 +1144,10 @@ int dap_handle_terminate(dap_session_t *s, const cJSON *req, const cJSON *args, 
   }
   if (dap_debuggee_exited(s->debuggee))
     return 0; /* exited and terminated are on their way */
+  if (s->origin == DAP_ORIGIN_REMOTE)
+    return dap_session_error(s, DAPPER_ENOTSUP,
+                             "a program that connected over TCP (attach \"listen\") cannot be "
+                             "ended by the debugger: disconnect leaves it running");
   dap_debuggee_terminate(s->debuggee, TERMINATE_GRACE_MS);
   return 0;
 }
@@ -581,28 +1160,36 @@ static const char *signal_name(int sig) {
 void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_signal) {
   char text[256];
   int code = exit_status;
-  if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
+  if (s->launch_req != NULL && s->attach_pid != 0) {
+    snprintf(text, sizeof(text), "process %d ended before the debugger was ready", s->attach_pid);
+    fail_launch(s, text);
+  } else if (s->launch_req != NULL && term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
     fail_launch(s, "the program ended before the debugger was ready; the terminal shows why");
   } else if (s->launch_req != NULL) {
     snprintf(text, sizeof(text),
              "%s exited (%s %d) before the debugger runtime connected; its output tells why",
-             s->launch.file, term_signal != 0 ? "signal" : "code",
+             program_name(s), term_signal != 0 ? "signal" : "code",
              term_signal != 0 ? term_signal : exit_status);
     fail_launch(s, text);
   }
   /* A failed launch was answered with the reason: the program never ran
    * under the debugger, and its end (usually our SIGTERM) is not news. */
-  if (s->launch_failed) {
-    s->exited_sent = true;
+  if (s->launch_failed || term_signal == DAP_DEBUGGEE_EXIT_RELEASED) {
+    s->exited_sent = true; /* released: the program runs on */
+    term_signal = 0;
+    exit_status = 0;
   } else if (term_signal == DAP_DEBUGGEE_EXIT_UNKNOWN) {
     /* A program run in a terminal that ended without its runtime telling
      * the status (killed, crashed, os._exit): not our child, no waitpid. */
     code = -1;
-    dap_session_output(s, "console",
-                       "The program ended without reporting its exit code (killed by a signal, "
-                       "crashed, or os._exit()); exit code reported as -1.\n");
+    if (s->restart_req == NULL) /* else: ended by the restart, as asked */
+      dap_session_output(s, "console",
+                         "The program ended without reporting its exit code (killed by a signal, "
+                         "crashed, or os._exit()); exit code reported as -1.\n");
   } else if (term_signal != 0) {
     code = -term_signal;
+  }
+  if (term_signal > 0 && !s->launch_failed && s->restart_req == NULL) {
     snprintf(text, sizeof(text), "The program was terminated by signal SIG%s (%d).\n",
              signal_name(term_signal), term_signal);
     dap_session_output(s, "console", text);
@@ -619,15 +1206,29 @@ void dap_lifecycle_debuggee_exit(dap_session_t *s, int exit_status, int term_sig
       dap_session_send_event(s, "exited", body);
     }
   }
-  send_terminated(s);
+  if (s->restart_req == NULL) /* a restart goes on with a new program */
+    send_terminated(s);
 }
 
 void dap_lifecycle_debuggee_gone(dap_session_t *s) {
   s->debuggee = NULL;
+  bool disconnecting = s->disconnect_req != NULL;
+  dap_lifecycle_children_close(s);
   if (s->disconnect_req != NULL) {
     cJSON *req = s->disconnect_req;
     s->disconnect_req = NULL;
     dap_session_respond(s, req, NULL);
+  }
+  if (s->restart_req != NULL) {
+    cJSON *req = s->restart_req;
+    s->restart_req = NULL;
+    if (s->ending || s->client == NULL || disconnecting)
+      cJSON_Delete(req); /* the client went, or ended the session meanwhile */
+    else
+      relaunch(s, req);
+    if (s->debuggee != NULL)
+      return;
+    send_terminated(s);
   }
   if (s->listen) {
     /* --listen: the program is gone, so is the adapter. */
@@ -665,7 +1266,13 @@ void dap_lifecycle_client_gone(dap_session_t *s) {
   cJSON_Delete(s->disconnect_req);
   s->disconnect_req = NULL;
   uv_timer_stop(&s->hello_timer);
-  if (s->debuggee != NULL && !s->detached)
-    dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
+  if (s->attach_pid != 0)
+    dap_attach_pid_release(s); /* an attached program runs on */
+  else if (s->debuggee != NULL && !s->detached) {
+    if (s->origin == DAP_ORIGIN_SPAWNED)
+      dap_debuggee_terminate(s->debuggee, CLIENT_GONE_GRACE_MS);
+    else
+      dap_debuggee_release(s->debuggee); /* not ours to end: it runs on */
+  }
   dap_session_maybe_free(s);
 }

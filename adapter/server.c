@@ -183,7 +183,24 @@ static int is_loopback(const struct sockaddr *sa) {
   return 0;
 }
 
+/* dapper.listen: the program bound and listens on fd already. */
+static int start_tcp_fd(server_t *srv, int fd) {
+  uv_tcp_init(srv->loop, &srv->listener);
+  srv->listener.data = srv;
+  srv->listening = true;
+  int rc = uv_tcp_open(&srv->listener, fd);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&srv->listener, 16, on_connection);
+  if (rc != 0) {
+    fprintf(stderr, "dapper-adapter: cannot listen on descriptor %d: %s\n", fd, uv_strerror(rc));
+    return 1;
+  }
+  return 0;
+}
+
 static int start_tcp(server_t *srv, const dap_server_options_t *opts) {
+  if (opts->listen_fd >= 0)
+    return start_tcp_fd(srv, opts->listen_fd);
   const char *host = opts->host != NULL ? opts->host : "127.0.0.1";
   struct sockaddr_storage addr;
   int rc = uv_ip4_addr(host, opts->port, (struct sockaddr_in *)&addr);
@@ -256,11 +273,11 @@ int dap_server_run(const dap_server_options_t *opts) {
     }
   } else {
     status = start_tcp(&srv, opts);
-    if (status == 0 && opts->listen_args != NULL) {
+    if (status == 0 && (opts->listen_args != NULL || opts->runtime_fd >= 0)) {
       srv.listen = true;
       int rc = dap_session_open_listen(srv.loop, srv.runtime_dir, opts->listen_args,
-                                       opts->wait_for_client, &srv.exit_status, on_session_end,
-                                       &srv.slots[0], &srv.slots[0].session);
+                                       opts->runtime_fd, opts->wait_for_client, &srv.exit_status,
+                                       on_session_end, &srv.slots[0], &srv.slots[0].session);
       if (rc != 0) {
         srv.slots[0].session = NULL;
         status = 1;

@@ -15,6 +15,10 @@ typedef struct {
   /* --listen: the program's launch arguments (borrowed), else NULL. */
   const cJSON *listen_args;
   bool wait_for_client;
+  /* dapper.listen: the listening TCP socket (instead of host/port) and the
+   * running program's runtime link; -1 when not given. */
+  int listen_fd;
+  int runtime_fd;
 } dap_server_options_t;
 
 /* Runs the adapter until it is done. Returns the process exit status. */

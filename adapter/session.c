@@ -215,6 +215,7 @@ static void on_timer_closed(uv_handle_t *h) {
   void *ud = s->end_ud;
   cJSON_Delete(s->launch_req);
   cJSON_Delete(s->listen_args);
+  cJSON_Delete(s->launch_args);
   cJSON_Delete(s->disconnect_req);
   cJSON_Delete(s->post_response);
   cJSON_Delete(s->held);
@@ -226,6 +227,9 @@ static void on_timer_closed(uv_handle_t *h) {
     free(p);
   }
   dap_launch_free(&s->launch);
+  cJSON_Delete(s->config);
+  cJSON_Delete(s->restart_req);
+  dap_pathmap_free(s->pathmap);
   free(s);
   if (on_end != NULL)
     on_end(ud);
@@ -237,8 +241,9 @@ static void on_inspect_timer_closed(uv_handle_t *h) {
 }
 
 void dap_session_maybe_free(dap_session_t *s) {
-  if (!s->ending || s->client != NULL || s->debuggee != NULL)
+  if (!s->ending || s->client != NULL || s->debuggee != NULL || s->inject != NULL)
     return;
+  dap_lifecycle_children_close(s);
   if (!uv_is_closing((uv_handle_t *)&s->inspect_timer))
     uv_close((uv_handle_t *)&s->inspect_timer, on_inspect_timer_closed);
 }
@@ -258,6 +263,7 @@ static dap_session_t *session_new(uv_loop_t *loop, const char *runtime_dir,
   uv_timer_init(loop, &s->inspect_timer);
   s->inspect_timer.data = s;
   s->evaluate_timeout_ms = 5000;
+  s->redirect_output = true;
   return s;
 }
 
@@ -301,14 +307,15 @@ int dap_session_accept_tcp(uv_loop_t *loop, uv_stream_t *server, const char *run
 }
 
 int dap_session_open_listen(uv_loop_t *loop, const char *runtime_dir, const cJSON *launch_args,
-                            bool wait_for_client, int *exit_status, dap_session_end_cb on_end,
-                            void *ud, dap_session_t **out) {
+                            int runtime_fd, bool wait_for_client, int *exit_status,
+                            dap_session_end_cb on_end, void *ud, dap_session_t **out) {
   dap_session_t *s = session_new(loop, runtime_dir, on_end, ud);
   if (s == NULL)
     return DAPPER_ENOMEM;
   s->listen = true;
   s->exit_status = exit_status;
-  int rc = dap_lifecycle_listen_start(s, launch_args, wait_for_client);
+  int rc = launch_args != NULL ? dap_lifecycle_listen_start(s, launch_args, wait_for_client)
+                               : dap_lifecycle_listen_adopt(s, runtime_fd);
   if (rc != 0) {
     session_abort(s);
     return rc;

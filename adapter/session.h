@@ -25,10 +25,12 @@ int dap_session_accept_tcp(uv_loop_t *loop, uv_stream_t *server, const char *run
 /* --listen: creates a session without a client that starts the program
  * described by launch_args (borrowed) with the runtime at once. Unless
  * wait_for_client, the program runs without breakpoints until a client
- * attaches. The program's exit status goes to *exit_status. */
+ * attaches. The program's exit status goes to *exit_status.
+ * launch_args NULL (dapper.listen): the program is running already and
+ * its runtime is on runtime_fd (a connected Unix socket). */
 int dap_session_open_listen(uv_loop_t *loop, const char *runtime_dir, const cJSON *launch_args,
-                            bool wait_for_client, int *exit_status, dap_session_end_cb on_end,
-                            void *ud, dap_session_t **out);
+                            int runtime_fd, bool wait_for_client, int *exit_status,
+                            dap_session_end_cb on_end, void *ud, dap_session_t **out);
 
 /* --listen: serves a pending TCP connection on server as the client of the
  * program's session s. Fails (negative) when a client is attached already

@@ -9,13 +9,24 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
+#include "children.h"
 #include "conn.h"
 #include "debuggee.h"
 #include "launch.h"
+#include "pathmap.h"
 #include "session.h"
 
 /* A handler's return value when it will answer later (deferred response). */
 #define DAP_DEFERRED 1
+
+/* A startDebugging request for a child process awaiting the client's
+ * response; fd is the child's announcing connection (children.h). */
+typedef struct dap_child_req {
+  long long seq;
+  int fd;
+  int pid;
+  struct dap_child_req *next;
+} dap_child_req_t;
 
 /* What a request sent to the runtime is waiting for. */
 typedef enum {
@@ -56,6 +67,14 @@ struct dap_session {
   bool ending;             /* client gone or shutdown: free once all is closed */
   bool timer_closed;
 
+  /* Who started the program: the adapter (launch, --listen), the program
+   * itself (dapper.listen: adopted), or someone else, connecting over TCP
+   * (attach "listen" and dapper-adapter --connect: remote). */
+  enum { DAP_ORIGIN_SPAWNED, DAP_ORIGIN_ADOPTED, DAP_ORIGIN_REMOTE } origin;
+  char remote_addr[320];        /* remote: "host:port" waited on */
+  uint64_t hello_deadline_ms;   /* 0: HELLO_DEADLINE_MS */
+  long long hello_pid;          /* the pid the runtime's hello told */
+
   /* --listen: the session is the program's; clients attach and detach. */
   bool listen;
   bool listen_boot;   /* launch_req is the adapter's own start, not a client's */
@@ -63,12 +82,28 @@ struct dap_session {
   int *exit_status;   /* --listen: where the program's exit status goes */
   cJSON *listen_args; /* --listen: the adapter's own launch request */
 
+  /* attach by processId (attach_pid.c): the process, and gdb while it
+   * injects the runtime (NULL otherwise; the session waits for it). */
+  int attach_pid;
+  struct dap_inject *inject;
+  uint64_t attach_timeout_ms;
+
   /* Client capabilities from initialize. */
   bool lines_start_at1;
   bool columns_start_at1;
   bool supports_invalidated; /* supportsInvalidatedEvent */
   /* supportsRunInTerminalRequest */
   bool supports_run_in_terminal;
+  bool supports_start_debugging; /* supportsStartDebuggingRequest */
+
+  /* Child processes (`subProcess`): where they announce themselves, and
+   * the startDebugging requests sent for them. */
+  dap_children_t *children;
+  dap_child_req_t *child_reqs;
+  bool children_refusal_said; /* the client was told children run undebugged */
+  cJSON *launch_args;         /* the launch/attach arguments (what children inherit) */
+  /* This session debugs a child process (attach with subProcessId). */
+  bool child_session;
 
   /* Where the program runs (`console`), and the seq of our runInTerminal
    * request while its response is awaited (0: none). */
@@ -105,6 +140,18 @@ struct dap_session {
   uv_timer_t hello_timer;
 
   dap_launch_t launch;
+  /* The launch (or --listen start) arguments in effect: what `restart`
+   * runs again unless it brings new ones. */
+  cJSON *config;
+  /* A `restart` waiting for the old program to be gone (owned). */
+  cJSON *restart_req;
+
+  /* `pathMappings` of the current launch or attach (NULL: none); applied
+   * to everything sent to and relayed from the runtime (forward.c). */
+  dap_pathmap_t *pathmap;
+  /* `redirectOutput`: the program's output is sent as output events
+   * (internalConsole: else dropped; a terminal: also teed by the runtime). */
+  bool redirect_output;
 
   /* The message of the last dap_session_error (for the dispatcher). */
   char errmsg[1024];
@@ -169,8 +216,33 @@ void dap_lifecycle_client_gone(dap_session_t *s);
 /* --listen: starts the program (launch arguments borrowed); returns 0 or a
  * negative code (printed on stderr). */
 int dap_lifecycle_listen_start(dap_session_t *s, const cJSON *args, bool wait_for_client);
+/* dapper.listen: the program's runtime is on fd (a connected Unix socket
+ * whose peer is the program); returns 0 or a negative code (printed). */
+int dap_lifecycle_listen_adopt(dap_session_t *s, int fd);
+/* Lifecycle helpers shared with attach_pid.c. */
+const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void);
+/* Reads `evaluateTimeout`; returns 0 or DAPPER_EINVAL (error recorded). */
+int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args);
+/* One console line naming the configuration keys nothing reads. */
+void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args);
+/* One console line naming the keys of an attach that only launch reads. */
+void dap_lifecycle_warn_launch_only_keys(dap_session_t *s, const cJSON *args);
+/* `pathMappings` and `redirectOutput` of a launch or attach (borrowed);
+ * returns 0 or an error code after dap_session_error. */
+int dap_lifecycle_read_paths_and_output(dap_session_t *s, const cJSON *args,
+                                        bool default_redirect);
+/* Answers the pending launch/attach with the error text and lets the
+ * program go (ends a launched one, releases an attached one). */
+void dap_lifecycle_fail_launch(dap_session_t *s, const char *text);
+/* attach with `processId` (attach_pid.c): returns DAP_DEFERRED or an error. */
+int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args);
+/* Ends gdb if it still runs and lets go of the attached process. */
+void dap_attach_pid_release(dap_session_t *s);
+
 /* --listen: a new client connected; its per-client state starts afresh. */
 void dap_lifecycle_client_attached(dap_session_t *s);
+/* Closes the children's socket and refuses children still waiting. */
+void dap_lifecycle_children_close(dap_session_t *s);
 /* A response from the client to a reverse request (runInTerminal);
  * borrowed. */
 void dap_lifecycle_client_response(dap_session_t *s, const cJSON *msg);

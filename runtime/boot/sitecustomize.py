@@ -4,7 +4,9 @@ The adapter puts this directory first on PYTHONPATH and passes the wire
 descriptor in DAPPER_RUNTIME_FD; a program the client runs in a terminal
 gets DAPPER_RUNTIME_SOCKET and DAPPER_RUNTIME_SECRET instead: it connects to
 that Unix socket and sends the secret first (docs/security.md), then the wire
-is the same. The boot sequence (docs/wire-protocol.md):
+is the same. A program run by `dapper-adapter --connect HOST:PORT` gets
+DAPPER_RUNTIME_CONNECT=HOST:PORT: it connects there over TCP (an adapter
+waiting with attach "listen"), no secret. The boot sequence (docs/wire-protocol.md):
 
 1. restore the user's environment (PYTHONPATH, PYTHONUNBUFFERED, without
    the DAPPER_* variables the adapter added) and take this directory off
@@ -39,10 +41,21 @@ def _dapper_boot():
     # runtime's own log switch; a user's other DAPPER_* variables stay.
     added = ("DAPPER_RUNTIME_FD", "DAPPER_RUNTIME_DIR", "DAPPER_RUNTIME_LOG",
              "DAPPER_ORIG_PYTHONPATH", "DAPPER_ORIG_PYTHONUNBUFFERED",
-             "DAPPER_RUNTIME_SOCKET", "DAPPER_RUNTIME_SECRET")
+             "DAPPER_RUNTIME_SOCKET", "DAPPER_RUNTIME_SECRET",
+             "DAPPER_RUNTIME_CONNECT",
+             "DAPPER_CHILD_SOCKET", "DAPPER_CHILD_SECRET", "DAPPER_CHILD_UNBUFFERED")
     fd_text = env.get("DAPPER_RUNTIME_FD")
     socket_path = env.get("DAPPER_RUNTIME_SOCKET")
+    tcp_target = env.get("DAPPER_RUNTIME_CONNECT")
     secret = env.get("DAPPER_RUNTIME_SECRET", "")
+    # Child processes (subProcess): where new Python processes announce
+    # themselves; without fd or socket, this process is such a child.
+    child_socket = env.get("DAPPER_CHILD_SOCKET")
+    child_secret = env.get("DAPPER_CHILD_SECRET", "")
+    is_child = (fd_text is None and socket_path is None and tcp_target is None
+                and child_socket is not None)
+    unbuffered = fd_text is not None or (
+        is_child and env.get("DAPPER_CHILD_UNBUFFERED") is not None)
     runtime_dir = env.get("DAPPER_RUNTIME_DIR", "")
     log_level = env.get("DAPPER_RUNTIME_LOG")
     boot_dir = os.path.dirname(os.path.abspath(__file__))
@@ -52,7 +65,7 @@ def _dapper_boot():
     # -- 1. the environment the user asked for ------------------------------
     def restore_environment():
         # In a terminal the adapter leaves PYTHONUNBUFFERED alone.
-        for var in ("PYTHONPATH", "PYTHONUNBUFFERED") if fd_text else ("PYTHONPATH",):
+        for var in ("PYTHONPATH", "PYTHONUNBUFFERED") if unbuffered else ("PYTHONPATH",):
             orig = env.get("DAPPER_ORIG_" + var)
             if orig is not None:
                 env[var] = orig
@@ -71,7 +84,7 @@ def _dapper_boot():
             return False
 
     boot_real = os.path.realpath(boot_dir)
-    if fd_text is not None or socket_path is not None:
+    if fd_text is not None or socket_path is not None or tcp_target is not None or is_child:
         restore_environment()
     sys.path[:] = [p for p in sys.path if not is_boot_dir(p)]
     for key in [k for k in sys.path_importer_cache if is_boot_dir(k)]:
@@ -154,10 +167,69 @@ def _dapper_boot():
                              " running without it\n" % (socket_path, err))
             return None
 
+    def connect_tcp():
+        """Connects to the adapter waiting on HOST:PORT (attach "listen");
+        returns the descriptor, or None (the program then runs without
+        the debugger)."""
+        import _socket
+        host, _, port = tcp_target.rpartition(":")
+        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        family = _socket.AF_INET6 if ":" in host else _socket.AF_INET
+        sock = _socket.socket(family, _socket.SOCK_STREAM)
+        try:
+            sock.settimeout(10.0)
+            sock.connect((host, int(port)))
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            sock.settimeout(None)
+            return sock.detach()
+        except (OSError, ValueError) as err:
+            sock.close()
+            sys.stderr.write("dapper: could not connect to the debugger at %s (%s);"
+                             " running without it\n" % (tcp_target, err))
+            return None
+
+    def load_children():
+        """The child-process support (_dapper_children.py), or None."""
+        path = os.path.join(runtime_dir, "_dapper_children.py")
+        try:
+            # Through the bytecode cache (__pycache__ next to it, when it
+            # can be written): compiling costs ~10 ms in every process.
+            from importlib.machinery import SourceFileLoader
+            code = SourceFileLoader("_dapper_children", path).get_code(
+                "_dapper_children")
+            module = type(sys)("_dapper_children")
+            module.__file__ = path
+            exec(code, module.__dict__)
+            return module
+        except Exception as err:
+            sys.stderr.write("dapper: child processes run without the debugger:"
+                             " %s could not be loaded: %s\n" % (path, err))
+            return None
+
+    def claim_child():
+        """A child: announce it, wait for its session; the descriptor or
+        None (it then runs without the debugger)."""
+        if sys.version_info < (3, 11) or not runtime_dir or find_module() is None:
+            sys.stderr.write("dapper: process %d (Python %s, %s) runs without the"
+                             " debugger: there is no runtime for it (dapper-adapter"
+                             " supports Python %s)\n"
+                             % (os.getpid(), version, executable, supported))
+            return None
+        if children is None:
+            return None
+        return children.claim(child_socket, child_secret, children.process_name())
+
     def connect():
         """Returns the connected runtime module, or None."""
         try:
-            fd = int(fd_text) if fd_text is not None else connect_socket()
+            if fd_text is not None:
+                fd = int(fd_text)
+            elif socket_path is not None:
+                fd = connect_socket()
+            elif tcp_target is not None:
+                fd = connect_tcp()
+            else:
+                fd = claim_child()
         except ValueError:
             return None
         if fd is None:
@@ -198,7 +270,13 @@ def _dapper_boot():
             return None
         return runtime
 
-    runtime = connect() if fd_text is not None or socket_path else None
+    children = load_children() if child_socket is not None and runtime_dir else None
+    runtime = connect() if fd_text is not None or socket_path or tcp_target or is_child else None
+    if runtime is not None and children is not None:
+        children.install(runtime, {
+            "socket": child_socket, "secret": child_secret,
+            "runtime_dir": runtime_dir, "boot_dir": boot_dir,
+            "log_level": log_level, "unbuffered": unbuffered})
 
     # -- 3. the next sitecustomize (site.execsitecustomize's handling) ------
     ours = sys.modules.pop("sitecustomize", None)
@@ -223,7 +301,8 @@ def _dapper_boot():
 
     # -- 4. wait for the adapter's `start` ----------------------------------
     if runtime is not None:
-        runtime.wait_for_start()
+        # A child waits for its session's configurationDone, bounded.
+        runtime.wait_for_start(children.START_TIMEOUT if is_child else None)
 
 
 try:

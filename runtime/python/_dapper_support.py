@@ -640,11 +640,47 @@ class _SupportView:
         return globals()[name]
 
 
+class _Tee:
+    """redirectOutput for a program run in a terminal: what is written to
+    sys.stdout/sys.stderr goes to the terminal as before and is also sent
+    as an `output` event. Writes below Python (os.write, C extensions,
+    child processes) reach the terminal only."""
+
+    def __init__(self, stream, category):
+        self._dapper_stream = stream
+        self._dapper_category = category
+
+    def write(self, text):
+        n = self._dapper_stream.write(text)
+        if isinstance(text, str) and text:
+            try:
+                send_output(text, self._dapper_category)
+            except Exception:  # noqa: BLE001 - the program's write went through
+                pass
+        return n
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._dapper_stream, name)
+
+
+def _tee_output():
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        if stream is not None and not isinstance(stream, _Tee):
+            setattr(sys, name, _Tee(stream, name))
+
+
 def configure(settings_json):
     """`configure` settings for inspection (showReturnValue, ...)."""
     import json
     settings = json.loads(settings_json)
     set_rules(settings.get("rules"))
+    if settings.get("redirectOutput"):
+        _tee_output()
     if _inspect is not None:
         _inspect.configure(settings)
 

@@ -40,6 +40,7 @@ struct rt_channel {
   pthread_cond_t state_cv; /* CLOCK_MONOTONIC */
   bool connected;          /* open, or being opened */
   bool started;            /* `start` arrived */
+  bool client;             /* a client is attached (the `client` command) */
   bool thread_running;     /* the channel thread has not finished yet */
 
   /* write_mu guards fd and seq: every send and the final close. */
@@ -342,6 +343,7 @@ int rt_channel_open(rt_channel_t *ch, int fd, cJSON *hello_body) {
   }
   ch->connected = true; /* claimed: a concurrent open gets -EALREADY */
   ch->started = false;
+  ch->client = false;
   pthread_mutex_unlock(&ch->state_mu);
 
   flags = fcntl(fd, F_GETFD);
@@ -405,24 +407,26 @@ error:
   return rc;
 }
 
-bool rt_channel_wait_start(rt_channel_t *ch, double timeout_s) {
-  struct timespec deadline;
-  bool started = false;
-
-  if (timeout_s >= 0) {
-    time_t whole = 0;
-    if (timeout_s > 1e9) timeout_s = 1e9; /* ~31 years: keeps time_t sane */
-    whole = (time_t)timeout_s;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += whole;
-    deadline.tv_nsec += (long)((timeout_s - (double)whole) * 1e9);
-    if (deadline.tv_nsec >= 1000000000L) {
-      deadline.tv_sec++;
-      deadline.tv_nsec -= 1000000000L;
-    }
+/* The absolute CLOCK_MONOTONIC time timeout_s (>= 0) from now. */
+static void rt_deadline_in(double timeout_s, struct timespec *deadline) {
+  time_t whole = 0;
+  if (timeout_s > 1e9) timeout_s = 1e9; /* ~31 years: keeps time_t sane */
+  whole = (time_t)timeout_s;
+  clock_gettime(CLOCK_MONOTONIC, deadline);
+  deadline->tv_sec += whole;
+  deadline->tv_nsec += (long)((timeout_s - (double)whole) * 1e9);
+  if (deadline->tv_nsec >= 1000000000L) {
+    deadline->tv_sec++;
+    deadline->tv_nsec -= 1000000000L;
   }
-  pthread_mutex_lock(&ch->state_mu);
-  while (!ch->started && ch->connected) {
+}
+
+/* Waits (state_mu held) until *flag is set or the channel closes or the
+ * deadline passes; returns *flag. */
+static bool rt_channel_wait_flag(rt_channel_t *ch, const bool *flag, double timeout_s) {
+  struct timespec deadline;
+  if (timeout_s >= 0) rt_deadline_in(timeout_s, &deadline);
+  while (!*flag && ch->connected) {
     if (timeout_s < 0) {
       pthread_cond_wait(&ch->state_cv, &ch->state_mu);
     } else if (pthread_cond_timedwait(&ch->state_cv, &ch->state_mu,
@@ -430,9 +434,41 @@ bool rt_channel_wait_start(rt_channel_t *ch, double timeout_s) {
       break;
     }
   }
-  started = ch->started;
+  return *flag;
+}
+
+bool rt_channel_wait_start(rt_channel_t *ch, double timeout_s) {
+  bool started = false;
+
+  pthread_mutex_lock(&ch->state_mu);
+  started = rt_channel_wait_flag(ch, &ch->started, timeout_s);
   pthread_mutex_unlock(&ch->state_mu);
   return started;
+}
+
+bool rt_channel_wait_client(rt_channel_t *ch, double timeout_s) {
+  bool attached = false;
+
+  pthread_mutex_lock(&ch->state_mu);
+  attached = rt_channel_wait_flag(ch, &ch->client, timeout_s) && ch->connected;
+  pthread_mutex_unlock(&ch->state_mu);
+  return attached;
+}
+
+void rt_channel_set_client(rt_channel_t *ch, bool attached) {
+  pthread_mutex_lock(&ch->state_mu);
+  ch->client = attached;
+  pthread_cond_broadcast(&ch->state_cv);
+  pthread_mutex_unlock(&ch->state_mu);
+}
+
+bool rt_channel_has_client(rt_channel_t *ch) {
+  bool attached = false;
+
+  pthread_mutex_lock(&ch->state_mu);
+  attached = ch->client && ch->connected;
+  pthread_mutex_unlock(&ch->state_mu);
+  return attached;
 }
 
 bool rt_channel_mark_started(rt_channel_t *ch) {

@@ -51,6 +51,15 @@ bool rt_channel_mark_started(rt_channel_t *ch);
 
 bool rt_channel_is_connected(rt_channel_t *ch);
 
+/* Whether a client is attached, as the adapter says with the `client`
+ * command (an attach finished configuring, or the client detached). */
+void rt_channel_set_client(rt_channel_t *ch, bool attached);
+bool rt_channel_has_client(rt_channel_t *ch);
+/* Waits until a client is attached (true) or the channel is closed or
+ * timeout_s seconds passed (false); timeout_s < 0 waits without limit.
+ * Call WITHOUT the GIL. */
+bool rt_channel_wait_client(rt_channel_t *ch, double timeout_s);
+
 /* Called from the interpreter's atexit hook: from then on the channel
  * thread must not take the GIL. */
 void rt_channel_at_exit(rt_channel_t *ch);

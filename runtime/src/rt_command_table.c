@@ -5,6 +5,7 @@
 
 const rt_command_t rt_command_table[] = {
     {"start", rt_handle_start},
+    {"client", rt_handle_client},
     {"configure", rt_handle_configure_all},
     {"setBreakpoints", rt_handle_set_breakpoints},
     {"setFunctionBreakpoints", rt_handle_set_function_breakpoints},

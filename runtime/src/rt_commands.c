@@ -21,6 +21,9 @@ void rt_commands_on_close(rt_channel_t *ch) {
   if (rt_channel_python_allowed(ch)) {
     PyGILState_STATE gil = PyGILState_Ensure();
     rt_backend_uninstall();
+    /* Nothing of this session is left for the next one (attach again to
+     * a running process): no breakpoint, no exception filter. */
+    rt_engine_clear();
     PyGILState_Release(gil);
   }
 }
@@ -29,6 +32,17 @@ void rt_commands_on_close(rt_channel_t *ch) {
  * first line run. A second start is answered with success and does nothing. */
 int rt_handle_start(rt_channel_t *ch, const cJSON *request, cJSON **body) {
   if (!rt_channel_mark_started(ch)) rt_log(RT_LOG_INFO, "start: already started");
+  return 0;
+}
+
+/* `client` {attached}: a client finished attaching (true) or detached
+ * (false); dapper.is_client_connected() and wait_for_client() read it. */
+int rt_handle_client(rt_channel_t *ch, const cJSON *request, cJSON **body) {
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(request, "arguments");
+  bool attached = false;
+  if (dap_get_bool(args, "attached", &attached) != 0)
+    return rt_commands_fail(DAPPER_EINVAL, "client: \"attached\" must be a boolean");
+  rt_channel_set_client(ch, attached);
   return 0;
 }
 

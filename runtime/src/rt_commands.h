@@ -57,6 +57,7 @@ extern const rt_command_t rt_command_table[];
 extern const size_t rt_command_count;
 
 int rt_handle_start(rt_channel_t *ch, const cJSON *req, cJSON **body);
+int rt_handle_client(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_set_function_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body);

@@ -9,6 +9,9 @@
  *   connect(fd) -> None         take fd, send `hello`, start the channel
  *   wait_for_start(timeout=None) -> bool
  *   is_connected() -> bool
+ *   has_client() -> bool        a client is attached (dapper.is_client_connected)
+ *   wait_for_client(timeout=None) -> bool
+ *   break_here() -> bool        the caller stops at its next line (dapper.breakpoint)
  *   _set_log_level(level) -> None   0 off, 1 errors, 2 info, 3 debug
  *   _at_exit() -> None          registered with atexit by the module
  * Called by the support module (runtime/python/_dapper_support.py):
@@ -165,6 +168,7 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
   cJSON *hello = NULL;
   int fd = -1;
   int rc = 0;
+  int was_disconnected = 0;
 
   fd = rt_as_int(arg);
   if (fd == -1 && PyErr_Occurred()) return NULL;
@@ -179,10 +183,17 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
    * threading, which must first be imported by the main thread (threading
    * takes its importer for the main thread). */
   if (rt_support() == NULL) return NULL;
+  /* Connected before and detached since (attach again to a running
+   * process, or a forked child connecting as a new process): the hooks may stop threads again once this channel is open. */
+  was_disconnected = atomic_load(&rt_disconnected);
+  if (was_disconnected) rt_stop_reconnect();
   Py_BEGIN_ALLOW_THREADS
   rc = rt_channel_open(rt_channel_get(), fd, hello); /* consumes hello */
   Py_END_ALLOW_THREADS
-  if (rc != 0) return rt_raise(rc, "connect");
+  if (rc != 0) {
+    if (was_disconnected) atomic_store(&rt_disconnected, 1);
+    return rt_raise(rc, "connect");
+  }
   Py_RETURN_NONE;
 }
 
@@ -222,6 +233,62 @@ PyDoc_STRVAR(rt_is_connected_doc,
 
 static PyObject *rt_is_connected(PyObject *module, PyObject *unused) {
   return PyBool_FromLong(rt_channel_is_connected(rt_channel_get()));
+}
+
+PyDoc_STRVAR(rt_has_client_doc,
+"has_client()\n--\n\nTrue while a client is attached to the program.");
+
+static PyObject *rt_has_client(PyObject *module, PyObject *unused) {
+  return PyBool_FromLong(rt_channel_has_client(rt_channel_get()));
+}
+
+PyDoc_STRVAR(rt_wait_for_client_doc,
+"wait_for_client(timeout=None)\n--\n\n"
+"Wait, without the GIL, until a client is attached (returns True) or the\n"
+"channel closes or timeout seconds pass (returns False).");
+
+static PyObject *rt_wait_for_client(PyObject *module, PyObject *args,
+                                    PyObject *kwargs) {
+  static char *kwlist[] = {"timeout", NULL};
+  PyObject *timeout_obj = Py_None; /* borrowed */
+  double timeout = -1.0;
+  bool attached = false;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:wait_for_client", kwlist,
+                                   &timeout_obj)) {
+    return NULL;
+  }
+  if (timeout_obj != Py_None) {
+    timeout = PyFloat_AsDouble(timeout_obj);
+    if (timeout == -1.0 && PyErr_Occurred()) return NULL;
+    if (isnan(timeout)) {
+      PyErr_SetString(PyExc_ValueError, "timeout must not be NaN");
+      return NULL;
+    }
+    if (timeout < 0) timeout = 0;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  attached = rt_channel_wait_client(rt_channel_get(), timeout);
+  Py_END_ALLOW_THREADS
+  return PyBool_FromLong(attached);
+}
+
+PyDoc_STRVAR(rt_break_here_doc,
+"break_here()\n--\n\n"
+"When a client is attached, the calling thread stops at its next line\n"
+"(reason pause) and True is returned; else nothing happens (False).");
+
+static PyObject *rt_break_here(PyObject *module, PyObject *unused) {
+  rt_thread_t *t = NULL;
+  if (!rt_channel_has_client(rt_channel_get()) || rt_backend == NULL ||
+      atomic_load(&rt_disconnected)) {
+    Py_RETURN_FALSE;
+  }
+  t = rt_threads_current();
+  if (t == NULL || rt_thread_is_gone(t)) Py_RETURN_FALSE;
+  rt_stop_break_here(t->id);
+  rt_backend_control_changed();
+  Py_RETURN_TRUE;
 }
 
 static PyObject *rt_set_log_level(PyObject *module, PyObject *arg) {
@@ -319,6 +386,10 @@ static PyMethodDef rt_methods[] = {
     {"wait_for_start", (PyCFunction)(void (*)(void))rt_wait_for_start,
      METH_VARARGS | METH_KEYWORDS, rt_wait_for_start_doc},
     {"is_connected", rt_is_connected, METH_NOARGS, rt_is_connected_doc},
+    {"has_client", rt_has_client, METH_NOARGS, rt_has_client_doc},
+    {"wait_for_client", (PyCFunction)(void (*)(void))rt_wait_for_client,
+     METH_VARARGS | METH_KEYWORDS, rt_wait_for_client_doc},
+    {"break_here", rt_break_here, METH_NOARGS, rt_break_here_doc},
     {"_set_log_level", rt_set_log_level, METH_O,
      "_set_log_level(level, /)\n--\n\n0 off, 1 errors, 2 info, 3 debug (stderr)."},
     {"_at_exit", rt_at_exit, METH_NOARGS,

@@ -694,6 +694,17 @@ int rt_stop_pause(const cJSON *request, int thread_id) {
   return RT_DEFERRED;
 }
 
+void rt_stop_break_here(int thread_id) {
+  rt_threads_lock();
+  if (rt_stop_owner == NULL) {
+    rt_pause_target = thread_id;
+    rt_pause_promote = false;
+    clock_gettime(CLOCK_MONOTONIC, &rt_pause_since);
+    atomic_store(&rt_pause_all, 1);
+  }
+  rt_threads_unlock();
+}
+
 int rt_stop_route(const cJSON *request, int thread_id) {
   rt_thread_t *t = NULL;
   rt_cmd_t *cmd = calloc(1, sizeof *cmd);
@@ -785,6 +796,11 @@ void rt_stop_disconnect(void) {
   rt_threads_lock();
   rt_resume_locked(NULL);
   rt_threads_unlock();
+}
+
+void rt_stop_reconnect(void) {
+  atomic_store(&rt_entry_pending, 0);
+  atomic_store(&rt_disconnected, 0);
 }
 
 void rt_stop_after_fork_child(void) {

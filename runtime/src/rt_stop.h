@@ -124,6 +124,9 @@ void rt_stop_step_end(rt_thread_t *t);
 /* The channel closed: release every stopped or parked thread, never stop
  * again. No GIL needed. */
 void rt_stop_disconnect(void);
+/* A new channel opened after a disconnect (attach again to a running
+ * process): the hooks may stop threads again. */
+void rt_stop_reconnect(void);
 
 /* Resumes after continue (step NONE) or a step of thread_id: every waiting
  * thread, or only thread_id when single. A continue with nothing stopped
@@ -140,6 +143,10 @@ int rt_stop_resume(const cJSON *request, int thread_id, bool single,
  * RT_DEFERRED; or returns a negative code with rt_commands_fail's message.
  * Channel thread, no GIL; the caller then lets the backend know. */
 int rt_stop_pause(const cJSON *request, int thread_id);
+/* dapper.breakpoint(): thread_id (the caller's) stops at its next line, as
+ * a pause asked by the client would; nothing when another stop is under
+ * way. The caller then calls rt_backend_control_changed() (GIL held). */
+void rt_stop_break_here(int thread_id);
 /* Queues a copy of request to the stopped thread thread_id, which answers
  * it (for a thread blocked in C during a stop: to the stand-in, which
  * answers on its behalf). Returns RT_DEFERRED, or a negative code (unknown

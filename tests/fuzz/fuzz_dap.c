@@ -8,7 +8,9 @@
  * The debuggee is never started: dap_debuggee_spawn is replaced at link time
  * (-Wl,--wrap=dap_debuggee_spawn) by a version that fails, so `launch`
  * still parses and validates its arguments but answers with an error, and
- * every request that needs the runtime must be answered with an error. */
+ * every request that needs the runtime must be answered with an error.
+ * Likewise dap_inject_check (-Wl,--wrap=dap_inject_check): `attach` with a
+ * `processId` is validated but never runs gdb on a process of the machine. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -21,6 +23,7 @@
 #include <uv.h>
 
 #include "debuggee.h"
+#include "inject.h"
 #include "dapper/errors.h"
 #include "log.h"
 #include "session.h"
@@ -36,6 +39,12 @@ int __wrap_dap_debuggee_spawn(uv_loop_t *loop, const dap_launch_t *l, bool with_
                               dap_debuggee_t **out, char *err, size_t errlen) {
   snprintf(err, errlen, "could not start %s: spawning is disabled in the fuzzer", l->file);
   return UV_ENOENT;
+}
+
+int __wrap_dap_inject_check(int pid, dap_inject_target_t *t, char *err, size_t errlen);
+int __wrap_dap_inject_check(int pid, dap_inject_target_t *t, char *err, size_t errlen) {
+  snprintf(err, errlen, "cannot attach to process %d: attaching is disabled in the fuzzer", pid);
+  return DAPPER_ELAUNCH;
 }
 
 static uv_loop_t loop;

@@ -31,6 +31,7 @@ static int stub(const cJSON *req, cJSON **body) {
   int name(rt_channel_t *ch, const cJSON *req, cJSON **body) { return stub(req, body); }
 
 STUB(rt_handle_start)
+STUB(rt_handle_client)
 STUB(rt_handle_configure_all)
 STUB(rt_handle_set_breakpoints)
 STUB(rt_handle_set_function_breakpoints)

@@ -230,8 +230,8 @@ class ConfigurationTests:
         lines = [line for line in r.out("console").splitlines()
                  if "not supported" in line]
         self.assertEqual(lines, [
-            'dapper: launch keys "pathMappings", '
-            '"subProcess", "stopOnEntyr" are not supported and ignored '
+            'dapper: launch key '
+            '"stopOnEntyr" is not supported and ignored '
             '(docs/configuration.md lists the keys)'])
 
     def test_attach_says_what_to_use(self):

@@ -53,11 +53,19 @@ export async function resolveConfig(input: Config, ctx: ResolveInputs): Promise<
   }
   if (config.type === undefined) config.type = DEBUG_TYPE;
   if (config.request === undefined) config.request = 'launch';
+  if (config.request === 'attach' && config.subProcessId !== undefined) {
+    // A child process of a debugged program: the adapter asked for this
+    // session (startDebugging); a new adapter attaches to the child.
+    if (config.name === undefined) config.name = `Subprocess ${String(config.subProcessId)}`;
+    return { config };
+  }
   if (config.request === 'attach') {
-    if (attachTarget(config) === undefined)
+    const pid = config.processId;
+    const hasPid = pid !== undefined && pid !== null && pid !== '';
+    if (attachTarget(config) === undefined && !listensFor(config) && !hasPid)
       return {
         error:
-          'dapper attaches to a program started with `dapper-adapter --listen [HOST:]PORT -- program.py`: give its port as "connect": {"host": "127.0.0.1", "port": PORT}.',
+          'dapper attaches to a program started with `dapper-adapter --listen [HOST:]PORT -- program.py` (or calling dapper.listen(PORT)): give its port as "connect": {"host": "127.0.0.1", "port": PORT}; or waits for one started with `dapper-adapter --connect HOST:PORT -- program.py`: "listen": {"host": "127.0.0.1", "port": PORT}; or to a running process: give "processId".',
       };
     if (config.name === undefined) config.name = 'Python (dapper): Attach';
     return { config };
@@ -86,6 +94,13 @@ export function attachTarget(config: Config): { host: string; port: number } | u
   const p = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
   if (typeof p !== 'number' || !Number.isInteger(p) || p <= 0 || p > 65535) return undefined;
   return { host: typeof host === 'string' && host !== '' ? host : '127.0.0.1', port: p };
+}
+
+/** An attach configuration that waits for the program (`listen`): the
+ * bundled adapter runs on stdio and the program connects to it. */
+export function listensFor(config: Config): boolean {
+  const l = config.listen;
+  return l !== null && typeof l === 'object' && !Array.isArray(l) && 'port' in l;
 }
 
 /** debugpy's default: the workspace folder; without one, the directory of

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import { DEBUG_TYPE } from './config';
-import { DapperConfigurationProvider, DapperDescriptorFactory, dynamicConfigurations, pickArgs } from './providers';
+import { DapperConfigurationProvider, DapperDescriptorFactory, dynamicConfigurations, pickArgs, pickProcess } from './providers';
 import { StatusBar } from './statusbar';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -15,6 +15,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new DapperDescriptorFactory(context.extensionPath)),
     vscode.commands.registerCommand('dapper.pickArgs', pickArgs),
+    vscode.commands.registerCommand('dapper.pickProcess', pickProcess),
     new StatusBar(),
   );
 }

@@ -106,3 +106,34 @@ export async function pickArgs(): Promise<string | undefined> {
     ignoreFocusOut: true,
   });
 }
+
+/** The user's own Python processes as `ps -x -o pid=,args=` prints them
+ * (one "PID ARGS" per line): [pid, command line], this extension host's
+ * own process left out. */
+export function pythonProcesses(psOutput: string, self: number): Array<{ pid: number; args: string }> {
+  const found: Array<{ pid: number; args: string }> = [];
+  for (const line of psOutput.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m || Number(m[1]) === self) continue;
+    const exe = m[2].split(/\s+/)[0].split('/').pop() ?? '';
+    if (/^python(\d(\.\d+)?)?$/.test(exe)) found.push({ pid: Number(m[1]), args: m[2] });
+  }
+  return found;
+}
+
+/** `${command:pickProcess}`: a quick pick of the user's Python processes;
+ * returns the chosen pid as a string (what `processId` takes). */
+export async function pickProcess(): Promise<string | undefined> {
+  const { execFile } = await import('child_process');
+  const out = await new Promise<string>((resolve) =>
+    execFile('ps', ['-x', '-o', 'pid=,args='], { maxBuffer: 8 << 20 }, (err, stdout) => resolve(err ? '' : stdout)),
+  );
+  const items = pythonProcesses(out, process.pid).map((p) => ({ label: String(p.pid), description: p.args }));
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Attach to a Python process',
+    placeHolder: items.length ? 'Your Python processes (pid, command line)' : 'No Python process of yours is running',
+    matchOnDescription: true,
+    ignoreFocusOut: true,
+  });
+  return pick?.label;
+}

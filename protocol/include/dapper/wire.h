@@ -11,5 +11,8 @@
  * sends this secret (hex) and a newline first (docs/security.md). */
 #define WIRE_SOCKET_ENV "DAPPER_RUNTIME_SOCKET"
 #define WIRE_SECRET_ENV "DAPPER_RUNTIME_SECRET"
+/* dapper-adapter --connect: HOST:PORT the runtime connects to over TCP (an
+ * adapter waiting with attach "listen"); no secret. */
+#define WIRE_CONNECT_ENV "DAPPER_RUNTIME_CONNECT"
 
 #endif

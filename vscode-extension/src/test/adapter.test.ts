@@ -61,6 +61,14 @@ describe('adapter', () => {
     assert.deepStrictEqual(descriptorFor({ request: 'attach', connect: { host: '10.0.0.2', port: 7 } }, '/x'), {
       kind: 'server', host: '10.0.0.2', port: 7,
     });
+    // attach listen: the bundled adapter waits for the program (--connect)
+    assert.deepStrictEqual(descriptorFor({ request: 'attach', listen: { port: 5678 } }, '/x/dapper-adapter'), {
+      kind: 'executable', command: '/x/dapper-adapter', args: [],
+    });
+    // attach by processId: the adapter is started as for launch (stdio)
+    assert.deepStrictEqual(descriptorFor({ request: 'attach', processId: '4242' }, '/x'), {
+      kind: 'executable', command: '/x', args: [],
+    });
   });
 
   it('names a missing, non-file, non-executable or broken binary', async () => {

@@ -63,8 +63,26 @@ describe('resolveConfig', () => {
       const bad = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', connect }, inputs());
       assert.ok('error' in bad && /--listen/.test(bad.error), JSON.stringify(bad));
     }
+    const listen = await resolveConfig({ type: 'dapper', request: 'attach', listen: { port: 5678 } }, inputs());
+    assert.ok('config' in listen, JSON.stringify(listen));
+    const none = await resolveConfig({ type: 'dapper', request: 'attach', name: 'a', listen: 5678 }, inputs());
+    assert.ok('error' in none && /--connect/.test(none.error), JSON.stringify(none));
+    for (const processId of [4242, '4242', '${command:pickProcess}']) {
+      const byPid = await resolveConfig({ type: 'dapper', request: 'attach', processId }, inputs());
+      assert.ok('config' in byPid && byPid.config.processId === processId, JSON.stringify(byPid));
+    }
     const other = await resolveConfig({ type: 'dapper', request: 'test', name: 'a' }, inputs());
     assert.ok('error' in other && /"launch" and "attach"/.test(other.error), JSON.stringify(other));
+  });
+
+  it('attach to a child process (startDebugging): no connect needed, no interpreter', async () => {
+    const child = {
+      type: 'dapper', request: 'attach', name: 'Subprocess 42 (worker.py)', subProcessId: 42,
+      subProcessSocket: '/run/user/1/dapper-child-x/child.sock', subProcessSecret: 'ab'.repeat(32),
+    };
+    const r = await resolveConfig(child, inputs());
+    assert.ok('config' in r, JSON.stringify(r));
+    assert.deepStrictEqual(r.config, child);
   });
 
   it('keeps what launch.json says', async () => {
@@ -171,5 +189,6 @@ describe('package.json launch schema', () => {
     assert.ok(labels.some((l: string) => /Module/.test(l)) && labels.some((l: string) => /Arguments/.test(l)));
     assert.ok(labels.some((l: string) => /Attach/.test(l)));
     assert.strictEqual(dbg.variables.pickArgs, 'dapper.pickArgs');
+    assert.strictEqual(dbg.variables.pickProcess, 'dapper.pickProcess');
   });
 });

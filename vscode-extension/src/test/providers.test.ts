@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type * as vscodeTypes from 'vscode';
-import { DapperConfigurationProvider, DapperDescriptorFactory, selectedInterpreter } from '../providers';
+import { DapperConfigurationProvider, DapperDescriptorFactory, pythonProcesses, selectedInterpreter } from '../providers';
 import * as stub from './vscode-stub';
 
 type DebugConfiguration = vscodeTypes.DebugConfiguration;
@@ -147,5 +147,25 @@ describe('providers (vscode stub)', () => {
 
     fs.chmodSync(other, 0o644);
     await assert.rejects(f.createDebugAdapterDescriptor(session({})), /other-adapter is not executable/);
+  });
+});
+
+describe('pickProcess', () => {
+  it('lists Python interpreters from ps output, not other programs nor itself', () => {
+    const ps = [
+      '    1 /sbin/init',
+      '  101 /usr/bin/python3 app.py --port 8000',
+      '  102 python3.12 -m http.server',
+      '  103 /usr/bin/sleep 30',
+      '  104 /opt/py/bin/python worker.py',
+      '  105 /usr/bin/python3-config --libs',
+      '  200 /usr/bin/python3 extension-host',
+      '',
+    ].join('\n');
+    assert.deepStrictEqual(pythonProcesses(ps, 200), [
+      { pid: 101, args: '/usr/bin/python3 app.py --port 8000' },
+      { pid: 102, args: 'python3.12 -m http.server' },
+      { pid: 104, args: '/opt/py/bin/python worker.py' },
+    ]);
   });
 });
