@@ -194,6 +194,9 @@ class Session:
         self.deadline = deadline
         self.stops = stops
         self.cwd = cwd or WORKLOADS
+        # seconds for each setBreakpoints response (debugpy needs more than
+        # 15 s for 500 breakpoints in one file on a loaded machine)
+        self.set_breakpoints_timeout = 15.0
         # results
         self.bench = None
         self.backend_text = None
@@ -266,7 +269,7 @@ class Session:
             r = c.request("setBreakpoints", {
                 "source": {"path": path, "name": os.path.basename(path)},
                 "breakpoints": items, "lines": [b["line"] for b in items],
-            }, rem.left(15))
+            }, rem.left(self.set_breakpoints_timeout))
             if not r.get("success"):
                 raise SessionError("setBreakpoints failed: %s"
                                    % _error_text(r))

@@ -4,6 +4,7 @@
     python3 bench/run.py --adapter build/release/adapter/dapper-adapter \
         [--python PATH ...] [--workloads 1,2,3,4,5] [--rounds N] [--quick] \
         [--callgrind] [--install-debugpy] [--write docs/performance.md]
+    python3 bench/run.py --seed-tables --adapter ... [--quick] [--write ...]
 
 Runs each workload under plain Python, under dapper-adapter with each
 breakpoint backend, and under debugpy (system Python, when installed),
@@ -507,6 +508,11 @@ def machine_facts(interps, adapter, debugpy_version):
 # ---------------------------------------------------------------------------
 
 def main():
+    if "--seed-tables" in sys.argv[1:]:
+        # The frame-evaluation model's tables (bench/seed_tables.py).
+        import seed_tables
+        return seed_tables.main(
+            [a for a in sys.argv[1:] if a != "--seed-tables"])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--adapter", required=True,
                     help="the dapper-adapter binary (a release build)")
