@@ -9,7 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
-          python3 python3-dev clang libclang-rt-14-dev gdb strace)
+          python3 python3-dev clang libclang-rt-14-dev gdb strace
+          # the real programs the tests debug (Debian's Python only) and the
+          # debugger they are compared with
+          python3-pytest python3-django python3-numpy python3-scipy python3-pandas
+          python3-debugpy)
 
 missing=()
 for p in "${packages[@]}"; do
