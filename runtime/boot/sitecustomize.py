@@ -18,8 +18,9 @@ is the same. The boot sequence (docs/wire-protocol.md):
 4. wait_for_start(): the program's first line runs after the adapter's
    `start`, or once the channel closes.
 
-Stdlib only and cheap (no importlib.util, no json unless an error must be
-sent). The syntax stays valid on old Pythons (3.6+) so that they too report a
+Stdlib only and cheap: no module the program would not import itself
+(no importlib, no json unless an error must be sent; bench/startup.py
+measures it, tests/integration/test_startup.py guards it). The syntax stays valid on old Pythons (3.6+) so that they too report a
 clear error. Everything lives in one function that deletes itself: nothing is
 left in this module or in __main__.
 """
@@ -107,10 +108,16 @@ def _dapper_boot():
         except OSError:
             pass
 
+    # The import system's own modules (always loaded, no file to read):
+    # importlib.machinery would import importlib and warnings, which the
+    # program may never import itself.
+    import _imp
+    bootstrap = sys.modules.get("_frozen_importlib")
+    external = sys.modules.get("_frozen_importlib_external")
+
     def find_module():
         """Returns the runtime's path, or None."""
-        from importlib.machinery import EXTENSION_SUFFIXES
-        for suffix in EXTENSION_SUFFIXES:
+        for suffix in _imp.extension_suffixes():
             path = os.path.join(runtime_dir, name + suffix)
             if os.path.isfile(path):
                 return path
@@ -120,8 +127,12 @@ def _dapper_boot():
         """Loads the extension by absolute path (no sys.path change) and
         registers it in sys.modules. Same steps as importlib.util's
         spec_from_file_location/module_from_spec/exec_module, without
-        importing importlib.util (several ms of startup)."""
-        from importlib.machinery import ExtensionFileLoader, ModuleSpec
+        importing importlib."""
+        if bootstrap is not None and external is not None:
+            ExtensionFileLoader = external.ExtensionFileLoader
+            ModuleSpec = bootstrap.ModuleSpec
+        else:  # an unusual import system: the public names
+            from importlib.machinery import ExtensionFileLoader, ModuleSpec
         loader = ExtensionFileLoader(name, path)
         spec = ModuleSpec(name, loader, origin=path)
         spec.has_location = True

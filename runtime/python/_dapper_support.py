@@ -61,15 +61,29 @@ _lib_roots = None
 
 
 def _library_roots():
+    """The standard library's directories (sysconfig's stdlib and
+    platstdlib: {base}/{platlibdir}/pythonX.Y, and sys._stdlib_dir, which
+    is where the interpreter found it), without importing sysconfig (it is
+    needed at the first code object the runtime sees, before the program
+    runs). purelib/platlib are site-packages or dist-packages directories,
+    which _default_library recognises by name."""
     global _lib_roots
     if _lib_roots is None:
-        import sysconfig
+        dirs = [getattr(sys, "_stdlib_dir", None)]
+        version = "python%d.%d" % sys.version_info[:2]
+        libdir = getattr(sys, "platlibdir", "lib")
+        for base in (sys.base_prefix, sys.base_exec_prefix):
+            if base:
+                dirs.append(os.path.join(base, libdir, version))
+        if not dirs[0]:  # an interpreter that does not know: ask sysconfig
+            import sysconfig
+            for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+                try:
+                    dirs.append(sysconfig.get_path(key))
+                except KeyError:
+                    pass
         roots = set()
-        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-            try:
-                p = sysconfig.get_path(key)
-            except KeyError:
-                p = None
+        for p in dirs:
             if p:
                 roots.add(canonical(p) + os.sep)
                 roots.add(os.path.abspath(p) + os.sep)
@@ -484,9 +498,7 @@ def describe_exception(exc):
 
 
 def send_output(text, category="console"):
-    import json
-    _rt._send_event("output", json.dumps({"category": category,
-                                          "output": text}))
+    _rt._send_event("output", {"category": category, "output": text})
 
 
 def report_condition_error(bp_id, expr, err):
@@ -609,10 +621,14 @@ def _install_excepthooks():
 
 
 def _load_file(name, path):
-    """Loads a module by absolute path, without sys.path or sys.modules."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
+    """Loads a module by absolute path, without sys.path or sys.modules,
+    and without importing importlib (its bootstrap modules are always
+    there; importlib.util would bring a dozen modules the program may
+    never import itself)."""
+    boot = sys.modules["_frozen_importlib"]
+    spec = sys.modules["_frozen_importlib_external"].spec_from_file_location(
+        name, path)
+    mod = boot.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
@@ -621,15 +637,27 @@ def _load_inspect():
     """Loads _dapper_inspect.py and _dapper_values.py (value rendering,
     `variables`; next to this file) by absolute path, without sys.path or
     sys.modules."""
-    global _inspect, _targets
+    global _inspect
     values = _load_file("_dapper_values", _values_file)
     mod = _load_file("_dapper_inspect", _inspect_file)
     mod.init(_rt, _SupportView(), values)
     _inspect = mod
     _requests.update(mod.requests)
-    _targets = _load_file("_dapper_targets", _targets_file)
-    _targets.init(_rt, _SupportView())
-    _requests.update(_targets.requests)
+
+
+# Requests of _dapper_targets.py (it imports ast and dis): loaded at the
+# first of them.
+_TARGET_REQUESTS = ("gotoTargets", "goto", "stepInTargets")
+
+
+def _load_targets():
+    global _targets
+    if _targets is None:
+        mod = _load_file("_dapper_targets", _targets_file)
+        mod.init(_rt, _SupportView())
+        _requests.update(mod.requests)
+        _targets = mod
+    return _targets
 
 
 class _SupportView:
@@ -640,10 +668,9 @@ class _SupportView:
         return globals()[name]
 
 
-def configure(settings_json):
-    """`configure` settings for inspection (showReturnValue, ...)."""
-    import json
-    settings = json.loads(settings_json)
+def configure(settings):
+    """`configure` settings for inspection (showReturnValue, ...): the
+    request's arguments as a dict (C converts them, no json module)."""
     set_rules(settings.get("rules"))
     if _inspect is not None:
         _inspect.configure(settings)
@@ -835,25 +862,27 @@ _requests = {
 }
 
 
-def handle_request(thread_id, command, args_json):
-    """Runs a request in the stopped thread's context; returns the body as
-    JSON text, or None when the thread sends the response later itself.
-    Raises RequestError (or anything) for an error response."""
-    import json
+def handle_request(thread_id, command, args):
+    """Runs a request in the stopped thread's context. args: the request's
+    arguments as a dict (C converts them). Returns (body,), which C turns
+    into the response's JSON, or None when the thread sends the response
+    later itself. Raises RequestError (or anything) for an error
+    response."""
+    if command in _TARGET_REQUESTS:
+        _load_targets()
     handler = _requests.get(command)
     if handler is None:
         raise RequestError("unknown command '%s'" % command)
-    args = json.loads(args_json) if args_json else {}
     body = handler(thread_id, args or {})
     if _targets is not None and body is _targets.DEFERRED:
         return None  # the thread answers later itself (a deferred goto)
-    return json.dumps(body)
+    return (body,)
 
 
 def goto_attempt(frame, line):
     """A deferred jump, at an opcode event of the frame (rt_goto.c): None,
     the error message, or False to wait for the next instruction."""
-    return _targets.attempt_deferred(frame, line)
+    return _load_targets().attempt_deferred(frame, line)
 
 
 def format_exc(err):
