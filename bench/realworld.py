@@ -112,6 +112,46 @@ def missing_modules(python, program):
     return p.stdout.decode().split()
 
 
+# Debian's pure-Python packages the Django and pytest programs import (some
+# only optionally); given to another interpreter (pyenv 3.12/3.13, no PyPI
+# here) by debian_pure_path. NumPy/SciPy/pandas are C extensions built for
+# Debian's 3.11 only.
+DEBIAN_DIST = "/usr/lib/python3/dist-packages"
+DEBIAN_PURE = {
+    "django": ["django", "asgiref", "sqlparse", "pytz", "jinja2",
+               "markupsafe", "yaml"],
+    "pytest": ["pytest", "_pytest", "pluggy", "iniconfig", "py", "attr",
+               "packaging"],
+}
+# What Debian's debugpy (its adapter runs on /usr/bin/python3) needs in the
+# debuggee besides itself: its pydevd imports the unbundled `bytecode`.
+DEBIAN_DEBUGPY = ["bytecode"]
+
+
+def debian_pure_path(python, program, version):
+    """A directory of symlinks to Debian's pure-Python packages `program`
+    needs, for an interpreter that lacks them, or None (nothing to link,
+    or they still do not import). Put on PYTHONPATH of every run, plain
+    and debugged alike."""
+    names = DEBIAN_PURE.get(program)
+    if not names or not os.path.isdir(DEBIAN_DIST):
+        return None
+    d = os.path.join(tempfile.gettempdir(),
+                     "dapper-realworld-debian-py%s" % version)
+    os.makedirs(d, exist_ok=True)
+    for name in names + DEBIAN_DEBUGPY:
+        for entry in (name, name + ".py"):
+            src = os.path.join(DEBIAN_DIST, entry)
+            dst = os.path.join(d, entry)
+            if os.path.exists(src) and not os.path.lexists(dst):
+                os.symlink(src, dst)
+    env = dict(os.environ, PYTHONPATH=d)
+    p = subprocess.run([python, "-c", "import " + ", ".join(NEEDS[program])],
+                       env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
+    return d if p.returncode == 0 else None
+
+
 def install_realworld():
     if os.environ.get("CI"):
         log("--install-realworld: refused under CI (CI is set)")
@@ -295,10 +335,18 @@ def report(o, version, configs, cases, samples, errors, bp_files, unavail,
         L.append("")
     for program, why in unavail.items():
         L.append("- %s: not run: %s" % (program, why))
-    L.append("- 3.12 and 3.13 (pyenv builds, no PyPI access here) have no "
-             "Django, NumPy, SciPy, pandas or pytest, so none of these "
-             "programs runs on them; Debian's packages exist for its 3.11 "
-             "only.")
+    if getattr(o, "debian_paths", None):
+        L.append("- %s has no Django or pytest of its own (a pyenv build, no "
+                 "PyPI access here): its runs import Debian's pure-Python "
+                 "packages from `%s` through `PYTHONPATH=%s` (symlinks made "
+                 "by the bench), plain and debugged alike." % (
+                     version, DEBIAN_DIST, ", ".join(o.debian_paths)))
+    elif o.python == "/usr/bin/python3":
+        L.append("- 3.12 and 3.13 (pyenv builds, no PyPI access here): "
+                 "`--python` with their interpreter runs the Django and "
+                 "pytest programs with Debian's pure-Python packages; "
+                 "NumPy, SciPy and pandas are C extensions built for "
+                 "Debian's 3.11 only.")
     probs = [(k, v) for k, v in errors.items() if v]
     if probs:
         L.append("")
@@ -348,19 +396,36 @@ def main():
     version = subprocess.run(
         [o.python, "-c", "import platform;print(platform.python_version())"],
         stdout=subprocess.PIPE, timeout=60).stdout.decode().strip()
+    global SECTION
+    if o.python != "/usr/bin/python3":  # its own section of the page
+        SECTION = "realworld-py" + ".".join(version.split(".")[:2])
     root = o.workdir or os.path.join(tempfile.gettempdir(),
                                      "dapper-realworld")
     runners = gen.generate(root)
     runners["sci"] = os.path.join(HERE, "realworld", "sci.py")
     wanted = o.programs.split(",")
     unavail = {}
+    debian_paths = []
     cases = []
     for key, title, n in CASES:
         if key not in wanted:
             continue
         if key not in unavail:
             miss = missing_modules(o.python, key)
-            if miss:
+            if miss and o.python != "/usr/bin/python3" and key in DEBIAN_PURE:
+                d = debian_pure_path(o.python, key, version)
+                if d is not None:
+                    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                    if d not in paths:
+                        os.environ["PYTHONPATH"] = os.pathsep.join(
+                            [p for p in paths + [d] if p])
+                    debian_paths.append(d)
+                    miss = missing_modules(o.python, key)
+            if miss and key == "sci" and o.python != "/usr/bin/python3":
+                unavail[key] = "%s has no %s: Debian's are C extensions " \
+                    "built for its Python 3.11 (no PyPI here)" % (
+                        o.python, ", ".join(miss))
+            elif miss:
                 unavail[key] = "%s has no %s (--install-realworld installs " \
                     "Debian's packages for /usr/bin/python3)" % (
                         o.python, ", ".join(miss))
@@ -409,6 +474,7 @@ def main():
     for ((key, n), config), v in errors.items():
         title = next(t for k, t, m in cases if k == key and m == n)
         errs[(title, config)] = v
+    o.debian_paths = debian_paths
     text = report(o, version, configs, [(t, t, n) for _k, t, n in cases],
                   samples, errs, bp_files, unavail, load)
     print(text)
