@@ -12,9 +12,9 @@ deciding what is library code.
 Everything called from C returns plain values (str, int, tuple, list, dict)
 or raises; C turns exceptions into error responses or console output.
 """
+import _thread
 import os
 import sys
-import threading
 
 _rt = None            # the _dapper_runtime module (set by init)
 _runtime_dir = ""
@@ -564,10 +564,17 @@ def exception_matches(exc, names):
 # ---------------------------------------------------------------------------
 # threads
 
+_main_ident = None  # the main thread's ident (init runs in it)
+
+
 def list_threads():
-    """[(ident, name)] of live threading threads, the main thread first."""
+    """[(ident, name)] of live threading threads, the main thread first
+    (only the main thread while the program has not imported threading)."""
+    threading = sys.modules.get("threading")
+    if threading is None or not hasattr(threading, "_active"):
+        return [(_main_ident, "MainThread")]
     main = threading.main_thread()
-    me = threading.get_ident()  # the channel thread: not the program's
+    me = _thread.get_ident()  # the channel thread: not the program's
     out = [(main.ident, main.name)]
     for t in list(threading._active.values()):
         if t is not main and t.ident is not None and t.ident != me:
@@ -576,14 +583,15 @@ def list_threads():
 
 
 def thread_name(ident):
-    t = threading._active.get(ident)
+    threading = sys.modules.get("threading")
+    t = threading._active.get(ident) if threading is not None else None
     return t.name if t is not None else None
 
 
-def _install_thread_hook():
+def _install_thread_hooks(threading):
     """Wraps threading.Thread._bootstrap_inner: the runtime learns of each
     thread as it starts (id, `thread` started event, trace function) and as
-    its run() ends (`thread` exited event)."""
+    its run() ends (`thread` exited event); and threading.excepthook."""
     orig = threading.Thread._bootstrap_inner
     if getattr(orig, "_dapper_orig", None) is not None:
         return
@@ -599,16 +607,7 @@ def _install_thread_hook():
     _bootstrap_inner._dapper_orig = orig
     threading.Thread._bootstrap_inner = _bootstrap_inner
 
-
-def _install_excepthooks():
-    orig_sys = sys.excepthook
     orig_threading = threading.excepthook
-    rt = _rt
-
-    def excepthook(typ, value, tb):
-        if value is not None and not isinstance(value, SystemExit):
-            rt._uncaught(value, tb)
-        return orig_sys(typ, value, tb)
 
     def thread_excepthook(args):
         if args.exc_value is not None and \
@@ -616,8 +615,71 @@ def _install_excepthooks():
             rt._uncaught(args.exc_value, args.exc_traceback)
         return orig_threading(args)
 
-    sys.excepthook = excepthook
     threading.excepthook = thread_excepthook
+
+
+class _ThreadingWatch:
+    """First on sys.meta_path until the program imports threading (the
+    runtime does not import it for the program): finds nothing itself; for
+    `threading` it takes itself off sys.meta_path, lets the other finders
+    find the module and has its loader install the thread hooks right after
+    the module ran, before the importer sees it. Costs an import of a
+    module not loaded yet one call and a comparison."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "threading":
+            return None
+        _unwatch_threading()
+        spec = None
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if find is not None:
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+        loader = getattr(spec, "loader", None)
+        exec_module = getattr(loader, "exec_module", None)
+        if exec_module is None:
+            return spec
+
+        def exec_then_hook(module):
+            try:
+                del loader.exec_module  # the loader as it was
+            except AttributeError:
+                pass
+            exec_module(module)
+            _install_thread_hooks(module)
+
+        try:
+            loader.exec_module = exec_then_hook
+        except (AttributeError, TypeError):
+            pass  # a loader that takes no attribute: no thread events
+        return spec
+
+
+def _unwatch_threading():
+    try:
+        sys.meta_path.remove(_ThreadingWatch)
+    except ValueError:
+        pass
+
+
+def _install_excepthooks():
+    orig_sys = sys.excepthook
+    rt = _rt
+
+    def excepthook(typ, value, tb):
+        if value is not None and not isinstance(value, SystemExit):
+            rt._uncaught(value, tb)
+        return orig_sys(typ, value, tb)
+
+    sys.excepthook = excepthook
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        _install_thread_hooks(threading)
+    else:
+        sys.meta_path.insert(0, _ThreadingWatch)
 
 
 def _load_file(name, path):
@@ -677,12 +739,12 @@ def configure(settings):
 
 
 def init(rt, runtime_dir):
-    global _rt, _runtime_dir
+    global _rt, _runtime_dir, _main_ident
     _rt = rt
     _runtime_dir = runtime_dir or ""
+    _main_ident = _thread.get_ident()
     _load_inspect()
-    _install_thread_hook()
-    _install_excepthooks()
+    _install_excepthooks()  # and the thread hooks, now or with threading
     os.register_at_fork(after_in_child=rt._after_fork_child)
 
 

@@ -175,9 +175,10 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
   hello = rt_hello_body();
   if (hello == NULL) return NULL;
   (void)rt_threads_current(); /* the connecting (main) thread gets id 1 */
-  /* Load the support module here, in the main thread: it imports
-   * threading, which must first be imported by the main thread (threading
-   * takes its importer for the main thread). */
+  /* Load the support module here, in the main thread: it notes the main
+   * thread's ident, and hooks threading when the program imports it (the
+   * runtime never imports threading itself: threading takes its first
+   * importer for the main thread, and the program may never use it). */
   if (rt_support() == NULL) return NULL;
   Py_BEGIN_ALLOW_THREADS
   rc = rt_channel_open(rt_channel_get(), fd, hello); /* consumes hello */
