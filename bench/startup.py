@@ -2,7 +2,8 @@
 """What the debugger adds to an empty program's start-up, per interpreter.
 
     python3 bench/startup.py --adapter LABEL=build/release/adapter/dapper-adapter \\
-        [--adapter LABEL2=PATH ...] [--python PATH ...] [--rounds 15] [--callgrind]
+        [--adapter LABEL2=PATH ...] [--runtime-dir LABEL2=DIR ...] \\
+        [--python PATH ...] [--rounds 15] [--callgrind]
 
 bench/workloads/empty.py, plain and through each adapter build (default
 backend, no breakpoint), in interleaved rounds. The program reports the CPU
@@ -16,6 +17,10 @@ minus plain of the same round, with min-max), the whole run's wall time
 (plain: process start to exit; debugger: `launch` to `terminated`), and the
 modules present at the first line that the plain interpreter does not have.
 
+--runtime-dir LABEL=DIR: that configuration's adapter runs with
+`--runtime-dir DIR` (another build's runtime under the same adapter, e.g.
+an adapter built with a longer start-up deadline for valgrind).
+
 --callgrind: one run per configuration under `valgrind --tool=callgrind`
 instead: instructions of the whole debuggee process (load-independent).
 Use PYTHONHASHSEED=0 (hash randomisation moves the count by about 1 %).
@@ -23,7 +28,6 @@ Use PYTHONHASHSEED=0 (hash randomisation moves the count by about 1 %).
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +44,9 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+RUNTIME_DIRS = {}  # label -> --runtime-dir
+
+
 def run_once(label, adapter, python, python_argv=None):
     """(bench dict, wall seconds) or (None, error)."""
     t0 = time.monotonic()
@@ -49,8 +56,11 @@ def run_once(label, adapter, python, python_argv=None):
     else:
         err = None
         for _attempt in range(3):  # valgrind under load may miss the
+            cmd = [os.path.abspath(adapter)]
+            if label in RUNTIME_DIRS:
+                cmd += ["--runtime-dir", os.path.abspath(RUNTIME_DIRS[label])]
             s = db.Session(        # adapter's start-up deadline
-                "dapper", [os.path.abspath(adapter)], python, PROGRAM, [],
+                "dapper", cmd, python, PROGRAM, [],
                 deadline=1800, python_argv=python_argv).run()
             b, err = s.bench, s.launch_error or s.error
             if b is not None or not err or "did not start" not in err:
@@ -129,12 +139,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--adapter", action="append", required=True,
                     help="LABEL=PATH of a dapper-adapter binary (repeatable)")
+    ap.add_argument("--runtime-dir", action="append", default=[],
+                    help="LABEL=DIR: --runtime-dir for that adapter")
     ap.add_argument("--python", action="append",
                     help="interpreter (repeatable; default 3.11, 3.12, 3.13)")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--callgrind", action="store_true")
     o = ap.parse_args()
     adapters = [tuple(a.split("=", 1)) for a in o.adapter]
+    RUNTIME_DIRS.update(tuple(a.split("=", 1)) for a in o.runtime_dir)
     for python in o.python or default_pythons():
         print("\n%s (%s)\n" % (version(python), python))
         if o.callgrind:
