@@ -210,7 +210,7 @@ PyObject *rt_py_from_json(const cJSON *item) {
     double v = item->valuedouble;
     /* JSON has one number type: integral values become int (as json.loads
      * gives for "5"), the rest float. */
-    if (v == (double)(long long)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+    if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
       return PyLong_FromLongLong((long long)v);
     }
     return PyFloat_FromDouble(v);
