@@ -695,16 +695,26 @@ def _load_file(name, path):
     return mod
 
 
+_configured = []  # `configure` settings seen before the inspection loads
+
+
 def _load_inspect():
     """Loads _dapper_inspect.py and _dapper_values.py (value rendering,
     `variables`; next to this file) by absolute path, without sys.path or
-    sys.modules."""
+    sys.modules, at the first stop or request that needs them (not at
+    start-up), and gives it the `configure` settings seen so far, in
+    order. Returns the module."""
     global _inspect
-    values = _load_file("_dapper_values", _values_file)
-    mod = _load_file("_dapper_inspect", _inspect_file)
-    mod.init(_rt, _SupportView(), values)
-    _inspect = mod
-    _requests.update(mod.requests)
+    if _inspect is None:
+        values = _load_file("_dapper_values", _values_file)
+        mod = _load_file("_dapper_inspect", _inspect_file)
+        mod.init(_rt, _SupportView(), values)
+        for settings in _configured:
+            mod.configure(settings)
+        del _configured[:]
+        _requests.update(mod.requests)
+        _inspect = mod
+    return _inspect
 
 
 # Requests of _dapper_targets.py (it imports ast and dis): loaded at the
@@ -715,6 +725,7 @@ _TARGET_REQUESTS = ("gotoTargets", "goto", "stepInTargets")
 def _load_targets():
     global _targets
     if _targets is None:
+        _load_inspect()  # its settings (columnsStartAt1) are read there
         mod = _load_file("_dapper_targets", _targets_file)
         mod.init(_rt, _SupportView())
         _requests.update(mod.requests)
@@ -736,6 +747,8 @@ def configure(settings):
     set_rules(settings.get("rules"))
     if _inspect is not None:
         _inspect.configure(settings)
+    else:
+        _configured.append(settings)
 
 
 def init(rt, runtime_dir):
@@ -743,7 +756,6 @@ def init(rt, runtime_dir):
     _rt = rt
     _runtime_dir = runtime_dir or ""
     _main_ident = _thread.get_ident()
-    _load_inspect()
     _install_excepthooks()  # and the thread hooks, now or with threading
     os.register_at_fork(after_in_child=rt._after_fork_child)
 
@@ -803,8 +815,8 @@ def stop_begin(thread_id, frame, tb, exc=None, exc_kind=None, ret=None,
     _blocked.discard(thread_id)
     if own:  # the thread itself, in Python: its record stands this stop
         _parked.add(thread_id)
-    if _inspect is not None:
-        _inspect.stop_begin(thread_id, exc, exc_kind, ret if report else None)
+    _load_inspect().stop_begin(thread_id, exc, exc_kind,
+                               ret if report else None)
 
 
 def stop_blocked(thread_id, ident):
@@ -853,8 +865,8 @@ def stop_end(thread_id):
 def _source(filename, code=None, f_globals=None):
     if not filename or filename.startswith("<"):
         src = {"name": filename or "?"}
-        if code is not None and _inspect is not None:
-            src["sourceReference"] = _inspect.source_reference(
+        if code is not None:
+            src["sourceReference"] = _load_inspect().source_reference(
                 filename, code, f_globals)
             src["origin"] = "not a file"
         return src
@@ -933,6 +945,9 @@ def handle_request(thread_id, command, args):
     if command in _TARGET_REQUESTS:
         _load_targets()
     handler = _requests.get(command)
+    if handler is None and _inspect is None:
+        _load_inspect()
+        handler = _requests.get(command)
     if handler is None:
         raise RequestError("unknown command '%s'" % command)
     body = handler(thread_id, args or {})
