@@ -114,7 +114,7 @@ def missing_modules(python, program):
 
 # Debian's pure-Python packages the Django and pytest programs import (some
 # only optionally); given to another interpreter (pyenv 3.12/3.13, no PyPI
-# here) by debian_pure_path. NumPy/SciPy/pandas are C extensions built for
+# here) by debian_pure_path (copied, byte-compiled). NumPy/SciPy/pandas are C extensions built for
 # Debian's 3.11 only.
 DEBIAN_DIST = "/usr/lib/python3/dist-packages"
 DEBIAN_PURE = {
@@ -129,22 +129,38 @@ DEBIAN_DEBUGPY = ["bytecode"]
 
 
 def debian_pure_path(python, program, version):
-    """A directory of symlinks to Debian's pure-Python packages `program`
-    needs, for an interpreter that lacks them, or None (nothing to link,
-    or they still do not import). Put on PYTHONPATH of every run, plain
-    and debugged alike."""
+    """A directory with copies of Debian's pure-Python packages `program`
+    needs, byte-compiled for `python` (an interpreter that lacks them), or
+    None (nothing to copy, or they still do not import). Copies rather than
+    links: the byte code goes into their own `__pycache__` (Debian ships
+    3.11's only; without it every run would compile Django or pytest from
+    source, and PYTHONPYCACHEPREFIX would hide the runtime's own byte code
+    too). Put on PYTHONPATH of every run, plain and debugged alike."""
     names = DEBIAN_PURE.get(program)
     if not names or not os.path.isdir(DEBIAN_DIST):
         return None
     d = os.path.join(tempfile.gettempdir(),
                      "dapper-realworld-debian-py%s" % version)
     os.makedirs(d, exist_ok=True)
+    made = []
     for name in names + DEBIAN_DEBUGPY:
         for entry in (name, name + ".py"):
             src = os.path.join(DEBIAN_DIST, entry)
             dst = os.path.join(d, entry)
-            if os.path.exists(src) and not os.path.lexists(dst):
-                os.symlink(src, dst)
+            if not os.path.exists(src) or os.path.lexists(dst):
+                continue
+            if os.path.isdir(src):
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
+                    "__pycache__"))
+            else:
+                shutil.copy2(src, dst)
+            made.append(dst)
+    if made:
+        log("copied %s into %s; compiling them for %s" % (
+            ", ".join(os.path.basename(m) for m in made), d, python))
+        subprocess.run([python, "-m", "compileall", "-q", "-j0"] + made,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=1800)
     env = dict(os.environ, PYTHONPATH=d)
     p = subprocess.run([python, "-c", "import " + ", ".join(NEEDS[program])],
                        env=env, stdout=subprocess.DEVNULL,
@@ -338,8 +354,9 @@ def report(o, version, configs, cases, samples, errors, bp_files, unavail,
     if getattr(o, "debian_paths", None):
         L.append("- %s has no Django or pytest of its own (a pyenv build, no "
                  "PyPI access here): its runs import Debian's pure-Python "
-                 "packages from `%s` through `PYTHONPATH=%s` (symlinks made "
-                 "by the bench), plain and debugged alike." % (
+                 "packages from `%s`, copied and byte-compiled for it by "
+                 "the bench, through `PYTHONPATH=%s`, plain and debugged "
+                 "alike." % (
                      version, DEBIAN_DIST, ", ".join(o.debian_paths)))
     elif o.python == "/usr/bin/python3":
         L.append("- 3.12 and 3.13 (pyenv builds, no PyPI access here): "
