@@ -453,7 +453,9 @@ def main():
         if n:
             log("finding %d breakpoint lines for %s" % (n, key))
             bps[(key, n)] = breakpoints(o.python, key, runners[key], n)
-            bp_files[title] = [(re.split(r"[ds][ei][st][te]-packages/", f)[-1],
+            bp_files[title] = [(re.split(r"[ds][ei][st][te]-packages/|"
+                                         r"dapper-realworld-debian-py[0-9.]+/",
+                                         f)[-1],
                                 len(v)) for f, v in bps[(key, n)].items()]
             total = sum(len(v) for v in bps[(key, n)].values())
             log("  %d breakpoints in %d files" % (total, len(bps[(key, n)])))
