@@ -123,6 +123,9 @@ DEBIAN_PURE = {
     "pytest": ["pytest", "_pytest", "pluggy", "iniconfig", "py", "attr",
                "packaging"],
 }
+# Imported to check that the copies work there (Debian's Django 3.2 imports
+# `cgi`, which Python 3.13 no longer has, from django.http).
+DEBIAN_CHECK = {"django": ["django", "django.http", "django.test"]}
 # What Debian's debugpy (its adapter runs on /usr/bin/python3) needs in the
 # debuggee besides itself: its pydevd imports the unbundled `bytecode`.
 DEBIAN_DEBUGPY = ["bytecode"]
@@ -131,7 +134,7 @@ DEBIAN_DEBUGPY = ["bytecode"]
 def debian_pure_path(python, program, version):
     """A directory with copies of Debian's pure-Python packages `program`
     needs, byte-compiled for `python` (an interpreter that lacks them), or
-    None (nothing to copy, or they still do not import). Copies rather than
+    None (nothing to copy); RuntimeError when they do not import there. Copies rather than
     links: the byte code goes into their own `__pycache__` (Debian ships
     3.11's only; without it every run would compile Django or pytest from
     source, and PYTHONPYCACHEPREFIX would hide the runtime's own byte code
@@ -162,10 +165,14 @@ def debian_pure_path(python, program, version):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=1800)
     env = dict(os.environ, PYTHONPATH=d)
-    p = subprocess.run([python, "-c", "import " + ", ".join(NEEDS[program])],
-                       env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=120)
-    return d if p.returncode == 0 else None
+    p = subprocess.run([python, "-c", "import " + ", ".join(
+        DEBIAN_CHECK.get(program, NEEDS[program]))], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+    if p.returncode != 0:
+        lines = p.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError("Debian's packages do not import on %s: %s" % (
+            python, lines[-1] if lines else "exit %d" % p.returncode))
+    return d
 
 
 def install_realworld():
@@ -430,13 +437,18 @@ def main():
         if key not in unavail:
             miss = missing_modules(o.python, key)
             if miss and o.python != "/usr/bin/python3" and key in DEBIAN_PURE:
-                d = debian_pure_path(o.python, key, version)
+                try:
+                    d = debian_pure_path(o.python, key, version)
+                except RuntimeError as e:
+                    unavail[key] = str(e)
+                    continue
                 if d is not None:
                     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
                     if d not in paths:
                         os.environ["PYTHONPATH"] = os.pathsep.join(
                             [p for p in paths + [d] if p])
-                    debian_paths.append(d)
+                    if d not in debian_paths:
+                        debian_paths.append(d)
                     miss = missing_modules(o.python, key)
             if miss and key == "sci" and o.python != "/usr/bin/python3":
                 unavail[key] = "%s has no %s: Debian's are C extensions " \
