@@ -22,8 +22,9 @@ waiting with attach "listen"), no secret. The boot sequence (docs/wire-protocol.
 4. wait_for_start(): the program's first line runs after the adapter's
    `start`, or once the channel closes.
 
-Stdlib only and cheap (no importlib.util, no json unless an error must be
-sent). The syntax stays valid on old Pythons (3.6+) so that they too report a
+Stdlib only and cheap: no module the program would not import itself
+(no importlib, no json unless an error must be sent; bench/startup.py
+measures it, tests/integration/test_startup.py guards it). The syntax stays valid on old Pythons (3.6+) so that they too report a
 clear error. Everything lives in one function that deletes itself: nothing is
 left in this module or in __main__.
 """
@@ -122,10 +123,16 @@ def _dapper_boot():
         except OSError:
             pass
 
+    # The import system's own modules (always loaded, no file to read):
+    # importlib.machinery would import importlib and warnings, which the
+    # program may never import itself.
+    import _imp
+    bootstrap = sys.modules.get("_frozen_importlib")
+    external = sys.modules.get("_frozen_importlib_external")
+
     def find_module():
         """Returns the runtime's path, or None."""
-        from importlib.machinery import EXTENSION_SUFFIXES
-        for suffix in EXTENSION_SUFFIXES:
+        for suffix in _imp.extension_suffixes():
             path = os.path.join(runtime_dir, name + suffix)
             if os.path.isfile(path):
                 return path
@@ -135,8 +142,12 @@ def _dapper_boot():
         """Loads the extension by absolute path (no sys.path change) and
         registers it in sys.modules. Same steps as importlib.util's
         spec_from_file_location/module_from_spec/exec_module, without
-        importing importlib.util (several ms of startup)."""
-        from importlib.machinery import ExtensionFileLoader, ModuleSpec
+        importing importlib."""
+        if bootstrap is not None and external is not None:
+            ExtensionFileLoader = external.ExtensionFileLoader
+            ModuleSpec = bootstrap.ModuleSpec
+        else:  # an unusual import system: the public names
+            from importlib.machinery import ExtensionFileLoader, ModuleSpec
         loader = ExtensionFileLoader(name, path)
         spec = ModuleSpec(name, loader, origin=path)
         spec.has_location = True
@@ -194,9 +205,13 @@ def _dapper_boot():
         """The child-process support (_dapper_children.py), or None."""
         path = os.path.join(runtime_dir, "_dapper_children.py")
         try:
-            # Through the bytecode cache (__pycache__ next to it, when it
-            # can be written): compiling costs ~10 ms in every process.
-            from importlib.machinery import SourceFileLoader
+            # Through its byte code (__pycache__, built with the runtime):
+            # compiling costs ~10 ms in every process. The import system's
+            # own loader: importlib.machinery would import more modules.
+            if external is not None:
+                SourceFileLoader = external.SourceFileLoader
+            else:  # an unusual import system: the public name
+                from importlib.machinery import SourceFileLoader
             code = SourceFileLoader("_dapper_children", path).get_code(
                 "_dapper_children")
             module = type(sys)("_dapper_children")

@@ -227,11 +227,10 @@ def _evaluate(thread, args):
 def _invalidated(thread, args):
     if not _settings.get("supportsInvalidatedEvent"):
         return
-    import json
     body = {"areas": ["variables"]}
     if thread:
         body["threadId"] = thread
-    _rt._send_event("invalidated", json.dumps(body))
+    _rt._send_event("invalidated", body)
 
 
 # ---------------------------------------------------------------------------
@@ -686,18 +685,16 @@ def _report_new_modules():
             new.append((name, mod))
     if not new:
         return
-    import json
     for name, mod in new:
         entry = _module_entry(name, mod)
         path = entry.get("path")
         if not entry.get("isUserCode") or _support.is_hidden(path):
             continue
-        _rt._send_event("module", json.dumps({"reason": "new",
-                                              "module": entry}))
+        _rt._send_event("module", {"reason": "new", "module": entry})
         if path.endswith(".py") and path not in _reported_sources:
             _reported_sources.add(path)
-            _rt._send_event("loadedSource", json.dumps(
-                {"reason": "new", "source": _support._source(path)}))
+            _rt._send_event("loadedSource", {
+                "reason": "new", "source": _support._source(path)})
 
 
 def _modules(thread, args):

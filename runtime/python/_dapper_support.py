@@ -12,9 +12,9 @@ deciding what is library code.
 Everything called from C returns plain values (str, int, tuple, list, dict)
 or raises; C turns exceptions into error responses or console output.
 """
+import _thread
 import os
 import sys
-import threading
 
 _rt = None            # the _dapper_runtime module (set by init)
 _runtime_dir = ""
@@ -61,15 +61,29 @@ _lib_roots = None
 
 
 def _library_roots():
+    """The standard library's directories (sysconfig's stdlib and
+    platstdlib: {base}/{platlibdir}/pythonX.Y, and sys._stdlib_dir, which
+    is where the interpreter found it), without importing sysconfig (it is
+    needed at the first code object the runtime sees, before the program
+    runs). purelib/platlib are site-packages or dist-packages directories,
+    which _default_library recognises by name."""
     global _lib_roots
     if _lib_roots is None:
-        import sysconfig
+        dirs = [getattr(sys, "_stdlib_dir", None)]
+        version = "python%d.%d" % sys.version_info[:2]
+        libdir = getattr(sys, "platlibdir", "lib")
+        for base in (sys.base_prefix, sys.base_exec_prefix):
+            if base:
+                dirs.append(os.path.join(base, libdir, version))
+        if not dirs[0]:  # an interpreter that does not know: ask sysconfig
+            import sysconfig
+            for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+                try:
+                    dirs.append(sysconfig.get_path(key))
+                except KeyError:
+                    pass
         roots = set()
-        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-            try:
-                p = sysconfig.get_path(key)
-            except KeyError:
-                p = None
+        for p in dirs:
             if p:
                 roots.add(canonical(p) + os.sep)
                 roots.add(os.path.abspath(p) + os.sep)
@@ -200,8 +214,9 @@ class _LineCache:
     attributes from C (rt_stats.c), running no Python."""
 
     def __init__(self):
-        import collections
-        self.entries = collections.OrderedDict()
+        # A dict keeps insertion order: least recently used first (no
+        # collections import at start-up: docs/runtime.md, "Start-up").
+        self.entries = {}
         self.enabled, self.size, self.ttl = True, 256, 300.0
         self.hits = self.misses = self.evictions = self.expired = 0
 
@@ -214,7 +229,7 @@ class _LineCache:
     def _trim(self):
         limit = self.size if self.enabled else 1
         while len(self.entries) > limit:
-            self.entries.popitem(last=False)
+            del self.entries[next(iter(self.entries))]
             if self.enabled:
                 self.evictions += 1
 
@@ -229,7 +244,7 @@ class _LineCache:
             if time.monotonic() - hit[3] > self.ttl:
                 self.expired += 1
             else:
-                self.entries.move_to_end(path)
+                self.entries[path] = self.entries.pop(path)
                 self.hits += 1
                 return hit
         self.misses += 1
@@ -237,8 +252,8 @@ class _LineCache:
 
     def put(self, path, key, lines, why):
         import time
+        self.entries.pop(path, None)
         self.entries[path] = (key, lines, why, time.monotonic())
-        self.entries.move_to_end(path)
         self._trim()
 
     def error(self, path):
@@ -540,9 +555,7 @@ def describe_exception(exc):
 
 
 def send_output(text, category="console"):
-    import json
-    _rt._send_event("output", json.dumps({"category": category,
-                                          "output": text}))
+    _rt._send_event("output", {"category": category, "output": text})
 
 
 def report_condition_error(bp_id, expr, err):
@@ -608,10 +621,17 @@ def exception_matches(exc, names):
 # ---------------------------------------------------------------------------
 # threads
 
+_main_ident = None  # the main thread's ident (init runs in it)
+
+
 def list_threads():
-    """[(ident, name)] of live threading threads, the main thread first."""
+    """[(ident, name)] of live threading threads, the main thread first
+    (only the main thread while the program has not imported threading)."""
+    threading = sys.modules.get("threading")
+    if threading is None or not hasattr(threading, "_active"):
+        return [(_main_ident, "MainThread")]
     main = threading.main_thread()
-    me = threading.get_ident()  # the channel thread: not the program's
+    me = _thread.get_ident()  # the channel thread: not the program's
     out = [(main.ident, main.name)]
     for t in list(threading._active.values()):
         if t is not main and t.ident is not None and t.ident != me:
@@ -620,14 +640,15 @@ def list_threads():
 
 
 def thread_name(ident):
-    t = threading._active.get(ident)
+    threading = sys.modules.get("threading")
+    t = threading._active.get(ident) if threading is not None else None
     return t.name if t is not None else None
 
 
-def _install_thread_hook():
+def _install_thread_hooks(threading):
     """Wraps threading.Thread._bootstrap_inner: the runtime learns of each
     thread as it starts (id, `thread` started event, trace function) and as
-    its run() ends (`thread` exited event)."""
+    its run() ends (`thread` exited event); and threading.excepthook."""
     orig = threading.Thread._bootstrap_inner
     if getattr(orig, "_dapper_orig", None) is not None:
         return
@@ -643,16 +664,7 @@ def _install_thread_hook():
     _bootstrap_inner._dapper_orig = orig
     threading.Thread._bootstrap_inner = _bootstrap_inner
 
-
-def _install_excepthooks():
-    orig_sys = sys.excepthook
     orig_threading = threading.excepthook
-    rt = _rt
-
-    def excepthook(typ, value, tb):
-        if value is not None and not isinstance(value, SystemExit):
-            rt._uncaught(value, tb)
-        return orig_sys(typ, value, tb)
 
     def thread_excepthook(args):
         if args.exc_value is not None and \
@@ -660,32 +672,122 @@ def _install_excepthooks():
             rt._uncaught(args.exc_value, args.exc_traceback)
         return orig_threading(args)
 
-    sys.excepthook = excepthook
     threading.excepthook = thread_excepthook
 
 
+class _ThreadingWatch:
+    """First on sys.meta_path until the program imports threading (the
+    runtime does not import it for the program): finds nothing itself; for
+    `threading` it takes itself off sys.meta_path, lets the other finders
+    find the module and has its loader install the thread hooks right after
+    the module ran, before the importer sees it. Costs an import of a
+    module not loaded yet one call and a comparison."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "threading":
+            return None
+        _unwatch_threading()
+        spec = None
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if find is not None:
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+        loader = getattr(spec, "loader", None)
+        exec_module = getattr(loader, "exec_module", None)
+        if exec_module is None:
+            return spec
+
+        def exec_then_hook(module):
+            try:
+                del loader.exec_module  # the loader as it was
+            except AttributeError:
+                pass
+            exec_module(module)
+            _install_thread_hooks(module)
+
+        try:
+            loader.exec_module = exec_then_hook
+        except (AttributeError, TypeError):
+            pass  # a loader that takes no attribute: no thread events
+        return spec
+
+
+def _unwatch_threading():
+    try:
+        sys.meta_path.remove(_ThreadingWatch)
+    except ValueError:
+        pass
+
+
+def _install_excepthooks():
+    orig_sys = sys.excepthook
+    rt = _rt
+
+    def excepthook(typ, value, tb):
+        if value is not None and not isinstance(value, SystemExit):
+            rt._uncaught(value, tb)
+        return orig_sys(typ, value, tb)
+
+    sys.excepthook = excepthook
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        _install_thread_hooks(threading)
+    else:
+        sys.meta_path.insert(0, _ThreadingWatch)
+
+
 def _load_file(name, path):
-    """Loads a module by absolute path, without sys.path or sys.modules."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
+    """Loads a module by absolute path, without sys.path or sys.modules,
+    and without importing importlib (its bootstrap modules are always
+    there; importlib.util would bring a dozen modules the program may
+    never import itself)."""
+    boot = sys.modules["_frozen_importlib"]
+    spec = sys.modules["_frozen_importlib_external"].spec_from_file_location(
+        name, path)
+    mod = boot.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+_configured = []  # `configure` settings seen before the inspection loads
 
 
 def _load_inspect():
     """Loads _dapper_inspect.py and _dapper_values.py (value rendering,
     `variables`; next to this file) by absolute path, without sys.path or
-    sys.modules."""
-    global _inspect, _targets
-    values = _load_file("_dapper_values", _values_file)
-    mod = _load_file("_dapper_inspect", _inspect_file)
-    mod.init(_rt, _SupportView(), values)
-    _inspect = mod
-    _requests.update(mod.requests)
-    _targets = _load_file("_dapper_targets", _targets_file)
-    _targets.init(_rt, _SupportView())
-    _requests.update(_targets.requests)
+    sys.modules, at the first stop or request that needs them (not at
+    start-up), and gives it the `configure` settings seen so far, in
+    order. Returns the module."""
+    global _inspect
+    if _inspect is None:
+        values = _load_file("_dapper_values", _values_file)
+        mod = _load_file("_dapper_inspect", _inspect_file)
+        mod.init(_rt, _SupportView(), values)
+        for settings in _configured:
+            mod.configure(settings)
+        del _configured[:]
+        _requests.update(mod.requests)
+        _inspect = mod
+    return _inspect
+
+
+# Requests of _dapper_targets.py (it imports ast and dis): loaded at the
+# first of them.
+_TARGET_REQUESTS = ("gotoTargets", "goto", "stepInTargets")
+
+
+def _load_targets():
+    global _targets
+    if _targets is None:
+        _load_inspect()  # its settings (columnsStartAt1) are read there
+        mod = _load_file("_dapper_targets", _targets_file)
+        mod.init(_rt, _SupportView())
+        _requests.update(mod.requests)
+        _targets = mod
+    return _targets
 
 
 class _SupportView:
@@ -730,25 +832,25 @@ def _tee_output():
             setattr(sys, name, _Tee(stream, name))
 
 
-def configure(settings_json):
-    """`configure` settings for inspection (showReturnValue, ...)."""
-    import json
-    settings = json.loads(settings_json)
+def configure(settings):
+    """`configure` settings for inspection (showReturnValue, ...): the
+    request's arguments as a dict (C converts them, no json module)."""
     set_rules(settings.get("rules"))
     if settings.get("redirectOutput"):
         _tee_output()
     _line_cache.configure(settings.get("frameEval") or {})
     if _inspect is not None:
         _inspect.configure(settings)
+    else:
+        _configured.append(settings)
 
 
 def init(rt, runtime_dir):
-    global _rt, _runtime_dir
+    global _rt, _runtime_dir, _main_ident
     _rt = rt
     _runtime_dir = runtime_dir or ""
-    _load_inspect()
-    _install_thread_hook()
-    _install_excepthooks()
+    _main_ident = _thread.get_ident()
+    _install_excepthooks()  # and the thread hooks, now or with threading
     os.register_at_fork(after_in_child=rt._after_fork_child)
 
 
@@ -807,8 +909,8 @@ def stop_begin(thread_id, frame, tb, exc=None, exc_kind=None, ret=None,
     _blocked.discard(thread_id)
     if own:  # the thread itself, in Python: its record stands this stop
         _parked.add(thread_id)
-    if _inspect is not None:
-        _inspect.stop_begin(thread_id, exc, exc_kind, ret if report else None)
+    _load_inspect().stop_begin(thread_id, exc, exc_kind,
+                               ret if report else None)
 
 
 def stop_blocked(thread_id, ident):
@@ -857,8 +959,8 @@ def stop_end(thread_id):
 def _source(filename, code=None, f_globals=None):
     if not filename or filename.startswith("<"):
         src = {"name": filename or "?"}
-        if code is not None and _inspect is not None:
-            src["sourceReference"] = _inspect.source_reference(
+        if code is not None:
+            src["sourceReference"] = _load_inspect().source_reference(
                 filename, code, f_globals)
             src["origin"] = "not a file"
         return src
@@ -928,25 +1030,30 @@ _requests = {
 }
 
 
-def handle_request(thread_id, command, args_json):
-    """Runs a request in the stopped thread's context; returns the body as
-    JSON text, or None when the thread sends the response later itself.
-    Raises RequestError (or anything) for an error response."""
-    import json
+def handle_request(thread_id, command, args):
+    """Runs a request in the stopped thread's context. args: the request's
+    arguments as a dict (C converts them). Returns (body,), which C turns
+    into the response's JSON, or None when the thread sends the response
+    later itself. Raises RequestError (or anything) for an error
+    response."""
+    if command in _TARGET_REQUESTS:
+        _load_targets()
     handler = _requests.get(command)
+    if handler is None and _inspect is None:
+        _load_inspect()
+        handler = _requests.get(command)
     if handler is None:
         raise RequestError("unknown command '%s'" % command)
-    args = json.loads(args_json) if args_json else {}
     body = handler(thread_id, args or {})
     if _targets is not None and body is _targets.DEFERRED:
         return None  # the thread answers later itself (a deferred goto)
-    return json.dumps(body)
+    return (body,)
 
 
 def goto_attempt(frame, line):
     """A deferred jump, at an opcode event of the frame (rt_goto.c): None,
     the error message, or False to wait for the next instruction."""
-    return _targets.attempt_deferred(frame, line)
+    return _load_targets().attempt_deferred(frame, line)
 
 
 def format_exc(err):

@@ -185,9 +185,9 @@ int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   rt_just_my_code = jmc;
   rc = rt_handle_configure(ch, req, body);
   if (rc == 0 && args != NULL && rt_channel_python_allowed(ch)) {
-    char *json = cJSON_PrintUnformatted(args);
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *res = json != NULL ? rt_support_call("configure", "(s)", json) : NULL;
+    PyObject *settings = rt_py_from_json(args);
+    PyObject *res = settings != NULL ? rt_support_call("configure", "(O)", settings) : NULL;
     if (res != NULL) rt_engine_reclassify(); /* with the `rules` */
     if (res == NULL) {
       char text[512];
@@ -195,9 +195,9 @@ int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body) {
       rt_log(RT_LOG_ERROR, "configure (inspection): %s", text);
     }
     Py_XDECREF(res);
+    Py_XDECREF(settings);
     PyErr_Clear();
     PyGILState_Release(gil);
-    free(json);
   }
   return rc;
 }

@@ -17,7 +17,7 @@
  * Called by the support module (runtime/python/_dapper_support.py):
  *   _thread_started() / _thread_exited()   threading bootstrap hook
  *   _uncaught(exc, tb)          sys/threading excepthook wrappers
- *   _send_event(event, body_json)
+ *   _send_event(event, body)  (body: JSON text or dict/list/str/... values)
  *   _after_fork_child()         os.register_at_fork hook */
 #include "rt_compat.h" /* first: Python.h must precede system headers */
 
@@ -180,9 +180,10 @@ static PyObject *rt_connect(PyObject *module, PyObject *arg) {
   hello = rt_hello_body();
   if (hello == NULL) return NULL;
   (void)rt_threads_current(); /* the connecting (main) thread gets id 1 */
-  /* Load the support module here, in the main thread: it imports
-   * threading, which must first be imported by the main thread (threading
-   * takes its importer for the main thread). */
+  /* Load the support module here, in the main thread: it notes the main
+   * thread's ident, and hooks threading when the program imports it (the
+   * runtime never imports threading itself: threading takes its first
+   * importer for the main thread, and the program may never use it). */
   if (rt_support() == NULL) return NULL;
   /* Connected before and detached since (attach again to a running
    * process, or a forked child connecting as a new process): the hooks may stop threads again once this channel is open. */
@@ -356,17 +357,23 @@ static PyObject *rt_uncaught(PyObject *module, PyObject *const *args,
 
 static PyObject *rt_send_event_py(PyObject *module, PyObject *const *args,
                                   Py_ssize_t nargs) {
-  const char *event = NULL, *json = NULL;
+  const char *event = NULL;
   cJSON *body = NULL;
-  if (nargs != 2 || (event = PyUnicode_AsUTF8(args[0])) == NULL ||
-      (json = PyUnicode_AsUTF8(args[1])) == NULL) {
-    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "_send_event(event, json)");
+  if (nargs != 2 || (event = PyUnicode_AsUTF8(args[0])) == NULL) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "_send_event(event, body)");
     return NULL;
   }
-  body = cJSON_Parse(json);
-  if (body == NULL) {
-    PyErr_SetString(PyExc_ValueError, "invalid JSON body");
-    return NULL;
+  if (PyUnicode_Check(args[1])) { /* JSON text */
+    const char *json = PyUnicode_AsUTF8(args[1]);
+    if (json == NULL) return NULL;
+    body = cJSON_Parse(json);
+    if (body == NULL) {
+      PyErr_SetString(PyExc_ValueError, "invalid JSON body");
+      return NULL;
+    }
+  } else { /* the body as Python values (no json module needed) */
+    body = rt_json_from_py(args[1]);
+    if (body == NULL) return NULL;
   }
   (void)rt_send_event_gil(event, body);
   Py_RETURN_NONE;

@@ -53,21 +53,32 @@ void rt_stop_run_request(int thread_id, const cJSON *request) {
       cJSON_GetObjectItemCaseSensitive(request, "command"));
   long long seq = (long long)cJSON_GetNumberValue(
       cJSON_GetObjectItemCaseSensitive(request, "seq"));
-  char *args_json = args != NULL ? cJSON_PrintUnformatted(args) : NULL;
+  PyObject *pyargs = NULL;
   PyObject *res = NULL;
   cJSON *reply = NULL;
 
-  res = rt_support_call("handle_request", "(iss)", thread_id, command,
-                        args_json != NULL ? args_json : "{}");
-  free(args_json);
+  pyargs = args != NULL ? rt_py_from_json(args) : PyDict_New();
+  if (pyargs != NULL) {
+    res = rt_support_call("handle_request", "(isO)", thread_id, command, pyargs);
+    Py_DECREF(pyargs);
+  }
   if (res == Py_None) {
     /* answered later by this thread itself (a jump made at its next
      * instruction, rt_goto.h) */
-  } else if (res != NULL && PyUnicode_Check(res)) {
-    cJSON *body = cJSON_Parse(PyUnicode_AsUTF8(res));
-    reply = dap_msg_response((cJSON *)request, body);
+  } else if (res != NULL && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 1) {
+    cJSON *body = rt_json_from_py(PyTuple_GET_ITEM(res, 0));
+    if (body != NULL) {
+      reply = dap_msg_response((cJSON *)request, body);
+    } else {
+      char text[512];
+      rt_exc_text(text, sizeof text);
+      reply = dap_msg_error_response(seq, command, DAPPER_EINVAL, "%s", text);
+    }
   } else {
     char text[512];
+    if (res != NULL && !PyErr_Occurred()) {
+      PyErr_SetString(PyExc_TypeError, "handle_request returned neither (body,) nor None");
+    }
     rt_exc_text(text, sizeof text);
     reply = dap_msg_error_response(seq, command, DAPPER_EINVAL, "%s", text);
   }

@@ -39,6 +39,15 @@ void rt_console(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * out of memory. Never sets an exception. */
 char *rt_strdup_py(PyObject *str);
 
+/* The Python value of a JSON item, as json.loads gives it (integral numbers
+ * as int); a new reference, or NULL with an exception set. */
+PyObject *rt_py_from_json(const cJSON *item);
+
+/* The JSON of a Python value, as json.dumps writes it (dict, list, tuple,
+ * str, int, float, bool, None; TypeError for anything else); a new tree
+ * the caller owns, or NULL with an exception set. */
+cJSON *rt_json_from_py(PyObject *obj);
+
 /* Text of the current exception ("ValueError: bad") into buf; clears it. */
 void rt_exc_text(char *buf, size_t size);
 
