@@ -116,10 +116,10 @@ describe(`dapper-adapter with the stock DebugClient (${PYTHON})`, function () {
   it('names a launch key it does not know on the console', function () {
     return Promise.all([
       dc.configurationSequence(),
-      dc.launch(launchArgs({ subProcess: false, __sessionId: 'x', name: 'Run' })),
+      dc.launch(launchArgs({ gevent: true, __sessionId: 'x', name: 'Run' })),
       dc.assertOutput(
         'console',
-        'dapper: launch key "subProcess" is not supported and ignored'
+        'dapper: launch key "gevent" is not supported and ignored'
       ),
     ]);
   });
