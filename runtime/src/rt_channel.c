@@ -483,6 +483,15 @@ bool rt_channel_mark_started(rt_channel_t *ch) {
   return first;
 }
 
+bool rt_channel_is_started(rt_channel_t *ch) {
+  bool started = false;
+
+  pthread_mutex_lock(&ch->state_mu);
+  started = ch->started;
+  pthread_mutex_unlock(&ch->state_mu);
+  return started;
+}
+
 bool rt_channel_is_connected(rt_channel_t *ch) {
   bool connected = false;
 
