@@ -626,7 +626,7 @@ static void rt_ef_scan(rt_bpfile_t *bf) {
    * scan per setBreakpoints (update() checks sys.modules and __main__) */
   ch = rt_channel_get();
   res = PyObject_CallMethod(mod, "update", "sOOO", bf->canon, bps, Py_False,
-                            ch != NULL && !rt_channel_is_started(ch) ? Py_True : Py_False);
+                            ch != NULL && rt_channel_is_holding(ch) ? Py_True : Py_False);
   if (res != NULL && PyTuple_Check(res) && PyTuple_GET_SIZE(res) >= 3) {
     rt_frame_set_fallback(bf->canon, 0, PyTuple_GET_ITEM(res, 2));
   }

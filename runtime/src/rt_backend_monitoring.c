@@ -506,7 +506,7 @@ static void rt_mon_scan(const char *canon) {
   rt_tls_in_debugger++;
   /* before `start` (the program held before its first line), a file no
    * module was loaded from has no code: no heap scan per setBreakpoints */
-  early = ch != NULL && !rt_channel_is_started(ch);
+  early = ch != NULL && rt_channel_is_holding(ch);
   codes = rt_support_call("live_codes", "(sO)", canon, early ? Py_True : Py_False);
   for (Py_ssize_t i = 0; codes != NULL && PyList_Check(codes) && i < PyList_GET_SIZE(codes);
        i++) {
