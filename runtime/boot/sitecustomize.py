@@ -279,6 +279,8 @@ def _dapper_boot():
         try:
             if log_level:
                 runtime._set_log_level(int(log_level))
+            # no program code runs before `start` (step 4)
+            runtime._hold_for_start()
             runtime.connect(fd)
         except Exception as err:
             send_error_hello(fd, "the dapper-adapter runtime for Python %s"

@@ -55,7 +55,7 @@ _FUTURE_FLAGS = 0x1FE0000  # CO_FUTURE_DIVISION ... CO_FUTURE_ANNOTATIONS
 # recompiled from their own lines, files recompiled whole, source lines
 # parsed and compiled for either.
 stats = {"functions_instrumented": 0, "files_instrumented": 0,
-         "lines_compiled": 0}
+         "lines_compiled": 0, "heap_scans": 0}
 
 _orig = {}            # id(instrumented code) -> (instrumented, original)
 _trees = {}           # canonical path -> (stat key, code tree | None)
@@ -894,6 +894,12 @@ def _imported(canon):
     return False
 
 
+def _main_started():
+    """True when `__main__` has a `__file__`: its code began (attach)."""
+    main = sys.modules.get("__main__")
+    return main is not None and "__file__" in vars(main)
+
+
 def update(canon, bps, instrument, early=False):
     """Breakpoints of a file changed (bps: [(id, line, condition|None)]).
     Replaces `__code__` of the file's live functions (instrument=True) or
@@ -904,9 +910,9 @@ def update(canon, bps, instrument, early=False):
     fallback codes, codes with an entry check: see instrument_code).
     early: the program has not started yet."""
     lines = {b[1] for b in bps}
-    if early and instrument and not _imported(canon):
+    if early and not _imported(canon) and not _main_started():
         # before the program's first line no code of a file that was not
-        # imported can exist: nothing to replace, no heap scan
+        # imported can exist: nothing to replace or to trace, no heap scan
         return [], [], [], [], []
     # compiled at the first live function of the file: none before the
     # program imports it (breakpoints set at start-up cost no compile)
@@ -914,6 +920,7 @@ def update(canon, bps, instrument, early=False):
     instr, fallback, served = [], [], set()
     lazy, entry = [], []
     gens = []
+    stats["heap_scans"] += 1
     for obj in gc.get_objects():
         t = type(obj)
         if t is types.FunctionType:

@@ -14,6 +14,7 @@
  * flag is read before and restored after. */
 #define RT_COMPAT_INTERNAL_FRAME 1
 #define RT_COMPAT_EVAL_HOOK 1
+#include "rt_channel.h"
 #include "rt_backend_frame.h"
 
 #if RT_HAVE_FRAME_HOOK
@@ -605,6 +606,7 @@ void rt_frame_uninstall(void) {
 static void rt_ef_scan(rt_bpfile_t *bf) {
   PyObject *bps = NULL, *res = NULL;
   PyObject *mod = NULL;
+  rt_channel_t *ch = NULL;
 
   bps = PyList_New(0);
   if (bps == NULL) goto done;
@@ -620,7 +622,11 @@ static void rt_ef_scan(rt_bpfile_t *bf) {
   }
   mod = rt_instrument_module();
   if (mod == NULL) goto done;
-  res = PyObject_CallMethod(mod, "update", "sOO", bf->canon, bps, Py_False);
+  /* before `start`, a file no module was loaded from has no code: no heap
+   * scan per setBreakpoints (update() checks sys.modules and __main__) */
+  ch = rt_channel_get();
+  res = PyObject_CallMethod(mod, "update", "sOOO", bf->canon, bps, Py_False,
+                            ch != NULL && rt_channel_is_holding(ch) ? Py_True : Py_False);
   if (res != NULL && PyTuple_Check(res) && PyTuple_GET_SIZE(res) >= 3) {
     rt_frame_set_fallback(bf->canon, 0, PyTuple_GET_ITEM(res, 2));
   }

@@ -100,7 +100,7 @@ PyObject *rt_instrument_module(void);
  * functions recompiled from their own lines, [1] files recompiled whole,
  * [2] source lines parsed and compiled for them. Zeros before the Python
  * side is loaded. GIL held. rt_backend_instrumented.c. */
-void rt_instrument_counts(double out[3]);
+void rt_instrument_counts(double out[4]);
 
 #endif /* RT_HAVE_FRAME_HOOK */
 #endif

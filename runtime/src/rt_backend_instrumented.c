@@ -169,14 +169,14 @@ PyObject *rt_instrument_module(void) {
   return rt_ins_mod;
 }
 
-void rt_instrument_counts(double out[3]) {
-  static const char *const keys[3] = {"functions_instrumented", "files_instrumented",
-                                      "lines_compiled"};
+void rt_instrument_counts(double out[4]) {
+  static const char *const keys[4] = {"functions_instrumented", "files_instrumented",
+                                      "lines_compiled", "heap_scans"};
   PyObject *stats = NULL;
-  out[0] = out[1] = out[2] = 0;
+  out[0] = out[1] = out[2] = out[3] = 0;
   if (rt_ins_mod == NULL) return;
   stats = PyObject_GetAttrString(rt_ins_mod, "stats");
-  for (int i = 0; i < 3 && stats != NULL && PyDict_Check(stats); i++) {
+  for (int i = 0; i < 4 && stats != NULL && PyDict_Check(stats); i++) {
     PyObject *n = PyDict_GetItemString(stats, keys[i]); /* borrowed */
     if (n != NULL && PyLong_Check(n)) out[i] = PyLong_AsDouble(n);
   }

@@ -65,6 +65,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "rt_channel.h"
 #include "rt_engine_priv.h"
 #include "rt_exceptions.h"
 #include "rt_goto.h"
@@ -498,10 +499,15 @@ static void rt_mon_exceptions_changed(void) {
 static void rt_mon_scan(const char *canon) {
   PyObject *codes = NULL;
   rt_compat_exc_t saved;
+  rt_channel_t *ch = rt_channel_get();
+  bool early = false;
 
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
-  codes = rt_support_call("live_codes", "(s)", canon);
+  /* before `start` (the program held before its first line), a file no
+   * module was loaded from has no code: no heap scan per setBreakpoints */
+  early = ch != NULL && rt_channel_is_holding(ch);
+  codes = rt_support_call("live_codes", "(sO)", canon, early ? Py_True : Py_False);
   for (Py_ssize_t i = 0; codes != NULL && PyList_Check(codes) && i < PyList_GET_SIZE(codes);
        i++) {
     PyObject *code = PyList_GET_ITEM(codes, i);

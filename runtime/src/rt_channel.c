@@ -40,6 +40,7 @@ struct rt_channel {
   pthread_cond_t state_cv; /* CLOCK_MONOTONIC */
   bool connected;          /* open, or being opened */
   bool started;            /* `start` arrived */
+  bool hold;               /* held before the program's first line until `start` */
   bool client;             /* a client is attached (the `client` command) */
   bool thread_running;     /* the channel thread has not finished yet */
 
@@ -478,9 +479,25 @@ bool rt_channel_mark_started(rt_channel_t *ch) {
   pthread_mutex_lock(&ch->state_mu);
   first = !ch->started;
   ch->started = true;
+  ch->hold = false; /* the program runs: a later session attaches */
   pthread_cond_broadcast(&ch->state_cv);
   pthread_mutex_unlock(&ch->state_mu);
   return first;
+}
+
+void rt_channel_hold_for_start(rt_channel_t *ch) {
+  pthread_mutex_lock(&ch->state_mu);
+  ch->hold = true;
+  pthread_mutex_unlock(&ch->state_mu);
+}
+
+bool rt_channel_is_holding(rt_channel_t *ch) {
+  bool holding = false;
+
+  pthread_mutex_lock(&ch->state_mu);
+  holding = ch->hold && !ch->started;
+  pthread_mutex_unlock(&ch->state_mu);
+  return holding;
 }
 
 bool rt_channel_is_connected(rt_channel_t *ch) {

@@ -48,6 +48,10 @@ bool rt_channel_wait_start(rt_channel_t *ch, double timeout_s);
 /* Marks the program as started and wakes rt_channel_wait_start(). Returns
  * false if it was started already. */
 bool rt_channel_mark_started(rt_channel_t *ch);
+/* The boot (a launch) holds the program before its first line until
+ * `start`: rt_channel_is_holding() is true from now until then. */
+void rt_channel_hold_for_start(rt_channel_t *ch);
+bool rt_channel_is_holding(rt_channel_t *ch);
 
 bool rt_channel_is_connected(rt_channel_t *ch);
 

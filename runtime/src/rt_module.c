@@ -8,6 +8,7 @@
  *   WIRE_VERSION: int           the wire protocol version (dapper/wire.h)
  *   connect(fd) -> None         take fd, send `hello`, start the channel
  *   wait_for_start(timeout=None) -> bool
+ *   _hold_for_start() -> None   the boot, before connect: no code runs before `start`
  *   is_connected() -> bool
  *   has_client() -> bool        a client is attached (dapper.is_client_connected)
  *   wait_for_client(timeout=None) -> bool
@@ -204,6 +205,16 @@ PyDoc_STRVAR(rt_wait_for_start_doc,
 "Wait, without the GIL, until the adapter sends `start` (returns True) or\n"
 "the channel closes or timeout seconds pass (returns False).");
 
+PyDoc_STRVAR(rt_hold_for_start_doc,
+"_hold_for_start()\n--\n\n"
+"The boot, before connect(): no program code has run and none runs before "
+"`start` (setBreakpoints need not look for the code of files not imported).");
+
+static PyObject *rt_hold_for_start(PyObject *module, PyObject *unused) {
+  rt_channel_hold_for_start(rt_channel_get());
+  Py_RETURN_NONE;
+}
+
 static PyObject *rt_wait_for_start(PyObject *module, PyObject *args,
                                    PyObject *kwargs) {
   static char *kwlist[] = {"timeout", NULL};
@@ -392,6 +403,7 @@ static PyMethodDef rt_methods[] = {
      NULL},
     {"_after_fork_child", rt_after_fork_child, METH_NOARGS, NULL},
     {"connect", rt_connect, METH_O, rt_connect_doc},
+    {"_hold_for_start", rt_hold_for_start, METH_NOARGS, rt_hold_for_start_doc},
     {"wait_for_start", (PyCFunction)(void (*)(void))rt_wait_for_start,
      METH_VARARGS | METH_KEYWORDS, rt_wait_for_start_doc},
     {"is_connected", rt_is_connected, METH_NOARGS, rt_is_connected_doc},

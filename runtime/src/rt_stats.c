@@ -151,7 +151,8 @@ static void rt_stats_sum(uint64_t sum[RT_STAT_N]) {
  * "cache". Read attribute by attribute: no Python code runs (a line of it
  * would be a sys.monitoring event while a stop has global LINE set). */
 static void rt_stats_add_cache(cJSON *out) {
-  static const char *const ints[] = {"hits", "misses", "evictions", "expired"};
+  static const char *const ints[] = {"hits",    "misses",   "evictions",
+                                     "expired", "compiles", "pyc_reads"};
   PyObject *mod = rt_support(), *lc = NULL, *v = NULL;
   cJSON *c = NULL;
   if (mod == NULL || (lc = PyObject_GetAttrString(mod, "_line_cache")) == NULL) goto out;
@@ -179,6 +180,19 @@ out:
   cJSON_Delete(c);
   Py_XDECREF(lc);
   PyErr_Clear();
+}
+
+/* An int attribute of the support module (GIL held), read without running
+ * Python code; 0 when it is missing. */
+static double rt_stats_support_number(const char *name) {
+  PyObject *mod = rt_support(), *v = NULL;
+  double n = 0;
+  if (mod == NULL) return 0;
+  v = PyObject_GetAttrString(mod, name);
+  if (v != NULL && PyLong_Check(v)) n = PyLong_AsDouble(v);
+  Py_XDECREF(v);
+  PyErr_Clear();
+  return n;
 }
 
 void rt_stats_started(void) {
@@ -210,7 +224,8 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   char reason[sizeof rt_stats_reason];
   const rt_backend_t *backend = NULL;
   int optimized = 0, integrations = 0;
-  double ins[3] = {0, 0, 0}; /* rt_instrument_counts */
+  double ins[4] = {0, 0, 0, 0}; /* rt_instrument_counts */
+  double heap_scans = 0;         /* the support module's, plus ins[3] */
   cJSON *out = NULL, *cache = NULL;
 
   (void)req;
@@ -235,6 +250,7 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 #if RT_HAVE_INSTRUMENTED
     rt_instrument_counts(ins);
 #endif
+    heap_scans = rt_stats_support_number("heap_scans") + ins[3];
     rt_compat_exc_restore(&saved);
     PyGILState_Release(gil);
   }
@@ -265,6 +281,7 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   cJSON_AddNumberToObject(out, "functions_instrumented", ins[0]);
   cJSON_AddNumberToObject(out, "files_instrumented", ins[1]);
   cJSON_AddNumberToObject(out, "lines_compiled", ins[2]);
+  cJSON_AddNumberToObject(out, "heap_scans", heap_scans);
   cJSON *is = cJSON_AddObjectToObject(out, "integration_stats");
   if (is != NULL) {
     cJSON_AddNumberToObject(is, "integrations_enabled", integrations);
