@@ -451,7 +451,7 @@ class EngineTests:
         keys = {"backend", "reason", "integrations_enabled", "breakpoints_optimized",
                 "trace_calls_saved", "errors_handled", "trace_function_calls",
                 "frame_eval_calls", "monitoring_callbacks", "functions_instrumented",
-                "files_instrumented", "lines_compiled"}
+                "files_instrumented", "lines_compiled", "heap_scans"}
         grouped = {"integration_stats", "performance_data", "efficiency", "cache"}
         path = target("control.py")
         m = markers(path)
