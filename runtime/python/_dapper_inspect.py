@@ -16,7 +16,8 @@ clear message).
 
 Rendering values, their children and the `variables` request are in
 _dapper_values.py (`_values`), loaded next to this module by the support
-module and handed to init().
+module (with its parts _dapper_budget.py and _dapper_renderers.py) and
+handed to init() ready to use.
 """
 import sys
 
@@ -43,7 +44,6 @@ def init(rt, support, values):
     _support = support
     _values = values
     RequestError = support.RequestError
-    values.init(rt, support)
     requests["variables"] = values._variables
 
 

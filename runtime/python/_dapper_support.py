@@ -23,9 +23,14 @@ _inspect_file = os.path.join(os.path.dirname(_support_file),
                              "_dapper_inspect.py")
 _values_file = os.path.join(os.path.dirname(_support_file),
                             "_dapper_values.py")
+_budget_file = os.path.join(os.path.dirname(_support_file),
+                            "_dapper_budget.py")
+_renderers_file = os.path.join(os.path.dirname(_support_file),
+                               "_dapper_renderers.py")
 _targets_file = os.path.join(os.path.dirname(_support_file),
                              "_dapper_targets.py")
-_own_files = (_support_file, _inspect_file, _values_file, _targets_file)
+_own_files = (_support_file, _inspect_file, _values_file, _budget_file,
+              _renderers_file, _targets_file)
 _inspect = None       # the inspection module (_dapper_inspect.py)
 _targets = None       # jump and step-in targets (_dapper_targets.py)
 
@@ -825,13 +830,19 @@ _configured = []  # `configure` settings seen before the inspection loads
 
 def _load_inspect():
     """Loads _dapper_inspect.py and _dapper_values.py (value rendering,
-    `variables`; next to this file) by absolute path, without sys.path or
-    sys.modules, at the first stop or request that needs them (not at
-    start-up), and gives it the `configure` settings seen so far, in
-    order. Returns the module."""
+    `variables`) with its parts _dapper_budget.py and _dapper_renderers.py
+    (next to this file) by absolute path, without sys.path or sys.modules,
+    at the first stop or request that needs them (not at start-up), and
+    gives the inspection the `configure` settings seen so far, in order.
+    Returns the module."""
     global _inspect
     if _inspect is None:
+        budget = _load_file("_dapper_budget", _budget_file)
+        renderers = _load_file("_dapper_renderers", _renderers_file)
         values = _load_file("_dapper_values", _values_file)
+        budget.init(_rt)
+        renderers.init(values)
+        values.init(_rt, _SupportView(), budget, renderers)
         mod = _load_file("_dapper_inspect", _inspect_file)
         mod.init(_rt, _SupportView(), values)
         for settings in _configured:

@@ -2,10 +2,13 @@
 (docs/runtime.md, "Inspection").
 
 Loaded by `_dapper_support` by absolute path (never through sys.path or
-sys.modules) and handed to `_dapper_inspect`, which calls init() and uses
-what is here: variablesReference bookkeeping (references last until the
-thread resumes), one-line rendering of values (repr limits, hex), the shape
-of containers (indexed/named children, paging), children and their
+sys.modules) with its two parts, _dapper_budget.py (the time budget each
+value's program code gets) and _dapper_renderers.py (renderers of
+well-known types: NumPy, pandas, datetime, ...), which it gives to init(),
+and handed to `_dapper_inspect`, which uses what is here:
+variablesReference bookkeeping (references last until the thread
+resumes), one-line rendering of values (repr limits, hex), the shape of
+containers (indexed/named children, paging), children and their
 presentation hints and evaluateNames, and the `variables` request itself.
 Like the requests, everything runs with the thread's "inside the debugger"
 flag set.
@@ -14,6 +17,8 @@ import sys
 
 _rt = None
 _support = None
+_budget = None       # the time budget per value (_dapper_budget.py)
+_renderers = None    # renderers by type (_dapper_renderers.py)
 
 MAX_VALUE = 1000     # characters of a rendered value (clipboard: unbounded)
 MAX_UNPAGED = 1000   # children sent for a variables request without `count`
@@ -27,154 +32,22 @@ class RequestError(Exception):
     """Becomes an error response whose message is str(self)."""
 
 
-def init(rt, support):
-    global _rt, _support, RequestError
+def init(rt, support, budget, renderers):
+    global _rt, _support, _budget, _renderers, RequestError
     _rt = rt
     _support = support
+    _budget = budget
+    _renderers = renderers
     RequestError = support.RequestError
-    import os
-    os.register_at_fork(after_in_child=_forget_helpers)
-
-
-def _forget_helpers():
-    """In a forked child the helper threads do not exist."""
-    _helpers["idle"] = []
-    _helpers["stuck"] = []
-    _helpers["idents"] = set()
-
-
-# ---------------------------------------------------------------------------
-# time budget per value (docs/runtime.md, "Time budget")
-#
-# A request that renders values gives each piece of program code it runs (a
-# __repr__, a getter, len(), a renderer) its own share of evaluateTimeout,
-# run on a helper thread the stopped thread waits for with a timeout. A
-# slow one fails only that variable ("<repr timed out after 1 s>"); the
-# helper is left behind to finish it and a fresh one serves the rest.
-
-VALUE_SHARE = 0.2    # of evaluateTimeout, per value
-REQUEST_SHARE = 0.8  # of evaluateTimeout, for everything a request renders
-MAX_STUCK = 8        # helpers left running slow code before we stop trying
-
-_budget = {"timeout": 5.0}
-_deadlines = {}      # thread ident -> end of its request's share
-MAX_IDLE = 4         # helpers kept waiting for work
-_helpers = {"idle": [], "stuck": [], "idents": set()}
-
-
-class _TimedOut(Exception):
-    """A value's program code ran out of its share; str() is the value."""
 
 
 def set_timeout(seconds):
     """evaluateTimeout from `configure`."""
-    if isinstance(seconds, (int, float)) and seconds > 0:
-        _budget["timeout"] = float(seconds)
+    _budget.set_timeout(seconds)
 
 
-def begin_request():
-    """Starts the budget of a request that renders values (this thread's;
-    two threads stopped at once each have theirs)."""
-    import _thread
-    import time
-    _deadlines[_thread.get_ident()] = time.monotonic() + \
-        _budget["timeout"] * REQUEST_SHARE
-
-
-def end_request():
-    import _thread
-    _deadlines.pop(_thread.get_ident(), None)
-
-
-class _Helper:
-    """A thread (inside the debugger, not a program thread) that runs one
-    piece of program code at a time for the stopped thread."""
-
-    def __init__(self):
-        import _thread
-        self.wake = _thread.allocate_lock()
-        self.wake.acquire()
-        self.job = None
-        self.retired = False
-        self.running = False
-        _rt._spawn(self._loop)
-
-    def _loop(self):
-        import _thread
-        _helpers["idents"].add(_thread.get_ident())
-        try:
-            while not self.retired:
-                if not self.wake.acquire(True, 30):
-                    continue
-                job, self.job = self.job, None
-                if job is None:
-                    continue
-                self.running = True
-                try:
-                    job[1] = (True, job[0]())
-                except BaseException as e:  # noqa: B902 - handed over
-                    job[1] = (False, e)
-                self.running = False
-                job[2].release()
-        finally:
-            _helpers["idents"].discard(_thread.get_ident())
-
-
-def _fmt_seconds(t):
-    return ("%.2f" % t).rstrip("0").rstrip(".")
-
-
-def _budgeted(fn, what="repr"):
-    """fn() run with a value's share of the time budget: its result, or its
-    exception re-raised, or _TimedOut."""
-    import _thread
-    import time
-    if _thread.get_ident() in _helpers["idents"]:
-        return fn()  # already inside a budgeted call
-    share = max(0.05, _budget["timeout"] * VALUE_SHARE)
-    deadline = _deadlines.get(_thread.get_ident())
-    if deadline is not None:
-        share = min(share, deadline - time.monotonic())
-        if share <= 0:
-            raise _TimedOut("<%s not run: the request's time budget of %s s "
-                            "is spent>" % (what,
-                                           _fmt_seconds(_budget["timeout"])))
-    stuck = [h for h in _helpers["stuck"] if h.running]
-    _helpers["stuck"] = stuck
-    if len(stuck) >= MAX_STUCK:
-        raise _TimedOut("<%s not run: %d earlier ones are still running>"
-                        % (what, len(stuck)))
-    # One helper per waiting thread: two threads stopped at once each take
-    # their own.
-    idle = _helpers["idle"]
-    try:
-        h = idle.pop() if idle else _Helper()
-    except RuntimeError:  # no thread can be started: no budget then
-        return fn()
-    done = _thread.allocate_lock()
-    done.acquire()
-    # The helper sees the stopped thread's context variables (decimal's
-    # context, a framework's request state), not its threading.local data.
-    import _contextvars
-    job = [(lambda ctx: lambda: ctx.run(fn))(_contextvars.copy_context()),
-           None, done]
-    h.job = job
-    h.wake.release()
-    if not done.acquire(True, share):
-        h.retired = True
-        _helpers["stuck"].append(h)
-        raise _TimedOut("<%s timed out after %s s>" % (what,
-                                                       _fmt_seconds(share)))
-    if len(idle) < MAX_IDLE:
-        idle.append(h)
-    else:
-        h.retired = True
-        h.wake.release()  # its loop sees no job and ends
-    ok, res = job[1]
-    if ok:
-        return res
-    raise res
-
+# ---------------------------------------------------------------------------
+# values whose rendering runs no program code (no time budget needed)
 
 _PLAIN = (int, float, str, bytes, bool, type(None))
 _BUILTIN_CONTAINERS = (list, tuple, dict, set, frozenset)
@@ -190,7 +63,7 @@ def _trusted(v, budget=None):
     if t not in _BUILTIN_CONTAINERS:
         # <X object at 0x...>: object.__repr__ runs no program code
         return getattr(t, "__repr__", None) is object.__repr__ and \
-            _renderer(t) is None
+            _renderers.renderer(t) is None
     items = v.items() if t is dict else v
     n = 0
     for item in items:
@@ -243,7 +116,7 @@ def forget_thread(thread_id):
     for ref in _thread_refs.pop(thread_id, ()):
         _refs.pop(ref, None)
     _type_cache.clear()
-    _rd_cache.clear()
+    _renderers.clear_cache()
 
 
 def _get_ref(thread, ref):
@@ -296,8 +169,8 @@ def _repr(v, limit, hexa=False):
     if _trusted(v):
         return _repr_now(v, limit, hexa)
     try:
-        return _budgeted(lambda: _repr_now(v, limit, hexa))
-    except _TimedOut as e:
+        return _budget.budgeted(lambda: _repr_now(v, limit, hexa))
+    except _budget.TimedOut as e:
         return str(e)
 
 
@@ -331,7 +204,7 @@ def _repr_into(v, out, size, limit, hexa, depth, seen):
     base = _std_reprs().get(getattr(t, "__repr__", None))
     if base is None:
         r = None
-        rd = _renderer(t)
+        rd = _renderers.renderer(t)
         if rd is not None:
             try:
                 r = rd.value(v, limit, hexa)
@@ -420,7 +293,7 @@ def _is_dataclass(v):
 def _shape(v):
     """(kind, named, indexed) for an expandable value, else None."""
     t = type(v)
-    rd = _renderer(t)
+    rd = _renderers.renderer(t)
     if rd is not None:
         try:
             sh = rd.shape(v)
@@ -626,6 +499,9 @@ def _literal_key(k):
 # ---------------------------------------------------------------------------
 # variables
 
+HEX_BYTES = 4096         # bytes shown by the hex view of bytes/bytearray
+
+
 def _variable(thread, name, value, evalname, hexa, kind=None, attrs=None,
               visibility=None, extra=None):
     v = {"name": name, "value": _repr(value, MAX_VALUE, hexa),
@@ -703,10 +579,10 @@ def _named_entries(r):
     if sk == "object":
         return _object_entries(r)
     if sk == "render":
-        rd = _renderer(type(obj))
+        rd = _renderers.renderer(type(obj))
         try:
-            named = _budgeted(lambda: rd.named(obj, r), "renderer")
-        except _TimedOut as e:
+            named = _budget.budgeted(lambda: rd.named(obj, r), "renderer")
+        except _budget.TimedOut as e:
             return [("(renderer)", "calc", (_raiser(RequestError(str(e))),
                                            None, None))]
         except BaseException as e:  # noqa: B902 - shown as a child
@@ -861,8 +737,8 @@ def _computed_child(thread, r, name, how, key, hexa):
     try:
         value = getter(obj) if how in ("member",) or \
             type(obj) in _TRUSTED_TYPES else \
-            _budgeted(lambda: getter(obj), "getter")
-    except _TimedOut as e:
+            _budget.budgeted(lambda: getter(obj), "getter")
+    except _budget.TimedOut as e:
         return {"name": name, "value": str(e), "type": "",
                 "variablesReference": 0, "evaluateName": evalname,
                 "presentationHint": {"kind": "data",
@@ -918,11 +794,11 @@ def _indexed_entries(r, start, count):
     kind = shape[0]
     import itertools
     if kind == "render":
-        rd = _renderer(type(obj))
+        rd = _renderers.renderer(type(obj))
         try:
-            return _budgeted(lambda: rd.indexed(obj, r, start, stop),
+            return _budget.budgeted(lambda: rd.indexed(obj, r, start, stop),
                              "renderer")
-        except _TimedOut as e:
+        except _budget.TimedOut as e:
             raise RequestError(str(e))
     if kind == "seq":
         ro = None if isinstance(obj, (list, bytearray)) else ["readOnly"]
@@ -956,11 +832,11 @@ def _indexed_entries(r, start, count):
 
 
 def _variables(thread, args):
-    begin_request()
+    _budget.begin_request()
     try:
         return _variables_now(thread, args)
     finally:
-        end_request()
+        _budget.end_request()
 
 
 def _variables_now(thread, args):
@@ -982,8 +858,8 @@ def _variables_now(thread, args):
     if r.kind == "lazy":
         name = r.extra
         try:
-            value = _budgeted(lambda: getattr(r.obj, name), "getter")
-        except _TimedOut as e:
+            value = _budget.budgeted(lambda: getattr(r.obj, name), "getter")
+        except _budget.TimedOut as e:
             return {"variables": [{"name": name, "value": str(e),
                                    "variablesReference": 0}]}
         except BaseException as e:  # noqa: B902 - shown as the value
@@ -1025,425 +901,3 @@ def _variables_now(thread, args):
                 continue
             out.append(_child(thread, r, name, how, key, hexa))
     return {"variables": out}
-
-
-# ---------------------------------------------------------------------------
-# renderers: chosen by the name of a class in type(v).__mro__, so nothing is
-# imported (a NumPy array can only exist when the program imported NumPy)
-
-GROUP = 1000             # elements per page group of an ndarray axis
-MINMAX_LIMIT = 10 ** 7   # ndarray size up to which min/max are shown
-HEX_BYTES = 4096         # bytes shown by the hex view of bytes/bytearray
-HEAD_ROWS = 5            # rows of a DataFrame/Series in its value
-
-
-def _ev(suffix, prefix=""):
-    """How a child's evaluateName is made: prefix + (parent) + suffix."""
-    return (prefix, suffix)
-
-
-def _attr_getter(name):
-    return lambda v: getattr(v, name)
-
-
-class _Renderer:
-    """The default: the object's generic structure with a few extra named
-    children first. named(v, ref) -> [(name, getter(v), _ev(...), extra)];
-    shape(v) -> (namedVariables or None, indexedVariables or None) or None
-    (not expandable); indexed(v, ref, start, stop) -> the indexed children
-    as _indexed_entries returns them; value(v, limit, hexa) -> str or None
-    (repr)."""
-    generic = True
-    attrs = ()           # (name, suffix) read as v.<name>
-    calls = ()           # methods shown as "name()"
-
-    def value(self, v, limit, hexa):
-        return None
-
-    def is_group(self, ref):
-        """True for a page group (only its elements are shown)."""
-        return False
-
-    def shape(self, v):
-        return (None, self.count(v))
-
-    def count(self, v):
-        return None
-
-    def named(self, v, ref):
-        out = [(a, _attr_getter(a), _ev("." + a), None) for a in self.attrs]
-        for m in self.calls:
-            out.append((m + "()", (lambda name: lambda x: getattr(x, name)())(m),
-                        _ev(".%s()" % m), None))
-        return out
-
-    def indexed(self, v, ref, start, stop):
-        parent = ref.evalname
-        out = []
-        for i in range(start, stop):
-            _check_cancel(i - start)
-            out.append((str(i), v[i], "%s[%d]" % (_paren(parent), i)
-                        if parent else None, None, None))
-        return out
-
-
-class _Sized(_Renderer):
-    """Indexable by position: v[i] for i < len(v), and len()."""
-
-    def count(self, v):
-        try:
-            return len(v)
-        except OverflowError:  # range(10 ** 20): no index paging
-            return None
-
-    def named(self, v, ref):
-        return _Renderer.named(self, v, ref) + [
-            ("len()", len, _ev(")", "len("), None)]
-
-
-class _Scalar(_Renderer):
-    generic = False
-
-    def shape(self, v):
-        return (len(self.attrs) + len(self.calls), None)
-
-
-class _Complex(_Scalar):
-    attrs = ("real", "imag")
-
-
-class _Date(_Renderer):
-    calls = ("isoformat",)
-
-
-class _Timedelta(_Renderer):
-    calls = ("total_seconds",)
-
-
-class _Decimal(_Renderer):
-    calls = ("as_tuple",)
-
-
-class _Fraction(_Renderer):
-    attrs = ("numerator", "denominator")
-
-
-class _Range(_Sized):
-    generic = False
-    attrs = ("start", "stop", "step")
-
-
-class _Deque(_Sized):
-    generic = False
-    attrs = ("maxlen",)
-
-    def indexed(self, v, ref, start, stop):
-        import itertools
-        parent = ref.evalname
-        return [(str(i), x, "%s[%d]" % (_paren(parent), i) if parent
-                 else None, ["readOnly"], None)
-                for i, x in enumerate(itertools.islice(v, start, stop),
-                                      start)]
-
-
-class _Array(_Sized):
-    generic = False
-    attrs = ("typecode", "itemsize")
-
-    def value(self, v, limit, hexa):
-        text = _repr_now(v[:MAX_ITEMS].tolist(), limit, hexa)
-        if len(v) > MAX_ITEMS:
-            text = text[:-1] + ", ...]"
-        return "array(%r, %s)" % (v.typecode, text)
-
-
-class _Memoryview(_Sized):
-    generic = False
-    attrs = ("format", "itemsize", "ndim", "shape", "nbytes", "readonly",
-             "obj")
-
-    def count(self, v):
-        return len(v) if v.ndim == 1 else None
-
-
-class _Enum(_Scalar):
-    attrs = ("name", "value")
-
-
-class _Path(_Scalar):
-    attrs = ("name", "stem", "suffix", "parent", "parts", "anchor")
-
-
-class _Match(_Renderer):
-    calls = ("groups", "span", "groupdict")
-
-    def named(self, v, ref):
-        return [("group(0)", lambda m: m.group(0), _ev(".group(0)"),
-                 None)] + _Renderer.named(self, v, ref)
-
-
-class _Exception(_Renderer):
-    attrs = ("args", "__cause__", "__context__")
-
-    def named(self, v, ref):
-        return _Renderer.named(self, v, ref) + [(
-            "traceback", lambda e: __import__("traceback").format_tb(
-                e.__traceback__),
-            _ev(".__traceback__)", "__import__('traceback').format_tb("),
-            None)]
-
-
-class _NumpyScalar(_Renderer):
-    """numpy.int64(5) shows as 5 (its type says int64); a structured
-    element (numpy.void) expands to its fields."""
-    generic = False
-
-    def value(self, v, limit, hexa):
-        if hexa and v.dtype.kind in "iu":
-            return hex(int(v))
-        item = v.item()
-        if type(item) in _PLAIN or type(item) is complex:
-            return _repr_now(item, limit, hexa)
-        return None
-
-    def shape(self, v):
-        names = v.dtype.names
-        return (len(names), None) if names else None
-
-    def named(self, v, ref):
-        return [(n, (lambda k: lambda x: x[k])(n), _ev("[%r]" % n), None)
-                for n in v.dtype.names]
-
-
-def _index_text(idx):
-    return ", ".join(str(i) if isinstance(i, int) else
-                     "%s:%s" % (i.start, i.stop) for i in idx)
-
-
-class _NDArray(_Renderer):
-    """dtype, shape, size, ndim, min/max, and the elements of axis 0: as
-    indexed children up to GROUP of them, else as groups "[0:1000]" (groups
-    of groups for 10**6 and more), each a view of the array whose own
-    children keep their index in the whole array. A child's evaluateName
-    is one subscript of the array it came from: a[3, 4], a[3, 0:1000]."""
-
-    def value(self, v, limit, hexa):
-        """repr() up to MAX_ITEMS elements, else a summary of them (the
-        first and last three of each axis) with the shape."""
-        np = sys.modules.get("numpy")
-        if v.size <= MAX_ITEMS or np is None:
-            return None
-        return "array(%s, shape=%s, dtype=%s)" % (
-            np.array2string(v, separator=", ", threshold=MAX_ITEMS,
-                            edgeitems=3, prefix="array("),
-            v.shape, v.dtype)
-
-    def _where(self, v, ref):
-        # (base expression, index prefix, offset, is a group)
-        return ref.extra or (ref.evalname, (), 0, False)
-
-    def is_group(self, ref):
-        return bool(ref.extra and ref.extra[3])
-
-    def count(self, v):
-        if v.ndim == 0 or v.shape[0] > GROUP:
-            return None
-        return v.shape[0]
-
-    def shape(self, v):
-        return (None, self.count(v))
-
-    def named(self, v, ref):
-        base, prefix, offset, group = self._where(v, ref)
-        out = []
-        if not group:
-            out = [(a, _attr_getter(a), _ev("." + a), None)
-                   for a in ("dtype", "shape", "size", "ndim")]
-            if v.dtype.kind in "biuf" and 0 < v.size <= MINMAX_LIMIT:
-                out += [(m + "()", (lambda m: lambda a: getattr(a, m)())(m),
-                         _ev(".%s()" % m), None) for m in ("min", "max")]
-            if v.ndim == 0:
-                out.append(("item()", lambda a: a[()], _ev("[()]"), None))
-                return out
-        n = v.shape[0]
-        if n <= GROUP:
-            return out
-        size = GROUP
-        while -(-n // size) > GROUP:
-            size *= GROUP
-        for lo in range(0, n, size):
-            _check_cancel(lo // size)
-            hi = min(n, lo + size)
-            idx = prefix + (slice(offset + lo, offset + hi),)
-            where = (base, prefix, offset + lo, True)
-            out.append(("[%d:%d]" % (offset + lo, offset + hi),
-                        (lambda lo, hi: lambda a: a[lo:hi])(lo, hi),
-                        None if base is None else
-                        "%s[%s]" % (_paren(base), _index_text(idx)), where))
-        return out
-
-    def indexed(self, v, ref, start, stop):
-        base, prefix, offset, _group = self._where(v, ref)
-        out = []
-        for i in range(start, stop):
-            _check_cancel(i - start)
-            idx = prefix + (offset + i,)
-            x = v[i]
-            sub = (base, idx, 0, False) if type(x) is type(v) else None
-            out.append((str(offset + i), x, None if base is None else
-                        "%s[%s]" % (_paren(base), _index_text(idx)),
-                        ["readOnly"], sub))
-        return out
-
-
-def _pd_value(v):
-    text = repr(v.head(HEAD_ROWS))
-    if len(v) > HEAD_ROWS:
-        if v.ndim == 2:
-            text += "\n...\n[%d rows x %d columns]" % v.shape
-        else:
-            text += "\n... (%d rows)" % len(v)
-    return text
-
-
-class _DataFrame(_Renderer):
-    """shape, dtypes, index, columns, then each column (a Series)."""
-    generic = False
-
-    def value(self, v, limit, hexa):
-        return _pd_value(v)
-
-    def named(self, v, ref):
-        out = [(a, _attr_getter(a), _ev("." + a), None)
-               for a in ("shape", "dtypes", "index", "columns")]
-        cols = v.columns
-        unique = cols.is_unique
-        for i in range(min(len(cols), MAX_UNPAGED)):
-            label = cols[i]
-            lit = _literal_key(label) if unique else None
-            ev = _ev("[%s]" % lit) if lit is not None else \
-                _ev(".iloc[:, %d]" % i)
-            out.append((_repr_now(label, 200, False),
-                        (lambda i: lambda df: df.iloc[:, i])(i), ev, None))
-        if len(cols) > MAX_UNPAGED:
-            rest = "%s.iloc[:, %d:]" % (_paren(ref.evalname or "df"),
-                                        MAX_UNPAGED)
-            out.append(("...", lambda df: "%d more columns: evaluate %s"
-                        % (len(df.columns) - MAX_UNPAGED, rest), None, None))
-        return out
-
-
-class _Series(_Renderer):
-    """dtype, shape, name, index; elements by position (s.iloc[i]),
-    named by their label."""
-    generic = False
-    attrs = ("dtype", "shape", "name", "index")
-
-    def value(self, v, limit, hexa):
-        return _pd_value(v)
-
-    def count(self, v):
-        return len(v)
-
-    def indexed(self, v, ref, start, stop):
-        parent = ref.evalname
-        sub = v.iloc[start:stop]
-        labels = sub.index
-        out = []
-        for j in range(len(sub)):
-            _check_cancel(j)
-            out.append((_repr_now(labels[j], 200, False), sub.iloc[j],
-                        "%s.iloc[%d]" % (_paren(parent), start + j)
-                        if parent else None, ["readOnly"], None))
-        return out
-
-
-class _Index(_Sized):
-    generic = False
-    attrs = ("dtype", "shape", "name")
-
-
-class _Project(_Renderer):
-    """A renderer of the program's own: see _renderer()."""
-
-    def __init__(self, fn):
-        self.fn = fn
-
-    def _result(self, v):
-        got = self.fn(v)
-        if not isinstance(got, dict):
-            raise TypeError("a __dapper_renderers__ function must return a "
-                            "dict, not %s" % type(got).__name__)
-        return got
-
-    def value(self, v, limit, hexa):
-        text = self._result(v).get("value")
-        return text if isinstance(text, str) else None
-
-    def named(self, v, ref):
-        out = []
-        for child in self._result(v).get("children") or ():
-            name, value = child[0], child[1]
-            suffix = child[2] if len(child) > 2 else None
-            out.append((str(name), (lambda x: lambda _v: x)(value),
-                        _ev(suffix) if suffix else None, None))
-        return out
-
-
-_RENDERERS = {
-    "numpy.ndarray": _NDArray(),
-    "numpy.generic": _NumpyScalar(),
-    "pandas.core.frame.DataFrame": _DataFrame(),
-    "pandas.core.series.Series": _Series(),
-    "pandas.core.indexes.base.Index": _Index(),
-    "builtins.complex": _Complex(),
-    "builtins.range": _Range(),
-    "builtins.memoryview": _Memoryview(),
-    "builtins.BaseException": _Exception(),
-    "datetime.date": _Date(),
-    "datetime.time": _Date(),
-    "datetime.timedelta": _Timedelta(),
-    "decimal.Decimal": _Decimal(),
-    "fractions.Fraction": _Fraction(),
-    "collections.deque": _Deque(),
-    "array.array": _Array(),
-    "enum.Enum": _Enum(),
-    "pathlib.PurePath": _Path(),
-    "pathlib._local.PurePath": _Path(),  # 3.13
-    "re.Match": _Match(),
-}
-_rd_cache = {}
-
-
-def _renderer(t):
-    """The renderer of values of type t, or None. A module can register
-    renderers for its own classes without importing anything from the
-    debugger: a module-level dict `__dapper_renderers__` mapping a class's
-    __qualname__ to a function(value) -> {"value": str, "children":
-    [(name, value) or (name, value, evaluateName suffix)]} (docs/runtime.md,
-    "Renderers")."""
-    try:
-        return _rd_cache[t]
-    except KeyError:
-        pass
-    except TypeError:
-        return None
-    found = None
-    for c in getattr(t, "__mro__", ()):
-        mod = getattr(c, "__module__", None)
-        qual = getattr(c, "__qualname__", None)
-        m = sys.modules.get(mod) if isinstance(mod, str) else None
-        try:
-            reg = m.__dict__.get("__dapper_renderers__") if m else None
-        except BaseException:  # noqa: B902
-            reg = None
-        if isinstance(reg, dict) and callable(reg.get(qual)):
-            found = _Project(reg[qual])
-            break
-        found = _RENDERERS.get("%s.%s" % (mod, qual))
-        if found is not None:
-            break
-    if len(_rd_cache) > 5000:
-        _rd_cache.clear()
-    _rd_cache[t] = found
-    return found

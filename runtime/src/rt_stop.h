@@ -10,7 +10,10 @@
  *
  * The execution requests (threads, stackTrace, continue, next, stepIn,
  * stepOut, pause) are handled here on the channel thread: per-thread ones
- * are queued to that thread, which sends the response. */
+ * are queued to that thread, which sends the response.
+ *
+ * Implemented by rt_stop.c (stops, parking, resuming, the requests),
+ * rt_step.c (stepping) and rt_standin.c (threads blocked in C). */
 #ifndef RT_STOP_H
 #define RT_STOP_H
 
@@ -137,11 +140,11 @@ int rt_stop_resume(const cJSON *request, int thread_id, bool single,
                    rt_step_kind_t step);
 /* Asks thread_id to stop at its next line (reason pause) and the others
  * to park; when it is blocked in C, another thread or the stand-in reports
- * the stop (rt_stop.c, "threads blocked in C"). Sends the success
- * response (request is borrowed) BEFORE setting the pause, so it precedes
- * the `stopped` event and the stop's other events, and returns
- * RT_DEFERRED; or returns a negative code with rt_commands_fail's message.
- * Channel thread, no GIL; the caller then lets the backend know. */
+ * the stop (rt_standin.c). Sends the success response (request is
+ * borrowed) BEFORE setting the pause, so it precedes the `stopped` event
+ * and the stop's other events, and returns RT_DEFERRED; or returns a
+ * negative code with rt_commands_fail's message. Channel thread, no GIL;
+ * the caller then lets the backend know. */
 int rt_stop_pause(const cJSON *request, int thread_id);
 /* dapper.breakpoint(): thread_id (the caller's) stops at its next line, as
  * a pause asked by the client would; nothing when another stop is under

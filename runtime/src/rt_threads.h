@@ -35,7 +35,7 @@ typedef struct rt_cmd {
   struct rt_cmd *next;
   cJSON *request; /* owned */
   int thread_id;  /* the thread it is for (a thread blocked in C: the
-                   * stand-in of rt_stop.c answers for it) */
+                   * stand-in of rt_standin.c answers for it) */
 } rt_cmd_t;
 
 /* Return values of the calls a `next` stepped over kept for its stop. */

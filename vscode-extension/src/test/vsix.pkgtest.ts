@@ -98,7 +98,7 @@ describe('the packaged .vsix', function () {
     assert.strictEqual(adapter.mode & 0o111, 0o111, `adapter mode ${adapter.mode.toString(8)}`);
     const built = fs.readdirSync(path.join(build, 'runtime')).filter((n) => /^_dapper_runtime\..*\.so$/.test(n));
     assert.ok(built.length > 0);
-    for (const n of [...built, 'boot/sitecustomize.py', '_dapper_support.py', '_dapper_inspect.py', '_dapper_values.py', '_dapper_instrument.py'])
+    for (const n of [...built, 'boot/sitecustomize.py', '_dapper_support.py', '_dapper_inspect.py', '_dapper_values.py', '_dapper_budget.py', '_dapper_renderers.py', '_dapper_instrument.py'])
       assert.ok(entry(`extension/dist/lib/dapper-adapter/runtime/${n}`), `runtime file ${n} missing`);
     const stray = entries.filter((e) => /^extension\/(src|node_modules|scripts|out\/test)\//.test(e.name));
     assert.deepStrictEqual(stray.map((e) => e.name), []);
