@@ -166,16 +166,32 @@ def probe(path):
 
 
 def default_pythons():
+    """Debian's 3.11 and the newest pyenv 3.12 and 3.13 (`pyenv root`); a
+    version not found is reported and left out."""
     try:
         root = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL,
                               timeout=10).stdout.decode().strip()
     except (OSError, subprocess.TimeoutExpired):
         root = ""
-    root = root or os.path.expanduser("~/.pyenv")
-    return ["/usr/bin/python3.11",
-            os.path.join(root, "versions", "3.12.1", "bin", "python3.12"),
-            os.path.join(root, "versions", "3.13.0", "bin", "python3.13")]
+    found = ["/usr/bin/python3.11"]
+    for minor in ("3.12", "3.13"):
+        best = None
+        if root:
+            versions = os.path.join(root, "versions")
+            for name in os.listdir(versions) if os.path.isdir(versions) else []:
+                exe = os.path.join(versions, name, "bin", "python" + minor)
+                parts = name.split(".")
+                if (".".join(parts[:2]) == minor and len(parts) == 3
+                        and parts[2].isdigit() and os.access(exe, os.X_OK)):
+                    if best is None or int(parts[2]) > best[0]:
+                        best = (int(parts[2]), exe)
+        if best is None:
+            log("Python %s: no pyenv %s.x found (pyenv root: %s); left out"
+                % (minor, minor, root or "pyenv not found"))
+        else:
+            found.append(best[1])
+    return found
 
 
 def other_backends(minor):
