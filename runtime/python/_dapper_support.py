@@ -98,7 +98,7 @@ def _library_roots():
     return _lib_roots
 
 
-_rules = ()  # (is_path, pattern, include) from `configure`'s "rules"
+_rules = ()  # (is_path, (path, match) or module, include) from `configure`'s "rules"
 _lib_cache = {}  # filename -> is_library(filename)
 
 
@@ -107,7 +107,11 @@ def set_rules(rules):
     "module": name, "include": bool}]; the first that matches a file
     decides. A relative path is relative to the program's working
     directory; a path without glob characters matches the file or
-    everything under the directory."""
+    everything under the directory. Globs are compiled here, on the
+    channel thread, so that deciding what is library code (from the
+    program's threads, through the hooks) never imports a module: on 3.11
+    an import there can deadlock with one the program makes inside a
+    meta path finder, which runs under the global import lock."""
     global _rules
     _lib_cache.clear()
     out = []
@@ -118,7 +122,12 @@ def set_rules(rules):
                 p = os.path.abspath(p)
                 if not any(c in p for c in "*?["):
                     p = canonical(p)
-            out.append((True, p, bool(r["include"])))
+            match = None
+            if any(c in p for c in "*?["):
+                import fnmatch
+                import re
+                match = re.compile(fnmatch.translate(p)).match
+            out.append((True, (p, match), bool(r["include"])))
         else:
             out.append((False, r["module"], bool(r["include"])))
     _rules = tuple(out)
@@ -142,14 +151,13 @@ def _module_name(path):
 
 def _rule_for(filename):
     """`include` of the first rule matching the file, or None."""
-    import fnmatch
     paths = (os.path.abspath(filename), canonical(filename))
     module = None
     for is_path, pattern, include in _rules:
         if is_path:
-            glob = any(c in pattern for c in "*?[")
+            pattern, match = pattern
             for p in paths:
-                if (fnmatch.fnmatchcase(p, pattern) if glob else
+                if (match(p) is not None if match is not None else
                         p == pattern or p.startswith(pattern + os.sep)):
                     return include
         else:
