@@ -37,8 +37,9 @@ static bool rt_frame_permanent; /* evalframe */
 static bool rt_frame_hook_on;
 static bool rt_frame_global;    /* every frame traced (exception filters) */
 static bool rt_frame_main_pending;
-/* None of main_pending, a pending swap, rt_frame_global: the hook's quick
- * path may decide (rt_frame_set_quiet). */
+/* No main script pending, swap pending, exception filter (rt_frame_global),
+ * function breakpoint, step-in nor stopOnEntry: the hook's quick path may
+ * decide (rt_frame_set_quiet). */
 static bool rt_frame_quiet;
 /* Lending (rt_frame_can_lend): frames below a stepped-over call run
  * without the hook; rt_frame_lend_broken: the state changed since, the
@@ -440,8 +441,8 @@ static void rt_frame_apply_hook(bool lent) {
 }
 
 void rt_frame_update_hook(void) {
-  /* whatever changed (a stop, a step, a pause, breakpoints, exception
-   * filters, a thread started) ends a lending: the hook is back */
+  /* whatever changed (a stop, a step, a pause, breakpoints, function
+   * breakpoints, exception filters) ends a lending: the hook is back */
   if (rt_frame_lending > 0) rt_frame_lend_broken = true;
   rt_frame_apply_hook(false);
 }
