@@ -37,9 +37,19 @@ static bool rt_frame_permanent; /* evalframe */
 static bool rt_frame_hook_on;
 static bool rt_frame_global;    /* every frame traced (exception filters) */
 static bool rt_frame_main_pending;
+/* No main script pending, swap pending, exception filter (rt_frame_global),
+ * function breakpoint, step-in nor stopOnEntry: the hook's quick path may
+ * decide (rt_frame_set_quiet). */
+static bool rt_frame_quiet;
+/* Lending (rt_frame_can_lend): frames below a stepped-over call run
+ * without the hook; rt_frame_lend_broken: the state changed since, the
+ * hook is back until the outermost lending ends. */
+static int rt_frame_lending;
+static bool rt_frame_lend_broken;
+static void rt_frame_apply_hook(bool lent);
 /* rt_frame_swap_next: the code about to run on this thread (strong) and
  * what runs instead (strong); rt_frame_nswaps threads have one pending. */
-static _Thread_local PyObject *rt_tls_swap_from, *rt_tls_swap_to;
+static RT_TLS PyObject *rt_tls_swap_from, *rt_tls_swap_to;
 static int rt_frame_nswaps;
 static PyObject *rt_frame_main_dict; /* strong */
 
@@ -217,7 +227,8 @@ static PyObject *rt_frame_swap(rt_iframe_t *f) {
  * caller gets back what it had (`saved`), and tracing only when it needs
  * it now (a pause; a step that continues in it: the step moved out to it
  * or steps in). */
-static int rt_frame_after(PyThreadState *ts, int saved, rt_iframe_t *caller) {
+static __attribute__((noinline)) int rt_frame_after(PyThreadState *ts, int saved,
+                                                    rt_iframe_t *caller) {
   if (rt_compat_thread_tracefunc(ts) != rt_frame_trace) {
     /* the callee dropped the trace function: a traced caller gets it back
      * (and drops it itself at its next line if it does not need it) */
@@ -245,7 +256,100 @@ static int rt_frame_after(PyThreadState *ts, int saved, rt_iframe_t *caller) {
   return 0;
 }
 
+static void rt_frame_set_quiet(void) {
+  /* Each of these changes before a call of rt_frame_update_hook (a step
+   * begins or ends: rt_frame_step_changed, rt_frame_control_changed;
+   * function breakpoints: breakpoints_changed; stopOnEntry is set before
+   * rt_frame_control_changed, and its clearing may leave the quick path
+   * off until the next change: slower, not wrong). */
+  rt_frame_quiet = rt_frame_active && !rt_frame_main_pending && rt_frame_nswaps == 0 &&
+                   !rt_frame_global && rt_engine_nfuncbps == 0 && rt_nstepping_in == 0 &&
+                   !atomic_load_explicit(&rt_entry_pending, memory_order_relaxed);
+}
+
+/* The hook's whole decision for most calls: false when the frame about
+ * to run certainly needs no tracing (rt_frame_wants would say false);
+ * true when it may (rt_frame_hook_full decides). No call, no store. */
+static inline bool rt_frame_maybe_wants(const rt_codeinfo_t *ci, rt_iframe_t *f) {
+  void *fo = NULL;
+  if (ci == NULL || ci->gen != rt_engine_gen) return true; /* to make or refresh */
+  if (ci->hidden) return false;
+  /* (no function breakpoint nor step-in: rt_frame_quiet) */
+  if ((ci->bits != NULL && !(ci->armed & RT_FRAME_INS_CODE)) ||
+      atomic_load_explicit(&rt_pause_all, memory_order_relaxed)) {
+    return true;
+  }
+  /* stepping over or out: a new frame (no frame object yet) is never the
+   * step frame, a generator or coroutine resuming may be */
+  fo = rt_compat_iframe_frameobj(f);
+  if (fo != NULL && rt_nstepping > 0) {
+    const rt_thread_t *t = rt_tls_thread;
+    return t == NULL || fo == (void *)t->step_frame;
+  }
+  return false;
+}
+
+static PyObject *rt_frame_hook_full(PyThreadState *ts, rt_iframe_t *f, int throwflag)
+    __attribute__((noinline));
+
+/* True when the frame about to run, untraced, is called by the frame a
+ * step-over or -out of this thread is relative to, and nothing but that
+ * step needs the hook: the instrumented backend (breakpoints are inserted
+ * checks, no fallback code), no function breakpoint, pause, stopOnEntry,
+ * exception filter, other stepping thread, pending swap or main script.
+ * Then the callee and everything below it need nothing: a new frame is
+ * never the step frame, and the step frame, running, cannot be resumed
+ * below itself. The hook is removed while the callee runs (3.11 inlines
+ * its Python-to-Python calls again, untraced) and comes back when it
+ * returns, or at once when any of that state changes
+ * (rt_frame_update_hook). */
+static bool rt_frame_can_lend(rt_iframe_t *caller) {
+  const rt_thread_t *t = NULL;
+  if (rt_frame_permanent || rt_frame_lending > 0 || rt_fbfiles != NULL ||
+      rt_frame_nfallback > 0 || rt_engine_nfuncbps > 0 || rt_nstepping != 1 ||
+      rt_nstepping_in != 0 || !rt_frame_quiet ||
+      atomic_load_explicit(&rt_pause_all, memory_order_relaxed) ||
+      atomic_load_explicit(&rt_entry_pending, memory_order_relaxed)) {
+    return false;
+  }
+  t = rt_tls_thread;
+  return t != NULL && !rt_thread_is_gone(t) &&
+         (t->step_kind == RT_STEP_OVER || t->step_kind == RT_STEP_OUT) &&
+         t->funcbp_frame == NULL && t->step_frame != NULL &&
+         rt_compat_iframe_frameobj(caller) == (void *)t->step_frame;
+}
+
+/* PEP 523 hook. The common case while it is installed (frames called by
+ * an untraced frame during a step, every frame of an `evalframe` session
+ * that needs nothing) is decided by loads and compares: the caller runs
+ * untraced, the thread has no trace function or ours, the frame's
+ * codeinfo is current and asks for nothing. */
 static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
+  rt_stat_inc(RT_STAT_FRAME_EVAL);
+  if (__builtin_expect(rt_frame_quiet, 1) && rt_compat_cframe_tracing(ts) == 0 &&
+      !rt_tls_in_debugger) {
+    Py_tracefunc tf = rt_compat_thread_tracefunc(ts);
+    if ((tf == NULL || tf == rt_frame_trace) &&
+        !rt_frame_maybe_wants(rt_compat_iframe_code_extra(f, rt_engine_extra_index), f)) {
+      PyObject *r = NULL;
+      if (tf == NULL) return rt_compat_eval_default(ts, f, throwflag);
+      /* the flag is still off on return unless an exception event turned
+       * it on in the callee, or the callee let go of the trace function;
+       * the callee's C frame is gone: the current frame is the caller */
+      r = rt_compat_eval_default(ts, f, throwflag);
+      if (__builtin_expect(rt_compat_cframe_tracing(ts) != 0 ||
+                               rt_compat_thread_tracefunc(ts) != rt_frame_trace,
+                           0)) {
+        rt_compat_set_cframe_tracing(
+            ts, rt_frame_after(ts, 0, rt_compat_current_iframe(ts)));
+      }
+      return r;
+    }
+  }
+  return rt_frame_hook_full(ts, f, throwflag);
+}
+
+static PyObject *rt_frame_hook_full(PyThreadState *ts, rt_iframe_t *f, int throwflag) {
   PyObject *code = rt_compat_iframe_code(f), *r = NULL;
   Py_tracefunc tf = rt_compat_thread_tracefunc(ts);
   rt_codeinfo_t *ci = NULL;
@@ -253,7 +357,6 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
   int saved = 0;
   rt_iframe_t *caller = NULL;
 
-  rt_stat_inc(RT_STAT_FRAME_EVAL);
   if (rt_tls_swap_from == code && code != NULL && rt_compat_iframe_fresh(f)) {
     return rt_frame_swap(f);
   }
@@ -303,6 +406,16 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
     rt_compat_exc_restore(&exc);
     if (rc < 0) return rt_compat_eval_default(ts, f, throwflag);
   }
+  if (!want && saved && rt_frame_can_lend(caller)) {
+    rt_compat_set_cframe_tracing(ts, 0);
+    rt_frame_lending++;
+    rt_frame_apply_hook(true);
+    r = rt_compat_eval_default(ts, f, throwflag);
+    if (--rt_frame_lending == 0) rt_frame_lend_broken = false;
+    rt_frame_apply_hook(true);
+    rt_compat_set_cframe_tracing(ts, rt_frame_after(ts, saved, caller));
+    return r;
+  }
   rt_compat_set_cframe_tracing(ts, want);
   r = rt_compat_eval_default(ts, f, throwflag);
   rt_compat_set_cframe_tracing(ts, rt_frame_after(ts, saved, caller));
@@ -311,16 +424,27 @@ static PyObject *rt_frame_hook(PyThreadState *ts, rt_iframe_t *f, int throwflag)
 
 bool rt_frame_program_pending(void) { return rt_frame_main_pending; }
 
-void rt_frame_update_hook(void) {
+/* Installs or removes the hook as the state needs; `lent`: only the
+ * lending in rt_frame_hook_full changed (not logged). */
+static void rt_frame_apply_hook(bool lent) {
   bool need = false;
+  rt_frame_set_quiet();
   if (!rt_frame_active) return;
   need = rt_frame_permanent || rt_frame_nfallback > 0 || rt_nstepping > 0 ||
          atomic_load(&rt_entry_pending) || rt_frame_main_pending ||
          rt_frame_nswaps > 0 || rt_engine_nfuncbps > 0;
+  if (rt_frame_lending > 0 && !rt_frame_lend_broken) need = false;
   if (need == rt_frame_hook_on) return;
   rt_frame_hook_on = need;
   rt_compat_set_eval_hook(need ? rt_frame_hook : NULL);
-  rt_log(RT_LOG_INFO, "eval-frame hook %s", need ? "installed" : "removed");
+  if (!lent) rt_log(RT_LOG_INFO, "eval-frame hook %s", need ? "installed" : "removed");
+}
+
+void rt_frame_update_hook(void) {
+  /* whatever changed (a stop, a step, a pause, breakpoints, function
+   * breakpoints, exception filters) ends a lending: the hook is back */
+  if (rt_frame_lending > 0) rt_frame_lend_broken = true;
+  rt_frame_apply_hook(false);
 }
 
 /* ---- the scoped trace function ---------------------------------------------------- */
@@ -543,6 +667,7 @@ void rt_frame_step_changed(rt_thread_t *t) {
 
 void rt_frame_exceptions_changed(void) {
   rt_frame_global = rt_exc_raised || rt_exc_user_unhandled;
+  rt_frame_update_hook(); /* ends a lending; recomputes rt_frame_quiet */
   rt_frame_sync_threads();
 }
 
@@ -577,6 +702,7 @@ void rt_frame_uninstall(void) {
   rt_frame_hook_on = false;
   rt_frame_active = false;
   rt_frame_main_pending = false;
+  rt_frame_set_quiet();
   interp = PyInterpreterState_Get();
   for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL;
        ts = PyThreadState_Next(ts)) {

@@ -454,6 +454,17 @@ static inline PyObject *rt_compat_iframe_globals(rt_iframe_t *f) {
   return f->f_globals;
 }
 
+/* rt_compat_code_extra of the code the frame runs, read inline (the hook's
+ * quick path): a frame evaluated through the hook runs a code object. */
+static inline void *rt_compat_iframe_code_extra(rt_iframe_t *f, Py_ssize_t index) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return rt_compat_code_extra(f->f_executable, index);
+#else
+  const rt_compat_code_extra_t *e = (const rt_compat_code_extra_t *)f->f_code->co_extra;
+  return e != NULL && (size_t)index < (size_t)e->size ? e->extras[index] : NULL;
+#endif
+}
+
 static inline PyObject *rt_compat_eval_default(PyThreadState *ts, rt_iframe_t *f,
                                                int throwflag) {
   return _PyEval_EvalFrameDefault(ts, f, throwflag);

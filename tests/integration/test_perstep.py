@@ -1,6 +1,9 @@
 """Work the runtime does per step and per stop, counted through the adapter
 (counts, not times, so the tests do not depend on the machine's load):
 
+- a `next` over a call making 100,000 calls costs (3.11 `instrumented`) a
+  bounded number of eval-frame hook calls, and lands where it should
+  (breakpoint inside, generator, recursive step frame, pause);
 - a `next` over a call making 100,000 calls, while something inside raises
   and catches exceptions and imports a module for the first time, costs a
   bounded number of trace-function / sys.monitoring callbacks
@@ -14,6 +17,7 @@
 
 import os
 import tempfile
+import time
 import unittest
 
 from bp_common import BreakpointSession, bp_program, probe_backend
@@ -25,6 +29,10 @@ STEP_CALLS = 100000
 # event and one line event. Before the runtime bounded it, 3.11 traced every
 # line of heavy() after its first caught KeyError: over 200,000.
 MAX_STEP_CALLBACKS = 300
+# Calls of the 3.11 eval-frame hook a `next` over work(100,000) may cost
+# with `instrumented`: the frames below the step frame's callee run
+# without the hook (100,001 before: each call of g()).
+MAX_STEP_FRAME_EVALS = 50
 
 
 class PerStepCase(BreakpointSession, DapTestCase):
@@ -68,6 +76,70 @@ class StepCostTests:
         code, out = d.finish()
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "total %d\n" % STEP_CALLS)
+
+
+    def _value(self, d, expr, context="watch"):
+        top = d.stack(1, levels=1)["stackFrames"][0]
+        return d.request("evaluate", {"expression": expr, "frameId": top["id"],
+                                      "context": context})["body"]["result"]
+
+    def test_next_over_calls_below_the_step_frame(self):
+        """Where `next` lands and what stops it while the step frame's
+        callees run (3.11 `instrumented`: without the eval-frame hook):
+        the next line, a breakpoint inside, each line of a loop over a
+        generator, the same frame of a recursive function, a pause."""
+        path = bp_program("step_below.py")
+        d = self.debug("step_below.py", bps={path: ["first"]})
+        d.stopped("breakpoint", "first", "main")
+        before = d.request("dapper/statistics")["body"]
+        d.step("next")
+        d.stopped("step", "second", "main")
+        after = d.request("dapper/statistics")["body"]
+        used = {k: after[k] - before[k]
+                for k in ("trace_function_calls", "monitoring_callbacks",
+                          "frame_eval_calls")}
+        self.assertLessEqual(used["trace_function_calls"]
+                             + used["monitoring_callbacks"],
+                             MAX_STEP_CALLBACKS, used)
+        if self.backend_in_use == "instrumented":
+            self.assertLessEqual(used["frame_eval_calls"],
+                                 MAX_STEP_FRAME_EVALS, used)
+        # a breakpoint in a callee of the stepped-over call stops the step
+        d.set_breakpoints(path, [{"line": "in_g", "condition": "x == 500"}])
+        d.step("next")
+        d.stopped("breakpoint", "in_g", "g")
+        self.assertEqual(self._value(d, "x"), "500")
+        d.set_breakpoints(path, ["third"])
+        d.cont()
+        d.stopped("breakpoint", "third", "main")
+        d.set_breakpoints(path, [])
+        # the `for` line resumes the generator (a callee) each time
+        for line in ("gen_for", "gen_body") * 3 + ("gen_for", "rec_line"):
+            d.step("next")
+            d.stopped("step", line, "main")
+        # a recursive step frame: the step ends in the same frame
+        d.set_breakpoints(path, [{"line": "rec_call", "condition": "n == 2"}])
+        d.cont()
+        d.stopped("breakpoint", "rec_call", "rec")
+        d.set_breakpoints(path, ["spin_line"])
+        d.step("next")
+        d.stopped("step", "rec_after", "rec")
+        self.assertEqual(self._value(d, "n"), "2")
+        self.assertEqual(self._value(d, "r"), "1")
+        d.cont()
+        d.stopped("breakpoint", "spin_line", "main")
+        d.set_breakpoints(path, [])
+        # a pause while stepping over a call that does not end
+        d.step("next")
+        time.sleep(0.3)
+        self.assertTrue(d.request("pause", {"threadId": 1})["success"])
+        d.stopped("pause")
+        self.assertIn(d.frames(1)[0][0], ("spin", "g"))
+        self._value(d, "FLAG.append(1)", "repl")
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), "done 100000 100000 6 4 True\n")
 
 
 def _events(d, name, key):
