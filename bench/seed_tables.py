@@ -54,6 +54,8 @@ SEED_NUMBERS = {
     "density": "degrades above 100 breakpoints per file",
 }
 
+FAMILIES = ("calls", "checks", "django", "numeric", "pandas", "density",
+            "threads", "memory", "codebase")
 DENSITY = (10, 50, 100, 250, 500)
 THREADS = (1, 2, 4, 8, 16)
 MEMORY_BPS = (0, 10, 50, 100, 500, 1000)
@@ -528,9 +530,17 @@ def cache(workdir, name):
     return os.path.join(workdir, "libbps-%s.json" % name)
 
 
-def build_cases(o, sz, workdir, interps):
-    """Every case: key, family, level, program, args, bps, needs."""
+def build_cases(o, sz, workdir, interps, setup_seconds=None):
+    """Every case: key, family, level, program, args, bps, needs.
+    `setup_seconds`: family -> seconds its set-up took (added to)."""
     cases = []
+    setup_seconds = {} if setup_seconds is None else setup_seconds
+    clock = [time.monotonic()]
+
+    def setup_done(family):
+        now = time.monotonic()
+        add_seconds(setup_seconds, family, now - clock[0])
+        clock[0] = now
     hot = db.workload("hot.py")
     never = db.tagged_line(hot, "never")
     other = db.workload("other.py")
@@ -546,13 +556,18 @@ def build_cases(o, sz, workdir, interps):
                       "deadline": deadline, "configs": configs})
 
     want = o.only
+    clock[0] = time.monotonic()
     if not want or "calls" in want:
         add("calls", "calls", None, hot, [sz.calls],
             {hot: [{"line": never}]})
+        setup_done("calls")
+    clock[0] = time.monotonic()
     if not want or "checks" in want:
         add("checks", "checks", None, checks, [10000, sz.checks_reps],
             {checks: [{"line": db.tagged_line(checks, "check")}]})
+        setup_done("checks")
     sysint = next((i for i in interps if not i.missing), None)
+    clock[0] = time.monotonic()
     if not want or "django" in want:
         prog = os.path.join(SEED, "djsite", "djrun.py")
         args = [os.path.join(workdir, "seed-django.sqlite3"),
@@ -564,6 +579,8 @@ def build_cases(o, sz, workdir, interps):
                                       50, 20, cache(workdir, "django"))
         add("django", "django", None, prog, args, bps, ["django"],
             deadline=600)
+        setup_done("django")
+    clock[0] = time.monotonic()
     if not want or "numeric" in want:
         prog = os.path.join(SEED, "numeric.py")
         args = [sz.numeric_scale]
@@ -575,6 +592,8 @@ def build_cases(o, sz, workdir, interps):
                                       cache(workdir, "numeric"))
         add("numeric", "numeric", None, prog, args, bps,
             ["numpy", "scipy"], deadline=600)
+        setup_done("numeric")
+    clock[0] = time.monotonic()
     if not want or "pandas" in want:
         prog = os.path.join(SEED, "pipeline.py")
         args = [gencode.write_pipeline_data(workdir, sz.pandas_rows)]
@@ -585,24 +604,32 @@ def build_cases(o, sz, workdir, interps):
                                       25, 10, cache(workdir, "pandas"))
         add("pandas", "pandas", None, prog, args, bps, ["pandas"],
             deadline=600)
+        setup_done("pandas")
     loops = os.path.join(SEED, "loops.py")
+    clock[0] = time.monotonic()
     if not want or "density" in want:
         path, nv = gencode.density_module(workdir)
         for d in sz.density:
             add("density%d" % d, "density", d, loops,
                 ["density", workdir, sz.density_rounds],
                 {path: [{"line": x} for x in spread(nv, d)]})
+        setup_done("density")
+    clock[0] = time.monotonic()
     if not want or "threads" in want:
         for t in sz.threads:
             add("threads%d" % t, "threads", t, hot,
                 [sz.thread_calls, "--threads", t],
                 {other: [{"line": db.tagged_line(other, "other")}]})
+        setup_done("threads")
+    clock[0] = time.monotonic()
     if not want or "memory" in want:
         files, _ = gencode.memory_package(workdir)
         for n in sz.memory_bps:
             add("memory%d" % n, "memory", n, loops,
                 ["memory", workdir, sz.memory_rounds],
                 spread_over_files(files, n) if n else {})
+        setup_done("memory")
+    clock[0] = time.monotonic()
     if not want or "codebase" in want:
         for lines in sz.codebases:
             files, total = gencode.codebase(workdir, lines)
@@ -615,13 +642,15 @@ def build_cases(o, sz, workdir, interps):
                 configs=BIG_CODEBASE_CONFIGS if big else None)
             cases[-1]["lines"] = total
             cases[-1]["root"] = os.path.join(workdir, "cb%d" % lines)
+        setup_done("codebase")
     return cases
 
 
-def compile_codebases(interps, cases):
+def compile_codebases(interps, cases, setup_seconds=None):
     """Byte-compiles the generated code bases once per interpreter (what a
     code base on disk has after its first run), so every measured run
     imports from .pyc."""
+    t0 = time.monotonic()
     for c in cases:
         if c["family"] != "codebase":
             continue
@@ -629,6 +658,8 @@ def compile_codebases(interps, cases):
             subprocess.run([it.path, "-m", "compileall", "-q", "-j", "2",
                             c["root"]], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=900)
+    if setup_seconds is not None:
+        add_seconds(setup_seconds, "codebase", time.monotonic() - t0)
 
 
 # ---------------------------------------------------------------------------
@@ -641,6 +672,34 @@ class Results:
         self.plain_of = {}  # id(sample) -> the plain Sample of its round
         self.errors = {}    # (version, config, key) -> [text]
         self.skipped = {}   # (version, key) -> reason
+        self.seconds = {}   # family -> seconds of its runs (wall)
+        self.config_seconds = {}  # (family, config) -> seconds
+        self.setup_seconds = {}   # family -> seconds of its set-up
+
+
+def add_seconds(d, key, dt):
+    d[key] = d.get(key, 0.0) + dt
+
+
+def timing_text(res):
+    """The seconds each family took: its runs, plus its set-up (generated
+    code, library breakpoint lines, byte-compiling) in parentheses."""
+    fams = [f for f in FAMILIES if f in res.seconds or f in
+            res.setup_seconds]
+    return ", ".join("%s %.0f s%s" % (
+        f, res.seconds.get(f, 0.0), " (+%.0f s set-up)" % res.setup_seconds[f]
+        if res.setup_seconds.get(f, 0.0) >= 1 else "") for f in fams)
+
+
+def log_timing(res):
+    log("== seconds per family (runs; set-up):")
+    for f in FAMILIES:
+        if f not in res.seconds and f not in res.setup_seconds:
+            continue
+        per = ", ".join("%s %.0f" % (c, t) for (fam, c), t in sorted(
+            res.config_seconds.items(), key=lambda kv: -kv[1]) if fam == f)
+        log("  %-9s %6.0f s; %4.0f s   [%s]" % (
+            f, res.seconds.get(f, 0.0), res.setup_seconds.get(f, 0.0), per))
 
 
 def run_all(o, interps, cases, res, workdir):
@@ -678,9 +737,12 @@ def run_all(o, interps, cases, res, workdir):
                     else:
                         res.samples.setdefault(key, []).append(s)
                         got[config] = s
+                    dt = time.monotonic() - t
+                    add_seconds(res.seconds, case["family"], dt)
+                    add_seconds(res.config_seconds,
+                                (case["family"], config), dt)
                     log("  %-12s %-7s %-17s %6.1fs%s" % (
-                        case["key"], it.version, config,
-                        time.monotonic() - t,
+                        case["key"], it.version, config, dt,
                         "  ERROR " + s.error[:150] if s.error else ""))
                 plain = got.get("plain")
                 if plain is not None:
@@ -1432,13 +1494,14 @@ def callgrind(o, interps, cases, workdir):
 
 # ---------------------------------------------------------------------------
 
-def machine_facts(o, interps, dpv, t0, sz):
+def machine_facts(o, interps, dpv, t0, sz, res):
     facts = [("date", time.strftime("%Y-%m-%d %H:%M %Z")),
              ("nproc", str(os.cpu_count())),
              ("load average at start", o.load_start),
              ("load average at end", " ".join(
                  "%.2f" % x for x in os.getloadavg())),
              ("duration", "%.0f s" % (time.monotonic() - t0)),
+             ("duration per family", timing_text(res) or "—"),
              ("rounds", str(o.rounds))]
     for it in interps:
         facts.append(("interpreter", "%s (%s)" % (it.version, it.path)))
@@ -1665,8 +1728,9 @@ def main(argv=None):
     workdir = o.workdir or os.path.join(tempfile.gettempdir(),
                                         "dapper-seed-tables")
     os.makedirs(workdir, exist_ok=True)
-    cases = build_cases(o, sz, workdir, interps)
-    compile_codebases(interps, cases)
+    res = Results()
+    cases = build_cases(o, sz, workdir, interps, res.setup_seconds)
+    compile_codebases(interps, cases, res.setup_seconds)
     log("set-up took %.0f s" % (time.monotonic() - t0))
     if o.callgrind_only:
         if not shutil.which("valgrind"):
@@ -1698,8 +1762,8 @@ def main(argv=None):
         if o.write:
             write_section(o.write, text)
         return 0
-    res = Results()
     run_all(o, interps, cases, res, workdir)
+    log_timing(res)
     cg = None
     if o.callgrind:
         if shutil.which("valgrind"):
@@ -1712,7 +1776,7 @@ def main(argv=None):
         plots = make_plots(sz, interps, res, o.plots_dir)
         base = os.path.dirname(os.path.abspath(o.write)) if o.write else ROOT
         plots = {k: os.path.relpath(v, base) for k, v in plots.items()}
-    facts = machine_facts(o, interps, dpv, t0, sz)
+    facts = machine_facts(o, interps, dpv, t0, sz, res)
     text = render(o, sz, interps, cases, res, facts, plots, cg)
     print(text)
     if o.write:
