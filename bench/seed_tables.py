@@ -19,10 +19,8 @@ plots, Django/NumPy/SciPy/pandas for those three scenarios, when present).
 import argparse
 import json
 import os
-import platform
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,9 +34,9 @@ sys.path.insert(0, SEED)
 
 import dap_bench as db  # noqa: E402
 import gencode  # noqa: E402
-
-SYSTEM_PYTHON = "/usr/bin/python3"
-DEBUGPY_ADAPTER = [SYSTEM_PYTHON, "-m", "debugpy.adapter"]
+import rounds  # noqa: E402
+from rounds import (DEBUGPY_ADAPTER, SYSTEM_PYTHON, debugpy_version,  # noqa
+                    log, med, spread)
 WRAP = os.path.join(SEED, "wrap.py")
 SECTION = "seed-tables"
 NOISE_MARGIN = 0.03
@@ -71,14 +69,16 @@ ROUNDS = {"django": 2, "numeric": 2, "pandas": 2,
 # minutes per session on a loaded machine; plain, bdb, the default backend
 # and debugpy only, and the program does not import the code base.
 BIG_CODEBASE_CONFIGS = ("plain", "bdb", "dapper:auto", "debugpy")
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def med(xs):
-    return statistics.median(xs) if xs else None
+# Configurations 10-400 times slower than plain on the loops (a trace
+# function in Python): they run in the first SLOW_ROUNDS rounds of a case
+# only (one sample: their ratios need no 3 % precision), which halves the
+# run's time.
+SLOW_CONFIGS = ("bdb", "debugpy")
+# Seconds for the runs (--budget): the first round always runs whole; a
+# later round of a case that took longer than what is left is skipped and
+# reported, so that the whole run stays under 20 minutes.
+BUDGET = 1020
+SLOW_ROUNDS = 1
 
 
 # ---------------------------------------------------------------------------
@@ -140,6 +140,9 @@ class Interp:
         self.configs = []
         self.auto_backend = None
         self.missing = {}   # module -> True when not importable
+        self.unavailable = {}  # module -> why the interpreter has none
+        self.env = {}       # case family -> environment of its runs
+        self.debian = {}    # case family -> copy of Debian's packages
 
     def is_system(self):
         try:
@@ -147,6 +150,48 @@ class Interp:
                 SYSTEM_PYTHON)
         except OSError:
             return False
+
+
+def debian_django(interps, setup_seconds):
+    """Django for the interpreters that lack it (pyenv 3.12/3.13): Debian's
+    pure-Python Django copied and byte-compiled for them
+    (rounds.debian_pure_path), on PYTHONPATH of their Django runs; when it
+    does not import there (3.13: Debian's Django 3.2 imports `cgi`), the
+    reason is printed and the scenario reported skipped with it."""
+    t0 = time.monotonic()
+    for it in interps:
+        if "django" not in it.missing or it.is_system():
+            continue
+        try:
+            d = rounds.debian_pure_path(it.path, "django", it.version)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            why = " ".join(str(e).split())
+            if why.startswith("Debian's packages do not import on"):
+                why = why.split(": ", 1)[-1]
+            it.unavailable["django"] = (
+                "%s has no Django, and Debian's pure-Python Django does not "
+                "import there: %s" % (it.path, why))
+            log("Django on %s: %s" % (it.version, it.unavailable["django"]))
+            continue
+        if d is None:
+            continue
+        log("Django on %s: Debian's pure-Python copy in %s" % (it.version, d))
+        it.missing.pop("django", None)
+        it.env["django"] = {"PYTHONPATH": d}
+        it.debian["django"] = d
+    add_seconds(setup_seconds, "django", time.monotonic() - t0)
+
+
+def case_bps(it, case):
+    """The case's breakpoints for `it`: found on /usr/bin/python3's
+    packages; for a copy of Debian's packages (debian_django), the same
+    lines of the same files in the copy."""
+    d = it.debian.get(case["family"])
+    if not d:
+        return case["bps"]
+    base = rounds.DEBIAN_DIST + os.sep
+    return {(os.path.join(d, f[len(base):]) if f.startswith(base) else f): v
+            for f, v in case["bps"].items()}
 
 
 def probe(path):
@@ -203,17 +248,6 @@ def other_backends(minor):
 
 def auto_pick(minor):
     return "monitoring" if minor >= (3, 12) else "instrumented"
-
-
-def debugpy_version():
-    try:
-        p = subprocess.run([SYSTEM_PYTHON, "-m", "debugpy", "--version"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           timeout=60, env=dict(
-                               os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"))
-        return p.stdout.decode().strip() if p.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired):
-        return None
 
 
 def config_title(interp, config):
@@ -321,7 +355,8 @@ def run_config(o, interp, config, case, workdir):
     """One run of `case` under `config`; returns a Sample."""
     s = Sample()
     program, args = case["program"], [str(a) for a in case["args"]]
-    bps = case["bps"]
+    bps = case_bps(interp, case)
+    env = interp.env.get(case["family"]) or {}
     cwd = os.path.dirname(program)
     t0 = time.monotonic_ns()
     if config in ("plain", "bdb"):
@@ -334,6 +369,7 @@ def run_config(o, interp, config, case, workdir):
             argv += ["--bdb", bpf]
         try:
             p = subprocess.run(argv + [program] + args, cwd=cwd,
+                               env=dict(os.environ, **env),
                                stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=case["deadline"])
@@ -353,7 +389,7 @@ def run_config(o, interp, config, case, workdir):
         if config == "debugpy":
             sess = SeedSession("debugpy", DEBUGPY_ADAPTER, interp.path, WRAP,
                                [program] + args, bps=bps, cwd=cwd,
-                               deadline=case["deadline"])
+                               deadline=case["deadline"], env=env)
         else:
             backend = config.split(":", 1)[1]
             fe = {}
@@ -365,7 +401,7 @@ def run_config(o, interp, config, case, workdir):
             sess = SeedSession("dapper", [o.adapter], interp.path, WRAP,
                                [program] + args, bps=bps, cwd=cwd,
                                deadline=case["deadline"], frame_eval=fe,
-                               hold=hold)
+                               hold=hold, env=env)
         sess.run()
         if hold and os.path.exists(hold):
             os.unlink(hold)
@@ -404,43 +440,6 @@ def run_config(o, interp, config, case, workdir):
 # Breakpoints on lines the programs never run
 # ---------------------------------------------------------------------------
 
-PROBE = r'''
-import json, os, runpy, sys, threading
-out, program = sys.argv[1], sys.argv[2]
-called = set()
-def prof(frame, event, arg):
-    if event == "call":
-        c = frame.f_code
-        called.add((c.co_filename, c.co_firstlineno))
-sys.argv = [program] + sys.argv[3:]
-sys.path[0] = os.path.dirname(program)
-sys.setprofile(prof)
-threading.setprofile(prof)
-try:
-    runpy.run_path(program, run_name="__main__")
-except SystemExit:
-    pass
-finally:
-    sys.setprofile(None)
-    with open(out, "w") as f:
-        json.dump(sorted(called), f)
-'''
-
-
-def called_functions(python, program, args):
-    fd, out = tempfile.mkstemp(suffix=".json", prefix="dapper-seed-probe-")
-    os.close(fd)
-    try:
-        subprocess.run([python, "-c", PROBE, out, program] +
-                       [str(a) for a in args], cwd=os.path.dirname(program),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=900)
-        with open(out) as f:
-            return {(a, b) for a, b in json.load(f)}
-    finally:
-        os.unlink(out)
-
-
 def library_breakpoints(python, program, args, packages, count, nfiles,
                         cache=None):
     """{path: [{"line": n}]}: `count` breakpoints on the first statement of
@@ -463,14 +462,9 @@ def library_breakpoints(python, program, args, packages, count, nfiles,
 
 
 def _library_breakpoints(python, program, args, packages, count, nfiles):
-    import realworld
-    called = called_functions(python, program, args)
-    dirs = []
-    for pkg in packages:
-        p = subprocess.run([python, "-c", "import %s,os;print(os.path."
-                            "dirname(%s.__file__))" % (pkg, pkg)],
-                           stdout=subprocess.PIPE, timeout=120)
-        dirs.append(p.stdout.decode().strip() + os.sep)
+    called = rounds.called_functions(python, program, args)
+    dirs = [(rounds.package_dir(python, pkg) or "?") + os.sep
+            for pkg in packages]
     per_file = {}
     for fn, _line in called:
         if any(fn.startswith(d) for d in dirs) and fn.endswith(".py"):
@@ -481,7 +475,7 @@ def _library_breakpoints(python, program, args, packages, count, nfiles):
         if len(cands) >= nfiles:
             break
         try:
-            lines = realworld.uncalled_lines(f, called, 10 ** 6)
+            lines = rounds.uncalled_lines(f, called, 10 ** 6)
         except (SyntaxError, OSError, UnicodeDecodeError):
             continue
         if lines:
@@ -500,14 +494,6 @@ def _library_breakpoints(python, program, args, packages, count, nfiles):
             break
     return {f: [{"line": n} for n in spread(cands[f], take[f])]
             for f in cands if take[f]}
-
-
-def spread(never, n):
-    """n of the never-run lines, evenly spread."""
-    if n >= len(never):
-        return list(never)
-    step = len(never) / n
-    return [never[int(i * step)] for i in range(n)]
 
 
 def spread_over_files(files_never, n):
@@ -566,7 +552,14 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
         add("checks", "checks", None, checks, [10000, sz.checks_reps],
             {checks: [{"line": db.tagged_line(checks, "check")}]})
         setup_done("checks")
-    sysint = next((i for i in interps if not i.missing), None)
+    # the breakpoint lines come from /usr/bin/python3's packages (the
+    # copies of debian_django have the same files)
+    sysint = next((i for i in interps if i.is_system()), None)
+    if sysint is None and any(f in (want or FAMILIES) for f in (
+            "django", "numeric", "pandas")):
+        sysint = probe(SYSTEM_PYTHON)
+    if sysint is not None and sysint.missing:
+        sysint = None
     clock[0] = time.monotonic()
     if not want or "django" in want:
         prog = os.path.join(SEED, "djsite", "djrun.py")
@@ -658,7 +651,8 @@ def compile_codebases(interps, cases, setup_seconds=None):
             subprocess.run([it.path, "-m", "compileall", "-q", "-j", "2",
                             c["root"]], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=900)
-    if setup_seconds is not None:
+    if setup_seconds is not None and any(c["family"] == "codebase"
+                                         for c in cases):
         add_seconds(setup_seconds, "codebase", time.monotonic() - t0)
 
 
@@ -673,6 +667,7 @@ class Results:
         self.errors = {}    # (version, config, key) -> [text]
         self.skipped = {}   # (version, key) -> reason
         self.seconds = {}   # family -> seconds of its runs (wall)
+        self.budget_skipped = []  # (round, case key, version)
         self.config_seconds = {}  # (family, config) -> seconds
         self.setup_seconds = {}   # family -> seconds of its set-up
 
@@ -702,52 +697,103 @@ def log_timing(res):
             f, res.seconds.get(f, 0.0), res.setup_seconds.get(f, 0.0), per))
 
 
+def case_skip(case, it):
+    """Why `case` does not run on `it`, or None."""
+    miss = [m for m in case["needs"] if m in it.missing]
+    if miss:
+        for m in miss:
+            if m in it.unavailable:
+                return it.unavailable[m]
+        if not it.is_system() and set(miss) & {"numpy", "scipy", "pandas"}:
+            return "%s has no %s: %s" % (it.path, ", ".join(miss),
+                                         rounds.C_EXTENSIONS_REASON)
+        return "%s has no %s" % (it.path, ", ".join(miss))
+    if case["needs"] and not case["bps"]:
+        return "no breakpoint lines found"
+    return None
+
+
 def run_all(o, interps, cases, res, workdir):
-    for r in range(o.rounds):
-        log("== round %d of %d" % (r + 1, o.rounds))
-        for ci, case in enumerate(cases):
-            rounds = case["rounds"] or o.rounds
-            if r >= rounds:
+    """Interleaved rounds (rounds.interleaved) over every (case,
+    interpreter); a configuration of SLOW_CONFIGS runs in the first
+    SLOW_ROUNDS rounds of a case only. With a time budget, a case whose
+    previous round would not fit in what is left is skipped (reported)."""
+    start = time.monotonic()
+    groups = []
+    for case in cases:
+        for it in interps:
+            why = case_skip(case, it)
+            if why:
+                res.skipped[(it.version, case["key"])] = why
                 continue
-            for it in interps:
-                miss = [m for m in case["needs"] if m in it.missing]
-                if miss:
-                    res.skipped[(it.version, case["key"])] = (
-                        "%s has no %s" % (it.path, ", ".join(miss)))
-                    continue
-                if case["needs"] and not case["bps"]:
-                    res.skipped[(it.version, case["key"])] = (
-                        "no breakpoint lines found")
-                    continue
-                configs = [c for c in it.configs
-                           if not case["configs"] or c in case["configs"]]
-                k = (r + ci) % len(configs)
-                configs = configs[k:] + configs[:k]
-                got = {}
-                for config in configs:
-                    t = time.monotonic()
-                    s = run_config(o, it, config, case, workdir)
-                    s.round = r
-                    key = (it.version, config, case["key"])
-                    if s.error:
-                        s.error = " ".join(s.error.replace("|", "/").split())
-                        lst = res.errors.setdefault(key, [])
-                        if s.error not in lst:
-                            lst.append(s.error)
-                    else:
-                        res.samples.setdefault(key, []).append(s)
-                        got[config] = s
-                    dt = time.monotonic() - t
-                    add_seconds(res.seconds, case["family"], dt)
-                    add_seconds(res.config_seconds,
-                                (case["family"], config), dt)
-                    log("  %-12s %-7s %-17s %6.1fs%s" % (
-                        case["key"], it.version, config, dt,
-                        "  ERROR " + s.error[:150] if s.error else ""))
-                plain = got.get("plain")
-                if plain is not None:
-                    for s in got.values():
-                        res.plain_of[id(s)] = plain
+            groups.append((case, it))
+    took = {}  # (case key, version) -> seconds of its last round
+
+    def configs_of(group, r):
+        case, it = group
+        configs = [c for c in it.configs
+                   if not case["configs"] or c in case["configs"]]
+        if not o.quick:
+            configs = [c for c in configs if c not in SLOW_CONFIGS
+                       or r < SLOW_ROUNDS]
+        return configs
+
+    def run(r, group, config):
+        case, it = group
+        t = time.monotonic()
+        s = run_config(o, it, config, case, workdir)
+        s.round = r
+        key = (it.version, config, case["key"])
+        dt = time.monotonic() - t
+        add_seconds(res.seconds, case["family"], dt)
+        add_seconds(res.config_seconds, (case["family"], config), dt)
+        log("  %-12s %-7s %-17s %6.1fs%s" % (
+            case["key"], it.version, config, dt,
+            "  ERROR " + s.error[:150] if s.error else ""))
+        if s.error:
+            s.error = " ".join(s.error.replace("|", "/").split())
+            lst = res.errors.setdefault(key, [])
+            if s.error not in lst:
+                lst.append(s.error)
+            return None
+        res.samples.setdefault(key, []).append(s)
+        return s
+
+    def rounds_of(group):
+        return group[0]["rounds"] or o.rounds
+
+    round_no = [0]
+    cur = [None]
+
+    def new_round(r):
+        round_no[0] = r
+        log("== round %d of %d" % (r + 1, o.rounds))
+
+    def gated_configs(group):
+        # called once per (round, group) by rounds.interleaved, just
+        # before the group runs: the budget decides here
+        r = round_no[0]
+        case, it = group
+        gk = (case["key"], it.version)
+        if o.budget and r > 0 and gk in took:
+            left = o.budget - (time.monotonic() - start)
+            if took[gk] > left:
+                res.budget_skipped.append((r, case["key"], it.version))
+                return []
+        cur[0] = (gk, time.monotonic())
+        return configs_of(group, r)
+
+    for r, group, got in rounds.interleaved(
+            o.rounds, groups, gated_configs, run, rounds_of,
+            on_round=new_round):
+        case, it = group
+        if cur[0] is not None and cur[0][0] == (case["key"], it.version):
+            took[cur[0][0]] = time.monotonic() - cur[0][1]
+            cur[0] = None
+        plain = got.get("plain")
+        if plain is not None:
+            for s in got.values():
+                res.plain_of[id(s)] = plain
 
 
 # ---------------------------------------------------------------------------
@@ -776,20 +822,11 @@ def ratios(res, key, fn):
 
 
 def fmt_spread(xs, f="%.1f", scale=1.0):
-    if not xs:
-        return "n/a"
-    xs = [x * scale for x in xs]
-    if len(xs) == 1:
-        return f % xs[0]
-    return (f + " (" + f + "-" + f + ")") % (med(xs), min(xs), max(xs))
+    return rounds.spread_text(xs, f, scale)
 
 
 def fmt_ratio(xs):
-    if not xs:
-        return "n/a"
-    if len(xs) == 1:
-        return "×%.3f" % xs[0]
-    return "×%.3f (%.3f-%.3f)" % (med(xs), min(xs), max(xs))
+    return rounds.spread_text(xs, "%.3f", prefix="×")
 
 
 def stats_text(samples):
@@ -935,6 +972,16 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
         if c["bps"]:
             L.append("")
             L.append("Breakpoints: %s." % bp_files_text(c["bps"]))
+            for it in interps:
+                if it.debian.get(fam):
+                    L += ["", "Python %s has no %s of its own (a pyenv "
+                          "build, no PyPI here): its runs import Debian's "
+                          "pure-Python packages copied and byte-compiled for "
+                          "it into `%s` (on `PYTHONPATH`, plain and debugged "
+                          "alike), with the breakpoints on the same lines of "
+                          "the same files there." % (
+                              it.version, fam.capitalize(),
+                              it.debian[fam])]
         seed = (SEED_NUMBERS["calls"] + "; " + SEED_NUMBERS["overhead"]
                 if fam == "calls" else SEED_NUMBERS["overhead"])
         L += ["", "| interpreter | configuration | %s | × plain | peak RSS "
@@ -1033,11 +1080,15 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
     L += targets(sz, interps, res, by_key)
     probs = [(k, v) for k, v in sorted(res.errors.items()) if v]
     L += ["### Problems seen during the run", ""]
+    if res.budget_skipped:
+        L.append("- time budget (`--budget %.0f` s) spent: not run: %s" % (
+            o.budget, ", ".join("round %d of %s on %s" % (r + 1, k, v)
+                                for r, k, v in res.budget_skipped)))
     if probs:
         for (ver, config, key), texts in probs:
             for t in texts:
                 L.append("- %s %s %s: %s" % (ver, config, key, t[:300]))
-    else:
+    elif not res.budget_skipped:
         L.append("None.")
     skipped = sorted(set((v, r) for (v, _k), r in res.skipped.items()))
     for ver, reason in skipped:
@@ -1683,6 +1734,10 @@ def main(argv=None):
     ap.add_argument("--install-packages", action="store_true",
                     help="apt-get install " + " ".join(PACKAGES) +
                     " first (never in CI)")
+    ap.add_argument("--budget", type=float, metavar="SECONDS",
+                    help="time for the runs (default %d; 0: none): a "
+                    "case's later round that would not fit in what is left "
+                    "is skipped and reported" % BUDGET)
     ap.add_argument("--workdir")
     ap.add_argument("--plots-dir", default=os.path.join(ROOT, "docs"))
     ap.add_argument("--write", metavar="PATH")
@@ -1693,6 +1748,8 @@ def main(argv=None):
     o.only = set(o.only.split(",")) if o.only else None
     if o.rounds is None:
         o.rounds = 1 if o.quick else 3
+    if o.budget is None:
+        o.budget = 0 if o.quick else BUDGET
     o.adapter = os.path.abspath(o.adapter)
     if not os.access(o.adapter, os.X_OK):
         ap.error("adapter %s is not an executable" % o.adapter)
@@ -1729,6 +1786,8 @@ def main(argv=None):
                                         "dapper-seed-tables")
     os.makedirs(workdir, exist_ok=True)
     res = Results()
+    if not o.only or "django" in o.only:
+        debian_django(interps, res.setup_seconds)
     cases = build_cases(o, sz, workdir, interps, res.setup_seconds)
     compile_codebases(interps, cases, res.setup_seconds)
     log("set-up took %.0f s" % (time.monotonic() - t0))
