@@ -65,10 +65,11 @@ ROUNDS = {"django": 2, "numeric": 2, "pandas": 2,
           "density": 1, "density10": 2, "density500": 2,
           "threads": 1, "threads1": 2, "threads16": 2,
           "memory": 1, "codebase": 1}
-# 1M lines: setBreakpoints compiles each of the 1,000 files, which takes
-# minutes per session on a loaded machine; plain, bdb, the default backend
-# and debugpy only, and the program does not import the code base.
-BIG_CODEBASE_CONFIGS = ("plain", "bdb", "dapper:auto", "debugpy")
+# 1M lines: the program does not import the code base (importing it took
+# 173 s on 3.11 `instrumented`), it only starts; debugpy is left out.
+BIG_CODEBASE_SKIP = {
+    "debugpy": "not run at 1M lines: its setBreakpoints of 1,000 files "
+               "took 65 s per session (at load 10-16)"}
 # Configurations 10-400 times slower than plain on the loops (a trace
 # function in Python): they run in the first SLOW_ROUNDS rounds of a case
 # only (one sample: their ratios need no 3 % precision), which halves the
@@ -79,6 +80,10 @@ SLOW_CONFIGS = ("bdb", "debugpy")
 # reported, so that the whole run stays under 20 minutes.
 BUDGET = 1020
 SLOW_ROUNDS = 1
+# ... and with 1/10 (density 1/50, memory 1/20) of the calls of the loops
+# (`slow_args`: 1,000,000 calls, checks, density, threads, memory): their
+# number is per call (or per loop of the checks), the same at either size,
+# and 1,000,000 calls under bdb take 8-25 s on a loaded machine.
 
 
 # ---------------------------------------------------------------------------
@@ -107,12 +112,12 @@ class Sizes:
             self.django_requests = 120
             self.numeric_scale = 0.3
             self.pandas_rows = 200000
-            self.density_rounds = 800
+            self.density_rounds = 2000
             self.density = DENSITY
             self.threads = THREADS
             self.thread_calls = 1000000
             self.memory_bps = MEMORY_BPS
-            self.memory_rounds = 20
+            self.memory_rounds = 100
             self.codebases = CODEBASES
 
     def text(self):
@@ -122,12 +127,21 @@ class Sizes:
                 "points, Lorenz ODE over 20·scale time units); pandas: {:,} "
                 "CSV rows; density: 520 functions called {} times; threads: "
                 "{:,} calls in total; memory: 1,200 functions called {} times; "
-                "code bases: {} lines".format(
+                "code bases: {} lines{}".format(
                     self.calls, self.checks_reps, self.django_requests,
                     self.numeric_scale, max(32, int(300 * self.numeric_scale)),
                     self.pandas_rows, self.density_rounds, self.thread_calls,
                     self.memory_rounds,
-                    ", ".join("{:,}".format(x) for x in self.codebases)))
+                    ", ".join("{:,}".format(x) for x in self.codebases),
+                    "" if self.quick else
+                    ". {} (10-400 times slower than plain in the loops): "
+                    "1/10 of the loops' calls (1,000,000 calls, checks' "
+                    "repetitions, threads; density 1/50, memory 1/20: their "
+                    "numbers are per call, or per loop, so the same at "
+                    "either size; their CPU s is of the smaller run) and in "
+                    "the first {} round{} of each case only".format(
+                        " and ".join(SLOW_CONFIGS),
+                        SLOW_ROUNDS, "" if SLOW_ROUNDS == 1 else "s")))
 
 
 # ---------------------------------------------------------------------------
@@ -354,7 +368,9 @@ class Sample:
 def run_config(o, interp, config, case, workdir):
     """One run of `case` under `config`; returns a Sample."""
     s = Sample()
-    program, args = case["program"], [str(a) for a in case["args"]]
+    program, args = case["program"], [str(a) for a in (
+        case["slow_args"] if case.get("slow_args") and config in SLOW_CONFIGS
+        else case["args"])]
     bps = case_bps(interp, case)
     env = interp.env.get(case["family"]) or {}
     cwd = os.path.dirname(program)
@@ -533,24 +549,27 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
     checks = os.path.join(SEED, "checks.py")
 
     def add(key, family, level, program, args, bps, needs=(), rounds=None,
-            deadline=300, configs=None):
+            deadline=300, not_run=None, slow_args=None):
         if rounds is None and not sz.quick:
             rounds = ROUNDS.get(key, ROUNDS.get(family))
         cases.append({"key": key, "family": family, "level": level,
                       "program": program, "args": args, "bps": bps,
                       "needs": list(needs), "rounds": rounds,
-                      "deadline": deadline, "configs": configs})
+                      "deadline": deadline, "not_run": not_run or {},
+                      "slow_args": None if sz.quick else slow_args})
 
     want = o.only
     clock[0] = time.monotonic()
     if not want or "calls" in want:
         add("calls", "calls", None, hot, [sz.calls],
-            {hot: [{"line": never}]})
+            {hot: [{"line": never}]},
+            slow_args=[sz.calls // 10])
         setup_done("calls")
     clock[0] = time.monotonic()
     if not want or "checks" in want:
         add("checks", "checks", None, checks, [10000, sz.checks_reps],
-            {checks: [{"line": db.tagged_line(checks, "check")}]})
+            {checks: [{"line": db.tagged_line(checks, "check")}]},
+            slow_args=[10000, max(3, sz.checks_reps // 10)])
         setup_done("checks")
     # the breakpoint lines come from /usr/bin/python3's packages (the
     # copies of debian_django have the same files)
@@ -605,14 +624,17 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
         for d in sz.density:
             add("density%d" % d, "density", d, loops,
                 ["density", workdir, sz.density_rounds],
-                {path: [{"line": x} for x in spread(nv, d)]})
+                {path: [{"line": x} for x in spread(nv, d)]},
+                slow_args=["density", workdir,
+                           max(1, sz.density_rounds // 50)])
         setup_done("density")
     clock[0] = time.monotonic()
     if not want or "threads" in want:
         for t in sz.threads:
             add("threads%d" % t, "threads", t, hot,
                 [sz.thread_calls, "--threads", t],
-                {other: [{"line": db.tagged_line(other, "other")}]})
+                {other: [{"line": db.tagged_line(other, "other")}]},
+                slow_args=[sz.thread_calls // 10, "--threads", t])
         setup_done("threads")
     clock[0] = time.monotonic()
     if not want or "memory" in want:
@@ -620,7 +642,9 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
         for n in sz.memory_bps:
             add("memory%d" % n, "memory", n, loops,
                 ["memory", workdir, sz.memory_rounds],
-                spread_over_files(files, n) if n else {})
+                spread_over_files(files, n) if n else {},
+                slow_args=["memory", workdir,
+                           max(2, sz.memory_rounds // 20)])
         setup_done("memory")
     clock[0] = time.monotonic()
     if not want or "codebase" in want:
@@ -632,7 +656,7 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
                 ["codebase", workdir, "cb%d" % lines] +
                 (["--no-import"] if big else []),
                 spread_over_files(files, n), deadline=900,
-                configs=BIG_CODEBASE_CONFIGS if big else None)
+                not_run=BIG_CODEBASE_SKIP if big else None)
             cases[-1]["lines"] = total
             cases[-1]["root"] = os.path.join(workdir, "cb%d" % lines)
         setup_done("codebase")
@@ -732,7 +756,7 @@ def run_all(o, interps, cases, res, workdir):
     def configs_of(group, r):
         case, it = group
         configs = [c for c in it.configs
-                   if not case["configs"] or c in case["configs"]]
+                   if c not in case["not_run"]]
         if not o.quick:
             configs = [c for c in configs if c not in SLOW_CONFIGS
                        or r < SLOW_ROUNDS]
@@ -1216,9 +1240,12 @@ def codebase_table(sz, interps, cases, res):
             continue
         for it in interps:
             for config in it.configs:
-                if c["configs"] and config not in c["configs"]:
-                    continue
                 key = (it.version, config, c["key"])
+                if config in c["not_run"]:
+                    L.append("| %s | %s | %s | %s | | | | | |" % (
+                        "{:,}".format(c["lines"]), it.version,
+                        config_title(it, config), c["not_run"][config]))
+                    continue
                 ss = res.samples.get(key, [])
                 if not ss:
                     L.append("| %s | %s | %s | n/a: %s | | | | | |" % (
@@ -1685,7 +1712,7 @@ def check_report(text, cases, interps, res):
             if (it.version, c["key"]) in res.skipped:
                 continue
             for config in it.configs:
-                if c["configs"] and config not in c["configs"]:
+                if config in c["not_run"]:
                     continue
                 if not res.samples.get((it.version, config, c["key"])):
                     problems.append("%s %s %s: no sample (%s)" % (
