@@ -64,7 +64,7 @@ CODEBASES = (1000, 10000, 100000, 1000000)
 ROUNDS = {"django": 2, "numeric": 2, "pandas": 2,
           "density": 1, "density10": 2, "density500": 2,
           "threads": 1, "threads1": 2, "threads16": 2,
-          "memory": 1, "codebase": 1}
+          "memory": 1, "memory100": 2, "codebase": 1}
 # 1M lines: the program does not import the code base (importing it took
 # 173 s on 3.11 `instrumented`), it only starts; debugpy is left out.
 BIG_CODEBASE_SKIP = {
@@ -945,14 +945,13 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
          "rewrites this page). Command: `%s`." % o.command, "",
          "| fact | value |", "|---|---|"]
     L += ["| %s | %s |" % kv for kv in facts]
-    L += ["",
-          "**Measured on a shared, loaded 2-core machine** (other jobs ran "
-          "at the same time; see the load averages): every configuration "
-          "ran in each round, interleaved with the others in a rotating "
-          "order, and each ratio is the run over the plain run *of the same "
-          "round*; numbers are the median over rounds with (min-max). "
-          "Small differences (a few %) are inside that noise; the callgrind "
-          "instruction counts below do not depend on the load.", "",
+    L += ["", load_text(facts) + " Every configuration ran in each "
+          "round (bdb and debugpy in the first only, see below), "
+          "interleaved with the others in an order that rotates between "
+          "rounds and cases, and each ratio is the run over the plain run "
+          "*of the same round*; numbers are the median over rounds with "
+          "(min-max). The callgrind instruction counts (their own section) "
+          "do not depend on the load.", "",
           "Sizes (scaled so that the whole run takes < 20 minutes on 2 "
           "cores): %s." % sz.text(), "",
           "Configurations: `plain` (the interpreter alone); `bdb (stdlib)`: "
@@ -1121,6 +1120,25 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
                                   if v == ver and r == reason)), reason))
     L.append("<!-- %s:end -->" % SECTION)
     return "\n".join(L) + "\n"
+
+
+def load_text(facts):
+    """What the load averages of the facts say about the machine."""
+    loads = []
+    for k, v in facts:
+        if k.startswith("load average"):
+            try:
+                loads.append(max(float(x) for x in v.split()))
+            except ValueError:
+                pass
+    cores = os.cpu_count() or 1
+    if loads and max(loads) < cores:
+        return ("**Measured on a %d-core machine without other heavy "
+                "jobs** (load averages below the number of cores, the "
+                "bench's own processes included)." % cores)
+    return ("**Measured on a shared, loaded %d-core machine** (other jobs "
+            "ran at the same time; see the load averages): differences of a "
+            "few % are inside that noise." % cores)
 
 
 def bp_files_text(bps):
