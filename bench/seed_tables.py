@@ -70,6 +70,11 @@ ROUNDS = {"django": 2, "numeric": 2, "pandas": 2,
 BIG_CODEBASE_SKIP = {
     "debugpy": "not run at 1M lines: its setBreakpoints of 1,000 files "
                "took 65 s per session (at load 10-16)"}
+# --quick: bdb under Django, NumPy/SciPy and pandas (their imports and
+# set-up traced by a Python trace function) took half of the smoke test;
+# the loop scenarios check the bdb runs.
+QUICK_LIBRARY_SKIP = {"bdb": "not run with --quick (the loop scenarios "
+                             "check bdb)"}
 # Configurations 10-400 times slower than plain on the loops (a trace
 # function in Python): they run in the first SLOW_ROUNDS rounds of a case
 # only (one sample: their ratios need no 3 % precision), which halves the
@@ -590,7 +595,7 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
             bps = library_breakpoints(sysint.path, prog, args, ["django"],
                                       50, 20, cache(workdir, "django"))
         add("django", "django", None, prog, args, bps, ["django"],
-            deadline=600)
+            deadline=600, not_run=QUICK_LIBRARY_SKIP if sz.quick else None)
         setup_done("django")
     clock[0] = time.monotonic()
     if not want or "numeric" in want:
@@ -603,7 +608,8 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
                                       ["numpy", "scipy"], 10, 5,
                                       cache(workdir, "numeric"))
         add("numeric", "numeric", None, prog, args, bps,
-            ["numpy", "scipy"], deadline=600)
+            ["numpy", "scipy"], deadline=600,
+            not_run=QUICK_LIBRARY_SKIP if sz.quick else None)
         setup_done("numeric")
     clock[0] = time.monotonic()
     if not want or "pandas" in want:
@@ -615,7 +621,7 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
             bps = library_breakpoints(sysint.path, prog, args, ["pandas"],
                                       25, 10, cache(workdir, "pandas"))
         add("pandas", "pandas", None, prog, args, bps, ["pandas"],
-            deadline=600)
+            deadline=600, not_run=QUICK_LIBRARY_SKIP if sz.quick else None)
         setup_done("pandas")
     loops = os.path.join(SEED, "loops.py")
     clock[0] = time.monotonic()
@@ -1022,7 +1028,8 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
                 if not ss:
                     L.append("| %s | %s | n/a: %s | | | | | |" % (
                         it.version, config_title(it, config),
-                        "; ".join(res.errors.get(key, ["not run"]))[:200]))
+                        "; ".join(res.errors.get(key, [c["not_run"].get(
+                            config, "not run")]))[:200]))
                     continue
                 if fam == "django":
                     vals = [s.bench["ns"] / s.bench["requests"] / 1e6
