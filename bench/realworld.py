@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -85,18 +84,7 @@ def missing_modules(python, program):
 
 
 def install_realworld():
-    if os.environ.get("CI"):
-        log("--install-realworld: refused under CI (CI is set)")
-        return
-    cmd = ["apt-get", "install", "-y"] + DEBIAN_PACKAGES
-    if os.geteuid() != 0 and shutil.which("sudo"):
-        cmd = ["sudo"] + cmd
-    log("running: " + " ".join(cmd))
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        subprocess.run(cmd, env=env, timeout=1800)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        log("apt-get failed: %s" % e)
+    rounds.apt_install(DEBIAN_PACKAGES, "--install-realworld")
 
 
 def breakpoints(python, program, runner, count):
@@ -232,20 +220,7 @@ def report(o, version, configs, cases, samples, errors, bp_files, unavail,
 
 
 def write(path, block):
-    begin, end = "<!-- %s:begin -->" % SECTION, "<!-- %s:end -->" % SECTION
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
-    if begin in text and end in text:
-        a = text.index(begin)
-        b = text.index(end) + len(end)
-        text = text[:a] + block.rstrip("\n") + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    rounds.replace_section(path, SECTION, block)
 
 
 def main():

@@ -76,6 +76,28 @@ def spread_text(xs, f="%.1f", scale=1.0, prefix=""):
         med(xs), min(xs), max(xs))
 
 
+def replace_section(path, section, block, insert=None):
+    """Replaces the `<!-- section:begin -->` ... `<!-- section:end -->`
+    part of the file at `path` with `block`; without those markers,
+    `insert(text, block)` gives the new text (default: appended)."""
+    begin, end = "<!-- %s:begin -->" % section, "<!-- %s:end -->" % section
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = ""
+    if begin in text and end in text:
+        a = text.index(begin)
+        b = text.index(end) + len(end)
+        text = text[:a] + block.rstrip("\n") + text[b:]
+    elif insert is not None:
+        text = insert(text, block)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 # ---------------------------------------------------------------------------
 # debugpy and Debian's packages
 # ---------------------------------------------------------------------------
@@ -90,6 +112,24 @@ def debugpy_version():
         return p.stdout.decode().strip() if p.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired):
         return None
+
+
+def apt_install(packages, option):
+    """`apt-get install -y packages` (with sudo when not root), for the
+    command-line option `option`; refused when CI is set."""
+    if os.environ.get("CI"):
+        log("%s: refused under CI (CI is set)" % option)
+        return
+    cmd = ["apt-get", "install", "-y"] + list(packages)
+    if os.geteuid() != 0 and shutil.which("sudo"):
+        cmd = ["sudo"] + cmd
+    log("running: " + " ".join(cmd))
+    try:
+        subprocess.run(cmd, env=dict(os.environ,
+                                     DEBIAN_FRONTEND="noninteractive"),
+                       timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log("apt-get failed: %s" % e)
 
 
 def missing_modules(python, modules):

@@ -1683,48 +1683,25 @@ def load_dump(path, interps, doc):
 
 
 def write_section(path, block, section=SECTION):
-    begin, end = "<!-- %s:begin -->" % section, "<!-- %s:end -->" % section
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
-    if begin in text and end in text:
-        a = text.index(begin)
-        b = text.index(end) + len(end)
-        text = text[:a] + block.rstrip("\n") + text[b:]
-    else:
+    def insert(text, block):
         # after the seed tables, else before the hand-maintained sections
-        # (run.py's KEEP_MARK)
-        mark = "<!-- %s:end -->" % SECTION
-        at = text.find(mark)
-        if section != SECTION and at >= 0:
-            at += len(mark)
-            text = text[:at] + "\n\n" + block.rstrip("\n") + text[at:]
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-            return
-        mark = "<!-- sections below:"
-        at = text.find(mark)
-        if at >= 0:
-            text = text[:at] + block + "\n" + text[at:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+        # (run.py's KEEP_MARK), else at the end
+        for mark, after in (("<!-- %s:end -->" % SECTION, True),
+                            ("<!-- sections below:", False)):
+            at = text.find(mark)
+            if at < 0 or (after and section == SECTION):
+                continue
+            if after:
+                at += len(mark)
+                return text[:at] + "\n\n" + block.rstrip("\n") + text[at:]
+            return text[:at] + block + "\n" + text[at:]
+        return text.rstrip("\n") + "\n\n" + block
+
+    rounds.replace_section(path, section, block, insert)
 
 
 def install_packages():
-    if os.environ.get("CI"):
-        log("--install-packages: refused under CI (CI is set)")
-        return
-    cmd = ["apt-get", "install", "-y"] + PACKAGES
-    if os.geteuid() != 0 and shutil.which("sudo"):
-        cmd = ["sudo"] + cmd
-    log("running: " + " ".join(cmd))
-    subprocess.run(cmd, env=dict(os.environ,
-                                 DEBIAN_FRONTEND="noninteractive"),
-                   timeout=1800)
+    rounds.apt_install(PACKAGES, "--install-packages")
 
 
 def check_report(text, cases, interps, res):
