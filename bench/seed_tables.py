@@ -19,6 +19,7 @@ plots, Django/NumPy/SciPy/pandas for those three scenarios, when present).
 import argparse
 import json
 import os
+import resource
 import shlex
 import shutil
 import subprocess
@@ -697,9 +698,18 @@ class Results:
         self.errors = {}    # (version, config, key) -> [text]
         self.skipped = {}   # (version, key) -> reason
         self.seconds = {}   # family -> seconds of its runs (wall)
+        self.cpu_seconds = {}  # family -> CPU seconds of the processes
         self.budget_skipped = []  # (round, case key, version)
         self.config_seconds = {}  # (family, config) -> seconds
         self.setup_seconds = {}   # family -> seconds of its set-up
+
+
+def children_cpu():
+    """User + system CPU seconds of the ended child processes (the
+    adapter's include its debuggee's): on an idle machine a run takes about
+    this long, so it estimates the run's time there from a loaded one."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def add_seconds(d, key, dt):
@@ -717,14 +727,15 @@ def timing_text(res):
 
 
 def log_timing(res):
-    log("== seconds per family (runs; set-up):")
+    log("== seconds per family (runs; CPU of their processes; set-up):")
     for f in FAMILIES:
         if f not in res.seconds and f not in res.setup_seconds:
             continue
         per = ", ".join("%s %.0f" % (c, t) for (fam, c), t in sorted(
             res.config_seconds.items(), key=lambda kv: -kv[1]) if fam == f)
-        log("  %-9s %6.0f s; %4.0f s   [%s]" % (
-            f, res.seconds.get(f, 0.0), res.setup_seconds.get(f, 0.0), per))
+        log("  %-9s %6.0f s; CPU %5.0f s; %4.0f s   [%s]" % (
+            f, res.seconds.get(f, 0.0), res.cpu_seconds.get(f, 0.0),
+            res.setup_seconds.get(f, 0.0), per))
 
 
 def case_skip(case, it):
@@ -770,12 +781,13 @@ def run_all(o, interps, cases, res, workdir):
 
     def run(r, group, config):
         case, it = group
-        t = time.monotonic()
+        t, cpu = time.monotonic(), children_cpu()
         s = run_config(o, it, config, case, workdir)
         s.round = r
         key = (it.version, config, case["key"])
         dt = time.monotonic() - t
         add_seconds(res.seconds, case["family"], dt)
+        add_seconds(res.cpu_seconds, case["family"], children_cpu() - cpu)
         add_seconds(res.config_seconds, (case["family"], config), dt)
         log("  %-12s %-7s %-17s %6.1fs%s" % (
             case["key"], it.version, config, dt,
@@ -965,7 +977,9 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
           "(`set_break`), tracing every thread (`sys.settrace` + "
           "`threading.settrace`), i.e. traditional tracing as pdb does it; "
           "`dapper:tracing, selective_tracing false`: this runtime's C "
-          "trace function on every line; `dapper:auto (…)`: the default "
+          "trace function with a line event on every line of every frame "
+          "(the backend's default, `selective_tracing` true, gives line "
+          "events only to frames of code that can stop); `dapper:auto (…)`: the default "
           "backend (no `frameEval` key; the backend it picked in "
           "parentheses); `dapper:evalframe`: the PEP 523 backend; "
           "`debugpy`: Debian's python3-debugpy (3.11 only, "
