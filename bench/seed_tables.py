@@ -1159,7 +1159,7 @@ def load_text(facts):
                 "bench's own processes included)." % cores)
     return ("**Measured on a shared, loaded %d-core machine** (other jobs "
             "ran at the same time; see the load averages): differences of a "
-            "few % are inside that noise." % cores)
+            "few %% are inside that noise." % cores)
 
 
 def bp_files_text(bps):
