@@ -60,11 +60,13 @@ THREADS = (1, 2, 4, 8, 16)
 MEMORY_BPS = (0, 10, 50, 100, 500, 1000)
 CODEBASES = (1000, 10000, 100000, 1000000)
 # Rounds per case or family (the --rounds default, 3, elsewhere): what the
-# targets compare gets more rounds, the other levels fewer, so that the
-# whole run stays under 20 minutes on 2 cores.
-ROUNDS = {"django": 2, "numeric": 2, "pandas": 2,
-          "density": 1, "density10": 2, "density500": 2,
-          "threads": 1, "threads1": 2, "threads16": 2,
+# targets compare gets 3 rounds, the other sweep levels 2, the memory levels
+# besides 100 one (their number is the RSS). bdb and debugpy run in the
+# first round only (SLOW_CONFIGS), so a later round costs the dapper
+# configurations' runs alone: about 9 minutes for the whole run on 2 idle
+# cores (the CPU seconds of a run at load 12, bench/README.md "Time").
+ROUNDS = {"density": 2, "density10": 3, "density500": 3,
+          "threads": 2, "threads1": 3, "threads16": 3,
           "memory": 1, "memory100": 2, "codebase": 1}
 # 1M lines: the program does not import the code base (importing it took
 # 173 s on 3.11 `instrumented`), it only starts; debugpy is left out.
