@@ -587,13 +587,19 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
         sysint = probe(SYSTEM_PYTHON)
     if sysint is not None and sysint.missing:
         sysint = None
+
+    def runs_somewhere(needs):
+        """Some interpreter of the run has the modules (else the scenario
+        is skipped everywhere, and its breakpoint lines are not needed)."""
+        return sysint is not None and any(
+            not [m for m in needs if m in it.missing] for it in interps)
     clock[0] = time.monotonic()
     if not want or "django" in want:
         prog = os.path.join(SEED, "djsite", "djrun.py")
         args = [os.path.join(workdir, "seed-django.sqlite3"),
                 sz.django_requests]
         bps = {}
-        if sysint is not None:
+        if runs_somewhere(["django"]):
             log("finding 50 breakpoint lines in Django's files")
             bps = library_breakpoints(sysint.path, prog, args, ["django"],
                                       50, 20, cache(workdir, "django"))
@@ -605,7 +611,7 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
         prog = os.path.join(SEED, "numeric.py")
         args = [sz.numeric_scale]
         bps = {}
-        if sysint is not None:
+        if runs_somewhere(["numpy", "scipy"]):
             log("finding 10 breakpoint lines in NumPy/SciPy files")
             bps = library_breakpoints(sysint.path, prog, args,
                                       ["numpy", "scipy"], 10, 5,
@@ -617,9 +623,9 @@ def build_cases(o, sz, workdir, interps, setup_seconds=None):
     clock[0] = time.monotonic()
     if not want or "pandas" in want:
         prog = os.path.join(SEED, "pipeline.py")
-        args = [gencode.write_pipeline_data(workdir, sz.pandas_rows)]
-        bps = {}
-        if sysint is not None:
+        bps, args = {}, []
+        if runs_somewhere(["pandas"]):
+            args = [gencode.write_pipeline_data(workdir, sz.pandas_rows)]
             log("finding 25 breakpoint lines in pandas files")
             bps = library_breakpoints(sysint.path, prog, args, ["pandas"],
                                       25, 10, cache(workdir, "pandas"))
