@@ -829,6 +829,9 @@ def run_all(o, interps, cases, res, workdir):
             left = o.budget - (time.monotonic() - start)
             if took[gk] > left:
                 res.budget_skipped.append((r, case["key"], it.version))
+                log("  %-12s %-7s skipped: its last round took %.0f s, "
+                    "%.0f s of the budget left" % (case["key"], it.version,
+                                                   took[gk], max(0, left)))
                 return []
         cur[0] = (gk, time.monotonic())
         return configs_of(group, r)
