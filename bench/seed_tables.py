@@ -899,7 +899,13 @@ def stats_text(samples):
         total = saved + tcalls
         eff = saved / total if total else None
         computed = "¹"
+    mon = perf.get("monitoring_callbacks", st.get("monitoring_callbacks"))
     parts = []
+    if eff is not None and not computed and not saved and not tcalls \
+            and not mon:
+        # nothing saved and nothing delivered: the runtime's efficiency
+        # (saved / (saved + delivered)) is 0 by convention, not a measure
+        eff = None
     if eff is not None:
         parts.append("eff. %.3f%s" % (eff, computed))
     if saved is not None:
