@@ -725,13 +725,21 @@ def add_seconds(d, key, dt):
 
 
 def timing_text(res):
-    """The seconds each family took: its runs, plus its set-up (generated
-    code, library breakpoint lines, byte-compiling) in parentheses."""
-    fams = [f for f in FAMILIES if f in res.seconds or f in
-            res.setup_seconds]
-    return ", ".join("%s %.0f s%s" % (
-        f, res.seconds.get(f, 0.0), " (+%.0f s set-up)" % res.setup_seconds[f]
-        if res.setup_seconds.get(f, 0.0) >= 1 else "") for f in fams)
+    """The seconds each family took: its runs (the CPU seconds of their
+    processes), plus its set-up (generated code, library breakpoint lines,
+    byte-compiling), or that it did not run."""
+    out = []
+    for f in FAMILIES:
+        if f not in res.seconds and f not in res.setup_seconds:
+            continue
+        if not res.seconds.get(f):
+            out.append("%s not run" % f)
+            continue
+        setup = res.setup_seconds.get(f, 0.0)
+        out.append("%s %.0f s (CPU %.0f s)%s" % (
+            f, res.seconds[f], res.cpu_seconds.get(f, 0.0),
+            " + %.0f s set-up" % setup if setup >= 1 else ""))
+    return ", ".join(out)
 
 
 def log_timing(res):
