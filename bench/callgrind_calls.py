@@ -36,6 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dap_bench as db  # noqa: E402
+import rounds  # noqa: E402
 
 PROGRAM = "hot.py"  # --program
 TITLES = {
@@ -200,20 +201,7 @@ def report(results, n, command):
 
 
 def write(path, block):
-    begin, end = markers(PROGRAM)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
-    if begin in text and end in text:
-        a = text.index(begin)
-        b = text.index(end) + len(end)
-        text = text[:a] + block.rstrip("\n") + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    rounds.replace_section(path, TITLES[PROGRAM][0], block)
 
 
 def main():

@@ -24,12 +24,10 @@ python3-scipy python3-pandas python3-pytest` (refused when CI is set).
 section of that file (appended when missing); bench/run.py keeps it.
 """
 import argparse
-import ast
 import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,13 +39,17 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "realworld"))
 import dap_bench as db  # noqa: E402
 import gen  # noqa: E402
+import rounds  # noqa: E402
+from rounds import (DEBIAN_DIST, DEBIAN_PURE, DEBUGPY_ADAPTER,  # noqa
+                    add_pythonpath, called_functions, debian_pure_path,
+                    debugpy_version, log,
+                    package_dir, uncalled_lines)
 
 DEBIAN_PACKAGES = ["python3-django", "python3-numpy", "python3-scipy",
                    "python3-pandas", "python3-pytest"]
 NEEDS = {"django": ["django"], "sci": ["numpy", "scipy", "pandas"],
          "pytest": ["pytest"]}
 SECTION = "realworld"
-DEBUGPY_ADAPTER = ["/usr/bin/python3", "-m", "debugpy.adapter"]
 
 # Library files that get breakpoints, relative to the package's directory.
 DJANGO_FILES = [
@@ -77,166 +79,12 @@ CASES = [
     ("pytest", "pytest suite (610 tests), no breakpoint", 0),
 ]
 
-PROBE = r'''
-import json, runpy, sys, threading
-called = set()
-def prof(frame, event, arg):
-    if event == "call":
-        c = frame.f_code
-        called.add((c.co_filename, c.co_firstlineno))
-sys.setprofile(prof)
-threading.setprofile(prof)
-sys.argv = [sys.argv[2]]
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-except SystemExit:
-    pass
-finally:
-    sys.setprofile(None)
-    with open(sys.argv_out, "w") as f:
-        json.dump(sorted(called), f)
-'''
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
 def missing_modules(python, program):
-    code = ("import importlib.util,sys;"
-            "print(' '.join(m for m in sys.argv[1:] "
-            "if importlib.util.find_spec(m) is None))")
-    p = subprocess.run([python, "-c", code] + NEEDS[program],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       timeout=60)
-    return p.stdout.decode().split()
-
-
-# Debian's pure-Python packages the Django and pytest programs import (some
-# only optionally); given to another interpreter (pyenv 3.12/3.13, no PyPI
-# here) by debian_pure_path (copied, byte-compiled). NumPy/SciPy/pandas are C extensions built for
-# Debian's 3.11 only.
-DEBIAN_DIST = "/usr/lib/python3/dist-packages"
-DEBIAN_PURE = {
-    "django": ["django", "asgiref", "sqlparse", "pytz", "jinja2",
-               "markupsafe", "yaml"],
-    "pytest": ["pytest", "_pytest", "pluggy", "iniconfig", "py", "attr",
-               "packaging"],
-}
-# Imported to check that the copies work there (Debian's Django 3.2 imports
-# `cgi`, which Python 3.13 no longer has, from django.http).
-DEBIAN_CHECK = {"django": ["django", "django.http", "django.test"]}
-# What Debian's debugpy (its adapter runs on /usr/bin/python3) needs in the
-# debuggee besides itself: its pydevd imports the unbundled `bytecode`.
-DEBIAN_DEBUGPY = ["bytecode"]
-
-
-def debian_pure_path(python, program, version):
-    """A directory with copies of Debian's pure-Python packages `program`
-    needs, byte-compiled for `python` (an interpreter that lacks them), or
-    None (nothing to copy); RuntimeError when they do not import there. Copies rather than
-    links: the byte code goes into their own `__pycache__` (Debian ships
-    3.11's only; without it every run would compile Django or pytest from
-    source, and PYTHONPYCACHEPREFIX would hide the runtime's own byte code
-    too). Put on PYTHONPATH of every run, plain and debugged alike."""
-    names = DEBIAN_PURE.get(program)
-    if not names or not os.path.isdir(DEBIAN_DIST):
-        return None
-    d = os.path.join(tempfile.gettempdir(),
-                     "dapper-realworld-debian-py%s" % version)
-    os.makedirs(d, exist_ok=True)
-    made = []
-    for name in names + DEBIAN_DEBUGPY:
-        for entry in (name, name + ".py"):
-            src = os.path.join(DEBIAN_DIST, entry)
-            dst = os.path.join(d, entry)
-            if not os.path.exists(src) or os.path.lexists(dst):
-                continue
-            if os.path.isdir(src):
-                shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
-                    "__pycache__"))
-            else:
-                shutil.copy2(src, dst)
-            made.append(dst)
-    if made:
-        log("copied %s into %s; compiling them for %s" % (
-            ", ".join(os.path.basename(m) for m in made), d, python))
-        subprocess.run([python, "-m", "compileall", "-q", "-j0"] + made,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=1800)
-    env = dict(os.environ, PYTHONPATH=d)
-    p = subprocess.run([python, "-c", "import " + ", ".join(
-        DEBIAN_CHECK.get(program, NEEDS[program]))], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
-    if p.returncode != 0:
-        lines = p.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError("Debian's packages do not import on %s: %s" % (
-            python, lines[-1] if lines else "exit %d" % p.returncode))
-    return d
+    return rounds.missing_modules(python, NEEDS[program])
 
 
 def install_realworld():
-    if os.environ.get("CI"):
-        log("--install-realworld: refused under CI (CI is set)")
-        return
-    cmd = ["apt-get", "install", "-y"] + DEBIAN_PACKAGES
-    if os.geteuid() != 0 and shutil.which("sudo"):
-        cmd = ["sudo"] + cmd
-    log("running: " + " ".join(cmd))
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        subprocess.run(cmd, env=env, timeout=1800)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        log("apt-get failed: %s" % e)
-
-
-def package_dir(python, name):
-    p = subprocess.run([python, "-c", "import %s, os; print(os.path.dirname("
-                        "%s.__file__))" % (name, name)],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       timeout=120)
-    return p.stdout.decode().strip() or None
-
-
-def called_functions(python, program, cwd):
-    """(filename, first line) of every code object the program calls."""
-    fd, out = tempfile.mkstemp(suffix=".json", prefix="dapper-rw-probe-")
-    os.close(fd)
-    try:
-        code = PROBE.replace("sys.argv_out", repr(out))
-        subprocess.run([python, "-c", code, "probe", program], cwd=cwd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=900)
-        with open(out) as f:
-            return {(a, b) for a, b in json.load(f)}
-    finally:
-        os.unlink(out)
-
-
-def uncalled_lines(path, called, want):
-    """Up to `want` lines: the first statement of functions in `path` that
-    were never called, spread over the file."""
-    with open(path, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), path)
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-        if (path, first) in called or (path, node.lineno) in called:
-            continue
-        body = node.body
-        if (body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            body = body[1:]
-        if body:
-            found.append(body[0].lineno)
-    found.sort()
-    if len(found) <= want:
-        return found
-    step = len(found) / want
-    return [found[int(i * step)] for i in range(want)]
+    rounds.apt_install(DEBIAN_PACKAGES, "--install-realworld")
 
 
 def breakpoints(python, program, runner, count):
@@ -248,7 +96,7 @@ def breakpoints(python, program, runner, count):
         files = [os.path.join(package_dir(python, pkg), f)
                  for pkg, f in SCI_FILES]
     files = [f for f in files if os.path.exists(f)]
-    called = called_functions(python, runner, os.path.dirname(runner))
+    called = called_functions(python, runner)
     bps = {}
     left = count
     for i, f in enumerate(files):
@@ -291,22 +139,8 @@ def run_one(config, adapter, python, runner, bps):
     return wall, b["ns"] / 1e9, setup / 1e9
 
 
-def debugpy_version():
-    try:
-        p = subprocess.run(["/usr/bin/python3", "-m", "debugpy", "--version"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           timeout=60,
-                           env=dict(os.environ,
-                                    PYDEVD_DISABLE_FILE_VALIDATION="1"))
-        return p.stdout.decode().strip() if p.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
 def ratio_text(xs):
-    if not xs:
-        return "n/a"
-    return "%.2f× (%.2f-%.2f)" % (statistics.median(xs), min(xs), max(xs))
+    return rounds.spread_text(xs, "%.2f", prefix="×")
 
 
 def report(o, version, configs, cases, samples, errors, bp_files, unavail,
@@ -386,20 +220,7 @@ def report(o, version, configs, cases, samples, errors, bp_files, unavail,
 
 
 def write(path, block):
-    begin, end = "<!-- %s:begin -->" % SECTION, "<!-- %s:end -->" % SECTION
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
-    if begin in text and end in text:
-        a = text.index(begin)
-        b = text.index(end) + len(end)
-        text = text[:a] + block.rstrip("\n") + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    rounds.replace_section(path, SECTION, block)
 
 
 def main():
@@ -446,17 +267,13 @@ def main():
                     unavail[key] = str(e)
                     continue
                 if d is not None:
-                    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-                    if d not in paths:
-                        os.environ["PYTHONPATH"] = os.pathsep.join(
-                            [p for p in paths + [d] if p])
+                    add_pythonpath(d)
                     if d not in debian_paths:
                         debian_paths.append(d)
                     miss = missing_modules(o.python, key)
             if miss and key == "sci" and o.python != "/usr/bin/python3":
-                unavail[key] = "%s has no %s: Debian's are C extensions " \
-                    "built for its Python 3.11 (no PyPI here)" % (
-                        o.python, ", ".join(miss))
+                unavail[key] = "%s has no %s: %s" % (
+                    o.python, ", ".join(miss), rounds.C_EXTENSIONS_REASON)
             elif miss:
                 unavail[key] = "%s has no %s (--install-realworld installs " \
                     "Debian's packages for /usr/bin/python3)" % (
@@ -475,33 +292,34 @@ def main():
             total = sum(len(v) for v in bps[(key, n)].values())
             log("  %d breakpoints in %d files" % (total, len(bps[(key, n)])))
     samples, errors = {}, {}
-    for r in range(o.rounds):
-        for ci, (key, title, n) in enumerate(cases):
-            order = configs[(r + ci) % len(configs):] + \
-                configs[:(r + ci) % len(configs)]
-            got = {}
-            for config in order:
-                try:
-                    got[config] = run_one(config, o.adapter, o.python,
-                                          runners[key], bps.get((key, n)))
-                    log("round %d %-8s %-7s bps=%-2d whole %.2f s, "
-                        "program %.2f s, set-up %.2f s" % (
-                            r, key, config, n, *got[config]))
-                except RuntimeError as e:
-                    errors.setdefault(((key, n), config), [])
-                    if str(e) not in errors[((key, n), config)]:
-                        errors[((key, n), config)].append(str(e))
-                    log("round %d %s %s: %s" % (r, key, config, e))
-            for config, (w, p, su) in got.items():
-                s = samples.setdefault((title, config), {
-                    "wall": [], "prog": [], "setup": [], "rwall": [],
-                    "rprog": []})
-                s["wall"].append(w)
-                s["prog"].append(p)
-                s["setup"].append(su)
-                if config != "plain" and "plain" in got:
-                    s["rwall"].append(w / got["plain"][0])
-                    s["rprog"].append(p / got["plain"][1])
+
+    def run(r, case, config):
+        key, title, n = case
+        try:
+            got = run_one(config, o.adapter, o.python, runners[key],
+                          bps.get((key, n)))
+        except RuntimeError as e:
+            lst = errors.setdefault(((key, n), config), [])
+            if str(e) not in lst:
+                lst.append(str(e))
+            log("round %d %s %s: %s" % (r, key, config, e))
+            return None
+        log("round %d %-8s %-7s bps=%-2d whole %.2f s, program %.2f s, "
+            "set-up %.2f s" % (r, key, config, n, *got))
+        return got
+
+    for _r, (key, title, n), got in rounds.interleaved(
+            o.rounds, cases, lambda case: configs, run):
+        for config, (w, p, su) in got.items():
+            s = samples.setdefault((title, config), {
+                "wall": [], "prog": [], "setup": [], "rwall": [],
+                "rprog": []})
+            s["wall"].append(w)
+            s["prog"].append(p)
+            s["setup"].append(su)
+            if config != "plain" and "plain" in got:
+                s["rwall"].append(w / got["plain"][0])
+                s["rprog"].append(p / got["plain"][1])
     load = "load average %s at the end" % " ".join(
         "%.1f" % x for x in os.getloadavg())
     errs = {}

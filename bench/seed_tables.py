@@ -19,10 +19,9 @@ plots, Django/NumPy/SciPy/pandas for those three scenarios, when present).
 import argparse
 import json
 import os
-import platform
+import resource
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,9 +35,9 @@ sys.path.insert(0, SEED)
 
 import dap_bench as db  # noqa: E402
 import gencode  # noqa: E402
-
-SYSTEM_PYTHON = "/usr/bin/python3"
-DEBUGPY_ADAPTER = [SYSTEM_PYTHON, "-m", "debugpy.adapter"]
+import rounds  # noqa: E402
+from rounds import (DEBUGPY_ADAPTER, SYSTEM_PYTHON, debugpy_version,  # noqa
+                    log, med, spread)
 WRAP = os.path.join(SEED, "wrap.py")
 SECTION = "seed-tables"
 NOISE_MARGIN = 0.03
@@ -54,29 +53,45 @@ SEED_NUMBERS = {
     "density": "degrades above 100 breakpoints per file",
 }
 
+FAMILIES = ("calls", "checks", "django", "numeric", "pandas", "density",
+            "threads", "memory", "codebase")
 DENSITY = (10, 50, 100, 250, 500)
 THREADS = (1, 2, 4, 8, 16)
 MEMORY_BPS = (0, 10, 50, 100, 500, 1000)
 CODEBASES = (1000, 10000, 100000, 1000000)
 # Rounds per case or family (the --rounds default, 3, elsewhere): what the
-# targets compare gets more rounds, the other levels fewer, so that the
-# whole run stays under 20 minutes on 2 cores.
-ROUNDS = {"django": 2, "numeric": 2, "pandas": 2,
-          "density": 1, "density10": 2, "density500": 2,
-          "threads": 1, "threads1": 2, "threads16": 2,
-          "memory": 1, "codebase": 1}
-# 1M lines: setBreakpoints compiles each of the 1,000 files, which takes
-# minutes per session on a loaded machine; plain, bdb, the default backend
-# and debugpy only, and the program does not import the code base.
-BIG_CODEBASE_CONFIGS = ("plain", "bdb", "dapper:auto", "debugpy")
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def med(xs):
-    return statistics.median(xs) if xs else None
+# targets compare gets 3 rounds, the other sweep levels 2, the memory levels
+# besides 100 one (their number is the RSS). bdb and debugpy run in the
+# first round only (SLOW_CONFIGS), so a later round costs the dapper
+# configurations' runs alone: about 9 minutes for the whole run on 2 idle
+# cores (the CPU seconds of a run at load 12, bench/README.md "Time").
+ROUNDS = {"density": 2, "density10": 3, "density500": 3,
+          "threads": 2, "threads1": 3, "threads16": 3,
+          "memory": 1, "memory100": 2, "codebase": 1}
+# 1M lines: the program does not import the code base (importing it took
+# 173 s on 3.11 `instrumented`), it only starts; debugpy is left out.
+BIG_CODEBASE_SKIP = {
+    "debugpy": "not run at 1M lines: its setBreakpoints of 1,000 files "
+               "took 65 s per session (at load 10-16)"}
+# --quick: bdb under Django, NumPy/SciPy and pandas (their imports and
+# set-up traced by a Python trace function) took half of the smoke test;
+# the loop scenarios check the bdb runs.
+QUICK_LIBRARY_SKIP = {"bdb": "not run with --quick (the loop scenarios "
+                             "check bdb)"}
+# Configurations 10-400 times slower than plain on the loops (a trace
+# function in Python): they run in the first SLOW_ROUNDS rounds of a case
+# only (one sample: their ratios need no 3 % precision), which halves the
+# run's time.
+SLOW_CONFIGS = ("bdb", "debugpy")
+# Seconds for the runs (--budget): the first round always runs whole; a
+# later round of a case that took longer than what is left is skipped and
+# reported, so that the whole run stays under 20 minutes.
+BUDGET = 1020
+SLOW_ROUNDS = 1
+# ... and with 1/10 (density 1/50, memory 1/20) of the calls of the loops
+# (`slow_args`: 1,000,000 calls, checks, density, threads, memory): their
+# number is per call (or per loop of the checks), the same at either size,
+# and 1,000,000 calls under bdb take 8-25 s on a loaded machine.
 
 
 # ---------------------------------------------------------------------------
@@ -105,12 +120,12 @@ class Sizes:
             self.django_requests = 120
             self.numeric_scale = 0.3
             self.pandas_rows = 200000
-            self.density_rounds = 800
+            self.density_rounds = 2000
             self.density = DENSITY
             self.threads = THREADS
             self.thread_calls = 1000000
             self.memory_bps = MEMORY_BPS
-            self.memory_rounds = 20
+            self.memory_rounds = 100
             self.codebases = CODEBASES
 
     def text(self):
@@ -120,12 +135,21 @@ class Sizes:
                 "points, Lorenz ODE over 20·scale time units); pandas: {:,} "
                 "CSV rows; density: 520 functions called {} times; threads: "
                 "{:,} calls in total; memory: 1,200 functions called {} times; "
-                "code bases: {} lines".format(
+                "code bases: {} lines{}".format(
                     self.calls, self.checks_reps, self.django_requests,
                     self.numeric_scale, max(32, int(300 * self.numeric_scale)),
                     self.pandas_rows, self.density_rounds, self.thread_calls,
                     self.memory_rounds,
-                    ", ".join("{:,}".format(x) for x in self.codebases)))
+                    ", ".join("{:,}".format(x) for x in self.codebases),
+                    "" if self.quick else
+                    ". {} (10-400 times slower than plain in the loops): "
+                    "1/10 of the loops' calls (1,000,000 calls, checks' "
+                    "repetitions, threads; density 1/50, memory 1/20: their "
+                    "numbers are per call, or per loop, so the same at "
+                    "either size; their CPU s is of the smaller run) and in "
+                    "the first {} round{} of each case only".format(
+                        " and ".join(SLOW_CONFIGS),
+                        SLOW_ROUNDS, "" if SLOW_ROUNDS == 1 else "s")))
 
 
 # ---------------------------------------------------------------------------
@@ -138,6 +162,9 @@ class Interp:
         self.configs = []
         self.auto_backend = None
         self.missing = {}   # module -> True when not importable
+        self.unavailable = {}  # module -> why the interpreter has none
+        self.env = {}       # case family -> environment of its runs
+        self.debian = {}    # case family -> copy of Debian's packages
 
     def is_system(self):
         try:
@@ -145,6 +172,48 @@ class Interp:
                 SYSTEM_PYTHON)
         except OSError:
             return False
+
+
+def debian_django(interps, setup_seconds):
+    """Django for the interpreters that lack it (pyenv 3.12/3.13): Debian's
+    pure-Python Django copied and byte-compiled for them
+    (rounds.debian_pure_path), on PYTHONPATH of their Django runs; when it
+    does not import there (3.13: Debian's Django 3.2 imports `cgi`), the
+    reason is printed and the scenario reported skipped with it."""
+    t0 = time.monotonic()
+    for it in interps:
+        if "django" not in it.missing or it.is_system():
+            continue
+        try:
+            d = rounds.debian_pure_path(it.path, "django", it.version)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            why = " ".join(str(e).split())
+            if why.startswith("Debian's packages do not import on"):
+                why = why.split(": ", 1)[-1]
+            it.unavailable["django"] = (
+                "%s has no Django, and Debian's pure-Python Django does not "
+                "import there: %s" % (it.path, why))
+            log("Django on %s: %s" % (it.version, it.unavailable["django"]))
+            continue
+        if d is None:
+            continue
+        log("Django on %s: Debian's pure-Python copy in %s" % (it.version, d))
+        it.missing.pop("django", None)
+        it.env["django"] = {"PYTHONPATH": d}
+        it.debian["django"] = d
+    add_seconds(setup_seconds, "django", time.monotonic() - t0)
+
+
+def case_bps(it, case):
+    """The case's breakpoints for `it`: found on /usr/bin/python3's
+    packages; for a copy of Debian's packages (debian_django), the same
+    lines of the same files in the copy."""
+    d = it.debian.get(case["family"])
+    if not d:
+        return case["bps"]
+    base = rounds.DEBIAN_DIST + os.sep
+    return {(os.path.join(d, f[len(base):]) if f.startswith(base) else f): v
+            for f, v in case["bps"].items()}
 
 
 def probe(path):
@@ -201,17 +270,6 @@ def other_backends(minor):
 
 def auto_pick(minor):
     return "monitoring" if minor >= (3, 12) else "instrumented"
-
-
-def debugpy_version():
-    try:
-        p = subprocess.run([SYSTEM_PYTHON, "-m", "debugpy", "--version"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           timeout=60, env=dict(
-                               os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"))
-        return p.stdout.decode().strip() if p.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired):
-        return None
 
 
 def config_title(interp, config):
@@ -318,8 +376,11 @@ class Sample:
 def run_config(o, interp, config, case, workdir):
     """One run of `case` under `config`; returns a Sample."""
     s = Sample()
-    program, args = case["program"], [str(a) for a in case["args"]]
-    bps = case["bps"]
+    program, args = case["program"], [str(a) for a in (
+        case["slow_args"] if case.get("slow_args") and config in SLOW_CONFIGS
+        else case["args"])]
+    bps = case_bps(interp, case)
+    env = interp.env.get(case["family"]) or {}
     cwd = os.path.dirname(program)
     t0 = time.monotonic_ns()
     if config in ("plain", "bdb"):
@@ -332,6 +393,7 @@ def run_config(o, interp, config, case, workdir):
             argv += ["--bdb", bpf]
         try:
             p = subprocess.run(argv + [program] + args, cwd=cwd,
+                               env=dict(os.environ, **env),
                                stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=case["deadline"])
@@ -351,7 +413,7 @@ def run_config(o, interp, config, case, workdir):
         if config == "debugpy":
             sess = SeedSession("debugpy", DEBUGPY_ADAPTER, interp.path, WRAP,
                                [program] + args, bps=bps, cwd=cwd,
-                               deadline=case["deadline"])
+                               deadline=case["deadline"], env=env)
         else:
             backend = config.split(":", 1)[1]
             fe = {}
@@ -363,7 +425,7 @@ def run_config(o, interp, config, case, workdir):
             sess = SeedSession("dapper", [o.adapter], interp.path, WRAP,
                                [program] + args, bps=bps, cwd=cwd,
                                deadline=case["deadline"], frame_eval=fe,
-                               hold=hold)
+                               hold=hold, env=env)
         sess.run()
         if hold and os.path.exists(hold):
             os.unlink(hold)
@@ -402,43 +464,6 @@ def run_config(o, interp, config, case, workdir):
 # Breakpoints on lines the programs never run
 # ---------------------------------------------------------------------------
 
-PROBE = r'''
-import json, os, runpy, sys, threading
-out, program = sys.argv[1], sys.argv[2]
-called = set()
-def prof(frame, event, arg):
-    if event == "call":
-        c = frame.f_code
-        called.add((c.co_filename, c.co_firstlineno))
-sys.argv = [program] + sys.argv[3:]
-sys.path[0] = os.path.dirname(program)
-sys.setprofile(prof)
-threading.setprofile(prof)
-try:
-    runpy.run_path(program, run_name="__main__")
-except SystemExit:
-    pass
-finally:
-    sys.setprofile(None)
-    with open(out, "w") as f:
-        json.dump(sorted(called), f)
-'''
-
-
-def called_functions(python, program, args):
-    fd, out = tempfile.mkstemp(suffix=".json", prefix="dapper-seed-probe-")
-    os.close(fd)
-    try:
-        subprocess.run([python, "-c", PROBE, out, program] +
-                       [str(a) for a in args], cwd=os.path.dirname(program),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=900)
-        with open(out) as f:
-            return {(a, b) for a, b in json.load(f)}
-    finally:
-        os.unlink(out)
-
-
 def library_breakpoints(python, program, args, packages, count, nfiles,
                         cache=None):
     """{path: [{"line": n}]}: `count` breakpoints on the first statement of
@@ -461,14 +486,9 @@ def library_breakpoints(python, program, args, packages, count, nfiles,
 
 
 def _library_breakpoints(python, program, args, packages, count, nfiles):
-    import realworld
-    called = called_functions(python, program, args)
-    dirs = []
-    for pkg in packages:
-        p = subprocess.run([python, "-c", "import %s,os;print(os.path."
-                            "dirname(%s.__file__))" % (pkg, pkg)],
-                           stdout=subprocess.PIPE, timeout=120)
-        dirs.append(p.stdout.decode().strip() + os.sep)
+    called = rounds.called_functions(python, program, args)
+    dirs = [(rounds.package_dir(python, pkg) or "?") + os.sep
+            for pkg in packages]
     per_file = {}
     for fn, _line in called:
         if any(fn.startswith(d) for d in dirs) and fn.endswith(".py"):
@@ -479,7 +499,7 @@ def _library_breakpoints(python, program, args, packages, count, nfiles):
         if len(cands) >= nfiles:
             break
         try:
-            lines = realworld.uncalled_lines(f, called, 10 ** 6)
+            lines = rounds.uncalled_lines(f, called, 10 ** 6)
         except (SyntaxError, OSError, UnicodeDecodeError):
             continue
         if lines:
@@ -498,14 +518,6 @@ def _library_breakpoints(python, program, args, packages, count, nfiles):
             break
     return {f: [{"line": n} for n in spread(cands[f], take[f])]
             for f in cands if take[f]}
-
-
-def spread(never, n):
-    """n of the never-run lines, evenly spread."""
-    if n >= len(never):
-        return list(never)
-    step = len(never) / n
-    return [never[int(i * step)] for i in range(n)]
 
 
 def spread_over_files(files_never, n):
@@ -528,81 +540,128 @@ def cache(workdir, name):
     return os.path.join(workdir, "libbps-%s.json" % name)
 
 
-def build_cases(o, sz, workdir, interps):
-    """Every case: key, family, level, program, args, bps, needs."""
+def build_cases(o, sz, workdir, interps, setup_seconds=None):
+    """Every case: key, family, level, program, args, bps, needs.
+    `setup_seconds`: family -> seconds its set-up took (added to)."""
     cases = []
+    setup_seconds = {} if setup_seconds is None else setup_seconds
+    clock = [time.monotonic()]
+
+    def setup_done(family):
+        now = time.monotonic()
+        add_seconds(setup_seconds, family, now - clock[0])
+        clock[0] = now
     hot = db.workload("hot.py")
     never = db.tagged_line(hot, "never")
     other = db.workload("other.py")
     checks = os.path.join(SEED, "checks.py")
 
     def add(key, family, level, program, args, bps, needs=(), rounds=None,
-            deadline=300, configs=None):
+            deadline=300, not_run=None, slow_args=None):
         if rounds is None and not sz.quick:
             rounds = ROUNDS.get(key, ROUNDS.get(family))
         cases.append({"key": key, "family": family, "level": level,
                       "program": program, "args": args, "bps": bps,
                       "needs": list(needs), "rounds": rounds,
-                      "deadline": deadline, "configs": configs})
+                      "deadline": deadline, "not_run": not_run or {},
+                      "slow_args": None if sz.quick else slow_args})
 
     want = o.only
+    clock[0] = time.monotonic()
     if not want or "calls" in want:
         add("calls", "calls", None, hot, [sz.calls],
-            {hot: [{"line": never}]})
+            {hot: [{"line": never}]},
+            slow_args=[sz.calls // 10])
+        setup_done("calls")
+    clock[0] = time.monotonic()
     if not want or "checks" in want:
         add("checks", "checks", None, checks, [10000, sz.checks_reps],
-            {checks: [{"line": db.tagged_line(checks, "check")}]})
-    sysint = next((i for i in interps if not i.missing), None)
+            {checks: [{"line": db.tagged_line(checks, "check")}]},
+            slow_args=[10000, max(3, sz.checks_reps // 10)])
+        setup_done("checks")
+    # the breakpoint lines come from /usr/bin/python3's packages (the
+    # copies of debian_django have the same files)
+    sysint = next((i for i in interps if i.is_system()), None)
+    if sysint is None and any(f in (want or FAMILIES) for f in (
+            "django", "numeric", "pandas")):
+        sysint = probe(SYSTEM_PYTHON)
+    if sysint is not None and sysint.missing:
+        sysint = None
+
+    def runs_somewhere(needs):
+        """Some interpreter of the run has the modules (else the scenario
+        is skipped everywhere, and its breakpoint lines are not needed)."""
+        return sysint is not None and any(
+            not [m for m in needs if m in it.missing] for it in interps)
+    clock[0] = time.monotonic()
     if not want or "django" in want:
         prog = os.path.join(SEED, "djsite", "djrun.py")
         args = [os.path.join(workdir, "seed-django.sqlite3"),
                 sz.django_requests]
         bps = {}
-        if sysint is not None:
+        if runs_somewhere(["django"]):
             log("finding 50 breakpoint lines in Django's files")
             bps = library_breakpoints(sysint.path, prog, args, ["django"],
                                       50, 20, cache(workdir, "django"))
         add("django", "django", None, prog, args, bps, ["django"],
-            deadline=600)
+            deadline=600, not_run=QUICK_LIBRARY_SKIP if sz.quick else None)
+        setup_done("django")
+    clock[0] = time.monotonic()
     if not want or "numeric" in want:
         prog = os.path.join(SEED, "numeric.py")
         args = [sz.numeric_scale]
         bps = {}
-        if sysint is not None:
+        if runs_somewhere(["numpy", "scipy"]):
             log("finding 10 breakpoint lines in NumPy/SciPy files")
             bps = library_breakpoints(sysint.path, prog, args,
                                       ["numpy", "scipy"], 10, 5,
                                       cache(workdir, "numeric"))
         add("numeric", "numeric", None, prog, args, bps,
-            ["numpy", "scipy"], deadline=600)
+            ["numpy", "scipy"], deadline=600,
+            not_run=QUICK_LIBRARY_SKIP if sz.quick else None)
+        setup_done("numeric")
+    clock[0] = time.monotonic()
     if not want or "pandas" in want:
         prog = os.path.join(SEED, "pipeline.py")
-        args = [gencode.write_pipeline_data(workdir, sz.pandas_rows)]
-        bps = {}
-        if sysint is not None:
+        bps, args = {}, []
+        if runs_somewhere(["pandas"]):
+            args = [gencode.write_pipeline_data(workdir, sz.pandas_rows)]
             log("finding 25 breakpoint lines in pandas files")
             bps = library_breakpoints(sysint.path, prog, args, ["pandas"],
                                       25, 10, cache(workdir, "pandas"))
         add("pandas", "pandas", None, prog, args, bps, ["pandas"],
-            deadline=600)
+            deadline=600, not_run=QUICK_LIBRARY_SKIP if sz.quick else None)
+        setup_done("pandas")
     loops = os.path.join(SEED, "loops.py")
+    clock[0] = time.monotonic()
     if not want or "density" in want:
         path, nv = gencode.density_module(workdir)
         for d in sz.density:
             add("density%d" % d, "density", d, loops,
                 ["density", workdir, sz.density_rounds],
-                {path: [{"line": x} for x in spread(nv, d)]})
+                {path: [{"line": x} for x in spread(nv, d)]},
+                slow_args=["density", workdir,
+                           max(1, sz.density_rounds // 50)])
+        setup_done("density")
+    clock[0] = time.monotonic()
     if not want or "threads" in want:
         for t in sz.threads:
             add("threads%d" % t, "threads", t, hot,
                 [sz.thread_calls, "--threads", t],
-                {other: [{"line": db.tagged_line(other, "other")}]})
+                {other: [{"line": db.tagged_line(other, "other")}]},
+                slow_args=[sz.thread_calls // 10, "--threads", t])
+        setup_done("threads")
+    clock[0] = time.monotonic()
     if not want or "memory" in want:
         files, _ = gencode.memory_package(workdir)
         for n in sz.memory_bps:
             add("memory%d" % n, "memory", n, loops,
                 ["memory", workdir, sz.memory_rounds],
-                spread_over_files(files, n) if n else {})
+                spread_over_files(files, n) if n else {},
+                slow_args=["memory", workdir,
+                           max(2, sz.memory_rounds // 20)])
+        setup_done("memory")
+    clock[0] = time.monotonic()
     if not want or "codebase" in want:
         for lines in sz.codebases:
             files, total = gencode.codebase(workdir, lines)
@@ -612,16 +671,18 @@ def build_cases(o, sz, workdir, interps):
                 ["codebase", workdir, "cb%d" % lines] +
                 (["--no-import"] if big else []),
                 spread_over_files(files, n), deadline=900,
-                configs=BIG_CODEBASE_CONFIGS if big else None)
+                not_run=BIG_CODEBASE_SKIP if big else None)
             cases[-1]["lines"] = total
             cases[-1]["root"] = os.path.join(workdir, "cb%d" % lines)
+        setup_done("codebase")
     return cases
 
 
-def compile_codebases(interps, cases):
+def compile_codebases(interps, cases, setup_seconds=None):
     """Byte-compiles the generated code bases once per interpreter (what a
     code base on disk has after its first run), so every measured run
     imports from .pyc."""
+    t0 = time.monotonic()
     for c in cases:
         if c["family"] != "codebase":
             continue
@@ -629,6 +690,9 @@ def compile_codebases(interps, cases):
             subprocess.run([it.path, "-m", "compileall", "-q", "-j", "2",
                             c["root"]], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=900)
+    if setup_seconds is not None and any(c["family"] == "codebase"
+                                         for c in cases):
+        add_seconds(setup_seconds, "codebase", time.monotonic() - t0)
 
 
 # ---------------------------------------------------------------------------
@@ -641,51 +705,156 @@ class Results:
         self.plain_of = {}  # id(sample) -> the plain Sample of its round
         self.errors = {}    # (version, config, key) -> [text]
         self.skipped = {}   # (version, key) -> reason
+        self.seconds = {}   # family -> seconds of its runs (wall)
+        self.cpu_seconds = {}  # family -> CPU seconds of the processes
+        self.budget_skipped = []  # (round, case key, version)
+        self.config_seconds = {}  # (family, config) -> seconds
+        self.setup_seconds = {}   # family -> seconds of its set-up
+
+
+def children_cpu():
+    """User + system CPU seconds of the ended child processes (the
+    adapter's include its debuggee's): on an idle machine a run takes about
+    this long, so it estimates the run's time there from a loaded one."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def add_seconds(d, key, dt):
+    d[key] = d.get(key, 0.0) + dt
+
+
+def timing_text(res):
+    """The seconds each family took: its runs (the CPU seconds of their
+    processes), plus its set-up (generated code, library breakpoint lines,
+    byte-compiling), or that it did not run."""
+    out = []
+    for f in FAMILIES:
+        if f not in res.seconds and f not in res.setup_seconds:
+            continue
+        if not res.seconds.get(f):
+            out.append("%s not run" % f)
+            continue
+        setup = res.setup_seconds.get(f, 0.0)
+        out.append("%s %.0f s (CPU %.0f s)%s" % (
+            f, res.seconds[f], res.cpu_seconds.get(f, 0.0),
+            " + %.0f s set-up" % setup if setup >= 1 else ""))
+    return ", ".join(out)
+
+
+def log_timing(res):
+    log("== seconds per family (runs; CPU of their processes; set-up):")
+    for f in FAMILIES:
+        if f not in res.seconds and f not in res.setup_seconds:
+            continue
+        per = ", ".join("%s %.0f" % (c, t) for (fam, c), t in sorted(
+            res.config_seconds.items(), key=lambda kv: -kv[1]) if fam == f)
+        log("  %-9s %6.0f s; CPU %5.0f s; %4.0f s   [%s]" % (
+            f, res.seconds.get(f, 0.0), res.cpu_seconds.get(f, 0.0),
+            res.setup_seconds.get(f, 0.0), per))
+
+
+def case_skip(case, it):
+    """Why `case` does not run on `it`, or None."""
+    miss = [m for m in case["needs"] if m in it.missing]
+    if miss:
+        for m in miss:
+            if m in it.unavailable:
+                return it.unavailable[m]
+        if not it.is_system() and set(miss) & {"numpy", "scipy", "pandas"}:
+            return "%s has no %s: %s" % (it.path, ", ".join(miss),
+                                         rounds.C_EXTENSIONS_REASON)
+        return "%s has no %s" % (it.path, ", ".join(miss))
+    if case["needs"] and not case["bps"]:
+        return "no breakpoint lines found"
+    return None
 
 
 def run_all(o, interps, cases, res, workdir):
-    for r in range(o.rounds):
-        log("== round %d of %d" % (r + 1, o.rounds))
-        for ci, case in enumerate(cases):
-            rounds = case["rounds"] or o.rounds
-            if r >= rounds:
+    """Interleaved rounds (rounds.interleaved) over every (case,
+    interpreter); a configuration of SLOW_CONFIGS runs in the first
+    SLOW_ROUNDS rounds of a case only. With a time budget, a case whose
+    previous round would not fit in what is left is skipped (reported)."""
+    start = time.monotonic()
+    groups = []
+    for case in cases:
+        for it in interps:
+            why = case_skip(case, it)
+            if why:
+                res.skipped[(it.version, case["key"])] = why
                 continue
-            for it in interps:
-                miss = [m for m in case["needs"] if m in it.missing]
-                if miss:
-                    res.skipped[(it.version, case["key"])] = (
-                        "%s has no %s" % (it.path, ", ".join(miss)))
-                    continue
-                if case["needs"] and not case["bps"]:
-                    res.skipped[(it.version, case["key"])] = (
-                        "no breakpoint lines found")
-                    continue
-                configs = [c for c in it.configs
-                           if not case["configs"] or c in case["configs"]]
-                k = (r + ci) % len(configs)
-                configs = configs[k:] + configs[:k]
-                got = {}
-                for config in configs:
-                    t = time.monotonic()
-                    s = run_config(o, it, config, case, workdir)
-                    s.round = r
-                    key = (it.version, config, case["key"])
-                    if s.error:
-                        s.error = " ".join(s.error.replace("|", "/").split())
-                        lst = res.errors.setdefault(key, [])
-                        if s.error not in lst:
-                            lst.append(s.error)
-                    else:
-                        res.samples.setdefault(key, []).append(s)
-                        got[config] = s
-                    log("  %-12s %-7s %-17s %6.1fs%s" % (
-                        case["key"], it.version, config,
-                        time.monotonic() - t,
-                        "  ERROR " + s.error[:150] if s.error else ""))
-                plain = got.get("plain")
-                if plain is not None:
-                    for s in got.values():
-                        res.plain_of[id(s)] = plain
+            groups.append((case, it))
+    took = {}  # (case key, version) -> seconds of its last round
+
+    def configs_of(group, r):
+        case, it = group
+        configs = [c for c in it.configs
+                   if c not in case["not_run"]]
+        if not o.quick:
+            configs = [c for c in configs if c not in SLOW_CONFIGS
+                       or r < SLOW_ROUNDS]
+        return configs
+
+    def run(r, group, config):
+        case, it = group
+        t, cpu = time.monotonic(), children_cpu()
+        s = run_config(o, it, config, case, workdir)
+        s.round = r
+        key = (it.version, config, case["key"])
+        dt = time.monotonic() - t
+        add_seconds(res.seconds, case["family"], dt)
+        add_seconds(res.cpu_seconds, case["family"], children_cpu() - cpu)
+        add_seconds(res.config_seconds, (case["family"], config), dt)
+        log("  %-12s %-7s %-17s %6.1fs%s" % (
+            case["key"], it.version, config, dt,
+            "  ERROR " + s.error[:150] if s.error else ""))
+        if s.error:
+            s.error = " ".join(s.error.replace("|", "/").split())
+            lst = res.errors.setdefault(key, [])
+            if s.error not in lst:
+                lst.append(s.error)
+            return None
+        res.samples.setdefault(key, []).append(s)
+        return s
+
+    def rounds_of(group):
+        return group[0]["rounds"] or o.rounds
+
+    round_no = [0]
+    cur = [None]
+
+    def new_round(r):
+        round_no[0] = r
+        log("== round %d of %d" % (r + 1, o.rounds))
+
+    def gated_configs(group):
+        # called once per (round, group) by rounds.interleaved, just
+        # before the group runs: the budget decides here
+        r = round_no[0]
+        case, it = group
+        gk = (case["key"], it.version)
+        if o.budget and r > 0 and gk in took:
+            left = o.budget - (time.monotonic() - start)
+            if took[gk] > left:
+                res.budget_skipped.append((r, case["key"], it.version))
+                log("  %-12s %-7s skipped: its last round took %.0f s, "
+                    "%.0f s of the budget left" % (case["key"], it.version,
+                                                   took[gk], max(0, left)))
+                return []
+        cur[0] = (gk, time.monotonic())
+        return configs_of(group, r)
+
+    for r, group, got in rounds.interleaved(
+            o.rounds, groups, gated_configs, run, rounds_of,
+            on_round=new_round):
+        case, it = group
+        if cur[0] is not None and cur[0][0] == (case["key"], it.version):
+            took[cur[0][0]] = time.monotonic() - cur[0][1]
+            cur[0] = None
+        plain = got.get("plain")
+        if plain is not None:
+            for s in got.values():
+                res.plain_of[id(s)] = plain
 
 
 # ---------------------------------------------------------------------------
@@ -714,20 +883,11 @@ def ratios(res, key, fn):
 
 
 def fmt_spread(xs, f="%.1f", scale=1.0):
-    if not xs:
-        return "n/a"
-    xs = [x * scale for x in xs]
-    if len(xs) == 1:
-        return f % xs[0]
-    return (f + " (" + f + "-" + f + ")") % (med(xs), min(xs), max(xs))
+    return rounds.spread_text(xs, f, scale)
 
 
 def fmt_ratio(xs):
-    if not xs:
-        return "n/a"
-    if len(xs) == 1:
-        return "×%.3f" % xs[0]
-    return "×%.3f (%.3f-%.3f)" % (med(xs), min(xs), max(xs))
+    return rounds.spread_text(xs, "%.3f", prefix="×")
 
 
 def stats_text(samples):
@@ -747,7 +907,13 @@ def stats_text(samples):
         total = saved + tcalls
         eff = saved / total if total else None
         computed = "¹"
+    mon = perf.get("monitoring_callbacks", st.get("monitoring_callbacks"))
     parts = []
+    if eff is not None and not computed and not saved and not tcalls \
+            and not mon:
+        # nothing saved and nothing delivered: the runtime's efficiency
+        # (saved / (saved + delivered)) is 0 by convention, not a measure
+        eff = None
     if eff is not None:
         parts.append("eff. %.3f%s" % (eff, computed))
     if saved is not None:
@@ -822,14 +988,13 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
          "rewrites this page). Command: `%s`." % o.command, "",
          "| fact | value |", "|---|---|"]
     L += ["| %s | %s |" % kv for kv in facts]
-    L += ["",
-          "**Measured on a shared, loaded 2-core machine** (other jobs ran "
-          "at the same time; see the load averages): every configuration "
-          "ran in each round, interleaved with the others in a rotating "
-          "order, and each ratio is the run over the plain run *of the same "
-          "round*; numbers are the median over rounds with (min-max). "
-          "Small differences (a few %) are inside that noise; the callgrind "
-          "instruction counts below do not depend on the load.", "",
+    L += ["", load_text(facts) + " Every configuration ran in each "
+          "round (bdb and debugpy in the first only, see below), "
+          "interleaved with the others in an order that rotates between "
+          "rounds and cases, and each ratio is the run over the plain run "
+          "*of the same round*; numbers are the median over rounds with "
+          "(min-max). The callgrind instruction counts (their own section) "
+          "do not depend on the load.", "",
           "Sizes (scaled so that the whole run takes < 20 minutes on 2 "
           "cores): %s." % sz.text(), "",
           "Configurations: `plain` (the interpreter alone); `bdb (stdlib)`: "
@@ -837,7 +1002,9 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
           "(`set_break`), tracing every thread (`sys.settrace` + "
           "`threading.settrace`), i.e. traditional tracing as pdb does it; "
           "`dapper:tracing, selective_tracing false`: this runtime's C "
-          "trace function on every line; `dapper:auto (…)`: the default "
+          "trace function with a line event on every line of every frame "
+          "(the backend's default, `selective_tracing` true, gives line "
+          "events only to frames of code that can stop); `dapper:auto (…)`: the default "
           "backend (no `frameEval` key; the backend it picked in "
           "parentheses); `dapper:evalframe`: the PEP 523 backend; "
           "`debugpy`: Debian's python3-debugpy (3.11 only, "
@@ -873,6 +1040,16 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
         if c["bps"]:
             L.append("")
             L.append("Breakpoints: %s." % bp_files_text(c["bps"]))
+            for it in interps:
+                if it.debian.get(fam):
+                    L += ["", "Python %s has no %s of its own (a pyenv "
+                          "build, no PyPI here): its runs import Debian's "
+                          "pure-Python packages copied and byte-compiled for "
+                          "it into `%s` (on `PYTHONPATH`, plain and debugged "
+                          "alike), with the breakpoints on the same lines of "
+                          "the same files there." % (
+                              it.version, fam.capitalize(),
+                              it.debian[fam])]
         seed = (SEED_NUMBERS["calls"] + "; " + SEED_NUMBERS["overhead"]
                 if fam == "calls" else SEED_NUMBERS["overhead"])
         L += ["", "| interpreter | configuration | %s | × plain | peak RSS "
@@ -890,7 +1067,8 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
                 if not ss:
                     L.append("| %s | %s | n/a: %s | | | | | |" % (
                         it.version, config_title(it, config),
-                        "; ".join(res.errors.get(key, ["not run"]))[:200]))
+                        "; ".join(res.errors.get(key, [c["not_run"].get(
+                            config, "not run")]))[:200]))
                     continue
                 if fam == "django":
                     vals = [s.bench["ns"] / s.bench["requests"] / 1e6
@@ -971,11 +1149,15 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
     L += targets(sz, interps, res, by_key)
     probs = [(k, v) for k, v in sorted(res.errors.items()) if v]
     L += ["### Problems seen during the run", ""]
+    if res.budget_skipped:
+        L.append("- time budget (`--budget %.0f` s) spent: not run: %s" % (
+            o.budget, ", ".join("round %d of %s on %s" % (r + 1, k, v)
+                                for r, k, v in res.budget_skipped)))
     if probs:
         for (ver, config, key), texts in probs:
             for t in texts:
                 L.append("- %s %s %s: %s" % (ver, config, key, t[:300]))
-    else:
+    elif not res.budget_skipped:
         L.append("None.")
     skipped = sorted(set((v, r) for (v, _k), r in res.skipped.items()))
     for ver, reason in skipped:
@@ -984,6 +1166,25 @@ def render(o, sz, interps, cases, res, facts, plots, cg):
                                   if v == ver and r == reason)), reason))
     L.append("<!-- %s:end -->" % SECTION)
     return "\n".join(L) + "\n"
+
+
+def load_text(facts):
+    """What the load averages of the facts say about the machine."""
+    loads = []
+    for k, v in facts:
+        if k.startswith("load average"):
+            try:
+                loads.append(max(float(x) for x in v.split()))
+            except ValueError:
+                pass
+    cores = os.cpu_count() or 1
+    if loads and max(loads) < cores:
+        return ("**Measured on a %d-core machine without other heavy "
+                "jobs** (load averages below the number of cores, the "
+                "bench's own processes included)." % cores)
+    return ("**Measured on a shared, loaded %d-core machine** (other jobs "
+            "ran at the same time; see the load averages): differences of a "
+            "few %% are inside that noise." % cores)
 
 
 def bp_files_text(bps):
@@ -1089,7 +1290,9 @@ def codebase_table(sz, interps, cases, res):
          "functions each), byte-compiled beforehand; one breakpoint per "
          "file (per 1,000 lines: 1,000 breakpoints for 1M lines) on a line "
          "that never runs. `bench/seed/loops.py codebase` imports every "
-         "module and calls one function of each. *start-up*: from spawning "
+         "module and calls one function of each (1M lines: the program "
+         "only starts, so its import column is 0; importing it took 173 s "
+         "on 3.11 `instrumented`). *start-up*: from spawning "
          "the process (plain, bdb) or the adapter (dapper, debugpy: then "
          "initialize, launch, setBreakpoints, configurationDone) to the "
          "program's first line; *import*: importing the whole code base "
@@ -1103,9 +1306,12 @@ def codebase_table(sz, interps, cases, res):
             continue
         for it in interps:
             for config in it.configs:
-                if c["configs"] and config not in c["configs"]:
-                    continue
                 key = (it.version, config, c["key"])
+                if config in c["not_run"]:
+                    L.append("| %s | %s | %s | %s | | | | | |" % (
+                        "{:,}".format(c["lines"]), it.version,
+                        config_title(it, config), c["not_run"][config]))
+                    continue
                 ss = res.samples.get(key, [])
                 if not ss:
                     L.append("| %s | %s | %s | n/a: %s | | | | | |" % (
@@ -1432,13 +1638,14 @@ def callgrind(o, interps, cases, workdir):
 
 # ---------------------------------------------------------------------------
 
-def machine_facts(o, interps, dpv, t0, sz):
+def machine_facts(o, interps, dpv, t0, sz, res):
     facts = [("date", time.strftime("%Y-%m-%d %H:%M %Z")),
              ("nproc", str(os.cpu_count())),
              ("load average at start", o.load_start),
              ("load average at end", " ".join(
                  "%.2f" % x for x in os.getloadavg())),
              ("duration", "%.0f s" % (time.monotonic() - t0)),
+             ("duration per family", timing_text(res) or "—"),
              ("rounds", str(o.rounds))]
     for it in interps:
         facts.append(("interpreter", "%s (%s)" % (it.version, it.path)))
@@ -1517,48 +1724,25 @@ def load_dump(path, interps, doc):
 
 
 def write_section(path, block, section=SECTION):
-    begin, end = "<!-- %s:begin -->" % section, "<!-- %s:end -->" % section
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
-    if begin in text and end in text:
-        a = text.index(begin)
-        b = text.index(end) + len(end)
-        text = text[:a] + block.rstrip("\n") + text[b:]
-    else:
+    def insert(text, block):
         # after the seed tables, else before the hand-maintained sections
-        # (run.py's KEEP_MARK)
-        mark = "<!-- %s:end -->" % SECTION
-        at = text.find(mark)
-        if section != SECTION and at >= 0:
-            at += len(mark)
-            text = text[:at] + "\n\n" + block.rstrip("\n") + text[at:]
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-            return
-        mark = "<!-- sections below:"
-        at = text.find(mark)
-        if at >= 0:
-            text = text[:at] + block + "\n" + text[at:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+        # (run.py's KEEP_MARK), else at the end
+        for mark, after in (("<!-- %s:end -->" % SECTION, True),
+                            ("<!-- sections below:", False)):
+            at = text.find(mark)
+            if at < 0 or (after and section == SECTION):
+                continue
+            if after:
+                at += len(mark)
+                return text[:at] + "\n\n" + block.rstrip("\n") + text[at:]
+            return text[:at] + block + "\n" + text[at:]
+        return text.rstrip("\n") + "\n\n" + block
+
+    rounds.replace_section(path, section, block, insert)
 
 
 def install_packages():
-    if os.environ.get("CI"):
-        log("--install-packages: refused under CI (CI is set)")
-        return
-    cmd = ["apt-get", "install", "-y"] + PACKAGES
-    if os.geteuid() != 0 and shutil.which("sudo"):
-        cmd = ["sudo"] + cmd
-    log("running: " + " ".join(cmd))
-    subprocess.run(cmd, env=dict(os.environ,
-                                 DEBIAN_FRONTEND="noninteractive"),
-                   timeout=1800)
+    rounds.apt_install(PACKAGES, "--install-packages")
 
 
 def check_report(text, cases, interps, res):
@@ -1571,7 +1755,7 @@ def check_report(text, cases, interps, res):
             if (it.version, c["key"]) in res.skipped:
                 continue
             for config in it.configs:
-                if c["configs"] and config not in c["configs"]:
+                if config in c["not_run"]:
                     continue
                 if not res.samples.get((it.version, config, c["key"])):
                     problems.append("%s %s %s: no sample (%s)" % (
@@ -1620,6 +1804,10 @@ def main(argv=None):
     ap.add_argument("--install-packages", action="store_true",
                     help="apt-get install " + " ".join(PACKAGES) +
                     " first (never in CI)")
+    ap.add_argument("--budget", type=float, metavar="SECONDS",
+                    help="time for the runs (default %d; 0: none): a "
+                    "case's later round that would not fit in what is left "
+                    "is skipped and reported" % BUDGET)
     ap.add_argument("--workdir")
     ap.add_argument("--plots-dir", default=os.path.join(ROOT, "docs"))
     ap.add_argument("--write", metavar="PATH")
@@ -1630,6 +1818,8 @@ def main(argv=None):
     o.only = set(o.only.split(",")) if o.only else None
     if o.rounds is None:
         o.rounds = 1 if o.quick else 3
+    if o.budget is None:
+        o.budget = 0 if o.quick else BUDGET
     o.adapter = os.path.abspath(o.adapter)
     if not os.access(o.adapter, os.X_OK):
         ap.error("adapter %s is not an executable" % o.adapter)
@@ -1665,8 +1855,11 @@ def main(argv=None):
     workdir = o.workdir or os.path.join(tempfile.gettempdir(),
                                         "dapper-seed-tables")
     os.makedirs(workdir, exist_ok=True)
-    cases = build_cases(o, sz, workdir, interps)
-    compile_codebases(interps, cases)
+    res = Results()
+    if not o.only or "django" in o.only:
+        debian_django(interps, res.setup_seconds)
+    cases = build_cases(o, sz, workdir, interps, res.setup_seconds)
+    compile_codebases(interps, cases, res.setup_seconds)
     log("set-up took %.0f s" % (time.monotonic() - t0))
     if o.callgrind_only:
         if not shutil.which("valgrind"):
@@ -1698,8 +1891,8 @@ def main(argv=None):
         if o.write:
             write_section(o.write, text)
         return 0
-    res = Results()
     run_all(o, interps, cases, res, workdir)
+    log_timing(res)
     cg = None
     if o.callgrind:
         if shutil.which("valgrind"):
@@ -1712,7 +1905,7 @@ def main(argv=None):
         plots = make_plots(sz, interps, res, o.plots_dir)
         base = os.path.dirname(os.path.abspath(o.write)) if o.write else ROOT
         plots = {k: os.path.relpath(v, base) for k, v in plots.items()}
-    facts = machine_facts(o, interps, dpv, t0, sz)
+    facts = machine_facts(o, interps, dpv, t0, sz, res)
     text = render(o, sz, interps, cases, res, facts, plots, cg)
     print(text)
     if o.write:
