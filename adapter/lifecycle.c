@@ -13,7 +13,6 @@
 #include "handlers.h"
 #include "log.h"
 
-#define HELLO_DEADLINE_MS 15000
 #define TERMINATE_GRACE_MS 2000
 #define CLIENT_GONE_GRACE_MS 1000
 
@@ -156,6 +155,16 @@ void dap_lifecycle_fail_launch(dap_session_t *s, const char *text) {
 
 static void on_hello_deadline(uv_timer_t *t);
 
+/* DAPPER_STARTUP_TIMEOUT, or the default (main.c refused a bad value at
+ * start-up). */
+static uint64_t startup_timeout_ms(void) {
+  uint64_t ms = DAP_STARTUP_TIMEOUT_DEFAULT_MS;
+  char err[256];
+  if (dap_launch_startup_timeout(&ms, err, sizeof(err)) != 0)
+    ms = DAP_STARTUP_TIMEOUT_DEFAULT_MS;
+  return ms;
+}
+
 int dap_lifecycle_await_hello(dap_session_t *s, const cJSON *req) {
   s->launch_req = cJSON_Duplicate(req, 1);
   if (s->launch_req == NULL) {
@@ -163,7 +172,7 @@ int dap_lifecycle_await_hello(dap_session_t *s, const cJSON *req) {
     return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
   }
   if (s->hello_deadline_ms == 0)
-    s->hello_deadline_ms = HELLO_DEADLINE_MS;
+    s->hello_deadline_ms = startup_timeout_ms();
   uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
   return DAP_DEFERRED;
 }
@@ -171,23 +180,23 @@ int dap_lifecycle_await_hello(dap_session_t *s, const cJSON *req) {
 static void on_hello_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
   char text[1024];
-  unsigned secs = (unsigned)(s->hello_deadline_ms / 1000);
+  double secs = (double)s->hello_deadline_ms / 1000.0;
   if (s->origin == DAP_ORIGIN_REMOTE && dap_debuggee_pid(s->debuggee) == 0 && s->hello_pid == 0)
     snprintf(text, sizeof(text),
-             "no program connected to %s within %u s: start it with `dapper-adapter --connect "
+             "no program connected to %s within %g s: start it with `dapper-adapter --connect "
              "%s -- program.py` (or raise \"listen\": {\"timeout\": seconds})",
              s->remote_addr, secs, s->remote_addr);
   else if (s->origin != DAP_ORIGIN_SPAWNED)
-    snprintf(text, sizeof(text), "the program's debugger runtime did not start within %u s", secs);
+    snprintf(text, sizeof(text), "the program's debugger runtime did not start within %g s", secs);
   else if (s->console != DAP_CONSOLE_INTERNAL)
     snprintf(text, sizeof(text),
-             "the program started in the terminal did not connect to the debugger within %d s: "
+             "the program started in the terminal did not connect to the debugger within %g s: "
              "the terminal did not run the command as sent (see the terminal), or %s is not "
              "CPython 3.11 or newer, or was started with -I, -E or -S",
              secs, program_name(s));
   else
     snprintf(text, sizeof(text),
-             "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
+             "the debugger runtime did not start in %s within %g s: is it CPython 3.11 or newer, "
              "started without -I, -E or -S?",
              program_name(s), secs);
   fail_launch(s, text);
@@ -866,7 +875,7 @@ int dap_lifecycle_listen_adopt(dap_session_t *s, int fd) {
     return DAPPER_ENOMEM;
   }
   s->listen_boot = true;
-  s->hello_deadline_ms = HELLO_DEADLINE_MS;
+  s->hello_deadline_ms = startup_timeout_ms();
   uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
   return 0;
 }
