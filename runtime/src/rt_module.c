@@ -303,6 +303,7 @@ static PyObject *rt_set_log_level(PyObject *module, PyObject *arg) {
 static PyObject *rt_at_exit(PyObject *module, PyObject *unused) {
   rt_stats_send_final(); /* dapper/statistics, before `exited` */
   rt_channel_at_exit(rt_channel_get());
+  rt_standin_at_exit(); /* no runtime thread takes the GIL from now on */
   Py_RETURN_NONE;
 }
 
