@@ -613,8 +613,7 @@ int dap_launch_startup_timeout(uint64_t *ms, char *err, size_t errlen) {
   double secs = strtod(text, &end);
   while (end != NULL && (*end == ' ' || *end == '\t'))
     end++;
-  if (errno != 0 || end == text || *end != '\0' || !isfinite(secs) || !(secs > 0) ||
-      secs > 3600) {
+  if (errno != 0 || end == text || *end != '\0' || !isfinite(secs) || !(secs > 0) || secs > 3600) {
     snprintf(err, errlen,
              "%s must be a number of seconds (0 < t <= 3600): how long the adapter waits for "
              "the program's debugger runtime to start; not '%s'",
