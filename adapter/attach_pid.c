@@ -77,14 +77,12 @@ int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args) 
       cJSON_GetObjectItemCaseSensitive(args, "listen") != NULL)
     return dap_session_error(s, DAPPER_EINVAL,
                              "attach takes one of \"processId\", \"connect\" or \"listen\"");
-  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 || read_attach_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, true) != 0 ||
-      dap_lifecycle_check_frame_eval(s, args, true) != 0)
+  int rc = dap_attach_read_common(s, args, true, true);
+  if (rc != 0)
+    return rc;
+  if (read_attach_timeout(s, args) != 0)
     return DAPPER_EINVAL;
   char err[1024];
-  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
-  if (rc != 0)
-    return dap_session_error(s, rc, "%s", err);
   dap_inject_target_t target;
   rc = dap_inject_check(pid, &target, err, sizeof(err));
   if (rc != 0)
@@ -121,8 +119,7 @@ int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args) 
   s->launched = true;
   dap_log_info("attach: process %d (%s, %s, Python 3.%d)", pid, target.name, target.exe,
                target.minor);
-  dap_lifecycle_warn_unknown_keys(s, args);
-  dap_lifecycle_warn_launch_only_keys(s, args);
+  dap_attach_warn_keys(s, args);
   return DAP_DEFERRED;
 }
 

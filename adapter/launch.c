@@ -1,6 +1,7 @@
 #include "launch.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -600,4 +601,27 @@ void dap_launch_free(dap_launch_t *l) {
   free(l->name);
   cJSON_Delete(l->env_file);
   memset(l, 0, sizeof(*l));
+}
+
+int dap_launch_startup_timeout(uint64_t *ms, char *err, size_t errlen) {
+  const char *text = getenv(DAP_STARTUP_TIMEOUT_ENV);
+  *ms = DAP_STARTUP_TIMEOUT_DEFAULT_MS;
+  if (text == NULL || *text == '\0')
+    return 0;
+  char *end = NULL;
+  errno = 0;
+  double secs = strtod(text, &end);
+  while (end != NULL && (*end == ' ' || *end == '\t'))
+    end++;
+  if (errno != 0 || end == text || *end != '\0' || !isfinite(secs) || !(secs > 0) || secs > 3600) {
+    snprintf(err, errlen,
+             "%s must be a number of seconds (0 < t <= 3600): how long the adapter waits for "
+             "the program's debugger runtime to start; not '%s'",
+             DAP_STARTUP_TIMEOUT_ENV, text);
+    return DAPPER_EINVAL;
+  }
+  *ms = (uint64_t)(secs * 1000.0 + 0.5);
+  if (*ms == 0)
+    *ms = 1;
+  return 0;
 }

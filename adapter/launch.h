@@ -5,6 +5,7 @@
 #define DAPPER_ADAPTER_LAUNCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -26,6 +27,15 @@ typedef enum {
   DAP_CONSOLE_INTEGRATED, /* runInTerminal kind "integrated" */
   DAP_CONSOLE_EXTERNAL,   /* runInTerminal kind "external" */
 } dap_console_t;
+
+/* `DAPPER_STARTUP_TIMEOUT` (seconds, in the adapter's environment): how long
+ * the adapter waits for the runtime of a program it started (or that a
+ * terminal or a child process runs) to say hello. Unset or empty: 15 s.
+ * Returns 0 and *ms, or DAPPER_EINVAL with a sentence in err naming the
+ * variable and the value. */
+#define DAP_STARTUP_TIMEOUT_ENV "DAPPER_STARTUP_TIMEOUT"
+#define DAP_STARTUP_TIMEOUT_DEFAULT_MS 15000
+int dap_launch_startup_timeout(uint64_t *ms, char *err, size_t errlen);
 
 /* Reads `console` from launch arguments: absent means integratedTerminal
  * when the client supports runInTerminal, else internalConsole. Returns 0,

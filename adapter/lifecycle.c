@@ -13,11 +13,8 @@
 #include "handlers.h"
 #include "log.h"
 
-#define HELLO_DEADLINE_MS 15000
 #define TERMINATE_GRACE_MS 2000
 #define CLIENT_GONE_GRACE_MS 1000
-/* attach "listen": how long to wait for the program by default. */
-#define LISTEN_DEADLINE_MS 60000
 
 /* What messages call the program. */
 static const char *program_name(const dap_session_t *s) {
@@ -156,26 +153,50 @@ void dap_lifecycle_fail_launch(dap_session_t *s, const char *text) {
   fail_launch(s, text);
 }
 
+static void on_hello_deadline(uv_timer_t *t);
+
+/* DAPPER_STARTUP_TIMEOUT, or the default (main.c refused a bad value at
+ * start-up). */
+static uint64_t startup_timeout_ms(void) {
+  uint64_t ms = DAP_STARTUP_TIMEOUT_DEFAULT_MS;
+  char err[256];
+  if (dap_launch_startup_timeout(&ms, err, sizeof(err)) != 0)
+    ms = DAP_STARTUP_TIMEOUT_DEFAULT_MS;
+  return ms;
+}
+
+int dap_lifecycle_await_hello(dap_session_t *s, const cJSON *req) {
+  s->launch_req = cJSON_Duplicate(req, 1);
+  if (s->launch_req == NULL) {
+    dap_debuggee_terminate(s->debuggee, 0);
+    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
+  }
+  if (s->hello_deadline_ms == 0)
+    s->hello_deadline_ms = startup_timeout_ms();
+  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
+  return DAP_DEFERRED;
+}
+
 static void on_hello_deadline(uv_timer_t *t) {
   dap_session_t *s = t->data;
   char text[1024];
-  unsigned secs = (unsigned)(s->hello_deadline_ms / 1000);
+  double secs = (double)s->hello_deadline_ms / 1000.0;
   if (s->origin == DAP_ORIGIN_REMOTE && dap_debuggee_pid(s->debuggee) == 0 && s->hello_pid == 0)
     snprintf(text, sizeof(text),
-             "no program connected to %s within %u s: start it with `dapper-adapter --connect "
+             "no program connected to %s within %g s: start it with `dapper-adapter --connect "
              "%s -- program.py` (or raise \"listen\": {\"timeout\": seconds})",
              s->remote_addr, secs, s->remote_addr);
   else if (s->origin != DAP_ORIGIN_SPAWNED)
-    snprintf(text, sizeof(text), "the program's debugger runtime did not start within %u s", secs);
+    snprintf(text, sizeof(text), "the program's debugger runtime did not start within %g s", secs);
   else if (s->console != DAP_CONSOLE_INTERNAL)
     snprintf(text, sizeof(text),
-             "the program started in the terminal did not connect to the debugger within %d s: "
+             "the program started in the terminal did not connect to the debugger within %g s: "
              "the terminal did not run the command as sent (see the terminal), or %s is not "
              "CPython 3.11 or newer, or was started with -I, -E or -S",
              secs, program_name(s));
   else
     snprintf(text, sizeof(text),
-             "the debugger runtime did not start in %s within %d s: is it CPython 3.11 or newer, "
+             "the debugger runtime did not start in %s within %g s: is it CPython 3.11 or newer, "
              "started without -I, -E or -S?",
              program_name(s), secs);
   fail_launch(s, text);
@@ -203,8 +224,6 @@ static cJSON *configure_args(const cJSON *launch_args) {
     cJSON_AddItemToObject(args, "frameEval", fe);
   return args;
 }
-
-static int send_configure(dap_session_t *s, const cJSON *launch_args, const cJSON *code_args);
 
 static void accept_hello(dap_session_t *s, const cJSON *body) {
   const char *error = NULL, *pyver = "?";
@@ -243,7 +262,7 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
     launch_args = cJSON_GetObjectItemCaseSensitive(s->launch_req, "arguments");
   /* configure first, then the breakpoints kept so far, then (once the
    * client is done configuring) start: the runtime handles them in order. */
-  if (send_configure(s, launch_args, launch_args) != 0) {
+  if (dap_lifecycle_send_configure(s, launch_args, launch_args) != 0) {
     fail_launch(s, "the debugger runtime went away while starting");
     return;
   }
@@ -253,9 +272,8 @@ static void accept_hello(dap_session_t *s, const cJSON *body) {
   dap_session_release_held(s);
 }
 
-/* Sends `configure` built from the configuration args; code_args holds the
- * `code` of a `python -c` program. Returns 0 or a negative code. */
-static int send_configure(dap_session_t *s, const cJSON *launch_args, const cJSON *code_args) {
+int dap_lifecycle_send_configure(dap_session_t *s, const cJSON *launch_args,
+                                 const cJSON *code_args) {
   cJSON *cfg = configure_args(launch_args);
   if (cfg != NULL) {
     /* What inspection needs: the client's capability, the budget, and the
@@ -350,45 +368,23 @@ void dap_lifecycle_runtime_message(dap_session_t *s, cJSON *msg, dap_msg_kind_t 
     dap_log_warn("runtime: unexpected request, ignored");
 }
 
+#define NOT_SUPPORTED "not supported and ignored (docs/configuration.md lists the keys)"
+
+void dap_lifecycle_say_keys(dap_session_t *s, const char *what, int n, const char *names,
+                            const char *verdict) {
+  char text[700];
+  snprintf(text, sizeof(text), "dapper: %s %s %s %s %s\n", what, n == 1 ? "key" : "keys", names,
+           n == 1 ? "is" : "are", verdict);
+  dap_session_output(s, "console", text);
+}
+
 /* One console line naming the launch keys nothing reads (a typo, or an
  * option of another debugger), so that none is silently ignored. */
 void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args) {
   char names[512];
   int n = dap_launch_unknown_keys(args, names, sizeof(names));
-  if (n <= 0)
-    return;
-  char text[700];
-  snprintf(text, sizeof(text),
-           "dapper: launch %s %s %s not supported and ignored (docs/configuration.md lists "
-           "the keys)\n",
-           n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
-  dap_session_output(s, "console", text);
-}
-
-/* One console line naming the keys of an `attach` that only `launch`
- * reads: the program runs already, so they change nothing. */
-void dap_lifecycle_warn_launch_only_keys(dap_session_t *s, const cJSON *args) {
-  static const char *const launch_only[] = {"program", "module",  "code",    "args",
-                                            "cwd",     "env",     "envFile", "python",
-                                            "noDebug", "console", NULL};
-  char names[512] = "";
-  size_t used = 0;
-  int n = 0;
-  for (const char *const *k = launch_only; *k != NULL; k++) {
-    if (cJSON_GetObjectItemCaseSensitive(args, *k) == NULL || used >= sizeof(names))
-      continue;
-    int w = snprintf(names + used, sizeof(names) - used, "%s\"%s\"", n > 0 ? ", " : "", *k);
-    used = w < 0 ? sizeof(names) : used + (size_t)w;
-    n++;
-  }
-  if (n == 0)
-    return;
-  char text[700];
-  snprintf(text, sizeof(text),
-           "dapper: attach %s %s %s for launch only and ignored: the program was started "
-           "already\n",
-           n == 1 ? "key" : "keys", names, n == 1 ? "is" : "are");
-  dap_session_output(s, "console", text);
+  if (n > 0)
+    dap_lifecycle_say_keys(s, "launch", n, names, NOT_SUPPORTED);
 }
 
 /* console integratedTerminal/externalTerminal: wait for the runtime on a
@@ -450,14 +446,8 @@ int dap_lifecycle_check_frame_eval(dap_session_t *s, const cJSON *args, bool war
                                  sizeof(unknown), err, sizeof(err));
   if (n < 0)
     return dap_session_error(s, n, "%s", err);
-  if (n > 0 && warn) {
-    char text[700];
-    snprintf(text, sizeof(text),
-             "dapper: frameEval %s %s %s not supported and ignored (docs/configuration.md lists "
-             "the keys)\n",
-             n == 1 ? "key" : "keys", unknown, n == 1 ? "is" : "are");
-    dap_session_output(s, "console", text);
-  }
+  if (n > 0 && warn)
+    dap_lifecycle_say_keys(s, "frameEval", n, unknown, NOT_SUPPORTED);
   return 0;
 }
 
@@ -626,58 +616,6 @@ void dap_lifecycle_children_close(dap_session_t *s) {
   }
 }
 
-/* attach with subProcessId: a child process's runtime waits on its socket. */
-static int attach_child(dap_session_t *s, const cJSON *req, const cJSON *args) {
-  long long pid = 0;
-  const char *sock = NULL, *secret = NULL;
-  if (s->launched)
-    return dap_session_error(s, DAPPER_ESTATE, "this session already debugs a program");
-  if (dap_get_int(args, "subProcessId", &pid) != 0 || pid <= 0 || pid > 0x7fffffff)
-    return dap_session_error(s, DAPPER_EINVAL, "\"subProcessId\" must be a process id");
-  if (dap_get_string(args, "subProcessSocket", &sock) != 0 || sock == NULL || *sock != '/' ||
-      dap_get_string(args, "subProcessSecret", &secret) != 0 || secret == NULL ||
-      strlen(secret) != 64)
-    return dap_session_error(s, DAPPER_EINVAL,
-                             "attach with \"subProcessId\" needs \"subProcessSocket\" and "
-                             "\"subProcessSecret\" as the adapter sent them in startDebugging");
-  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, false) != 0 ||
-      dap_lifecycle_check_frame_eval(s, args, true) != 0)
-    return DAPPER_EINVAL;
-  char err[1024];
-  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
-  if (rc != 0)
-    return dap_session_error(s, rc, "%s", err);
-  dap_launch_free(&s->launch); /* what a failed attach before left */
-  char name[64];
-  snprintf(name, sizeof(name), "Subprocess %lld", pid);
-  const char *title = NULL;
-  if (dap_get_string(args, "name", &title) != 0 || title == NULL || *title == '\0')
-    title = name;
-  s->launch.name = strdup(title);
-  s->launch.file = strdup(name);
-  if (s->launch.name == NULL || s->launch.file == NULL)
-    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
-  rc = dap_debuggee_connect(s->loop, sock, secret, (int)pid, &debuggee_cbs, s, &s->debuggee, err,
-                            sizeof(err));
-  if (rc != 0) {
-    s->debuggee = NULL;
-    return dap_session_error(s, rc, "%s", err);
-  }
-  s->launched = true;
-  s->child_session = true;
-  dap_lifecycle_warn_unknown_keys(s, args);
-  /* Its own children announce themselves to the first session's adapter
-   * (the address is in their environment): the whole tree is one place. */
-  s->launch_req = cJSON_Duplicate(req, 1);
-  if (s->launch_req == NULL) {
-    dap_debuggee_terminate(s->debuggee, 0);
-    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
-  }
-  uv_timer_start(&s->hello_timer, on_hello_deadline, HELLO_DEADLINE_MS, 0);
-  return DAP_DEFERRED;
-}
-
 /* `pathMappings` and `redirectOutput` of a launch or attach (borrowed):
  * they replace the session's. Returns 0 or an error code after
  * dap_session_error. */
@@ -765,15 +703,7 @@ static int start_program(dap_session_t *s, const cJSON *req, const cJSON *args) 
       dap_session_queue_event(s, "initialized", NULL);
     return 0;
   }
-  s->launch_req = cJSON_Duplicate(req, 1);
-  if (s->launch_req == NULL) {
-    dap_debuggee_terminate(s->debuggee, 0);
-    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
-  }
-  if (s->hello_deadline_ms == 0)
-    s->hello_deadline_ms = HELLO_DEADLINE_MS;
-  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
-  return DAP_DEFERRED;
+  return dap_lifecycle_await_hello(s, req);
 }
 
 int dap_handle_launch(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
@@ -867,149 +797,6 @@ int dap_handle_restart(dap_session_t *s, const cJSON *req, const cJSON *args, cJ
   return DAP_DEFERRED;
 }
 
-/* `connect: {host, port}` names where the client connected: checked only. */
-static int check_connect(dap_session_t *s, const cJSON *args) {
-  const cJSON *c = cJSON_GetObjectItemCaseSensitive(args, "connect");
-  if (c == NULL || cJSON_IsNull(c))
-    return 0;
-  const cJSON *host = cJSON_GetObjectItemCaseSensitive(c, "host");
-  const cJSON *port = cJSON_GetObjectItemCaseSensitive(c, "port");
-  if (!cJSON_IsObject(c) || (host != NULL && !cJSON_IsString(host)) ||
-      (port != NULL &&
-       (!cJSON_IsNumber(port) || port->valuedouble != (double)(int)port->valuedouble ||
-        port->valuedouble < 1 || port->valuedouble > 65535)))
-    return dap_session_error(s, DAPPER_EINVAL,
-                             "\"connect\" must be {\"host\": string, \"port\": 1-65535}");
-  return 0;
-}
-
-static bool is_loopback_host(const char *host) {
-  return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
-         strcmp(host, "localhost") == 0;
-}
-
-/* attach "listen": {host, port, timeout}: wait for a program started with
- * dapper-adapter --connect HOST:PORT; then the session goes on as a launch. */
-static int attach_listen(dap_session_t *s, const cJSON *req, const cJSON *args,
-                         const cJSON *listen) {
-  static const char shape[] = "\"listen\" must be {\"host\": string, \"port\": 0-65535, "
-                              "\"timeout\": seconds}";
-  const cJSON *host = cJSON_GetObjectItemCaseSensitive(listen, "host");
-  const cJSON *port = cJSON_GetObjectItemCaseSensitive(listen, "port");
-  const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(listen, "timeout");
-  if (!cJSON_IsObject(listen) || (host != NULL && !cJSON_IsString(host)) ||
-      !cJSON_IsNumber(port) || port->valuedouble != (double)(int)port->valuedouble ||
-      port->valuedouble < 0 || port->valuedouble > 65535 ||
-      (timeout != NULL && (!cJSON_IsNumber(timeout) || !(timeout->valuedouble > 0) ||
-                           timeout->valuedouble > 86400)))
-    return dap_session_error(s, DAPPER_EINVAL, "%s", shape);
-  if (s->launched)
-    return dap_session_error(s, DAPPER_ESTATE, "this session already has a program");
-  if (cJSON_GetObjectItemCaseSensitive(args, "connect") != NULL)
-    return dap_session_error(s, DAPPER_EINVAL,
-                             "attach takes \"listen\" or \"connect\", not both");
-  if (dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, true) != 0 ||
-      dap_lifecycle_check_frame_eval(s, args, true) != 0)
-    return DAPPER_EINVAL;
-  char err[1024];
-  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
-  if (rc != 0)
-    return dap_session_error(s, rc, "%s", err);
-  const char *h = host != NULL ? host->valuestring : "127.0.0.1";
-  int bound = 0;
-  rc = dap_debuggee_await_tcp(s->loop, h, port->valueint, &debuggee_cbs, s, &s->debuggee, &bound,
-                              err, sizeof(err));
-  if (rc != 0) {
-    s->debuggee = NULL;
-    return dap_session_error(s, rc, "%s", err);
-  }
-  s->origin = DAP_ORIGIN_REMOTE;
-  s->console = DAP_CONSOLE_INTERNAL;
-  snprintf(s->remote_addr, sizeof(s->remote_addr), strchr(h, ':') ? "[%s]:%d" : "%s:%d", h,
-           bound);
-  s->hello_deadline_ms =
-      timeout != NULL ? (uint64_t)(timeout->valuedouble * 1000.0 + 0.5) : LISTEN_DEADLINE_MS;
-  if (s->hello_deadline_ms == 0)
-    s->hello_deadline_ms = 1;
-  s->launched = true;
-  if (!is_loopback_host(h)) {
-    snprintf(err, sizeof(err),
-             "dapper: WARNING: waiting for the program on %s: anyone who can connect to this "
-             "address can take the session (there is no secret over TCP)\n",
-             s->remote_addr);
-    dap_session_output(s, "console", err);
-  }
-  snprintf(err, sizeof(err), "dapper: waiting for the program on %s (dapper-adapter --connect %s "
-           "-- program.py)\n", s->remote_addr, s->remote_addr);
-  dap_session_output(s, "console", err);
-  dap_log_info("attach: waiting for a program on %s", s->remote_addr);
-  dap_lifecycle_warn_unknown_keys(s, args);
-  dap_lifecycle_warn_launch_only_keys(s, args);
-  s->launch_req = cJSON_Duplicate(req, 1);
-  if (s->launch_req == NULL) {
-    dap_debuggee_terminate(s->debuggee, 0);
-    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
-  }
-  uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
-  return DAP_DEFERRED;
-}
-
-int dap_handle_attach(dap_session_t *s, const cJSON *req, const cJSON *args, cJSON **body) {
-  if (!s->listen && cJSON_GetObjectItemCaseSensitive(args, "subProcessId") != NULL) {
-    cJSON_Delete(s->launch_args);
-    s->launch_args = cJSON_Duplicate(args, 1);
-    return attach_child(s, req, args);
-  }
-  const cJSON *pid = cJSON_GetObjectItemCaseSensitive(args, "processId");
-  if (pid != NULL && !cJSON_IsNull(pid))
-    return dap_attach_pid_start(s, req, args);
-  const cJSON *listen = cJSON_GetObjectItemCaseSensitive(args, "listen");
-  if (!s->listen && listen != NULL && !cJSON_IsNull(listen))
-    return attach_listen(s, req, args, listen);
-  if (!s->listen)
-    return dap_session_error(
-        s, DAPPER_ENOTSUP,
-        "this adapter has no program to attach to: start the program with the debugger "
-        "listening (dapper-adapter --listen PORT -- program.py, or dapper.listen(PORT) in it) "
-        "and attach with \"connect\": {\"port\": PORT}; or attach with \"listen\": "
-        "{\"port\": PORT} and start it with dapper-adapter --connect PORT -- program.py; or "
-        "attach to a running process with \"processId\"; or use a \"launch\" request "
-        "(\"program\", \"module\" or \"code\")");
-  if (listen != NULL && !cJSON_IsNull(listen))
-    return dap_session_error(s, DAPPER_EINVAL,
-                             "this adapter serves a program that is running already: attach "
-                             "with \"connect\", not \"listen\"");
-  if (s->attached)
-    return dap_session_error(s, DAPPER_ESTATE, "this client is attached already");
-  if (check_connect(s, args) != 0 || dap_lifecycle_read_evaluate_timeout(s, args) != 0 ||
-      dap_lifecycle_read_paths_and_output(s, args, true) != 0 ||
-      dap_lifecycle_check_frame_eval(s, args, false) != 0)
-    return DAPPER_EINVAL;
-  char err[1024];
-  int rc = dap_launch_check_step_filters(args, err, sizeof(err));
-  if (rc != 0)
-    return dap_session_error(s, rc, "%s", err);
-  if (s->debuggee == NULL || dap_debuggee_exited(s->debuggee) || s->launch_failed)
-    return dap_session_error(s, DAPPER_ESTATE, "the program has ended");
-  if (!s->configured)
-    return dap_session_hold(s, req); /* the runtime is starting */
-  dap_lifecycle_warn_unknown_keys(s, args);
-  dap_lifecycle_warn_launch_only_keys(s, args);
-  (void)dap_lifecycle_check_frame_eval(s, args, true); /* checked above: the warning only */
-  s->launch_req = cJSON_Duplicate(req, 1);
-  if (s->launch_req == NULL)
-    return dap_session_error(s, DAPPER_ENOMEM, "out of memory");
-  const cJSON *boot = cJSON_GetObjectItemCaseSensitive(s->listen_args, "arguments");
-  if (send_configure(s, args, boot) != 0) {
-    cJSON_Delete(s->launch_req);
-    s->launch_req = NULL;
-    return dap_session_error(s, DAPPER_ERUNTIME, "the program is no longer running");
-  }
-  s->attached = true;
-  return DAP_DEFERRED;
-}
-
 /* --listen: the client goes, the program runs on with no breakpoint, no
  * exception filter and no thread stopped; the runtime stays connected for
  * the next client. */
@@ -1088,7 +875,7 @@ int dap_lifecycle_listen_adopt(dap_session_t *s, int fd) {
     return DAPPER_ENOMEM;
   }
   s->listen_boot = true;
-  s->hello_deadline_ms = HELLO_DEADLINE_MS;
+  s->hello_deadline_ms = startup_timeout_ms();
   uv_timer_start(&s->hello_timer, on_hello_deadline, s->hello_deadline_ms, 0);
   return 0;
 }

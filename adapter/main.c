@@ -404,6 +404,12 @@ int main(int argc, char **argv) {
     dap_log_close();
     return status;
   }
+  uint64_t startup_ms = 0;
+  if (dap_launch_startup_timeout(&startup_ms, err, sizeof(err)) != 0) {
+    fprintf(stderr, "dapper-adapter: %s\n", err);
+    dap_log_close();
+    return 2;
+  }
   dap_log_info("dapper-adapter %s, runtime in %s", DAPPER_VERSION, dir);
   int status = dap_server_run(&opts);
   cJSON_Delete(listen_args);

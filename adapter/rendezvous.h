@@ -11,8 +11,10 @@
 
 #include <uv.h>
 
+#include "privsock.h"
+
 /* What the runtime sends first: the secret in hex and '\n'. */
-#define DAP_RENDEZVOUS_SECRET_HEX 64
+#define DAP_RENDEZVOUS_SECRET_HEX DAP_PRIVSOCK_SECRET_HEX
 
 typedef struct dap_rendezvous dap_rendezvous_t;
 

@@ -47,7 +47,7 @@ typedef struct dap_pending {
 
 struct dap_session {
   uv_loop_t *loop;
-  dap_conn_t *client; /* NULL once the client is gone */
+  dap_conn_t *client;       /* NULL once the client is gone */
   dap_debuggee_t *debuggee; /* NULL before launch and once it is gone */
   dap_session_end_cb on_end;
   void *end_ud;
@@ -63,17 +63,17 @@ struct dap_session {
   bool start_sent;         /* the program was told to run */
   bool terminated_sent;
   bool exited_sent;
-  bool launch_failed;      /* the launch was answered with an error */
-  bool ending;             /* client gone or shutdown: free once all is closed */
+  bool launch_failed; /* the launch was answered with an error */
+  bool ending;        /* client gone or shutdown: free once all is closed */
   bool timer_closed;
 
   /* Who started the program: the adapter (launch, --listen), the program
    * itself (dapper.listen: adopted), or someone else, connecting over TCP
    * (attach "listen" and dapper-adapter --connect: remote). */
   enum { DAP_ORIGIN_SPAWNED, DAP_ORIGIN_ADOPTED, DAP_ORIGIN_REMOTE } origin;
-  char remote_addr[320];        /* remote: "host:port" waited on */
-  uint64_t hello_deadline_ms;   /* 0: HELLO_DEADLINE_MS */
-  long long hello_pid;          /* the pid the runtime's hello told */
+  char remote_addr[320];      /* remote: "host:port" waited on */
+  uint64_t hello_deadline_ms; /* 0: HELLO_DEADLINE_MS */
+  long long hello_pid;        /* the pid the runtime's hello told */
 
   /* --listen: the session is the program's; clients attach and detach. */
   bool listen;
@@ -131,8 +131,8 @@ struct dap_session {
 
   /* Breakpoints as the client last set them, with the ids we assigned:
    * kept so that they reach a runtime that connects later. */
-  cJSON *bp_sources;   /* object: path -> setBreakpoints arguments */
-  cJSON *bp_functions; /* setFunctionBreakpoints arguments, or NULL */
+  cJSON *bp_sources;    /* object: path -> setBreakpoints arguments */
+  cJSON *bp_functions;  /* setFunctionBreakpoints arguments, or NULL */
   cJSON *bp_exceptions; /* setExceptionBreakpoints arguments, or NULL */
   long long next_bp_id;
 
@@ -223,21 +223,41 @@ int dap_lifecycle_listen_adopt(dap_session_t *s, int fd);
 const dap_debuggee_callbacks_t *dap_lifecycle_debuggee_callbacks(void);
 /* Reads `evaluateTimeout`; returns 0 or DAPPER_EINVAL (error recorded). */
 int dap_lifecycle_read_evaluate_timeout(dap_session_t *s, const cJSON *args);
+/* One console line "dapper: <what> key(s) <names> is/are <verdict>". */
+void dap_lifecycle_say_keys(dap_session_t *s, const char *what, int n, const char *names,
+                            const char *verdict);
 /* One console line naming the configuration keys nothing reads. */
 void dap_lifecycle_warn_unknown_keys(dap_session_t *s, const cJSON *args);
 /* `frameEval` of a launch or attach (borrowed): a wrong type or range fails
  * the request with the key named (returns an error code after
  * dap_session_error); with warn, unknown keys get one console line. */
 int dap_lifecycle_check_frame_eval(dap_session_t *s, const cJSON *args, bool warn);
-/* One console line naming the keys of an attach that only launch reads. */
-void dap_lifecycle_warn_launch_only_keys(dap_session_t *s, const cJSON *args);
 /* `pathMappings` and `redirectOutput` of a launch or attach (borrowed);
  * returns 0 or an error code after dap_session_error. */
-int dap_lifecycle_read_paths_and_output(dap_session_t *s, const cJSON *args,
-                                        bool default_redirect);
+int dap_lifecycle_read_paths_and_output(dap_session_t *s, const cJSON *args, bool default_redirect);
 /* Answers the pending launch/attach with the error text and lets the
  * program go (ends a launched one, releases an attached one). */
 void dap_lifecycle_fail_launch(dap_session_t *s, const char *text);
+/* Sends `configure` built from the configuration args; code_args holds the
+ * `code` of a `python -c` program. Returns 0 or a negative code. */
+int dap_lifecycle_send_configure(dap_session_t *s, const cJSON *launch_args,
+                                 const cJSON *code_args);
+/* The program was started or is being reached: req (borrowed) is answered
+ * once its runtime said hello and is configured, or with an error when it
+ * does not say hello within s->hello_deadline_ms (0: the default). Returns
+ * DAP_DEFERRED, or an error code after dap_session_error (the program is
+ * then ended). */
+int dap_lifecycle_await_hello(dap_session_t *s, const cJSON *req);
+
+/* What every form of `attach` reads alike (attach.c): `evaluateTimeout`,
+ * `pathMappings`, `redirectOutput` (default_redirect when absent),
+ * `frameEval` (with warn_frame_eval, unknown keys get a console line) and
+ * the step filters. Returns 0 or an error code after dap_session_error. */
+int dap_attach_read_common(dap_session_t *s, const cJSON *args, bool default_redirect,
+                           bool warn_frame_eval);
+/* The console lines for an attach's keys nothing reads and for the keys only
+ * launch reads. */
+void dap_attach_warn_keys(dap_session_t *s, const cJSON *args);
 /* attach with `processId` (attach_pid.c): returns DAP_DEFERRED or an error. */
 int dap_attach_pid_start(dap_session_t *s, const cJSON *req, const cJSON *args);
 /* Ends gdb if it still runs and lets go of the attached process. */

@@ -122,7 +122,7 @@ def run_one(python, mode, n, tmp, adapter, backend):
         other = db.workload("other.py")
         bps = {other: [{"line": db.tagged_line(other, "other")}]}
         for attempt in range(3):  # under load valgrind may miss the
-            s = db.Session(          # adapter's 15 s start-up deadline
+            s = db.Session(          # adapter's start-up deadline
                 "dapper", [adapter], python, hot, args, bps=bps,
                 backend=None if backend == "auto" else backend,
                 deadline=1200, python_argv=vg).run()
@@ -221,6 +221,7 @@ def main():
     PROGRAM = o.program
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed")
+    db.valgrind_startup_timeout()
     results = []
     for python in o.python or default_pythons():
         log("== %s" % python)

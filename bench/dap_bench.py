@@ -135,6 +135,18 @@ class BenchClient(DapClient):
         self.schema = _NoSchema()
 
 
+# Under valgrind on a loaded machine the runtime can take longer than the
+# adapter's default 15 s to say hello: the callgrind modes give the adapters
+# they start this much (DAPPER_STARTUP_TIMEOUT, docs/configuration.md).
+VALGRIND_STARTUP_TIMEOUT = "600"
+
+
+def valgrind_startup_timeout():
+    """Sets DAPPER_STARTUP_TIMEOUT for the adapters this process starts from
+    now on (a value already set wins)."""
+    os.environ.setdefault("DAPPER_STARTUP_TIMEOUT", VALGRIND_STARTUP_TIMEOUT)
+
+
 def new_client(argv, env=None, cwd=None):
     c = BenchClient.spawn_cmd(argv, env=env, cwd=cwd)
     c._stamp_setup()

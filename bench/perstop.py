@@ -224,6 +224,8 @@ def main():
         WORKLOAD_ARGS.append("--imports")
     if o.callgrind and shutil.which("valgrind") is None:
         ap.error("--callgrind needs valgrind")
+    if o.callgrind:
+        db.valgrind_startup_timeout()
     rows = []
     for path in (o.python or default_pythons()):
         interp, err = probe_python(path)

@@ -1581,6 +1581,7 @@ def callgrind(o, interps, cases, workdir):
     """Instructions of the debuggee process (valgrind as the launch's
     `python`): plain vs dapper:auto, for the small-difference cases."""
     import run as runmod
+    db.valgrind_startup_timeout()
     want = [c for c in cases if c["key"] in ("calls", "checks", "density500",
                                              "threads16", "memory1000")]
     rows = []
@@ -1867,7 +1868,13 @@ def main(argv=None):
             return 2
         lines = callgrind(o, interps, cases, workdir)
         block = ["<!-- %s:begin -->" % CG_SECTION] + lines + [
-            "Command: `%s`." % o.command, "<!-- %s:end -->" % CG_SECTION]
+            "Command: `%s` (its adapters get `DAPPER_STARTUP_TIMEOUT=%s`: under "
+            "valgrind on a loaded machine the runtime can take longer than the "
+            "default 15 s to start). Whole-process counts include one-time "
+            "work (the runtime's start-up and handshake, placing and arming "
+            "breakpoints) as well as the per-call cost; the sizes are in the "
+            "case column." % (o.command, db.VALGRIND_STARTUP_TIMEOUT),
+            "<!-- %s:end -->" % CG_SECTION]
         text = "\n".join(block) + "\n"
         print(text)
         if o.write:

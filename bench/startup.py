@@ -18,11 +18,11 @@ minus plain of the same round, with min-max), the whole run's wall time
 modules present at the first line that the plain interpreter does not have.
 
 --runtime-dir LABEL=DIR: that configuration's adapter runs with
-`--runtime-dir DIR` (another build's runtime under the same adapter, e.g.
-an adapter built with a longer start-up deadline for valgrind).
+`--runtime-dir DIR` (another build's runtime under the same adapter).
 
 --callgrind: one run per configuration under `valgrind --tool=callgrind`
-instead: instructions of the whole debuggee process (load-independent).
+instead: instructions of the whole debuggee process (load-independent);
+the adapters get DAPPER_STARTUP_TIMEOUT=600 (valgrind is slow to start).
 Use PYTHONHASHSEED=0 (hash randomisation moves the count by about 1 %).
 """
 import argparse
@@ -112,6 +112,7 @@ def wall_rounds(o, python, adapters):
 
 
 def callgrind_rows(o, python, adapters):
+    db.valgrind_startup_timeout()
     tmp = tempfile.mkdtemp(prefix="dapper-startup-cg-")
     rows = []
     base = None

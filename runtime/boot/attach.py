@@ -68,34 +68,29 @@ def _dapper_attach(args):
             pass
 
     def load_module():
-        """The runtime module, or an error message."""
-        from importlib.machinery import (EXTENSION_SUFFIXES,
-                                         ExtensionFileLoader, ModuleSpec)
-        path = None
-        for suffix in EXTENSION_SUFFIXES:
-            cand = os.path.join(runtime_dir, name + suffix)
-            if os.path.isfile(cand):
-                path = cand
-                break
+        """The runtime module, or an error message. The extension loader is
+        the boot script's (sitecustomize.py next to this file, run under
+        another __name__: that defines its loader without booting)."""
+        boot = os.path.join(runtime_dir, "boot", "sitecustomize.py")
+        try:
+            with open(boot, "rb") as f:
+                code = compile(f.read(), boot, "exec")
+            loader = {"__name__": "_dapper_extension_loader", "__file__": boot}
+            exec(code, loader)
+        except Exception as err:
+            return ("the dapper-adapter runtime for Python %s could not read"
+                    " %s: %s: %s" % (where, boot, err.__class__.__name__, err))
+        path = loader["_dapper_find_extension"](runtime_dir, name)
         if path is None:
             minor = "%d.%d" % sys.version_info[:2]
             return ("the dapper-adapter runtime for Python %s is not built (no %s"
                     " module for %s in %s); dapper-adapter supports Python %s"
                     % (minor, name, where, runtime_dir, supported))
-        loader = ExtensionFileLoader(name, path)
-        spec = ModuleSpec(name, loader, origin=path)
-        spec.has_location = True
         try:
-            module = loader.create_module(spec)
-            module.__spec__ = spec
-            module.__loader__ = loader
-            sys.modules[name] = module
-            loader.exec_module(module)
+            return loader["_dapper_load_extension"](name, path)
         except Exception as err:
-            sys.modules.pop(name, None)
             return ("the dapper-adapter runtime for Python %s failed to load"
                     " from %s: %s: %s" % (where, path, err.__class__.__name__, err))
-        return module
 
     fd = connect_socket()
     if fd is None:

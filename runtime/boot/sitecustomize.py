@@ -25,9 +25,57 @@ waiting with attach "listen"), no secret. The boot sequence (docs/wire-protocol.
 Stdlib only and cheap: no module the program would not import itself
 (no importlib, no json unless an error must be sent; bench/startup.py
 measures it, tests/integration/test_startup.py guards it). The syntax stays valid on old Pythons (3.6+) so that they too report a
-clear error. Everything lives in one function that deletes itself: nothing is
+clear error. Everything lives in functions that delete themselves: nothing is
 left in this module or in __main__.
+
+The extension loader (_dapper_find_extension, _dapper_load_extension) is the
+runtime's one: `dapper.listen()` and the attach bootstrap (boot/attach.py)
+exec this file under another __name__, which defines the two functions
+without running the boot, and call them.
 """
+
+
+def _dapper_find_extension(directory, name):
+    """The path of extension module `name` in directory for this
+    interpreter, or None. The import system's own suffix list (_imp, always
+    loaded): importlib.machinery would import importlib and warnings, which
+    the program may never import itself."""
+    import _imp
+    import os
+    for suffix in _imp.extension_suffixes():
+        path = os.path.join(directory, name + suffix)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _dapper_load_extension(name, path):
+    """Loads the extension by absolute path (no sys.path change) and
+    registers it in sys.modules; returns the module, or raises (nothing is
+    left in sys.modules then). Same steps as importlib.util's
+    spec_from_file_location/module_from_spec/exec_module, through the import
+    system's own modules (no file to read), without importing importlib."""
+    import sys
+    bootstrap = sys.modules.get("_frozen_importlib")
+    external = sys.modules.get("_frozen_importlib_external")
+    if bootstrap is not None and external is not None:
+        ExtensionFileLoader = external.ExtensionFileLoader
+        ModuleSpec = bootstrap.ModuleSpec
+    else:  # an unusual import system: the public names
+        from importlib.machinery import ExtensionFileLoader, ModuleSpec
+    loader = ExtensionFileLoader(name, path)
+    spec = ModuleSpec(name, loader, origin=path)
+    spec.has_location = True
+    module = loader.create_module(spec)
+    module.__spec__ = spec
+    module.__loader__ = loader
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
 
 
 def _dapper_boot():
@@ -123,44 +171,16 @@ def _dapper_boot():
         except OSError:
             pass
 
-    # The import system's own modules (always loaded, no file to read):
+    # The import system's own module (always loaded, no file to read):
     # importlib.machinery would import importlib and warnings, which the
     # program may never import itself.
-    import _imp
-    bootstrap = sys.modules.get("_frozen_importlib")
     external = sys.modules.get("_frozen_importlib_external")
+    find_extension = _dapper_find_extension
+    load_extension = _dapper_load_extension
 
     def find_module():
         """Returns the runtime's path, or None."""
-        for suffix in _imp.extension_suffixes():
-            path = os.path.join(runtime_dir, name + suffix)
-            if os.path.isfile(path):
-                return path
-        return None
-
-    def load_module(path):
-        """Loads the extension by absolute path (no sys.path change) and
-        registers it in sys.modules. Same steps as importlib.util's
-        spec_from_file_location/module_from_spec/exec_module, without
-        importing importlib."""
-        if bootstrap is not None and external is not None:
-            ExtensionFileLoader = external.ExtensionFileLoader
-            ModuleSpec = bootstrap.ModuleSpec
-        else:  # an unusual import system: the public names
-            from importlib.machinery import ExtensionFileLoader, ModuleSpec
-        loader = ExtensionFileLoader(name, path)
-        spec = ModuleSpec(name, loader, origin=path)
-        spec.has_location = True
-        module = loader.create_module(spec)
-        module.__spec__ = spec
-        module.__loader__ = loader
-        sys.modules[name] = module
-        try:
-            loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(name, None)
-            raise
-        return module
+        return find_extension(runtime_dir, name)
 
     def connect_socket():
         """Connects to the adapter waiting for a program run in a terminal;
@@ -270,7 +290,7 @@ def _dapper_boot():
             send_error_hello(fd, message)
             return None
         try:
-            runtime = load_module(path)
+            runtime = load_extension(name, path)
         except Exception as err:
             send_error_hello(fd, "the dapper-adapter runtime for Python %s"
                              " failed to load from %s: %s: %s"
@@ -339,7 +359,8 @@ def _dapper_boot():
         runtime.wait_for_start(children.START_TIMEOUT if is_child else None)
 
 
-try:
-    _dapper_boot()
-finally:
-    del _dapper_boot
+if __name__ == "sitecustomize":
+    try:
+        _dapper_boot()
+    finally:
+        del _dapper_boot, _dapper_find_extension, _dapper_load_extension

@@ -29,8 +29,29 @@ _renderers_file = os.path.join(os.path.dirname(_support_file),
                                "_dapper_renderers.py")
 _targets_file = os.path.join(os.path.dirname(_support_file),
                              "_dapper_targets.py")
-_own_files = (_support_file, _inspect_file, _values_file, _budget_file,
-              _renderers_file, _targets_file)
+
+
+def _runtime_files():
+    """Every Python file of the runtime (this directory, its `dapper`
+    package, its boot scripts), as found and as realpath: code that is never
+    the user's, never stopped in, never shown. Read from the directory, so
+    a new module of the runtime is covered without a list to keep."""
+    here = os.path.dirname(_support_file)
+    found = {_support_file}
+    for folder in (here, os.path.join(here, "dapper"), os.path.join(here, "boot")):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                found.add(path)
+                found.add(os.path.realpath(path))
+    return frozenset(found)
+
+
+_own_files = _runtime_files()
 _inspect = None       # the inspection module (_dapper_inspect.py)
 _targets = None       # jump and step-in targets (_dapper_targets.py)
 

@@ -215,15 +215,18 @@ static PyObject *rt_hold_for_start(PyObject *module, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
-static PyObject *rt_wait_for_start(PyObject *module, PyObject *args,
-                                   PyObject *kwargs) {
+/* wait_for_start/wait_for_client: parses timeout=None (None: no limit; a
+ * negative number: 0; NaN refused) with `fmt` naming the function, then
+ * waits in `wait` without the GIL. */
+static PyObject *rt_wait_with_timeout(PyObject *args, PyObject *kwargs,
+                                      const char *fmt,
+                                      bool (*wait)(rt_channel_t *, double)) {
   static char *kwlist[] = {"timeout", NULL};
   PyObject *timeout_obj = Py_None; /* borrowed */
   double timeout = -1.0;
-  bool started = false;
+  bool done = false;
 
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:wait_for_start", kwlist,
-                                   &timeout_obj)) {
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, fmt, kwlist, &timeout_obj)) {
     return NULL;
   }
   if (timeout_obj != Py_None) {
@@ -236,9 +239,15 @@ static PyObject *rt_wait_for_start(PyObject *module, PyObject *args,
     if (timeout < 0) timeout = 0;
   }
   Py_BEGIN_ALLOW_THREADS
-  started = rt_channel_wait_start(rt_channel_get(), timeout);
+  done = wait(rt_channel_get(), timeout);
   Py_END_ALLOW_THREADS
-  return PyBool_FromLong(started);
+  return PyBool_FromLong(done);
+}
+
+static PyObject *rt_wait_for_start(PyObject *module, PyObject *args,
+                                   PyObject *kwargs) {
+  return rt_wait_with_timeout(args, kwargs, "|O:wait_for_start",
+                              rt_channel_wait_start);
 }
 
 PyDoc_STRVAR(rt_is_connected_doc,
@@ -262,28 +271,8 @@ PyDoc_STRVAR(rt_wait_for_client_doc,
 
 static PyObject *rt_wait_for_client(PyObject *module, PyObject *args,
                                     PyObject *kwargs) {
-  static char *kwlist[] = {"timeout", NULL};
-  PyObject *timeout_obj = Py_None; /* borrowed */
-  double timeout = -1.0;
-  bool attached = false;
-
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:wait_for_client", kwlist,
-                                   &timeout_obj)) {
-    return NULL;
-  }
-  if (timeout_obj != Py_None) {
-    timeout = PyFloat_AsDouble(timeout_obj);
-    if (timeout == -1.0 && PyErr_Occurred()) return NULL;
-    if (isnan(timeout)) {
-      PyErr_SetString(PyExc_ValueError, "timeout must not be NaN");
-      return NULL;
-    }
-    if (timeout < 0) timeout = 0;
-  }
-  Py_BEGIN_ALLOW_THREADS
-  attached = rt_channel_wait_client(rt_channel_get(), timeout);
-  Py_END_ALLOW_THREADS
-  return PyBool_FromLong(attached);
+  return rt_wait_with_timeout(args, kwargs, "|O:wait_for_client",
+                              rt_channel_wait_client);
 }
 
 PyDoc_STRVAR(rt_break_here_doc,
@@ -314,6 +303,7 @@ static PyObject *rt_set_log_level(PyObject *module, PyObject *arg) {
 static PyObject *rt_at_exit(PyObject *module, PyObject *unused) {
   rt_stats_send_final(); /* dapper/statistics, before `exited` */
   rt_channel_at_exit(rt_channel_get());
+  rt_standin_at_exit(); /* no runtime thread takes the GIL from now on */
   Py_RETURN_NONE;
 }
 

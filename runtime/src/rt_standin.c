@@ -34,8 +34,13 @@ static rt_cmd_t *rt_standin_head, *rt_standin_tail;
 #define RT_PAUSE_BLOCKED_NS 500000000LL /* 0.5 s */
 #define RT_PAUSE_POLL_NS 20000000LL     /* waiting for a promoted thread */
 
+/* How long the atexit hook waits for the stand-in to finish what it runs
+ * (an evaluate is abandoned at once; reading frames takes milliseconds). */
+#define RT_STANDIN_EXIT_WAIT_NS 5000000000LL /* 5 s */
+
 static pthread_once_t rt_standin_once = PTHREAD_ONCE_INIT;
-static pthread_cond_t rt_standin_cv; /* CLOCK_MONOTONIC */
+static pthread_cond_t rt_standin_cv;      /* CLOCK_MONOTONIC */
+static pthread_cond_t rt_standin_done_cv; /* CLOCK_MONOTONIC: it exited */
 static bool rt_standin_running;      /* (mu) */
 static long long rt_standin_busy_seq; /* (mu) wire seq of what it runs now */
 static atomic_bool rt_standin_abandoned;
@@ -45,6 +50,7 @@ static void rt_standin_init(void) {
   pthread_condattr_init(&attr);
   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
   pthread_cond_init(&rt_standin_cv, &attr);
+  pthread_cond_init(&rt_standin_done_cv, &attr);
   pthread_condattr_destroy(&attr);
 }
 
@@ -294,8 +300,41 @@ static void *rt_standin_main(void *arg) {
   }
   rt_standin_drain_locked();
   rt_standin_running = false;
+  pthread_cond_broadcast(&rt_standin_done_cv);
   rt_threads_unlock();
   return NULL;
+}
+
+void rt_standin_at_exit(void) {
+  struct timespec until;
+  bool gone = true;
+
+  pthread_once(&rt_standin_once, rt_standin_init);
+  Py_BEGIN_ALLOW_THREADS
+  rt_threads_lock();
+  /* The channel said `exiting` (rt_channel_at_exit) before this: the
+   * stand-in's next look under mu ends it. Wake it from its timed wait and
+   * abandon what it evaluates. */
+  atomic_store(&rt_standin_abandoned, true);
+  pthread_cond_signal(&rt_standin_cv);
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until = rt_ns_after(&until, RT_STANDIN_EXIT_WAIT_NS);
+  while (rt_standin_running) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > until.tv_sec ||
+        (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+      gone = false;
+      break;
+    }
+    rt_threads_timedwait(&rt_standin_done_cv, &until);
+  }
+  rt_threads_unlock();
+  Py_END_ALLOW_THREADS
+  if (!gone) {
+    rt_log(RT_LOG_ERROR, "the thread that answers for threads blocked in C is still "
+                         "busy at exit");
+  }
 }
 
 void rt_standin_kick_locked(void) {

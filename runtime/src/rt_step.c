@@ -169,16 +169,18 @@ void rt_stop_frame_exit(rt_thread_t *t, PyObject *frame, rt_exit_t how,
     ci = rt_engine_codeinfo((PyObject *)code, NULL);
     Py_DECREF(code);
   }
-  if (back == NULL || ci == NULL || ci->hidden) {
+  if (back == NULL || ci == NULL) {
     Py_XDECREF(back);
     rt_stop_step_end(t);
     return;
   }
-  if (ci->library && (ci->excluded || rt_leaves_user_coroutine(t, frame))) {
-    /* Into the event loop (or a library frame on the way out of it): the
-     * step goes on to the next line of user code this thread runs (a
-     * task resumed, the awaiter of a task) or the user frame the library
-     * returns into (after asyncio.run). */
+  if (ci->hidden ||
+      (ci->library && (ci->excluded || rt_leaves_user_coroutine(t, frame)))) {
+    /* Into the event loop (or a library frame on the way out of it), or
+     * into the runtime's own code (a wrapper of the runtime that called
+     * user code back): the step goes on to the next line of user code
+     * this thread runs (a task resumed, the awaiter of a task) or the
+     * user frame the library returns into (after asyncio.run). */
     Py_XSETREF(t->step_frame, back); /* takes the new reference */
     Py_XSETREF(t->step_code, (PyObject *)PyFrame_GetCode((PyFrameObject *)back));
     if (t->step_kind != RT_STEP_IN) {

@@ -185,4 +185,10 @@ int rt_handle_step_in(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_step_out(rt_channel_t *ch, const cJSON *req, cJSON **body);
 int rt_handle_pause(rt_channel_t *ch, const cJSON *req, cJSON **body);
 
+/* The atexit hook (GIL held; released while it waits), after
+ * rt_channel_at_exit: waits until the stand-in (rt_standin.c) has exited,
+ * so that no thread of the runtime takes the GIL once the interpreter
+ * finalizes (bounded: 5 s, then logged). */
+void rt_standin_at_exit(void);
+
 #endif

@@ -1,18 +1,21 @@
 """The adapter's command line."""
 
+import os
 import socket
 import subprocess
+import tempfile
+import time
 import unittest
 
-from dap_client import TcpAdapter
-from harness import CONFIG, adapter_env
+from dap_client import DapClient, TcpAdapter
+from harness import CONFIG, TIMEOUT, adapter_env, error_text, program
 
 
-def run_adapter(*args, timeout=5.0):
+def run_adapter(*args, timeout=5.0, env=None):
     return subprocess.run([CONFIG.adapter] + list(args),
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout,
-                          env=adapter_env())
+                          env=dict(adapter_env(), **(env or {})))
 
 
 class CliTests(unittest.TestCase):
@@ -73,6 +76,41 @@ class CliTests(unittest.TestCase):
         err = self._listen_stderr("--host", "0.0.0.0")
         self.assertIn("WARNING: listening on 0.0.0.0", err)
         self.assertIn("can run code on this machine", err)
+
+    def test_bad_startup_timeout_is_refused(self):
+        for bad in ("abc", "0", "-2", "3601", "nan", "5s"):
+            r = run_adapter(env={"DAPPER_STARTUP_TIMEOUT": bad})
+            self.assertEqual(r.returncode, 2, "DAPPER_STARTUP_TIMEOUT=%s: %r" % (bad, r))
+            err = r.stderr.decode()
+            self.assertIn("DAPPER_STARTUP_TIMEOUT must be a number of seconds", err)
+            self.assertIn("'%s'" % bad, err)
+            self.assertEqual(r.stdout, b"", "errors belong on stderr")
+
+    def test_startup_timeout_is_how_long_the_adapter_waits_for_the_runtime(self):
+        # An "interpreter" that never starts the runtime: the launch fails
+        # after DAPPER_STARTUP_TIMEOUT (1.5 s), not the default 15 s.
+        with tempfile.TemporaryDirectory() as tmp:
+            fake = os.path.join(tmp, "python3")
+            with open(fake, "w") as f:
+                f.write("#!/bin/sh\nexec sleep 30\n")
+            os.chmod(fake, 0o755)
+            c = DapClient.spawn_stdio(CONFIG.adapter, env=dict(
+                adapter_env(), DAPPER_STARTUP_TIMEOUT="1.5"))
+            try:
+                resp = c.request("initialize", {"adapterID": "dapper",
+                                                "linesStartAt1": True}, TIMEOUT)
+                self.assertTrue(resp["success"], resp)
+                t0 = time.monotonic()
+                resp = c.request("launch", {"program": program("hello.py"),
+                                            "python": fake}, TIMEOUT + 2)
+                elapsed = time.monotonic() - t0
+                self.assertFalse(resp["success"], resp)
+                self.assertIn("did not start in", error_text(resp))
+                self.assertIn("within 1.5 s", error_text(resp))
+                self.assertLess(elapsed, 10.0)
+                self.assertGreater(elapsed, 1.0)
+            finally:
+                c.close()
 
     def test_host_without_port_is_a_usage_error(self):
         r = run_adapter("--host", "127.0.0.1")

@@ -47,6 +47,70 @@ class JmcSession(BreakpointSession):
         self.assertNotIn("not supported", out.get("console", ""))
         self.assertIn("4\n", out.get("stdout", ""))
 
+    def runtime_frames(self, d):
+        """The frames of thread 1 whose file is one of the runtime's."""
+        return [(f["name"], f.get("source", {}).get("path"))
+                for f in d.stack(1)["stackFrames"]
+                if is_runtime_file(f.get("source", {}).get("path"))]
+
+    def test_runtime_code_is_never_shown_or_entered(self):
+        # os.posix_spawn is the runtime's child-process wrapper, which calls
+        # Target.__fspath__: its frames are between the user's.
+        d = self.debug("jmc_own.py", bps={"jmc_own.py": ["fspath_line"]})
+        d.stopped("breakpoint", "fspath_line", "Target.__fspath__", 1)
+        self.assertEqual([n for n, _ in d.frames(1)], ["Target.__fspath__", "main", "<module>"])
+        self.assertEqual(self.runtime_frames(d), [])
+        # Out of __fspath__: through the wrapper (never stopping in it) to
+        # the next user code: __fspath__ again (os.posix_spawn itself calls
+        # it), then main.
+        d.set_breakpoints(d.path, [])
+        for _ in range(3):
+            d.step("stepOut")
+            _, top = d.stopped("step", None, None, 1)
+            self.assertEqual(self.runtime_frames(d), [])
+            if top["name"] == "main":
+                break
+            self.assertEqual(top["name"], "Target.__fspath__", top)
+        self.assertEqual(top["name"], "main", top)
+        self.assertIn(top["line"], (d.m["spawn_line"], d.m["wait_line"]), top)
+        d.cont()
+        self.finish_spawned(d)
+
+    def test_step_in_skips_the_runtime(self):
+        d = self.debug("jmc_own.py", bps={"jmc_own.py": ["spawn_line"]})
+        d.stopped("breakpoint", "spawn_line", "main", 1)
+        d.step("stepIn")
+        # Into the callback the runtime's wrapper makes, never a line of
+        # the runtime.
+        _, top = d.stopped("step", "fspath_line", "Target.__fspath__", 1)
+        self.assertEqual(self.runtime_frames(d), [])
+        d.cont()
+        self.finish_spawned(d)
+
+    def finish_spawned(self, d):
+        code, out = d.finish()
+        self.assertEqual(code, 0, out)
+        self.assertIn("spawned\n", out.get("stdout", ""))
+
+
+def is_runtime_file(path):
+    """A file of the runtime (its directory, its dapper package, its boot
+    scripts)."""
+    if not path:
+        return False
+    rt = os.path.realpath(runtime_dir())
+    return os.path.realpath(path).startswith(rt + os.sep)
+
+
+_runtime_dir = []
+
+
+def runtime_dir():
+    if not _runtime_dir:
+        _runtime_dir.append(subprocess.check_output(
+            [CONFIG.adapter, "--print-runtime-dir"], text=True).strip())
+    return _runtime_dir[0]
+
 
 class JustMyCodeTests(JmcSession):
 

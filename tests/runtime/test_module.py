@@ -34,6 +34,23 @@ def test_constants(rt):
     check(rt.WIRE_VERSION == 1, "WIRE_VERSION %r" % rt.WIRE_VERSION)
     check(rt.is_connected() is False, "connected before connect()")
     check(rt.wait_for_start(0) is False, "started before connect()")
+    check(rt.wait_for_client(0) is False, "a client before connect()")
+    for wait in (rt.wait_for_start, rt.wait_for_client):
+        for bad, exc, words in ((float("nan"), ValueError, "NaN"), ("3", TypeError, "real number"),
+                                (None, None, None)):
+            try:
+                ok = wait(timeout=bad if bad is not None else -5.0) is False
+            except Exception as e:  # noqa: BLE001: the type is the check
+                check(exc is not None and isinstance(e, exc) and words in str(e),
+                      "%s(%r) raised %r" % (wait.__name__, bad, e))
+            else:
+                check(exc is None and ok, "%s(%r) did not raise %s" % (wait.__name__, bad, exc))
+    try:
+        rt.wait_for_client(1, 2)
+    except TypeError as e:
+        check("wait_for_client" in str(e), "the error names the function: %s" % e)
+    else:
+        raise AssertionError("wait_for_client(1, 2) did not raise")
     for bad, exc in ((-1, ValueError), ("3", TypeError)):
         try:
             rt.connect(bad)

@@ -33,8 +33,27 @@ const COUNTERS: [string, string][] = [
   ['integrations_enabled', 'interpreter hooks held'],
   ['errors_handled', 'errors handled'],
   ['monitoring_callbacks', 'sys.monitoring callbacks'],
+  ['functions_instrumented', 'functions instrumented'],
+  ['files_instrumented', 'files instrumented'],
+  ['lines_compiled', 'source lines compiled'],
   ['efficiency', 'share of trace events saved'],
+  ['heap_scans', 'heap scans for live code'],
+  ['cache.size', 'line cache entries'],
+  ['cache.hits', 'line cache hits'],
+  ['cache.misses', 'line cache misses'],
+  ['cache.compiles', 'line tables compiled'],
+  ['cache.pyc_reads', 'line tables read from .pyc'],
 ];
+
+/** The value at a dotted key (`cache.hits`: stats.cache.hits), or undefined. */
+function lookup(stats: Stats, key: string): unknown {
+  let value: unknown = stats;
+  for (const part of key.split('.')) {
+    if (value === null || typeof value !== 'object' || !(part in value)) return undefined;
+    value = (value as Stats)[part];
+  }
+  return value;
+}
 
 export type Stats = { [key: string]: unknown };
 
@@ -50,8 +69,10 @@ export function formatStatistics(backend: Backend | undefined, stats: Stats | un
     return lines.join('\n');
   }
   lines.push('| statistic | value |', '|---|---:|');
-  for (const [key, label] of COUNTERS)
-    if (key in stats) lines.push(`| ${label} (\`${key}\`) | ${String(stats[key])} |`);
+  for (const [key, label] of COUNTERS) {
+    const value = lookup(stats, key);
+    if (value !== undefined) lines.push(`| ${label} (\`${key}\`) | ${String(value)} |`);
+  }
   lines.push('', note);
   return lines.join('\n');
 }

@@ -71,34 +71,31 @@ def _runtime():
     return sys.modules.get(_RUNTIME)
 
 
+def _extension_loader():
+    """The runtime's extension loader: the boot script's two functions
+    (boot/sitecustomize.py), defined by running that file under another
+    name, which skips the boot itself."""
+    path = os.path.join(_runtime_dir(), "boot", "sitecustomize.py")
+    with open(path, "rb") as f:
+        code = compile(f.read(), path, "exec")
+    ns = {"__name__": "_dapper_extension_loader", "__file__": path}
+    exec(code, ns)
+    return ns["_dapper_find_extension"], ns["_dapper_load_extension"]
+
+
 def _load_runtime():
     rt = _runtime()
     if rt is not None:
         return rt
-    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
+    find_extension, load_extension = _extension_loader()
     rt_dir = _runtime_dir()
-    for suffix in EXTENSION_SUFFIXES:
-        path = os.path.join(rt_dir, _RUNTIME + suffix)
-        if os.path.isfile(path):
-            break
-    else:
+    path = find_extension(rt_dir, _RUNTIME)
+    if path is None:
         raise RuntimeError("dapper.listen(): the debugger runtime for Python %d.%d (%s) is not "
                            "built: no %s module in %s"
                            % (sys.version_info[0], sys.version_info[1], sys.executable,
                               _RUNTIME, rt_dir))
-    loader = ExtensionFileLoader(_RUNTIME, path)
-    spec = ModuleSpec(_RUNTIME, loader, origin=path)
-    spec.has_location = True
-    module = loader.create_module(spec)
-    module.__spec__ = spec
-    module.__loader__ = loader
-    sys.modules[_RUNTIME] = module
-    try:
-        loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(_RUNTIME, None)
-        raise
-    return module
+    return load_extension(_RUNTIME, path)
 
 
 def _address(address):

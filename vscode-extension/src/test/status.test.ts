@@ -79,4 +79,36 @@ describe('status', () => {
     assert.strictEqual(md.split('\n').filter((l) => l.startsWith('| ') && l.includes('`')).length, 7); // no efficiency given
     assert.match(md, /\| trace function calls \(`trace_function_calls`\) \| 1200 \|/);
   });
+  it('formats the backend and line cache counters, the cache nested', () => {
+    const md = formatStatistics(undefined, {
+      backend: 'instrumented',
+      reason: 'Python 3.11.2',
+      functions_instrumented: 3,
+      files_instrumented: 1,
+      lines_compiled: 240,
+      heap_scans: 2,
+      cache: { enabled: true, max_size: 1000, ttl: 0, size: 4, hits: 9, misses: 4, evictions: 0, expired: 0, compiles: 1, pyc_reads: 3 },
+      integration_stats: { errors_handled: 0 },
+    }, 'note');
+    assert.match(md, /\| functions instrumented \(`functions_instrumented`\) \| 3 \|/);
+    assert.match(md, /\| files instrumented \(`files_instrumented`\) \| 1 \|/);
+    assert.match(md, /\| source lines compiled \(`lines_compiled`\) \| 240 \|/);
+    assert.match(md, /\| heap scans for live code \(`heap_scans`\) \| 2 \|/);
+    assert.match(md, /\| line cache entries \(`cache\.size`\) \| 4 \|/);
+    assert.match(md, /\| line cache hits \(`cache\.hits`\) \| 9 \|/);
+    assert.match(md, /\| line cache misses \(`cache\.misses`\) \| 4 \|/);
+    assert.match(md, /\| line tables compiled \(`cache\.compiles`\) \| 1 \|/);
+    assert.match(md, /\| line tables read from \.pyc \(`cache\.pyc_reads`\) \| 3 \|/);
+    // groups and settings are not counters: not rows of their own
+    assert.doesNotMatch(md, /integration_stats|max_size|\[object Object\]/);
+    // the rows follow docs/runtime.md's order
+    assert.ok(md.indexOf('functions_instrumented') < md.indexOf('heap_scans'));
+    assert.ok(md.indexOf('cache.hits') < md.indexOf('cache.pyc_reads'));
+  });
+
+  it('leaves out a cache that is not an object', () => {
+    const md = formatStatistics(undefined, { backend: 'tracing', cache: 5, heap_scans: 0 }, 'note');
+    assert.doesNotMatch(md, /cache\./);
+    assert.match(md, /\| heap scans for live code \(`heap_scans`\) \| 0 \|/);
+  });
 });
