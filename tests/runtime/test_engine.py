@@ -452,7 +452,8 @@ class EngineTests:
                 "trace_calls_saved", "errors_handled", "trace_function_calls",
                 "frame_eval_calls", "monitoring_callbacks", "functions_instrumented",
                 "files_instrumented", "lines_compiled", "heap_scans"}
-        grouped = {"integration_stats", "performance_data", "efficiency", "cache"}
+        grouped = {"integration_stats", "performance_data", "efficiency", "cache",
+                   "disk_cache"}
         path = target("control.py")
         m = markers(path)
         s = self.session([path])
