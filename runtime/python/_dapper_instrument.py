@@ -1117,13 +1117,22 @@ def _disk_dir():
     except OSError as err:
         return _disk_off(err.strerror or str(err), path)
     try:
-        import hashlib
         with open(__file__, "rb") as f:
-            _disk["version"] = hashlib.sha256(f.read()).digest()
-    except (OSError, NameError, ImportError) as err:
+            _disk["version"] = _sha256(f.read())
+    except (OSError, NameError) as err:
         return _disk_off(str(err), path)
     _disk["dir"] = path
     return path
+
+
+def _sha256(data):
+    """hashlib's sha256 without importing hashlib (it loads OpenSSL: ~5 ms
+    at the first breakpoint); 3.11 has the builtin module."""
+    try:
+        from _sha256 import sha256
+    except ImportError:
+        from hashlib import sha256
+    return sha256(data).hexdigest()
 
 
 def _disk_off(why, path):
@@ -1140,17 +1149,16 @@ def _disk_off(why, path):
 
 def _disk_entry(ckey, classes, flags):
     """(file path, identity bytes) of a segment's entry, or None (off)."""
-    import hashlib
-    import importlib.util
-    import os
     d = _disk_dir()
     if d is None:
         return None
+    import importlib.util
+    import os
     canon, key, fkey, sig = ckey
     ident = repr((importlib.util.MAGIC_NUMBER, _disk["version"], canon,
                   key, fkey, tuple(c.co_name for c in classes), flags,
                   sig)).encode("utf-8", "backslashreplace")
-    name = hashlib.sha256(ident).hexdigest()[:40]
+    name = _sha256(ident)[:40]
     return os.path.join(d, name), ident
 
 
@@ -1213,7 +1221,6 @@ def _disk_put(entry, seg, root_key):
     """Writes a computed segment (temp file + rename, 0600)."""
     import marshal
     import os
-    import tempfile
     path, ident = entry
     try:
         plain = seg[0][root_key][0]
@@ -1222,15 +1229,24 @@ def _disk_put(entry, seg, root_key):
     except (KeyError, IndexError, ValueError, TypeError):
         disk_stats["errors"] += 1  # a constant marshal cannot write
         return
-    tmp = None
+    # a name of this process and entry (no tempfile: it imports random and
+    # hashlib); O_EXCL: never another writer's file
+    import _thread
+    tmp = "%s.tmp-%d-%d" % (path, os.getpid(), _thread.get_ident())
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
         try:
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path),
-                                       prefix=".tmp-")
+            fd = os.open(tmp, flags, 0o600)
         except FileNotFoundError:  # removed while running: made again
             os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path),
-                                       prefix=".tmp-")
+            fd = os.open(tmp, flags, 0o600)
+        except FileExistsError:  # left by a dead process of this pid
+            os.unlink(tmp)
+            fd = os.open(tmp, flags, 0o600)
+    except OSError:
+        disk_stats["errors"] += 1
+        return
+    try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
@@ -1289,7 +1305,7 @@ def _disk_prune(d):
     old = time.time_ns() - 3600 * 10 ** 9
     for mtime, size, path, name in files:
         if total <= DISK_KEEP_BYTES and \
-                not (name.startswith(".tmp-") and mtime < old):
+                not (".tmp-" in name and mtime < old):
             continue
         try:
             os.unlink(path)
