@@ -30,6 +30,10 @@ cannot express (a `for`/`while` header, a continuation line, a comprehension
 or lambda line) and functions whose recompiled code differs from the loaded
 code (the file changed) are reported as fallback codes: the runtime traces
 their frames instead.
+
+Each function compiled with its checks is also kept on disk (the end of
+this file): a later session with the same breakpoints reads it instead of
+compiling, and verifies it against the loaded code the same way.
 """
 import ast
 import bisect
