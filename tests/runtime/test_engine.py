@@ -464,6 +464,8 @@ class EngineTests:
                                  {"id": 2, "line": m["callee_first"], "condition": "1/0"}])
         st0 = s.request("statistics")["body"]
         self.assertEqual(set(st0), keys | grouped)
+        self.assertEqual(set(st0["disk_cache"]),
+                         {"enabled", "hits", "misses", "writes", "errors", "pruned"})
         self.assertEqual((st0["backend"], st0["reason"]), (self.backend, "requested"))
         self.assertEqual(st0["errors_handled"], 0)
         s.start()
