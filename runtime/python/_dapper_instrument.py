@@ -672,7 +672,8 @@ def _segmented(canon, key, src, top, bps):
     index, instrumented index, unsupported keys, hosts, segment root keys)
     or None when a breakpoint line needs the whole file (a line of module
     code, of code the segment compile cannot reproduce). A line of a class
-    body compiles the class."""
+    body compiles the class. src: the file's _reader (called on a miss of
+    both caches only). Each compiled function goes to the disk cache."""
     groups = {}  # id(root) -> [root, classes, bps]
     for bp in bps:
         chain = _holder_chain(top, bp[1])
@@ -701,10 +702,10 @@ def _segmented(canon, key, src, top, bps):
                 _seg_cache[ckey] = seg
         if seg is None:
             if text is None:
-                src = src()  # read once per file, and only on a miss
-                if src is None:
+                data = src()  # read once per file, and only on a miss
+                if data is None:
                     return None
-                text = _Lines(src)
+                text = _Lines(data)
                 imports = _imported_names(top)
             try:
                 seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
