@@ -478,6 +478,44 @@ class DiskCacheCase(PerStepCase):
         self.assertEqual(st["functions_instrumented"], 2, st)
 
 
+    def cond_session(self, conds, stops):
+        """Runs disk_main.py with conditions on both breakpoint lines,
+        expecting `stops` stops; returns (statistics at the last stop,
+        [(function, value)] of the stops)."""
+        d = self.debug("disk_main.py", prog=self.prog, bps={self.lib: [
+            {"line": "in_method", "condition": conds[0]},
+            {"line": "in_func", "condition": conds[1]}]})
+        seen = []
+        for _ in range(stops):
+            _ev, top = d.stopped("breakpoint")
+            seen.append((top["name"], self.value(d, top, "x" if top["name"]
+                                                 == "Box.scaled" else "xs")))
+            st = d.request("dapper/statistics")["body"]
+            d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), DISK_OUT)
+        return st, seen
+
+    def test_conditions_from_the_cache(self):
+        """Inlined conditions (true, false, raising: the Exception class
+        that marshal cannot write is put back at load) evaluate the same
+        from an entry; another condition is another entry."""
+        conds = ["x == 5", "len(xs) > 1 / 0"]
+        want = [("Box.scaled", "5"), ("total", "[1, 2, 4]")]  # raised: true
+        st, seen = self.cond_session(conds, 2)
+        self.assertEqual(seen, want)
+        self.assertEqual(self.counts(st)["writes"], 2, st)
+        st, seen = self.cond_session(conds, 2)
+        self.assertEqual(seen, want)
+        self.assertEqual(self.counts(st),
+                         {"hits": 2, "misses": 0, "writes": 0, "errors": 0}, st)
+        st, seen = self.cond_session(["x == 6", "len(xs) > 1 / 0"], 1)
+        self.assertEqual(seen, want[1:])
+        self.assertEqual(self.counts(st),
+                         {"hits": 1, "misses": 1, "writes": 1, "errors": 0}, st)
+
+
 class DiskCacheOffCase(DiskCacheCase):
     """frameEval `disk_cache: false`: nothing read or written."""
 
@@ -496,3 +534,4 @@ class DiskCacheOffCase(DiskCacheCase):
     test_an_edited_file_misses = None
     test_a_corrupt_entry_is_ignored_and_replaced = None
     test_an_unusable_directory_turns_it_off = None
+    test_conditions_from_the_cache = None
