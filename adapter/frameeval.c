@@ -33,6 +33,7 @@ static const fe_key_t fe_keys[] = {
     {"selective_tracing", FE_BOOL, 0, 0, false, NULL, NULL},
     {"bytecode_optimization", FE_BOOL, 0, 0, false, NULL, NULL},
     {"cache_enabled", FE_BOOL, 0, 0, false, NULL, NULL},
+    {"disk_cache", FE_BOOL, 0, 0, false, NULL, NULL},
     {"max_cache_size", FE_INT, 1, 1000000, false, NULL, "an integer from 1 to 1000000 (entries)"},
     {"cache_ttl", FE_NUMBER, 0, 31536000, true, NULL,
      "a number of seconds (0 < ttl <= 31536000)"},
@@ -52,21 +53,22 @@ static const fe_key_t fe_keys[] = {
 typedef struct {
   bool selective_tracing, bytecode_optimization, cache_enabled, performance_monitoring;
   double max_cache_size, cache_ttl, trace_overhead_threshold;
+  bool disk_cache;
 } fe_profile_t;
 
-static const fe_profile_t fe_default = {true, true, true, false, 256, 300, 0.1};
+static const fe_profile_t fe_default = {true, true, true, false, 256, 300, 0.1, true};
 
 static const struct {
   const char *name;
   fe_profile_t p;
 } fe_profile_table[] = {
-    /* name                 selective bytecode cache  monitor size  ttl   threshold */
-    {"high-performance", {true, true, true, false, 1024, 3600, 0.1}},
-    {"memory-constrained", {true, true, true, false, 32, 60, 0.1}},
-    {"development", {true, true, true, true, 256, 300, 0.25}},
-    {"web", {true, true, true, false, 512, 600, 0.1}},
-    {"scientific", {true, true, true, true, 128, 3600, 0.05}},
-    {"data", {true, true, true, true, 256, 1800, 0.1}},
+    /* name          selective bytecode cache  monitor size  ttl   threshold disk */
+    {"high-performance", {true, true, true, false, 1024, 3600, 0.1, true}},
+    {"memory-constrained", {true, true, true, false, 32, 60, 0.1, true}},
+    {"development", {true, true, true, true, 256, 300, 0.25, true}},
+    {"web", {true, true, true, false, 512, 600, 0.1, true}},
+    {"scientific", {true, true, true, true, 128, 3600, 0.05, true}},
+    {"data", {true, true, true, true, 256, 1800, 0.1, true}},
     {NULL, {0}},
 };
 
@@ -169,6 +171,7 @@ int dap_frame_eval_resolve(const cJSON *fe, cJSON **out, char *unknown, size_t u
   cJSON_AddNumberToObject(r, "cache_ttl", p->cache_ttl);
   cJSON_AddBoolToObject(r, "performance_monitoring", p->performance_monitoring);
   cJSON_AddNumberToObject(r, "trace_overhead_threshold", p->trace_overhead_threshold);
+  cJSON_AddBoolToObject(r, "disk_cache", p->disk_cache);
   /* Then every known key the user gave, overriding the profile's. */
   cJSON_ArrayForEach(item, fe) {
     if (item->string == NULL || fe_find(item->string) == NULL || cJSON_IsNull(item))

@@ -9,6 +9,14 @@ adapter, for one or more versions of that file in one process
         [--rounds 7] [--case django|sci] [--per-file N]
     python3 bench/instrument_cost.py --version after=PATH --case django \\
         --callgrind
+    python3 bench/instrument_cost.py --version now=PATH --disk-cache warm
+
+--disk-cache (a version that has the instrumentation cache on disk; the
+others ignore it): `off` (default: compiled every pass), `cold` (on, the
+cache directory emptied before each pass: compiling plus writing the
+entries) or `warm` (on, filled by an untimed pass first: what a second
+session with the same breakpoints pays). The directory is a temporary one
+($DAPPER_CACHE_DIR), never the user's.
 
 PATH is a _dapper_instrument.py (e.g. the current one and
 `git show <base>:runtime/python/_dapper_instrument.py > /tmp/before.py`).
@@ -28,8 +36,10 @@ import importlib.util
 import os
 import re
 import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,7 +81,19 @@ def load(path, name):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.init(lambda *a: None, os.path.realpath)
+    if hasattr(mod, "disk_allowed"):
+        mod.disk_allowed = DISK_MODE != "off"
     return mod
+
+
+DISK_MODE = "off"
+
+
+def empty_cache_dir():
+    d = os.environ["DAPPER_CACHE_DIR"]
+    for sub in os.listdir(d):
+        for name in os.listdir(os.path.join(d, sub)):
+            os.unlink(os.path.join(d, sub, name))
 
 
 def jobs_for(case, per_file):
@@ -102,9 +124,10 @@ def one_pass(mod, jobs, codes):
 def clear(mod):
     for name in ("_instr_cache", "_trees", "_orig", "_seg_cache", "_loaded"):
         getattr(mod, name, {}).clear()
-    if hasattr(mod, "stats"):
-        for k in mod.stats:
-            mod.stats[k] = 0
+    for name in ("stats", "disk_stats"):
+        for k in getattr(mod, name, {}):
+            getattr(mod, name)[k] = 0
+    getattr(mod, "_disk", {}).pop("bytes", None)
 
 
 def child(o):
@@ -120,12 +143,20 @@ def child(o):
 def callgrind(o):
     for spec in o.version:
         counts = {}
+        empty_cache_dir()
+        if o.disk_cache == "warm":  # filled by one untimed pass
+            subprocess.run([sys.executable, os.path.abspath(__file__),
+                            "--version", spec, "--case", o.case,
+                            "--per-file", str(o.per_file), "--disk-cache",
+                            "warm", "--run-one", "pass"], check=True)
         for what in ("none", "pass"):
+            if o.disk_cache == "cold":
+                empty_cache_dir()
             out = "/tmp/instrument_cost.%d.%s.cg" % (os.getpid(), what)
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
                    sys.executable, os.path.abspath(__file__), "--version", spec,
                    "--case", o.case, "--per-file", str(o.per_file),
-                   "--run-one", what]
+                   "--disk-cache", o.disk_cache, "--run-one", what]
             res = subprocess.run(cmd, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True,
                                  env=dict(os.environ, PYTHONHASHSEED="0"))
@@ -147,13 +178,27 @@ def main():
     ap.add_argument("--per-file", type=int)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--disk-cache", choices=("off", "cold", "warm"),
+                    default="off")
     ap.add_argument("--run-one", choices=("none", "pass"),
                     help=argparse.SUPPRESS)
     o = ap.parse_args()
     if o.per_file is None:
         o.per_file = 3 if o.case == "django" else 2
-    if o.run_one:
+    global DISK_MODE
+    DISK_MODE = o.disk_cache
+    if o.run_one:  # the parent's temporary cache directory
+        if "DAPPER_CACHE_DIR" not in os.environ:
+            sys.exit("--run-one needs DAPPER_CACHE_DIR")
         return child(o)
+    os.environ["DAPPER_CACHE_DIR"] = tempfile.mkdtemp(prefix="instrument_cost.")
+    try:
+        run(o)
+    finally:
+        shutil.rmtree(os.environ["DAPPER_CACHE_DIR"], ignore_errors=True)
+
+
+def run(o):
     if o.callgrind:
         return callgrind(o)
     mods = {}
@@ -167,6 +212,10 @@ def main():
         order = labels[r % len(labels):] + labels[:r % len(labels)]
         for label in order:
             mod = mods[label]
+            empty_cache_dir()
+            if o.disk_cache == "warm":
+                clear(mod)
+                one_pass(mod, jobs, loaded_codes(mod, jobs))
             clear(mod)
             codes = loaded_codes(mod, jobs)
             t = time.perf_counter()
@@ -177,14 +226,17 @@ def main():
     for f, _b in jobs:
         with open(f, "rb") as fh:
             lines += fh.read().count(b"\n")
-    print("%s: %d files (%d lines), %d breakpoints, %d rounds, load %s" % (
-        o.case, len(jobs), lines, nbps, o.rounds,
+    print("%s: %d files (%d lines), %d breakpoints, %d rounds, disk cache "
+          "%s, load %s" % (
+        o.case, len(jobs), lines, nbps, o.rounds, o.disk_cache,
         " ".join(open("/proc/loadavg").read().split()[:3])))
     for label in labels:
         v = times[label]
         print("%s: median %.1f ms (%.1f-%.1f)%s" % (
             label, 1000 * statistics.median(v), 1000 * min(v), 1000 * max(v),
-            "; one pass: %s" % mods[label].stats
+            "; one pass: %s" % dict(mods[label].stats,
+                                    **{"disk_" + k: v for k, v in getattr(
+                                        mods[label], "disk_stats", {}).items()})
             if hasattr(mods[label], "stats") else ""))
 
 

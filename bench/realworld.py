@@ -5,7 +5,8 @@ suite (bench/realworld/), with and without breakpoints that are never hit.
 
     python3 bench/realworld.py --adapter build/release/adapter/dapper-adapter \\
         [--python /usr/bin/python3] [--rounds 3] [--programs django,sci,pytest] \\
-        [--no-debugpy] [--install-realworld] [--write docs/performance.md]
+        [--no-debugpy] [--install-realworld] [--write docs/performance.md] \\
+        [--disk-cache warm|cold]
 
 Each round runs every configuration (plain, dapper with the default backend,
 debugpy) once per case, in an order that rotates between rounds. Per case:
@@ -17,6 +18,12 @@ min-max over rounds.
 Breakpoints go into functions of the libraries that the program never calls
 (found by one profiled plain run: `sys.setprofile` call events), on the first
 statement of the function body: set, verified, never hit.
+
+The 3.11 `instrumented` backend's instrumentation cache on disk
+(docs/runtime.md) lives in a temporary $DAPPER_CACHE_DIR of this run (never
+the user's): with --disk-cache warm (default) the first round fills it and
+later rounds read it, as a second debugging session would; cold empties it
+before every dapper run (each one compiles and writes).
 
 --install-realworld runs `apt-get install -y python3-django python3-numpy
 python3-scipy python3-pandas python3-pytest` (refused when CI is set).
@@ -112,6 +119,8 @@ def run_one(config, adapter, python, runner, bps):
     """(whole-run seconds, program's own seconds, its set-up seconds) or
     raises RuntimeError."""
     cwd = os.path.dirname(runner)
+    if config == "dapper" and DISK_COLD:
+        shutil.rmtree(os.environ["DAPPER_CACHE_DIR"], ignore_errors=True)
     t0 = time.monotonic()
     if config == "plain":
         b, err = db.run_plain([python], runner, [], timeout=900, cwd=cwd)
@@ -236,7 +245,21 @@ def main():
     ap.add_argument("--workdir", help="where to generate the programs "
                     "(default: a directory under $TMPDIR)")
     ap.add_argument("--write", metavar="PATH")
+    ap.add_argument("--disk-cache", choices=("warm", "cold"), default="warm")
     o = ap.parse_args()
+    global DISK_COLD
+    DISK_COLD = o.disk_cache == "cold"
+    os.environ["DAPPER_CACHE_DIR"] = tempfile.mkdtemp(prefix="realworld-cache.")
+    try:
+        run(o)
+    finally:
+        shutil.rmtree(os.environ["DAPPER_CACHE_DIR"], ignore_errors=True)
+
+
+DISK_COLD = False
+
+
+def run(o):
     if o.install_realworld:
         install_realworld()
     o.debugpy = None if o.no_debugpy else debugpy_version()

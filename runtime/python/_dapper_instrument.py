@@ -30,6 +30,10 @@ cannot express (a `for`/`while` header, a continuation line, a comprehension
 or lambda line) and functions whose recompiled code differs from the loaded
 code (the file changed) are reported as fallback codes: the runtime traces
 their frames instead.
+
+Each function compiled with its checks is also kept on disk (the end of
+this file): a later session with the same breakpoints reads it instead of
+compiling, and verifies it against the loaded code the same way.
 """
 import ast
 import bisect
@@ -65,10 +69,11 @@ _loaded = {}          # canonical path -> (key, module code imported from it)
 _gens = []            # weakrefs to suspended generators that need tracing
 
 
-def init(bp_builtin, canonical):
+def init(bp_builtin, canonical, support=None):
     global _bp, _canonical
     _bp = bp_builtin
     _canonical = canonical
+    set_support(support)
 
 
 # ---------------------------------------------------------------------------
@@ -126,17 +131,25 @@ def _cached_code(canon, key):
     return code if isinstance(code, types.CodeType) else None
 
 
-def _plain_tree(canon):
-    """The uninstrumented recompile of the file, cached per (mtime, size)."""
-    try:
-        key, src = _source(canon)
-    except OSError:
-        return None, None, None
+def _plain_tree(canon, key=None, read=None):
+    """The uninstrumented recompile of the file, cached per (mtime, size).
+    key, read: the file's (mtime, size) and _reader, when at hand (the
+    source is read once, and only when no .pyc has the code)."""
+    if read is None:
+        try:
+            key = _stat_key(canon)
+        except OSError:
+            return None, None, None
+        read = _reader(canon, key)
     hit = _trees.get(canon)
     if hit is not None and hit[0] == key:
-        return key, src, hit[1]
+        return key, None, hit[1]
     top = _cached_code(canon, key)
+    src = None
     if top is None:
+        src = read()
+        if src is None:
+            return None, None, None
         stats["lines_compiled"] += src.count(b"\n") + 1
         try:
             top = compile(src, canon, "exec", dont_inherit=True)
@@ -659,7 +672,8 @@ def _segmented(canon, key, src, top, bps):
     index, instrumented index, unsupported keys, hosts, segment root keys)
     or None when a breakpoint line needs the whole file (a line of module
     code, of code the segment compile cannot reproduce). A line of a class
-    body compiles the class."""
+    body compiles the class. src: the file's _reader (called on a miss of
+    both caches only). Each compiled function goes to the disk cache."""
     groups = {}  # id(root) -> [root, classes, bps]
     for bp in bps:
         chain = _holder_chain(top, bp[1])
@@ -680,9 +694,18 @@ def _segmented(canon, key, src, top, bps):
     for root, classes, mine in groups.values():
         ckey = (canon, key, _key(root), tuple(b[1:] for b in mine))
         seg = _seg_cache.get(ckey)
+        entry = None
+        if seg is None:
+            entry = _disk_entry(ckey, classes, top.co_flags & _FUTURE_FLAGS)
+            seg = _disk_get(entry) if entry is not None else None
+            if seg is not None:
+                _seg_cache[ckey] = seg
         if seg is None:
             if text is None:
-                text = _Lines(src)
+                data = src()  # read once per file, and only on a miss
+                if data is None:
+                    return None
+                text = _Lines(data)
                 imports = _imported_names(top)
             try:
                 seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
@@ -692,6 +715,8 @@ def _segmented(canon, key, src, top, bps):
             if seg is None:
                 return None
             _seg_cache[ckey] = seg
+            if entry is not None:
+                _disk_put(entry, seg, _key(root))
         for k, v in seg[0].items():
             plain_ix.setdefault(k, []).extend(v)
         for k, v in _index(_patch_consts(seg[4], _ids(mine))).items():
@@ -702,15 +727,39 @@ def _segmented(canon, key, src, top, bps):
     return plain_ix, instr_ix, unsupported, hosts, roots
 
 
+def _stat_key(canon):
+    import os
+    st = os.stat(canon)
+    return st.st_mtime_ns, st.st_size
+
+
+def _reader(canon, key):
+    """A function giving the file's bytes, read at the first call only
+    (a segment found in the disk cache needs none), or None when the file
+    cannot be read or changed since key was taken."""
+    got = []
+
+    def read():
+        if not got:
+            try:
+                k, src = _source(canon)
+            except OSError:
+                k, src = None, None
+            got.append(src if k == key else None)
+        return got[0]
+    return read
+
+
 def _instrumented_tree(canon, bps, top=None):
     """(plain index, instrumented index, unsupported keys, hosts, segment
     root keys or None for a whole-file compile) for the file, or None when
     it cannot be compiled. bps: [(id, line, condition|None)]. top: the
     loaded module code when at hand (else the file's .pyc or compile)."""
     try:
-        key, src = _source(canon)
+        key = _stat_key(canon)
     except OSError:
         return None
+    src = _reader(canon, key)
     sig = tuple(bps)
     hit = _instr_cache.get(canon)
     if top is not None and top.co_name == "<module>":
@@ -720,12 +769,12 @@ def _instrumented_tree(canon, bps, top=None):
     if top is None:
         hit = _loaded.get(canon)
         top = hit[1] if hit is not None and hit[0] == key else \
-            _plain_tree(canon)[2]
+            _plain_tree(canon, key, src)[2]
     result = None
     if top is not None:
         result = _segmented(canon, key, src, top, bps)
-    if result is None:
-        result = _whole_file(canon, src, top, bps)
+    if result is None and src() is not None:
+        result = _whole_file(canon, src(), top, bps)
     _instr_cache[canon] = (key, sig, result)
     return result
 
@@ -1009,3 +1058,264 @@ def restore_all():
     _orig.clear()
     _instr_cache.clear()
     del _gens[:]
+
+
+# ---------------------------------------------------------------------------
+# the instrumentation cache on disk (docs/runtime.md, "The instrumentation
+# cache on disk")
+#
+# One file per instrumented function (segment): the plain and the
+# instrumented code of its subtree, marshalled, under a name hashed from
+# what the result depends on: the interpreter (magic number, cache tag),
+# this module's own source (any change of the instrumentation makes new
+# names), the file (canonical path, mtime_ns, size), the function (qualname,
+# first line, name, the classes around it, the future flags) and its
+# breakpoints (lines and conditions, not ids: those are patched in at use).
+# The instrumented code is stored with the sentinel strings, not the
+# builtin and Exception (marshal cannot write them): _patch_consts puts them
+# in at load. The plain code is what a hit is verified with (_match
+# compares it with the loaded code, as after compiling): a loaded function
+# that is not this source's still falls back to tracing.
+
+DISK_MAGIC = b"dapper-instrument-cache 1\n"
+DISK_MAX_BYTES = 64 << 20   # past this, the oldest entries are removed
+DISK_KEEP_BYTES = 48 << 20  # down to this
+
+disk_stats = {"hits": 0, "misses": 0, "writes": 0, "errors": 0, "pruned": 0}
+disk_allowed = True   # a process-wide switch (bench/instrument_cost.py)
+_support = None       # the support module: its `disk_cache` setting
+_disk = {}            # "dir": path | None (off); "version": bytes; "bytes"
+
+
+def set_support(support):
+    global _support
+    _support = support
+
+
+def _disk_dir():
+    """The cache directory, created 0700 at the first use; None when the
+    cache is off (frameEval `disk_cache: false`) or unusable (one console
+    line says why, once)."""
+    import os
+    if not disk_allowed or (_support is not None and
+                            not getattr(_support, "disk_cache", True)):
+        return None
+    if "dir" in _disk:
+        return _disk["dir"]
+    _disk["dir"] = None
+    base = os.environ.get("DAPPER_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        if xdg and os.path.isabs(xdg):
+            base = os.path.join(xdg, "dapper")
+        else:
+            home = os.path.expanduser("~")
+            if not home or home == "~" or not os.path.isabs(home):
+                return _disk_off("no home directory", None)
+            base = os.path.join(home, ".cache", "dapper")
+    path = os.path.join(base, "instrument-" + (
+        sys.implementation.cache_tag or "none"))
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as err:
+        return _disk_off(err.strerror or str(err), path)
+    try:
+        with open(__file__, "rb") as f:
+            _disk["version"] = _sha256(f.read())
+    except (OSError, NameError) as err:
+        return _disk_off(str(err), path)
+    _disk["dir"] = path
+    return path
+
+
+def _sha256(data):
+    """hashlib's sha256 without importing hashlib (it loads OpenSSL: ~5 ms
+    at the first breakpoint); 3.11 has the builtin module."""
+    try:
+        from _sha256 import sha256
+    except ImportError:
+        from hashlib import sha256
+    return sha256(data).hexdigest()
+
+
+def _disk_off(why, path):
+    disk_stats["errors"] += 1
+    text = "dapper: the instrumentation cache on disk is off: %s%s\n" % (
+        why, " (%s)" % path if path else "")
+    try:
+        if _support is not None:
+            _support.send_output(text)
+    except Exception:  # noqa: BLE001  (no client yet: nothing to say)
+        pass
+    return None
+
+
+def _disk_entry(ckey, classes, flags):
+    """(file path, identity bytes) of a segment's entry, or None (off)."""
+    d = _disk_dir()
+    if d is None:
+        return None
+    import importlib.util
+    import os
+    canon, key, fkey, sig = ckey
+    ident = repr((importlib.util.MAGIC_NUMBER, _disk["version"], canon,
+                  key, fkey, tuple(c.co_name for c in classes), flags,
+                  sig)).encode("utf-8", "backslashreplace")
+    name = _sha256(ident)[:40]
+    return os.path.join(d, name), ident
+
+
+def _disk_get(entry):
+    """The segment stored at entry (see _segment), or None: absent (a
+    miss), or unreadable, corrupt or foreign (a miss and an error; the
+    write after computing replaces it)."""
+    import marshal
+    path, ident = entry
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        disk_stats["misses"] += 1
+        return None
+    except OSError:
+        data = b""
+    head = DISK_MAGIC + ident + b"\n"
+    seg = None
+    if data.startswith(head):
+        try:
+            plain, raw, unsupported, hosts = marshal.loads(data[len(head):])
+            if isinstance(plain, types.CodeType) and \
+                    isinstance(raw, types.CodeType) and \
+                    _key(plain) == _key(raw):
+                root = _patch_consts(raw, None)
+                seg = (_index(plain), _index(root),
+                       {tuple(k) for k in unsupported},
+                       {tuple(h) for h in hosts}, root)
+        except Exception:  # noqa: BLE001  (any corruption: recompute)
+            seg = None
+    disk_stats["misses" if seg is None else "hits"] += 1
+    if seg is None:
+        disk_stats["errors"] += 1
+    return seg
+
+
+def _unpatch(code):
+    """code with the builtin and Exception put back to the sentinels (the
+    form compile() gave: marshal-safe)."""
+    consts = []
+    changed = False
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            nk = _unpatch(k)
+            changed |= nk is not k
+            consts.append(nk)
+        elif k is _bp:
+            consts.append(SENTINEL)
+            changed = True
+        elif k is Exception:
+            consts.append(SENTINEL_EXC)
+            changed = True
+        else:
+            consts.append(k)
+    return code.replace(co_consts=tuple(consts)) if changed else code
+
+
+def _disk_put(entry, seg, root_key):
+    """Writes a computed segment (temp file + rename, 0600)."""
+    import marshal
+    import os
+    path, ident = entry
+    try:
+        plain = seg[0][root_key][0]
+        data = DISK_MAGIC + ident + b"\n" + marshal.dumps(
+            (plain, _unpatch(seg[4]), sorted(seg[2]), sorted(seg[3])))
+    except (KeyError, IndexError, ValueError, TypeError):
+        disk_stats["errors"] += 1  # a constant marshal cannot write
+        return
+    # a name of this process and entry (no tempfile: it imports random and
+    # hashlib); O_EXCL: never another writer's file
+    import _thread
+    tmp = "%s.tmp-%d-%d" % (path, os.getpid(), _thread.get_ident())
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileNotFoundError:  # removed while running: made again
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            fd = os.open(tmp, flags, 0o600)
+        except FileExistsError:  # left by a dead process of this pid
+            os.unlink(tmp)
+            fd = os.open(tmp, flags, 0o600)
+    except OSError:
+        disk_stats["errors"] += 1
+        return
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        disk_stats["errors"] += 1
+        return
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    disk_stats["writes"] += 1
+    total = _disk.get("bytes")
+    if total is None:
+        total = _disk_size(os.path.dirname(path))
+    _disk["bytes"] = total + len(data)
+    if _disk["bytes"] > DISK_MAX_BYTES:
+        _disk_prune(os.path.dirname(path))
+
+
+def _disk_size(d):
+    import os
+    total = 0
+    try:
+        with os.scandir(d) as it:
+            for e in it:
+                try:
+                    total += e.stat(follow_symlinks=False).st_size
+                except OSError:
+                    pass
+    except OSError:
+        pass
+    return total
+
+
+def _disk_prune(d):
+    """Removes the oldest entries (by mtime) until DISK_KEEP_BYTES remain;
+    temp files of writers that died too once an hour old."""
+    import os
+    import time
+    files = []
+    try:
+        with os.scandir(d) as it:
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                files.append((st.st_mtime_ns, st.st_size, e.path, e.name))
+    except OSError:
+        return
+    files.sort()
+    total = sum(f[1] for f in files)
+    old = time.time_ns() - 3600 * 10 ** 9
+    for mtime, size, path, name in files:
+        if total <= DISK_KEEP_BYTES and \
+                not (".tmp-" in name and mtime < old):
+            continue
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        total -= size
+        disk_stats["pruned"] += 1
+    _disk["bytes"] = total

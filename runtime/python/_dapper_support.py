@@ -940,13 +940,19 @@ def _tee_output():
             setattr(sys, name, _Tee(stream, name))
 
 
+disk_cache = True  # frameEval `disk_cache`: _dapper_instrument.py reads it
+
+
 def configure(settings):
     """`configure` settings for inspection (showReturnValue, ...): the
     request's arguments as a dict (C converts them, no json module)."""
+    global disk_cache
     set_rules(settings.get("rules"))
     if settings.get("redirectOutput"):
         _tee_output()
-    _line_cache.configure(settings.get("frameEval") or {})
+    fe = settings.get("frameEval") or {}
+    _line_cache.configure(fe)
+    disk_cache = bool(fe.get("disk_cache", True))
     if _inspect is not None:
         _inspect.configure(settings)
     else:

@@ -102,5 +102,10 @@ PyObject *rt_instrument_module(void);
  * side is loaded. GIL held. rt_backend_instrumented.c. */
 void rt_instrument_counts(double out[4]);
 
+/* The instrumentation cache on disk (`statistics`, `disk_cache`): [0]
+ * hits, [1] misses, [2] writes, [3] errors, [4] entries pruned. Zeros
+ * before the Python side is loaded. GIL held. rt_backend_instrumented.c. */
+void rt_instrument_disk_counts(double out[5]);
+
 #endif /* RT_HAVE_FRAME_HOOK */
 #endif

@@ -141,7 +141,7 @@ static PyObject *rt_ins_load(void) {
   Py_CLEAR(res);
   bp = PyCFunction_New(&rt_ins_defs[0], NULL);
   if (bp == NULL) goto fail;
-  res = PyObject_CallMethod(mod, "init", "OO", bp, canonical);
+  res = PyObject_CallMethod(mod, "init", "OOO", bp, canonical, support);
   if (res == NULL) goto fail;
   goto done;
 fail:
@@ -177,6 +177,20 @@ void rt_instrument_counts(double out[4]) {
   if (rt_ins_mod == NULL) return;
   stats = PyObject_GetAttrString(rt_ins_mod, "stats");
   for (int i = 0; i < 4 && stats != NULL && PyDict_Check(stats); i++) {
+    PyObject *n = PyDict_GetItemString(stats, keys[i]); /* borrowed */
+    if (n != NULL && PyLong_Check(n)) out[i] = PyLong_AsDouble(n);
+  }
+  Py_XDECREF(stats);
+  PyErr_Clear();
+}
+
+void rt_instrument_disk_counts(double out[5]) {
+  static const char *const keys[5] = {"hits", "misses", "writes", "errors", "pruned"};
+  PyObject *stats = NULL;
+  for (int i = 0; i < 5; i++) out[i] = 0;
+  if (rt_ins_mod == NULL) return;
+  stats = PyObject_GetAttrString(rt_ins_mod, "disk_stats");
+  for (int i = 0; i < 5 && stats != NULL && PyDict_Check(stats); i++) {
     PyObject *n = PyDict_GetItemString(stats, keys[i]); /* borrowed */
     if (n != NULL && PyLong_Check(n)) out[i] = PyLong_AsDouble(n);
   }

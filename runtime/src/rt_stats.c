@@ -225,6 +225,8 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   const rt_backend_t *backend = NULL;
   int optimized = 0, integrations = 0;
   double ins[4] = {0, 0, 0, 0}; /* rt_instrument_counts */
+  double disk[5] = {0, 0, 0, 0, 0}; /* rt_instrument_disk_counts */
+  bool disk_on = false;             /* the support module's disk_cache */
   double heap_scans = 0;         /* the support module's, plus ins[3] */
   cJSON *out = NULL, *cache = NULL;
 
@@ -249,6 +251,8 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
     }
 #if RT_HAVE_INSTRUMENTED
     rt_instrument_counts(ins);
+    rt_instrument_disk_counts(disk);
+    disk_on = rt_stats_support_number("disk_cache") != 0;
 #endif
     heap_scans = rt_stats_support_number("heap_scans") + ins[3];
     rt_compat_exc_restore(&saved);
@@ -308,6 +312,12 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   cJSON_AddNumberToObject(out, "efficiency",
                           saved + delivered > 0 ? (double)saved / (double)(saved + delivered)
                                                 : 0.0);
+  cJSON *dc = cJSON_AddObjectToObject(out, "disk_cache");
+  if (dc != NULL) {
+    static const char *const dkeys[5] = {"hits", "misses", "writes", "errors", "pruned"};
+    cJSON_AddBoolToObject(dc, "enabled", disk_on);
+    for (int i = 0; i < 5; i++) cJSON_AddNumberToObject(dc, dkeys[i], disk[i]);
+  }
   if (cache != NULL) {
     cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(cache, "cache");
     if (c != NULL) cJSON_AddItemToObject(out, "cache", c);

@@ -13,10 +13,13 @@ the interpreter under test.
 """
 
 import argparse
+import atexit
 import ctypes
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -113,6 +116,11 @@ def main(argv=None):
     harness.CONFIG.adapter = adapter
     harness.CONFIG.python = python
     become_subreaper()
+    # the 3.11 instrumentation cache on disk: a directory of this run,
+    # never the user's (the adapter and the programs inherit it)
+    cache = tempfile.mkdtemp(prefix="dapper-test-cache.")
+    atexit.register(shutil.rmtree, cache, True)
+    os.environ["DAPPER_CACHE_DIR"] = cache
 
     loader = unittest.TestLoader()
     if args.patterns:

@@ -336,3 +336,202 @@ print("ok", m.Child().run(), m.decorated(6), m.in_if(3), m.outer(4)())
 
 if __name__ == "__main__":
     unittest.main()
+
+
+DISK_LIB = """\
+class Box:
+    def __init__(self, k):
+        self.k = k
+
+    def scaled(self, x):
+        y = x * self.k  # BREAK: in_method
+        return y
+
+
+def total(xs):
+    acc = sum(xs)  # BREAK: in_func
+    return acc
+"""
+DISK_MAIN = """\
+import disk_lib
+print(disk_lib.Box(3).scaled(5), disk_lib.total([1, 2, 4]))
+"""
+DISK_OUT = "15 7\n"
+
+
+class DiskCacheCase(PerStepCase):
+    """The instrumentation cache on disk (docs/runtime.md): a second
+    session with the same breakpoints compiles nothing and stops the same.
+    Skipped where the runtime does not use `instrumented` (3.12+)."""
+
+    backend = "instrumented"
+    frame_eval = {}
+
+    def setUp(self):
+        super().setUp()
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.cache = os.path.join(tmp.name, "cache")
+        src = os.path.join(tmp.name, "src")
+        os.mkdir(src)
+        self.lib = os.path.join(src, "disk_lib.py")
+        self.prog = os.path.join(src, "disk_main.py")
+        with open(self.lib, "w") as f:
+            f.write(DISK_LIB)
+        with open(self.prog, "w") as f:
+            f.write(DISK_MAIN)
+        self.lm = markers(self.lib)
+
+    def launch_config(self, prog, args=(), stop_on_entry=False, **kw):
+        launch = super().launch_config(prog, args, stop_on_entry, **kw)
+        launch["env"]["DAPPER_CACHE_DIR"] = self.cache
+        launch["env"]["PYTHONDONTWRITEBYTECODE"] = "1"
+        launch["frameEval"] = dict(launch["frameEval"], **self.frame_eval)
+        return launch
+
+    def entries(self):
+        out = []
+        for root, _dirs, files in os.walk(self.cache):
+            out += [os.path.join(root, f) for f in files]
+        return sorted(out)
+
+    def session(self):
+        """Runs disk_main.py to both breakpoints; returns the statistics
+        at the first stop and the console output."""
+        d = self.debug("disk_main.py", prog=self.prog,
+                       bps={self.lib: ["in_method", "in_func"]})
+        _ev, top = d.stopped("breakpoint", self.lm["in_method"], "Box.scaled")
+        st = d.request("dapper/statistics")["body"]
+        self.assertEqual(self.value(d, top, "x * self.k"), "15")
+        d.cont()
+        _ev, top = d.stopped("breakpoint", self.lm["in_func"], "total")
+        self.assertEqual(self.value(d, top, "xs"), "[1, 2, 4]")
+        d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), DISK_OUT)
+        return st, out.get("console", "")
+
+    def value(self, d, top, expr):
+        return d.request("evaluate", {"expression": expr, "frameId": top["id"],
+                                      "context": "watch"})["body"]["result"]
+
+    def counts(self, st):
+        dc = st["disk_cache"]
+        return {k: dc[k] for k in ("hits", "misses", "writes", "errors")}
+
+    def test_second_session_hits_the_cache(self):
+        st, _ = self.session()
+        self.assertEqual(self.counts(st),
+                         {"hits": 0, "misses": 2, "writes": 2, "errors": 0}, st)
+        self.assertEqual(st["functions_instrumented"], 2, st)
+        self.assertTrue(st["disk_cache"]["enabled"], st)
+        files = self.entries()
+        self.assertEqual(len(files), 2, files)
+        self.assertEqual(os.stat(os.path.dirname(files[0])).st_mode & 0o777, 0o700)
+        for f in files:
+            self.assertEqual(os.stat(f).st_mode & 0o777, 0o600, f)
+        st, _ = self.session()
+        self.assertEqual(self.counts(st),
+                         {"hits": 2, "misses": 0, "writes": 0, "errors": 0}, st)
+        self.assertEqual((st["functions_instrumented"], st["lines_compiled"]),
+                         (0, 0), st)
+        self.assertEqual(self.entries(), files)
+
+    def test_an_edited_file_misses(self):
+        self.session()
+        with open(self.lib, "a") as f:
+            f.write("# edited\n")
+        st, _ = self.session()
+        self.assertEqual(self.counts(st),
+                         {"hits": 0, "misses": 2, "writes": 2, "errors": 0}, st)
+        self.assertEqual(len(self.entries()), 4)
+        # same contents, another mtime: not trusted either
+        os.utime(self.lib, ns=(10 ** 18, 10 ** 18))
+        st, _ = self.session()
+        self.assertEqual(self.counts(st)["hits"], 0, st)
+
+    def test_a_corrupt_entry_is_ignored_and_replaced(self):
+        self.session()
+        files = self.entries()
+        with open(files[0], "r+b") as f:  # same header, broken marshal data
+            data = f.read()
+            f.seek(len(data) // 2)
+            f.write(b"\xff" * (len(data) - len(data) // 2))
+        with open(files[1], "wb") as f:
+            f.write(b"not a cache entry")
+        st, _ = self.session()
+        self.assertEqual(self.counts(st),
+                         {"hits": 0, "misses": 2, "writes": 2, "errors": 2}, st)
+        st, _ = self.session()
+        self.assertEqual(self.counts(st),
+                         {"hits": 2, "misses": 0, "writes": 0, "errors": 0}, st)
+
+    def test_an_unusable_directory_turns_it_off(self):
+        os.makedirs(os.path.dirname(self.cache), exist_ok=True)
+        with open(self.cache, "w") as f:  # a file where the directory goes
+            f.write("x")
+        st, console = self.session()
+        self.assertIn("dapper: the instrumentation cache on disk is off", console)
+        self.assertEqual(self.counts(st),
+                         {"hits": 0, "misses": 0, "writes": 0, "errors": 1}, st)
+        self.assertEqual(st["functions_instrumented"], 2, st)
+
+
+    def cond_session(self, conds, stops):
+        """Runs disk_main.py with conditions on both breakpoint lines,
+        expecting `stops` stops; returns (statistics at the last stop,
+        [(function, value)] of the stops)."""
+        d = self.debug("disk_main.py", prog=self.prog, bps={self.lib: [
+            {"line": "in_method", "condition": conds[0]},
+            {"line": "in_func", "condition": conds[1]}]})
+        seen = []
+        for _ in range(stops):
+            _ev, top = d.stopped("breakpoint")
+            seen.append((top["name"], self.value(d, top, "x" if top["name"]
+                                                 == "Box.scaled" else "xs")))
+            st = d.request("dapper/statistics")["body"]
+            d.cont()
+        code, out = d.finish()
+        self.assertEqual(code, 0)
+        self.assertEqual(out.get("stdout"), DISK_OUT)
+        return st, seen
+
+    def test_conditions_from_the_cache(self):
+        """Inlined conditions (true, false, raising: the Exception class
+        that marshal cannot write is put back at load) evaluate the same
+        from an entry; another condition is another entry."""
+        conds = ["x == 5", "len(xs) > 1 / 0"]
+        want = [("Box.scaled", "5"), ("total", "[1, 2, 4]")]  # raised: true
+        st, seen = self.cond_session(conds, 2)
+        self.assertEqual(seen, want)
+        self.assertEqual(self.counts(st)["writes"], 2, st)
+        st, seen = self.cond_session(conds, 2)
+        self.assertEqual(seen, want)
+        self.assertEqual(self.counts(st),
+                         {"hits": 2, "misses": 0, "writes": 0, "errors": 0}, st)
+        st, seen = self.cond_session(["x == 6", "len(xs) > 1 / 0"], 1)
+        self.assertEqual(seen, want[1:])
+        self.assertEqual(self.counts(st),
+                         {"hits": 1, "misses": 1, "writes": 1, "errors": 0}, st)
+
+
+class DiskCacheOffCase(DiskCacheCase):
+    """frameEval `disk_cache: false`: nothing read or written."""
+
+    frame_eval = {"disk_cache": False}
+
+    def test_second_session_hits_the_cache(self):
+        for _ in range(2):
+            st, console = self.session()
+            self.assertEqual(self.counts(st),
+                             {"hits": 0, "misses": 0, "writes": 0, "errors": 0}, st)
+            self.assertFalse(st["disk_cache"]["enabled"], st)
+            self.assertEqual(st["functions_instrumented"], 2, st)
+            self.assertEqual(self.entries(), [])
+            self.assertNotIn("instrumentation cache", console)
+
+    test_an_edited_file_misses = None
+    test_a_corrupt_entry_is_ignored_and_replaced = None
+    test_an_unusable_directory_turns_it_off = None
+    test_conditions_from_the_cache = None

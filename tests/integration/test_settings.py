@@ -174,6 +174,7 @@ class SettingsTests(DapTestCase):
             ({"backend": "gpu"}, "frameEval.backend", "monitoring"),
             ({"performance_monitoring": None, "cache_enabled": "no"},
              "frameEval.cache_enabled", "true or false"),
+            ({"disk_cache": "off"}, "frameEval.disk_cache", "true or false"),
         ]
         for fe, key, words in cases:
             text = self.launch_error(fe)

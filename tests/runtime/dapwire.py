@@ -37,6 +37,23 @@ def backends():
     return ["tracing", "instrumented", "evalframe"]
 
 
+_cache = []
+
+
+def cache_dir():
+    """A temporary instrumentation cache directory for this test process
+    (docs/runtime.md, "The instrumentation cache on disk"), removed at
+    exit."""
+    if not _cache:
+        import atexit
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="dapper-test-cache.")
+        atexit.register(shutil.rmtree, d, True)
+        _cache.append(d)
+    return _cache[0]
+
+
 class Session:
     def __init__(self, build_dir, argv, env=None, cwd=None):
         ours, theirs = socket.socketpair()
@@ -58,6 +75,7 @@ class Session:
             del e[key]
         e.pop("PYTHONPATH", None)
         e["PYTHONPATH"] = os.path.join(build_dir, "boot")
+        e["DAPPER_CACHE_DIR"] = cache_dir()  # never the user's
         e["DAPPER_RUNTIME_FD"] = "3"
         e["DAPPER_RUNTIME_DIR"] = build_dir
         e["PYTHONUNBUFFERED"] = "1"

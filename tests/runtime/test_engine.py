@@ -452,7 +452,8 @@ class EngineTests:
                 "trace_calls_saved", "errors_handled", "trace_function_calls",
                 "frame_eval_calls", "monitoring_callbacks", "functions_instrumented",
                 "files_instrumented", "lines_compiled", "heap_scans"}
-        grouped = {"integration_stats", "performance_data", "efficiency", "cache"}
+        grouped = {"integration_stats", "performance_data", "efficiency", "cache",
+                   "disk_cache"}
         path = target("control.py")
         m = markers(path)
         s = self.session([path])
@@ -463,6 +464,8 @@ class EngineTests:
                                  {"id": 2, "line": m["callee_first"], "condition": "1/0"}])
         st0 = s.request("statistics")["body"]
         self.assertEqual(set(st0), keys | grouped)
+        self.assertEqual(set(st0["disk_cache"]),
+                         {"enabled", "hits", "misses", "writes", "errors", "pruned"})
         self.assertEqual((st0["backend"], st0["reason"]), (self.backend, "requested"))
         self.assertEqual(st0["errors_handled"], 0)
         s.start()
