@@ -31,7 +31,8 @@ rt_bp_t *rt_funcbps;
 PyObject *rt_funcbp_names;
 
 struct rt_srcfile {
-  struct rt_srcfile *next; /* hash chain */
+  struct rt_srcfile *next; /* hash chain (co_filename) */
+  struct rt_srcfile *cnext; /* hash chain (canon) */
   PyObject *filename;      /* strong: co_filename */
   char *canon;
   bool hidden, library, excluded;
@@ -43,6 +44,22 @@ struct rt_srcfile {
 
 #define RT_SRC_BUCKETS 1024
 static rt_srcfile_t *rt_src_table[RT_SRC_BUCKETS];
+static rt_srcfile_t *rt_src_by_canon[RT_SRC_BUCKETS]; /* the same, by canon */
+
+static size_t rt_canon_bucket(const char *canon) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)canon; *p != '\0'; p++) {
+    h = (h ^ *p) * 16777619u;
+  }
+  return h % RT_SRC_BUCKETS;
+}
+
+bool rt_engine_src_known(const char *canon) {
+  for (rt_srcfile_t *s = rt_src_by_canon[rt_canon_bucket(canon)]; s != NULL; s = s->cnext) {
+    if (strcmp(s->canon, canon) == 0) return true;
+  }
+  return false;
+}
 
 /* A simple condition bound to one code object's fast locals. */
 struct rt_fastcond {
@@ -167,6 +184,9 @@ static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
   src->filename = filename;
   src->next = rt_src_table[b];
   rt_src_table[b] = src;
+  b = rt_canon_bucket(src->canon);
+  src->cnext = rt_src_by_canon[b];
+  rt_src_by_canon[b] = src;
   return src;
 }
 
