@@ -290,7 +290,7 @@ void rt_lazy_code_loaded(PyObject *code) {
     char msg[64];
     if (!bp->verified || asked <= 0) continue; /* bad options: said so already */
     while (line < lines.nbits && !rt_lines_has(&lines, line)) line++;
-    if (line == asked) continue;
+    if (line == asked && line < lines.nbits) continue; /* code there */
     if (line < lines.nbits) {
       bp->line = line;
       ev = rt_lazy_event(bf, bp, line, NULL);
