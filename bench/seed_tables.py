@@ -1091,7 +1091,8 @@ def codebase_table(sz, interps, cases, res):
          "that never runs. `bench/seed/loops.py codebase` imports every "
          "module and calls one function of each. *start-up*: from spawning "
          "the process (plain, bdb) or the adapter (dapper, debugpy: then "
-         "initialize, launch, setBreakpoints, configurationDone) to the "
+         "initialize, launch, setBreakpoints (all sent at once, then every "
+         "answer awaited, as VS Code does), configurationDone) to the "
          "program's first line; *import*: importing the whole code base "
          "(the runtime places breakpoints as modules load); Δ: difference "
          "to plain in the same round, median.", "",
