@@ -197,12 +197,7 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
   /* Replace the file's table. */
   old = rt_bpfile_find(bf->canon);
   if (old != NULL) {
-    for (rt_bpfile_t **pp = &rt_bpfiles; *pp != NULL; pp = &(*pp)->next) {
-      if (*pp == old) {
-        *pp = old->next;
-        break;
-      }
-    }
+    rt_bpfile_unlink(old);
     /* Hit counts survive for breakpoints that stay (same id). */
     for (int k = 0; k < bf->n; k++) {
       for (int j = 0; j < old->n; j++) {
@@ -214,8 +209,7 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
     rt_bpfile_free(old);
   }
   if (bf->n > 0) {
-    bf->next = rt_bpfiles;
-    rt_bpfiles = bf;
+    rt_bpfile_link(bf);
     if (bf->lazy) {
       rt_lazy_pending++;
       rt_lazy_answered++;
@@ -455,11 +449,7 @@ int rt_handle_breakpoint_locations(rt_channel_t *ch, const cJSON *req,
 }
 
 void rt_engine_clear(void) {
-  while (rt_bpfiles != NULL) {
-    rt_bpfile_t *bf = rt_bpfiles;
-    rt_bpfiles = bf->next;
-    rt_bpfile_free(bf);
-  }
+  rt_bpfile_clear_all();
   for (int j = 0; j < rt_engine_nfuncbps; j++) rt_bp_clear(&rt_funcbps[j]);
   free(rt_funcbps);
   rt_funcbps = NULL;

@@ -96,11 +96,47 @@ void rt_bpfile_free(rt_bpfile_t *bf) {
   free(bf);
 }
 
+static rt_bpfile_t *rt_bpfile_index[RT_SRC_BUCKETS];
+
 rt_bpfile_t *rt_bpfile_find(const char *canon) {
-  for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
+  for (rt_bpfile_t *bf = rt_bpfile_index[rt_canon_bucket(canon)]; bf != NULL; bf = bf->hnext) {
     if (strcmp(bf->canon, canon) == 0) return bf;
   }
   return NULL;
+}
+
+void rt_bpfile_link(rt_bpfile_t *bf) {
+  size_t b = rt_canon_bucket(bf->canon);
+  bf->next = rt_bpfiles;
+  rt_bpfiles = bf;
+  bf->hnext = rt_bpfile_index[b];
+  rt_bpfile_index[b] = bf;
+}
+
+void rt_bpfile_unlink(rt_bpfile_t *bf) {
+  for (rt_bpfile_t **pp = &rt_bpfiles; *pp != NULL; pp = &(*pp)->next) {
+    if (*pp == bf) {
+      *pp = bf->next;
+      break;
+    }
+  }
+  for (rt_bpfile_t **pp = &rt_bpfile_index[rt_canon_bucket(bf->canon)]; *pp != NULL;
+       pp = &(*pp)->hnext) {
+    if (*pp == bf) {
+      *pp = bf->hnext;
+      break;
+    }
+  }
+  bf->next = bf->hnext = NULL;
+}
+
+void rt_bpfile_clear_all(void) {
+  while (rt_bpfiles != NULL) {
+    rt_bpfile_t *bf = rt_bpfiles;
+    rt_bpfiles = bf->next;
+    rt_bpfile_free(bf);
+  }
+  memset(rt_bpfile_index, 0, sizeof rt_bpfile_index);
 }
 
 static rt_bpfile_t *rt_src_bpfile(rt_srcfile_t *src) {

@@ -36,6 +36,7 @@ typedef struct {
 
 typedef struct rt_bpfile {
   struct rt_bpfile *next;
+  struct rt_bpfile *hnext; /* chain of its rt_bpfile_find bucket */
   char *canon;
   char *client_path;
   int n;
@@ -57,7 +58,14 @@ extern PyObject *rt_exc_names[3];     /* raised, uncaught, userUnhandled */
 void rt_bp_clear(rt_bp_t *bp);
 /* Frees bf, or marks it dead while a hit evaluation uses it. */
 void rt_bpfile_free(rt_bpfile_t *bf);
+/* The breakpoints of file canon, or NULL: a hash lookup (a setBreakpoints
+ * per file for 1,000 files stays linear). */
 rt_bpfile_t *rt_bpfile_find(const char *canon);
+/* Adds bf to rt_bpfiles and the index / takes it out of both. GIL held. */
+void rt_bpfile_link(rt_bpfile_t *bf);
+void rt_bpfile_unlink(rt_bpfile_t *bf);
+/* Empties rt_bpfiles and the index, freeing every record. GIL held. */
+void rt_bpfile_clear_all(void);
 /* The breakpoints of the file named by code's co_filename (NULL: none);
  * makes the file's record on first use. Never raises. */
 rt_bpfile_t *rt_engine_code_bpfile(PyObject *code);

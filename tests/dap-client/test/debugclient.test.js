@@ -57,9 +57,19 @@ describe(`dapper-adapter with the stock DebugClient (${PYTHON})`, function () {
     return dc.hitBreakpoint(launchArgs(), { path: GREET, line: LINES.greet });
   });
 
-  it('verifies a breakpoint on a comment at the next line with code', function () {
+  it('verifies a breakpoint on a comment, moved to the next line with code as the file loads', function () {
+    // answered before the program loads the file: verified at the comment;
+    // a `breakpoint` event moves it when its code is about to run
+    const comment = { path: GREET, line: LINES.comment };
     const moved = { path: GREET, line: LINES.loop };
-    return dc.hitBreakpoint(launchArgs(), { path: GREET, line: LINES.comment }, moved, moved);
+    return Promise.all([
+      dc.waitForEvent('breakpoint').then((ev) => {
+        assert.strictEqual(ev.body.reason, 'changed');
+        assert.strictEqual(ev.body.breakpoint.verified, true);
+        assert.strictEqual(ev.body.breakpoint.line, LINES.loop);
+      }),
+      dc.hitBreakpoint(launchArgs(), comment, moved, comment),
+    ]);
   });
 
   it('stops twice at a breakpoint in a loop, then runs to the end', async function () {
