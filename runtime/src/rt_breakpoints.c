@@ -91,10 +91,8 @@ static cJSON *rt_source_json(const char *path) {
 /* Remembers the path the client sent for canon (stack traces show it):
  * the support module's _client_paths, no Python code run. */
 static void rt_set_client_path(PyObject *canon, const char *path) {
-  PyObject *mod = rt_support();
-  PyObject *d = mod != NULL ? PyDict_GetItemString(PyModule_GetDict(mod), "_client_paths")
-                            : NULL; /* borrowed */
-  PyObject *p = d != NULL && PyDict_Check(d) ? PyUnicode_FromString(path) : NULL;
+  PyObject *d = rt_lazy_support_dict("_client_paths"); /* borrowed */
+  PyObject *p = d != NULL ? PyUnicode_FromString(path) : NULL;
   if (p != NULL) (void)PyDict_SetItem(d, canon, p);
   Py_XDECREF(p);
   PyErr_Clear();

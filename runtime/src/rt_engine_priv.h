@@ -87,6 +87,10 @@ extern unsigned long long rt_lazy_answered, rt_lazy_checked, rt_lazy_events;
  * or -1 with an exception set. GIL held. */
 int rt_lazy_decide(const char *path, PyObject **canon);
 
+/* The support module's dict `name` ("_module_canon" or "_client_paths"),
+ * borrowed, or NULL. GIL held. */
+PyObject *rt_lazy_support_dict(const char *name);
+
 /* The exec audit hook: module code about to run. When its file was
  * answered lazily, its breakpoints are checked against the lines of this
  * code tree (moved to the next line with code, or unverified), a

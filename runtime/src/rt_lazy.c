@@ -44,11 +44,22 @@ static bool rt_lazy_plain_path(const char *path) {
   return false;
 }
 
-/* The support module's dict `name` (borrowed), or NULL. */
-static PyObject *rt_lazy_support_dict(const char *name) {
-  PyObject *mod = rt_support(), *d = NULL;
+/* An interned str for `text`, made once (borrowed; lives for the
+ * process), or NULL when out of memory. */
+static PyObject *rt_lazy_key(PyObject **slot, const char *text) {
+  if (*slot == NULL) *slot = PyUnicode_InternFromString(text);
+  return *slot;
+}
+
+/* The support module's dict `name` (borrowed), or NULL: a lookup with an
+ * interned key (no str made, no hash computed per call). */
+PyObject *rt_lazy_support_dict(const char *name) {
+  static PyObject *keys[2];
+  PyObject *mod = rt_support(), *key = NULL, *d = NULL;
   if (mod == NULL) return NULL;
-  d = PyDict_GetItemString(PyModule_GetDict(mod), name); /* borrowed */
+  key = strcmp(name, "_module_canon") == 0 ? rt_lazy_key(&keys[0], name)
+                                            : rt_lazy_key(&keys[1], name);
+  d = key != NULL ? PyDict_GetItemWithError(PyModule_GetDict(mod), key) : NULL; /* borrowed */
   return d != NULL && PyDict_Check(d) ? d : NULL;
 }
 
@@ -59,10 +70,12 @@ static int rt_lazy_imported(PyObject *canon) {
   PyObject *mods = PySys_GetObject("modules"); /* borrowed */
   PyObject *cache = rt_lazy_support_dict("_module_canon");
   PyObject *values = NULL;
+  static PyObject *file_key;
+  PyObject *fkey = rt_lazy_key(&file_key, "__file__");
   Py_hash_t want = PyObject_Hash(canon);
   int found = 0;
 
-  if (mods == NULL || !PyDict_Check(mods) || cache == NULL || want == -1) {
+  if (mods == NULL || !PyDict_Check(mods) || cache == NULL || want == -1 || fkey == NULL) {
     PyErr_Clear();
     return -1;
   }
@@ -71,10 +84,11 @@ static int rt_lazy_imported(PyObject *canon) {
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(values) && !found; i++) {
     PyObject *mod = PyList_GET_ITEM(values, i), *file = NULL, *c = NULL;
     if (PyModule_Check(mod)) {
-      file = PyDict_GetItemString(PyModule_GetDict(mod), "__file__"); /* borrowed */
+      file = PyDict_GetItemWithError(PyModule_GetDict(mod), fkey); /* borrowed */
       Py_XINCREF(file);
+      PyErr_Clear();
     } else {
-      file = PyObject_GetAttrString(mod, "__file__");
+      file = PyObject_GetAttr(mod, fkey);
       if (file == NULL) PyErr_Clear();
     }
     if (file == NULL || !PyUnicode_Check(file)) {
