@@ -3,6 +3,7 @@
  * runtime is not connected, reach it when it connects; the runtime resolves
  * and verifies them (docs/wire-protocol.md). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dapper/errors.h"
@@ -162,6 +163,48 @@ static int with_ids(dap_session_t *s, const cJSON *args, const char *key, const 
   return 0;
 }
 
+/* bp_sources' index: one node per kept file, keyed by its item's name. */
+typedef struct dap_bpsrc {
+  struct dap_bpsrc *next;
+  cJSON *item; /* in s->bp_sources; its `string` is the path */
+} dap_bpsrc_t;
+
+static size_t bpsrc_bucket(const char *path) {
+  unsigned h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++)
+    h = (h ^ *p) * 16777619u;
+  return h % DAP_BPSRC_BUCKETS;
+}
+
+/* Takes path's entry out of s->bp_sources and frees it, if there is one. */
+static void bpsrc_remove(dap_session_t *s, const char *path) {
+  for (dap_bpsrc_t **pp = &s->bp_index[bpsrc_bucket(path)]; *pp != NULL; pp = &(*pp)->next) {
+    dap_bpsrc_t *node = *pp;
+    if (strcmp(node->item->string, path) == 0) {
+      *pp = node->next;
+      cJSON_Delete(cJSON_DetachItemViaPointer(s->bp_sources, node->item));
+      free(node);
+      return;
+    }
+  }
+}
+
+/* Keeps item (consumed) as path's entry of s->bp_sources. */
+static void bpsrc_add(dap_session_t *s, const char *path, cJSON *item) {
+  dap_bpsrc_t *node = calloc(1, sizeof(*node));
+  if (node == NULL || item == NULL) {
+    free(node);
+    cJSON_Delete(item);
+    dap_log_warn("out of memory keeping the breakpoints of %s", path);
+    return;
+  }
+  cJSON_AddItemToObject(s->bp_sources, path, item);
+  node->item = item;
+  size_t b = bpsrc_bucket(item->string);
+  node->next = s->bp_index[b];
+  s->bp_index[b] = node;
+}
+
 int dap_handle_setBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *args,
                               cJSON **body) {
   static const char *const strings[] = {"condition", "hitCondition", "logMessage", NULL};
@@ -198,9 +241,9 @@ int dap_handle_setBreakpoints(dap_session_t *s, const cJSON *req, const cJSON *a
   if (s->bp_sources == NULL)
     s->bp_sources = cJSON_CreateObject();
   if (s->bp_sources != NULL) {
-    cJSON_DeleteItemFromObjectCaseSensitive(s->bp_sources, path);
+    bpsrc_remove(s, path);
     if (cJSON_GetArraySize(bps) > 0)
-      cJSON_AddItemToObject(s->bp_sources, path, cJSON_Duplicate(wire, 1));
+      bpsrc_add(s, path, cJSON_Duplicate(wire, 1));
   }
   return forward_or_local(s, req, wire, "setBreakpoints", body);
 }
@@ -329,6 +372,13 @@ void dap_breakpoints_replay(dap_session_t *s) {
 }
 
 void dap_breakpoints_free(dap_session_t *s) {
+  for (size_t b = 0; b < DAP_BPSRC_BUCKETS; b++) {
+    while (s->bp_index[b] != NULL) {
+      dap_bpsrc_t *node = s->bp_index[b];
+      s->bp_index[b] = node->next;
+      free(node);
+    }
+  }
   cJSON_Delete(s->bp_sources);
   cJSON_Delete(s->bp_functions);
   cJSON_Delete(s->bp_exceptions);

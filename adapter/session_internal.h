@@ -16,6 +16,9 @@
 #include "pathmap.h"
 #include "session.h"
 
+#define DAP_BPSRC_BUCKETS 1024 /* dap_session.bp_index */
+struct dap_bpsrc;
+
 /* A handler's return value when it will answer later (deferred response). */
 #define DAP_DEFERRED 1
 
@@ -131,8 +134,11 @@ struct dap_session {
 
   /* Breakpoints as the client last set them, with the ids we assigned:
    * kept so that they reach a runtime that connects later. */
-  cJSON *bp_sources;    /* object: path -> setBreakpoints arguments */
-  cJSON *bp_functions;  /* setFunctionBreakpoints arguments, or NULL */
+  cJSON *bp_sources;   /* object: path -> setBreakpoints arguments */
+  /* bp_sources' items by path (breakpoints.c): finding a file's entry
+   * stays O(1) when a client sends 1,000 files' breakpoints at once */
+  struct dap_bpsrc *bp_index[DAP_BPSRC_BUCKETS];
+  cJSON *bp_functions; /* setFunctionBreakpoints arguments, or NULL */
   cJSON *bp_exceptions; /* setExceptionBreakpoints arguments, or NULL */
   long long next_bp_id;
 

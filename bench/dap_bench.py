@@ -124,6 +124,36 @@ class BenchClient(DapClient):
         c = cls.spawn_stdio(argv[0], argv[1:], env=env, cwd=cwd)
         return c
 
+    def wait_responses(self, seqs, timeout):
+        """The responses to requests `seqs`, in that order, whatever order
+        they arrive in: one pass over the messages (wait_response per seq
+        would rescan them all each time)."""
+        want = set(seqs)
+        got = {}
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            start = 0
+            while True:
+                for i in range(start, len(self.messages)):
+                    m = self.messages[i]
+                    if m.get("type") == "response" and \
+                            m.get("request_seq") in want and \
+                            i not in self._consumed:
+                        self._consumed.add(i)
+                        got[m["request_seq"]] = m
+                start = len(self.messages)
+                if len(got) == len(want):
+                    return [got[q] for q in seqs]
+                if self.closed:
+                    raise DapClosed("%s: the adapter closed the connection "
+                                    "with %d of %d responses"
+                                    % (self.name, len(got), len(want)))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise DapTimeout("%s: %d of %d responses within %.1fs" % (
+                        self.name, len(got), len(want), timeout))
+                self._cond.wait(remaining)
+
     def _stamp_setup(self):
         # Only responses to our requests arrive, so nothing is in flight
         # before the first request.
@@ -209,6 +239,10 @@ class Session:
         # seconds for each setBreakpoints response (debugpy needs more than
         # 15 s for 500 breakpoints in one file on a loaded machine)
         self.set_breakpoints_timeout = 15.0
+        # setBreakpoints all sent before the first response is awaited (VS
+        # Code's order), or one at a time (pipeline False)
+        self.pipeline = True
+        self.setbp_s = None       # seconds: first setBreakpoints to last answer
         # results
         self.bench = None
         self.backend_text = None
@@ -277,11 +311,10 @@ class Session:
             raise SessionError("launch failed: " + self.launch_error)
         c.wait_event("initialized", rem.left(30))
         bp_ids = {}
-        for path, items in self.bps.items():
-            r = c.request("setBreakpoints", {
-                "source": {"path": path, "name": os.path.basename(path)},
-                "breakpoints": items, "lines": [b["line"] for b in items],
-            }, rem.left(self.set_breakpoints_timeout))
+        t0 = time.perf_counter()
+        answers = self._set_breakpoints(rem)
+        self.setbp_s = time.perf_counter() - t0
+        for (path, items), r in zip(self.bps.items(), answers):
             if not r.get("success"):
                 raise SessionError("setBreakpoints failed: %s"
                                    % _error_text(r))
@@ -303,6 +336,23 @@ class Session:
             self._drive_step(rem)
         else:
             self._drive_run(rem)
+
+    def _set_breakpoints(self, rem):
+        """One setBreakpoints per file; the responses in file order.
+        pipeline (the default): all sent at once, then every response
+        awaited, as VS Code does (its sendAllBreakpoints before
+        configurationDone); else one by one, each awaited."""
+        c = self.client
+        args = [{"source": {"path": path, "name": os.path.basename(path)},
+                 "breakpoints": items, "lines": [b["line"] for b in items]}
+                for path, items in self.bps.items()]
+        if not self.pipeline:
+            return [c.request("setBreakpoints", a,
+                              rem.left(self.set_breakpoints_timeout))
+                    for a in args]
+        seqs = [c.send_request("setBreakpoints", a) for a in args]
+        return c.wait_responses(
+            seqs, rem.left(self.set_breakpoints_timeout * max(1, len(seqs) / 50)))
 
     def _wait_stop_or_end(self, rem, cap):
         return self.client.wait_message(

@@ -1294,7 +1294,8 @@ def codebase_table(sz, interps, cases, res):
          "only starts, so its import column is 0; importing it took 173 s "
          "on 3.11 `instrumented`). *start-up*: from spawning "
          "the process (plain, bdb) or the adapter (dapper, debugpy: then "
-         "initialize, launch, setBreakpoints, configurationDone) to the "
+         "initialize, launch, setBreakpoints (all sent at once, then every "
+         "answer awaited, as VS Code does), configurationDone) to the "
          "program's first line; *import*: importing the whole code base "
          "(the runtime places breakpoints as modules load); Δ: difference "
          "to plain in the same round, median.", "",

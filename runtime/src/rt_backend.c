@@ -19,8 +19,11 @@ const rt_backend_t *rt_backend;
 static void rt_backend_add_audit_hook(void);
 
 void rt_backend_breakpoints_changed(const char *canon) {
-  if (rt_backend != NULL && rt_backend->code_executed != NULL && rt_bpfiles != NULL) {
-    rt_backend_add_audit_hook(); /* once the first line breakpoint is set */
+  /* once the first line breakpoint is set under a backend that wants the
+   * code run, or a file is answered lazily (checked when its code runs) */
+  if (rt_backend != NULL &&
+      ((rt_backend->code_executed != NULL && rt_bpfiles != NULL) || rt_lazy_pending > 0)) {
+    rt_backend_add_audit_hook();
   }
   if (rt_backend != NULL && rt_backend->breakpoints_changed != NULL) {
     rt_backend->breakpoints_changed(canon);
@@ -63,13 +66,16 @@ static int rt_backend_audit(const char *event, PyObject *args, void *data) {
   PyObject *code = NULL;
   if (event[0] != 'e' || strcmp(event, "exec") != 0) return 0;
   /* audit hooks are process-wide: another interpreter's code is not ours */
-  if (rt_backend == NULL || rt_backend->code_executed == NULL || rt_tls_in_debugger ||
-      (void *)PyInterpreterState_Get() != data) {
+  if (rt_backend == NULL || rt_tls_in_debugger || (void *)PyInterpreterState_Get() != data) {
     return 0;
   }
+  if (rt_backend->code_executed == NULL && rt_lazy_pending <= 0) return 0;
   if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) return 0;
   code = PyTuple_GET_ITEM(args, 0);
-  if (PyCode_Check(code)) rt_backend->code_executed(code);
+  if (!PyCode_Check(code)) return 0;
+  /* lazily answered lines are checked first: the backend arms those */
+  rt_lazy_code_loaded(code);
+  if (rt_backend->code_executed != NULL) rt_backend->code_executed(code);
   return 0;
 }
 

@@ -772,12 +772,15 @@ static void rt_ef_breakpoints_changed(const char *canon) {
   if (!rt_frame_active) return;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
+  /* a lazily answered file has no code yet (rt_lazy.c): nothing to scan */
   if (canon != NULL) {
     rt_bpfile_t *bf = rt_bpfile_find(canon);
-    if (bf != NULL) rt_ef_scan(bf);
-    else rt_frame_set_fallback(canon, 0, NULL);
+    if (bf == NULL) rt_frame_set_fallback(canon, 0, NULL);
+    else if (!bf->lazy) rt_ef_scan(bf);
   } else {
-    for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) rt_ef_scan(bf);
+    for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
+      if (!bf->lazy) rt_ef_scan(bf);
+    }
   }
   rt_tls_in_debugger--;
   rt_frame_update_hook();

@@ -377,11 +377,13 @@ static void rt_ins_breakpoints_changed(const char *canon) {
   if (!rt_ins_active) return;
   rt_compat_exc_save(&saved);
   rt_tls_in_debugger++;
+  /* a lazily answered file has no code yet (rt_lazy.c): nothing to update */
   if (canon != NULL) {
-    rt_ins_update(canon);
+    rt_bpfile_t *bf = rt_bpfile_find(canon);
+    if (bf == NULL || !bf->lazy) rt_ins_update(canon);
   } else {
     for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
-      rt_ins_update(bf->canon);
+      if (!bf->lazy) rt_ins_update(bf->canon);
     }
   }
   rt_tls_in_debugger--;

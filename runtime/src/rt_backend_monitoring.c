@@ -530,12 +530,20 @@ static void rt_mon_breakpoints_changed(const char *canon) {
   if (rt_mon == NULL) return;
   if (!rt_mon_ef) {
     if (canon == NULL) rt_mon_exceptions_changed(); /* function breakpoints */
-    for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
-      if (bf->n > 0 && (canon == NULL ? rt_mon_scan_all : strcmp(bf->canon, canon) == 0)) {
-        rt_mon_scan(bf->canon);
+    /* a lazily answered file has no code yet (rt_lazy.c): nothing to find */
+    if (canon != NULL) {
+      rt_bpfile_t *bf = rt_bpfile_find(canon);
+      if (bf != NULL && bf->n > 0 && !bf->lazy) rt_mon_scan(bf->canon);
+    } else {
+      for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL && rt_mon_scan_all; bf = bf->next) {
+        if (bf->n > 0 && !bf->lazy) rt_mon_scan(bf->canon);
       }
     }
     rt_mon_scan_all = false;
+  }
+  if (canon != NULL) {
+    rt_bpfile_t *bf = rt_bpfile_find(canon);
+    if (bf != NULL && bf->lazy) return;
   }
   rt_engine_foreach_code(canon, rt_mon_refresh_and_arm);
 }

@@ -88,15 +88,25 @@ static cJSON *rt_source_json(const char *path) {
   return src;
 }
 
+/* Remembers the path the client sent for canon (stack traces show it):
+ * the support module's _client_paths, no Python code run. */
+static void rt_set_client_path(PyObject *canon, const char *path) {
+  PyObject *d = rt_lazy_support_dict("_client_paths"); /* borrowed */
+  PyObject *p = d != NULL ? PyUnicode_FromString(path) : NULL;
+  if (p != NULL) (void)PyDict_SetItem(d, canon, p);
+  Py_XDECREF(p);
+  PyErr_Clear();
+}
+
 int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "arguments");
   const cJSON *source = NULL, *items = NULL, *item = NULL;
   const char *path = NULL;
-  PyObject *canon_obj = NULL, *lines = NULL, *resolved = NULL, *res = NULL;
+  PyObject *canon_obj = NULL, *lines = NULL, *resolved = NULL;
   rt_bpfile_t *bf = NULL, *old = NULL;
   cJSON *out = NULL, *arr = NULL;
   PyGILState_STATE gil;
-  int n = 0, i = 0, rc = 0;
+  int n = 0, i = 0, rc = 0, lazy = 0;
 
   if (dap_get_object(args, "source", &source) != 0 ||
       dap_get_string(source, "path", &path) != 0) {
@@ -107,26 +117,34 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
   if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
 
   gil = PyGILState_Ensure();
-  canon_obj = rt_support_call("canonical", "(s)", path);
-  lines = PyList_New(n);
-  if (canon_obj == NULL || lines == NULL) goto pyerror;
-  i = 0;
-  cJSON_ArrayForEach(item, items) {
-    long long line = 0;
-    (void)dap_get_int(item, "line", &line);
-    PyList_SET_ITEM(lines, i++, PyLong_FromLongLong(line));
+  /* A file nothing loaded yet: its lines are checked when it loads. */
+  lazy = n > 0 ? rt_lazy_decide(path, &canon_obj) : 0;
+  if (lazy < 0) {
+    PyErr_Clear();
+    lazy = 0;
   }
-  resolved = rt_support_call("resolve_lines", "(sO)", path, lines);
-  if (resolved == NULL || !PyList_Check(resolved)) goto pyerror;
+  if (canon_obj == NULL) canon_obj = rt_support_call("canonical", "(s)", path);
+  if (canon_obj == NULL) goto pyerror;
+  if (!lazy) {
+    lines = PyList_New(n);
+    if (lines == NULL) goto pyerror;
+    i = 0;
+    cJSON_ArrayForEach(item, items) {
+      long long line = 0;
+      (void)dap_get_int(item, "line", &line);
+      PyList_SET_ITEM(lines, i++, PyLong_FromLongLong(line));
+    }
+    resolved = rt_support_call("resolve_lines", "(sO)", path, lines);
+    if (resolved == NULL || !PyList_Check(resolved)) goto pyerror;
+  }
   bf = calloc(1, sizeof *bf);
   if (bf == NULL) goto nomem;
   bf->canon = rt_strdup_py(canon_obj);
   bf->client_path = strdup(path);
   bf->bps = calloc((size_t)(n > 0 ? n : 1), sizeof *bf->bps);
   if (bf->canon == NULL || bf->client_path == NULL || bf->bps == NULL) goto nomem;
-  res = rt_support_call("set_client_path", "(Os)", canon_obj, path);
-  Py_CLEAR(res);
-  PyErr_Clear();
+  bf->lazy = lazy == 1;
+  rt_set_client_path(canon_obj, path);
 
   out = cJSON_CreateObject();
   arr = cJSON_AddArrayToObject(out, "breakpoints");
@@ -134,9 +152,6 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
   i = 0;
   cJSON_ArrayForEach(item, items) {
     rt_bp_t *bp = &bf->bps[i];
-    PyObject *pair = PyList_GET_ITEM(resolved, i); /* (line|None, msg|None) */
-    PyObject *rline = PyTuple_GET_ITEM(pair, 0);
-    PyObject *rmsg = PyTuple_GET_ITEM(pair, 1);
     long long id = 0, req_line = 0;
     char msgbuf[256];
     const char *message = NULL;
@@ -148,14 +163,21 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
     (void)dap_get_int(item, "id", &id);
     (void)dap_get_int(item, "line", &req_line);
     bp->id = (int)id;
-    bp->line = rline != Py_None ? (int)PyLong_AsLong(rline) : 0;
+    if (lazy) {
+      bp->line = (int)req_line; /* checked when the file loads */
+    } else {
+      PyObject *pair = PyList_GET_ITEM(resolved, i); /* (line|None, msg|None) */
+      PyObject *rline = PyTuple_GET_ITEM(pair, 0);
+      bp->line = rline != Py_None ? (int)PyLong_AsLong(rline) : 0;
+    }
     message = rt_bp_options(bp, item, true, msgbuf, sizeof msgbuf);
     if (message == NULL && bp->line <= 0) {
-      resolve_msg = rt_strdup_py(rmsg);
-      message = resolve_msg;
+      resolve_msg = lazy ? NULL : rt_strdup_py(PyTuple_GET_ITEM(PyList_GET_ITEM(resolved, i), 1));
+      message = resolve_msg != NULL ? resolve_msg : "no code at that line";
     }
     /* A file that compiles has its lines known whether or not it is
-     * loaded yet: verified now, armed when its code appears. */
+     * loaded yet: verified now, armed when its code appears. A lazy one
+     * is verified at the requested line until its module code says. */
     bp->verified = message == NULL;
     if (!bp->verified) bp->line = 0; /* never fires */
     cJSON_AddNumberToObject(o, "id", (double)id);
@@ -173,23 +195,23 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
   /* Replace the file's table. */
   old = rt_bpfile_find(bf->canon);
   if (old != NULL) {
-    for (rt_bpfile_t **pp = &rt_bpfiles; *pp != NULL; pp = &(*pp)->next) {
-      if (*pp == old) {
-        *pp = old->next;
-        break;
-      }
-    }
+    rt_bpfile_unlink(old);
     /* Hit counts survive for breakpoints that stay (same id). */
     for (int k = 0; k < bf->n; k++) {
       for (int j = 0; j < old->n; j++) {
         if (old->bps[j].id == bf->bps[k].id) bf->bps[k].hits = old->bps[j].hits;
       }
     }
+    if (old->lazy) rt_lazy_pending--;
+    old->lazy = false;
     rt_bpfile_free(old);
   }
   if (bf->n > 0) {
-    bf->next = rt_bpfiles;
-    rt_bpfiles = bf;
+    rt_bpfile_link(bf);
+    if (bf->lazy) {
+      rt_lazy_pending++;
+      rt_lazy_answered++;
+    }
   } else {
     rt_bpfile_free(bf);
   }
@@ -218,7 +240,6 @@ done:
   Py_XDECREF(canon_obj);
   Py_XDECREF(lines);
   Py_XDECREF(resolved);
-  Py_XDECREF(res);
   PyGILState_Release(gil);
   return rc;
 }
@@ -426,11 +447,7 @@ int rt_handle_breakpoint_locations(rt_channel_t *ch, const cJSON *req,
 }
 
 void rt_engine_clear(void) {
-  while (rt_bpfiles != NULL) {
-    rt_bpfile_t *bf = rt_bpfiles;
-    rt_bpfiles = bf->next;
-    rt_bpfile_free(bf);
-  }
+  rt_bpfile_clear_all();
   for (int j = 0; j < rt_engine_nfuncbps; j++) rt_bp_clear(&rt_funcbps[j]);
   free(rt_funcbps);
   rt_funcbps = NULL;
@@ -438,5 +455,6 @@ void rt_engine_clear(void) {
   Py_CLEAR(rt_funcbp_names);
   rt_exc_raised = rt_exc_uncaught = rt_exc_user_unhandled = false;
   for (int k = 0; k < 3; k++) Py_CLEAR(rt_exc_names[k]);
+  rt_lazy_pending = 0;
   rt_engine_gen++;
 }

@@ -4,12 +4,14 @@
 #include "rt_commands.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #include <dapper/errors.h>
 #include <dapper/message.h>
 
 #include "rt_backend.h"
 #include "rt_engine.h"
+#include "rt_engine_priv.h"
 #include "rt_inspect.h"
 #include "rt_log.h"
 #include "rt_stats.h"
@@ -51,16 +53,24 @@ void rt_commands_dispatch(rt_channel_t *ch, const cJSON *request) {
   const char *command =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(request, "command"));
   bool deferred = false;
-  cJSON *reply = rt_wire_run(rt_command_table, rt_command_count, ch, request, &deferred);
+  /* `breakpoint` events of files loading meanwhile follow the answer */
+  bool setbp = command != NULL && strcmp(command, "setBreakpoints") == 0;
+  cJSON *reply = NULL;
   int rc = 0;
 
-  if (deferred) return; /* answered by the thread it went to */
+  if (setbp) rt_lazy_answer_begin();
+  reply = rt_wire_run(rt_command_table, rt_command_count, ch, request, &deferred);
+  if (deferred) {
+    if (setbp) rt_lazy_answer_end();
+    return; /* answered by the thread it went to */
+  }
   if (reply == NULL) {
     rt_log(RT_LOG_ERROR, "out of memory answering '%s'", command);
-    return;
+  } else {
+    if (rt_wire_find(rt_command_table, rt_command_count, command) == NULL)
+      rt_log(RT_LOG_INFO, "unknown command '%s'", command);
+    rc = rt_channel_send(ch, reply);
+    if (rc != 0) rt_log(RT_LOG_INFO, "could not answer '%s' (%d)", command, rc);
   }
-  if (rt_wire_find(rt_command_table, rt_command_count, command) == NULL)
-    rt_log(RT_LOG_INFO, "unknown command '%s'", command);
-  rc = rt_channel_send(ch, reply);
-  if (rc != 0) rt_log(RT_LOG_INFO, "could not answer '%s' (%d)", command, rc);
+  if (setbp) rt_lazy_answer_end();
 }

@@ -31,7 +31,8 @@ rt_bp_t *rt_funcbps;
 PyObject *rt_funcbp_names;
 
 struct rt_srcfile {
-  struct rt_srcfile *next; /* hash chain */
+  struct rt_srcfile *next; /* hash chain (co_filename) */
+  struct rt_srcfile *cnext; /* hash chain (canon) */
   PyObject *filename;      /* strong: co_filename */
   char *canon;
   bool hidden, library, excluded;
@@ -43,6 +44,22 @@ struct rt_srcfile {
 
 #define RT_SRC_BUCKETS 1024
 static rt_srcfile_t *rt_src_table[RT_SRC_BUCKETS];
+static rt_srcfile_t *rt_src_by_canon[RT_SRC_BUCKETS]; /* the same, by canon */
+
+static size_t rt_canon_bucket(const char *canon) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)canon; *p != '\0'; p++) {
+    h = (h ^ *p) * 16777619u;
+  }
+  return h % RT_SRC_BUCKETS;
+}
+
+bool rt_engine_src_known(const char *canon) {
+  for (rt_srcfile_t *s = rt_src_by_canon[rt_canon_bucket(canon)]; s != NULL; s = s->cnext) {
+    if (strcmp(s->canon, canon) == 0) return true;
+  }
+  return false;
+}
 
 /* A simple condition bound to one code object's fast locals. */
 struct rt_fastcond {
@@ -79,11 +96,47 @@ void rt_bpfile_free(rt_bpfile_t *bf) {
   free(bf);
 }
 
+static rt_bpfile_t *rt_bpfile_index[RT_SRC_BUCKETS];
+
 rt_bpfile_t *rt_bpfile_find(const char *canon) {
-  for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
+  for (rt_bpfile_t *bf = rt_bpfile_index[rt_canon_bucket(canon)]; bf != NULL; bf = bf->hnext) {
     if (strcmp(bf->canon, canon) == 0) return bf;
   }
   return NULL;
+}
+
+void rt_bpfile_link(rt_bpfile_t *bf) {
+  size_t b = rt_canon_bucket(bf->canon);
+  bf->next = rt_bpfiles;
+  rt_bpfiles = bf;
+  bf->hnext = rt_bpfile_index[b];
+  rt_bpfile_index[b] = bf;
+}
+
+void rt_bpfile_unlink(rt_bpfile_t *bf) {
+  for (rt_bpfile_t **pp = &rt_bpfiles; *pp != NULL; pp = &(*pp)->next) {
+    if (*pp == bf) {
+      *pp = bf->next;
+      break;
+    }
+  }
+  for (rt_bpfile_t **pp = &rt_bpfile_index[rt_canon_bucket(bf->canon)]; *pp != NULL;
+       pp = &(*pp)->hnext) {
+    if (*pp == bf) {
+      *pp = bf->hnext;
+      break;
+    }
+  }
+  bf->next = bf->hnext = NULL;
+}
+
+void rt_bpfile_clear_all(void) {
+  while (rt_bpfiles != NULL) {
+    rt_bpfile_t *bf = rt_bpfiles;
+    rt_bpfiles = bf->next;
+    rt_bpfile_free(bf);
+  }
+  memset(rt_bpfile_index, 0, sizeof rt_bpfile_index);
 }
 
 static rt_bpfile_t *rt_src_bpfile(rt_srcfile_t *src) {
@@ -167,6 +220,9 @@ static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
   src->filename = filename;
   src->next = rt_src_table[b];
   rt_src_table[b] = src;
+  b = rt_canon_bucket(src->canon);
+  src->cnext = rt_src_by_canon[b];
+  rt_src_by_canon[b] = src;
   return src;
 }
 

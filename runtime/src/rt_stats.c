@@ -174,6 +174,11 @@ static void rt_stats_add_cache(cJSON *out) {
     cJSON_AddNumberToObject(c, ints[i], v != NULL && PyLong_Check(v) ? PyLong_AsDouble(v) : 0);
     Py_XDECREF(v);
   }
+  /* lazy verification (rt_lazy.c): files answered from a stat, files
+   * checked when their module code ran, `breakpoint` events sent */
+  cJSON_AddNumberToObject(c, "lazy", (double)rt_lazy_answered);
+  cJSON_AddNumberToObject(c, "lazy_checked", (double)rt_lazy_checked);
+  cJSON_AddNumberToObject(c, "lazy_events", (double)rt_lazy_events);
   cJSON_AddItemToObject(out, "cache", c);
   c = NULL;
 out:

@@ -158,8 +158,14 @@ class DiscoveryTests(BreakpointSession):
         path = bp_program("specials.py")
         d, ids = self.session({path: ["comment_a", "comment_b"]}, program=path)
         res = d.bp_responses[path]["breakpoints"]
+        # not loaded when set: at the requested lines, then both moved
+        # onto the same line by `breakpoint` events as the file loads
         self.assertEqual([r.get("line") for r in res],
-                         [d.m["moved_target"]] * 2, res)
+                         [d.m["comment_a"], d.m["comment_b"]], res)
+        moved = [d.c.wait_event("breakpoint", TIMEOUT)["body"]["breakpoint"]
+                 for _ in res]
+        self.assertEqual(sorted((b["id"], b["line"]) for b in moved),
+                         sorted((r["id"], d.m["moved_target"]) for r in res), moved)
         d.stopped("breakpoint", "moved_target", "moved", ids=ids[path])
         d.cont()
         code, out = d.finish()

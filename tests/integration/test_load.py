@@ -150,6 +150,13 @@ class LoadTests(DapTestCase):
             resp = p.response(seq, 30.0)
             self.assertTrue(resp["success"], resp)
             bodies[path] = resp["body"]
+            self.assertEqual([b.get("source", {}).get("path")
+                              for b in resp["body"]["breakpoints"]],
+                             [path] * len(resp["body"]["breakpoints"]), resp)
+        # sent all at once (as VS Code does): answered in the order sent
+        answered = [m["request_seq"] for m in c.messages
+                    if m.get("type") == "response" and m.get("command") == "setBreakpoints"]
+        self.assertEqual(answered, [seq for _path, seq in seqs])
         p.request(self, "configurationDone")
         resp = p.response(launch_seq)
         self.assertTrue(resp["success"], "launch failed: %r" % (resp,))

@@ -187,6 +187,42 @@ class PathTests(DapTestCase):
         self.assertIn("total 7", c.output("stdout"))
         self.disconnect(c)
 
+    def test_path_mappings_lazy_breakpoint_event(self):
+        # A breakpoint set through a mapped path in a module not loaded yet
+        # is answered at its line; the `breakpoint` event that moves it when
+        # the module loads names the client's file, not the program's copy.
+        local = os.path.join(self.tmp, "lazy_local")
+        remote = os.path.join(self.tmp, "lazy_remote")
+        for root in (local, remote):
+            self.write(os.path.join(root, "main.py"),
+                       "import lazymod\nprint('value', lazymod.VALUE)\n")
+            self.write(os.path.join(root, "lazymod.py"),
+                       "# a comment: the breakpoint moves to the next line\nVALUE = 5\n")
+        local_mod = os.path.join(local, "lazymod.py")
+        c = self.client()
+        seq = self.begin(c, self.launch_args(
+            program=os.path.join(remote, "main.py"), cwd=remote,
+            pathMappings=[{"localRoot": local, "remoteRoot": remote}]))
+        resp = c.request("setBreakpoints", {
+            "source": {"path": local_mod}, "breakpoints": [{"line": 1}]}, TIMEOUT)
+        self.assertTrue(resp["success"], resp)
+        bp = resp["body"]["breakpoints"][0]
+        self.assertEqual((bp["verified"], bp["line"], bp["source"]["path"]),
+                         (True, 1, local_mod), bp)
+        self.finish_config(c, seq)
+        ev = c.wait_event("breakpoint", TIMEOUT)["body"]
+        self.assertEqual((ev["reason"], ev["breakpoint"]["id"], ev["breakpoint"]["line"],
+                          ev["breakpoint"]["source"]["path"]),
+                         ("changed", bp["id"], 2, local_mod), ev)
+        stopped = c.wait_event("stopped", TIMEOUT)
+        top = self.stack(c, stopped)[0]
+        self.assertEqual((top["source"]["path"], top["line"]), (local_mod, 2))
+        c.request("continue", {"threadId": stopped["body"]["threadId"]}, TIMEOUT)
+        self.assertEqual(c.wait_event("exited", TIMEOUT)["body"]["exitCode"], 0)
+        c.wait_event("terminated", TIMEOUT)
+        self.assertIn("value 5", c.output("stdout"))
+        self.disconnect(c)
+
     def test_exception_info_and_unmapped_paths(self):
         local, remote, remote_lib = self.remote_tree()
         failing = self.write(os.path.join(remote, "fail.py"),

@@ -242,27 +242,39 @@ class StartupScanTests:
     def scan_session(self, where):
         """Breakpoints on a comment line of SCAN_FILES modules not imported
         yet, set before the program starts: the `dapper/statistics` at the
-        entry stop and after the imports, and the setBreakpoints answers."""
+        entry stop, after the imports, and after setting the first 5 files'
+        breakpoints again (loaded now); checks the answers and events."""
         prog = os.path.join(where, "main.py")
         self.write_bytecode = True
+        paths = [os.path.join(where, "m%d.py" % i) for i in range(SCAN_FILES)]
         d = self.debug("main.py", prog=prog, args=[where], stop_on_entry=True,
-                       bps={os.path.join(where, "m%d.py" % i): [5]
-                            for i in range(SCAN_FILES)})
-        answers = [d.bp_responses[os.path.join(where, "m%d.py" % i)]
-                   ["breakpoints"] for i in range(SCAN_FILES)]
+                       bps={p: [5] for p in paths})
+        answers = [d.bp_responses[p]["breakpoints"] for p in paths]
         d.stopped("entry")
         entry = d.request("dapper/statistics")["body"]
         d.set_breakpoints(prog, ["done"])
         d.cont()
         d.stopped("breakpoint", "done", "<module>")
         done = d.request("dapper/statistics")["body"]
+        again = [d.set_breakpoints(p, [5]) for p in paths[:5]]
+        loaded = d.request("dapper/statistics")["body"]
         d.cont()
         code, out = d.finish()
         self.assertEqual(code, 0)
         self.assertEqual(out.get("stdout"), "imported %d\n" % SCAN_FILES)
+        # not loaded when set: verified at the requested line (a stat)...
         for a in answers:
+            self.assert_verified(a, [5])
+        # ... and moved to the next code line by one event each as it loaded
+        moved = [e["body"] for e in d.c.events("breakpoint")]
+        self.assertEqual(sorted((b["reason"], b["breakpoint"]["verified"],
+                                 b["breakpoint"]["line"], b["breakpoint"]["id"])
+                                for b in moved),
+                         sorted(("changed", True, 6, a[0]["id"]) for a in answers))
+        # loaded: the exact answer in the response
+        for a in again:
             self.assert_verified(a, [6])
-        return entry, done
+        return entry, done, loaded
 
     write_bytecode = False
 
@@ -274,26 +286,34 @@ class StartupScanTests:
 
     def test_breakpoints_before_start_scan_no_heap_per_file(self):
         """50 setBreakpoints before the program starts cost at most one
-        scan of the heap for code objects, through the imports too; the
-        breakpoints are verified at the line they moved to. Once the
-        modules have byte code on disk (written by the first run), their
-        lines come from it: no compile."""
+        scan of the heap for code objects, through the imports too, and
+        read no file (answered lazily, `cache.lazy`); the breakpoints move
+        to their code line by `breakpoint` events as the modules load. Set
+        again once loaded, their lines are read: compiled the first time,
+        from the byte code on disk (written by the first run) the second."""
         with tempfile.TemporaryDirectory() as tmp:
             for i in range(SCAN_FILES):
                 with open(os.path.join(tmp, "m%d.py" % i), "w") as f:
                     f.write(_SCAN_MODULE % (i, i))
             with open(os.path.join(tmp, "main.py"), "w") as f:
                 f.write(_SCAN_MAIN % SCAN_FILES)
-            entry, done = self.scan_session(tmp)
-            self.assertLessEqual(entry["heap_scans"], MAX_HEAP_SCANS, entry)
-            self.assertLessEqual(done["heap_scans"], MAX_HEAP_SCANS, done)
-            self.assertGreaterEqual(entry["cache"]["compiles"], SCAN_FILES,
-                                    entry)
-            self.assertTrue(os.listdir(os.path.join(tmp, "__pycache__")))
-            entry, done = self.scan_session(tmp)
-            self.assertLessEqual(done["heap_scans"], MAX_HEAP_SCANS, done)
-            self.assertEqual(entry["cache"]["pyc_reads"], SCAN_FILES, entry)
-            self.assertEqual(entry["cache"]["compiles"], 0, entry)
+            for run in range(2):
+                entry, done, loaded = self.scan_session(tmp)
+                self.assertLessEqual(entry["heap_scans"], MAX_HEAP_SCANS, entry)
+                self.assertLessEqual(done["heap_scans"], MAX_HEAP_SCANS, done)
+                # (main.py's breakpoint, set once it runs: read, compiled)
+                for st, compiled in ((entry, 0), (done, 1)):
+                    self.assertEqual(st["cache"]["lazy"], SCAN_FILES, st)
+                    self.assertEqual(st["cache"]["compiles"], compiled, st)
+                    self.assertEqual(st["cache"]["pyc_reads"], 0, st)
+                self.assertEqual(done["cache"]["lazy_checked"], SCAN_FILES, done)
+                self.assertEqual(done["cache"]["lazy_events"], SCAN_FILES, done)
+                # the imports wrote the byte code (in the first run too)
+                self.assertEqual(loaded["cache"]["pyc_reads"], 5, loaded)
+                self.assertEqual(loaded["cache"]["compiles"], 1, loaded)
+                self.assertEqual(loaded["cache"]["lazy"], SCAN_FILES, loaded)
+                if run == 0:
+                    self.assertTrue(os.listdir(os.path.join(tmp, "__pycache__")))
 
 
 class PerStepAuto(StepCostTests, ModuleEventTests, StartupScanTests,

@@ -1,3 +1,3 @@
-# Does not compile: breakpoints here are not verified.
+# Does not compile (never imported: a breakpoint here is answered from a stat).
 def f(:
     pass
