@@ -69,7 +69,10 @@ static int rt_backend_audit(const char *event, PyObject *args, void *data) {
   }
   if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) return 0;
   code = PyTuple_GET_ITEM(args, 0);
-  if (PyCode_Check(code)) rt_backend->code_executed(code);
+  if (PyCode_Check(code)) {
+    rt_stat_inc(RT_STAT_EXEC_EVENTS);
+    rt_backend->code_executed(code);
+  }
   return 0;
 }
 
