@@ -437,7 +437,8 @@ static const char *rt_path_base(const char *path) {
  * realpath in Python, an lstat per path component). The realpath of a
  * name whose last component is a plain name and not a symbolic link ends
  * in that same component, so it can equal a breakpoint file's canonical
- * path only when the last components match. Anything else (a symbolic
+ * path only when the last components match, and then only when both
+ * name the same file now (device and inode). Anything else (a symbolic
  * link, a name that does not exist, `.`/`..` components, a name that is
  * not UTF-8) is "maybe": the caller computes it. A pseudo name (`<string>`)
  * is its own canonical path. Once per file: the record made for a "maybe"
@@ -466,7 +467,15 @@ static bool rt_src_may_have_bps(PyObject *filename) {
     return true;
   }
   for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
-    if (strcmp(rt_path_base(bf->canon), base) == 0) return true;
+    struct stat bst;
+    if (strcmp(rt_path_base(bf->canon), base) != 0) continue;
+    /* the same last component (`__init__.py`): two files that are not the
+     * same file now have different realpaths */
+    if (stat(name, &st) == 0 && stat(bf->canon, &bst) == 0 &&
+        (st.st_dev != bst.st_dev || st.st_ino != bst.st_ino)) {
+      continue;
+    }
+    return true;
   }
   return lstat(name, &st) != 0 || S_ISLNK(st.st_mode);
 }
