@@ -79,7 +79,7 @@ def run_config(o, python, config, runner, bps, out):
     t0 = time.monotonic()
     if config == "plain":
         b, err = db.run_plain(vg, runner, [], timeout=o.timeout, cwd=cwd)
-        console = ""
+        backend = None
     else:
         s = db.Session("dapper", o.adapter_cmd, python, runner, [],
                        bps=bps if config == "bps" else None,
@@ -88,7 +88,7 @@ def run_config(o, python, config, runner, bps, out):
         s.set_breakpoints_timeout = 600.0
         s.run()
         b, err = s.bench, s.launch_error or s.error
-        console = s.console
+        backend = s.backend_used
         if b is not None and config == "bps" and s.all_verified() is False:
             err = "breakpoints not verified"
             b = None
@@ -100,9 +100,9 @@ def run_config(o, python, config, runner, bps, out):
     if b.get("failures") or b.get("rc"):
         raise RuntimeError("%s: the program's tests failed: %s" % (config, b))
     ir = total(out)
-    log("  %-5s Ir %s (%.0f s)%s" % (config, format(ir, ","),
-                                     time.monotonic() - t0,
-                                     "" if not console else ""))
+    log("  %-5s Ir %s (%.0f s)%s" % (
+        config, format(ir, ","), time.monotonic() - t0,
+        "" if not backend else ", backend " + backend))
     return ir
 
 
