@@ -418,16 +418,6 @@ def breakpoint_locations(path, line, end_line):
     return sorted(l for l in have if line <= l <= end_line)
 
 
-def code_lines(code, wanted):
-    """The lines of `wanted` (a tuple of ints) that this code object itself
-    executes (not its nested functions)."""
-    mine = set()
-    for _start, _end, line in code.co_lines():
-        if line is not None:
-            mine.add(line)
-    return tuple(sorted(l for l in wanted if l in mine))
-
-
 heap_scans = 0        # scans of the heap for code (live_codes, instrument.update)
 _module_canon = {}    # a module's __file__ -> canonical
 

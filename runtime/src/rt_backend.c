@@ -73,6 +73,7 @@ static int rt_backend_audit(const char *event, PyObject *args, void *data) {
   if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1) return 0;
   code = PyTuple_GET_ITEM(args, 0);
   if (!PyCode_Check(code)) return 0;
+  rt_stat_inc(RT_STAT_EXEC_EVENTS);
   /* lazily answered lines are checked first: the backend arms those */
   rt_lazy_code_loaded(code);
   if (rt_backend->code_executed != NULL) rt_backend->code_executed(code);

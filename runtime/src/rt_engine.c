@@ -4,9 +4,11 @@
 #define RT_COMPAT_INTERNAL_FRAME 1
 #include "rt_engine.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <dapper/errors.h>
 #include <dapper/message.h>
@@ -208,6 +210,7 @@ static rt_srcfile_t *rt_src_find(PyObject *filename, bool create) {
   if (!create) return NULL;
   src = calloc(1, sizeof *src);
   if (src == NULL) return NULL;
+  rt_stat_inc(RT_STAT_FILES_RESOLVED);
   res = rt_support_call("canonical", "(O)", filename);
   src->canon = rt_strdup_py(res);
   Py_XDECREF(res);
@@ -268,44 +271,133 @@ int rt_engine_init(void) {
   return 0;
 }
 
+/* ---- a code object's own lines, from its location table --------------- */
+
+/* co_linetable (3.11+, CPython's Objects/locations.md): one entry per run
+ * of code units, a start byte (bit 7 set; bits 3-6 the kind, bits 0-2 the
+ * length) then varint bytes (bit 7 clear). The kinds that move the line:
+ * 13 (no columns) and 14 (long form) by a signed varint, 10-12 by 0-2;
+ * 15 has no line (co_lines() gives None); the others keep it. The line
+ * starts at co_firstlineno. */
+typedef struct {
+  const uint8_t *p, *end;
+  int line;
+} rt_linetable_t;
+
+static void rt_linetable_init(rt_linetable_t *it, PyCodeObject *co) {
+  PyObject *table = co->co_linetable;
+  bool ok = table != NULL && PyBytes_Check(table);
+  it->p = ok ? (const uint8_t *)PyBytes_AS_STRING(table) : NULL;
+  it->end = ok ? it->p + PyBytes_GET_SIZE(table) : NULL;
+  it->line = co->co_firstlineno;
+}
+
+/* The next entry's line (-1: none) in *line; false at the end. */
+static bool rt_linetable_next(rt_linetable_t *it, int *line) {
+  int kind = 0;
+  if (it->p == NULL || it->p >= it->end) return false;
+  kind = (*it->p >> 3) & 15;
+  if (kind == 13 || kind == 14) {
+    const uint8_t *q = it->p + 1;
+    unsigned v = 0, shift = 0;
+    while (q < it->end && shift < 32) {
+      uint8_t b = *q++;
+      v |= (unsigned)(b & 63) << shift;
+      shift += 6;
+      if (!(b & 64)) break;
+    }
+    it->line += (v & 1) ? -(int)(v >> 1) : (int)(v >> 1);
+  } else if (kind >= 10 && kind <= 12) {
+    it->line += kind - 10;
+  }
+  *line = kind == 15 ? -1 : it->line;
+  do {
+    it->p++;
+  } while (it->p < it->end && !(*it->p & 128));
+  return true;
+}
+
+int rt_engine_code_lines(PyObject *code, int (*fn)(int line, void *arg), void *arg) {
+  rt_linetable_t it;
+  int line = 0, rc = 0;
+  if (!PyCode_Check(code)) return 0;
+  rt_linetable_init(&it, (PyCodeObject *)code);
+  while (rc == 0 && rt_linetable_next(&it, &line)) {
+    if (line >= 0) rc = fn(line, arg);
+  }
+  return rc;
+}
+
+/* The breakpoint lines of bf that code's own instructions carry, as ci's
+ * bitmap (what co_lines() gives, without calling Python: the caller may be
+ * the eval-frame hook arming code before its frame runs). */
+static void rt_codeinfo_lines(rt_codeinfo_t *ci, const rt_bpfile_t *bf) {
+  rt_linetable_t it;
+  int line = 0, lo = INT_MAX, hi = INT_MIN, blo = INT_MAX, bhi = INT_MIN;
+  uint8_t small[256], *have = small;
+
+  rt_linetable_init(&it, (PyCodeObject *)ci->code);
+  while (rt_linetable_next(&it, &line)) {
+    if (line < 0) continue;
+    if (line < lo) lo = line;
+    if (line > hi) hi = line;
+  }
+  for (int i = 0; i < bf->n; i++) {
+    int l = bf->bps[i].line;
+    if (l >= lo && l <= hi) {
+      if (l < blo) blo = l;
+      if (l > bhi) bhi = l;
+    }
+  }
+  if (blo > bhi) return; /* no breakpoint line within the code's lines */
+  if ((size_t)(hi - lo) / 8 + 1 > sizeof small) {
+    have = calloc((size_t)(hi - lo) / 8 + 1, 1);
+    if (have == NULL) return;
+  } else {
+    memset(small, 0, sizeof small);
+  }
+  rt_linetable_init(&it, (PyCodeObject *)ci->code);
+  while (rt_linetable_next(&it, &line)) {
+    if (line < 0) continue;
+    have[(line - lo) >> 3] |= (uint8_t)(1u << ((line - lo) & 7));
+  }
+  blo = INT_MAX;
+  bhi = INT_MIN;
+  for (int i = 0; i < bf->n; i++) {
+    int l = bf->bps[i].line, off = l - lo;
+    if (l < lo || l > hi || !(have[off >> 3] & (1u << (off & 7)))) continue;
+    if (l < blo) blo = l;
+    if (l > bhi) bhi = l;
+  }
+  if (blo <= bhi) {
+    ci->first = blo;
+    ci->nbits = bhi - blo + 1;
+    ci->bits = calloc((size_t)(ci->nbits + 7) / 8, 1);
+    if (ci->bits == NULL) {
+      ci->nbits = 0;
+    } else {
+      for (int i = 0; i < bf->n; i++) {
+        int l = bf->bps[i].line, off = l - lo, b = l - blo;
+        if (l < blo || l > bhi || !(have[off >> 3] & (1u << (off & 7)))) continue;
+        ci->bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+      }
+    }
+  }
+  if (have != small) free(have);
+}
+
 /* Recomputes ci for the current generation. in_debugger is set. */
 static void rt_codeinfo_refresh(rt_codeinfo_t *ci) {
   rt_bpfile_t *bf = rt_src_bpfile(ci->src);
-  PyObject *lines = NULL, *res = NULL;
+  PyObject *res = NULL;
 
   ci->gen = rt_engine_gen;
   free(ci->bits);
   ci->bits = NULL;
   ci->nbits = 0;
   ci->funcbp_id = 0;
-  if (bf != NULL && bf->n > 0) {
-    int n = 0;
-    lines = PyTuple_New(bf->n);
-    if (lines == NULL) goto done;
-    for (int i = 0; i < bf->n; i++) {
-      PyObject *l = PyLong_FromLong(bf->bps[i].line);
-      if (l == NULL) goto done;
-      PyTuple_SET_ITEM(lines, i, l);
-    }
-    res = rt_support_call("code_lines", "(OO)", ci->code, lines);
-    if (res != NULL && PyTuple_Check(res) && (n = (int)PyTuple_GET_SIZE(res)) > 0) {
-      long lo = PyLong_AsLong(PyTuple_GET_ITEM(res, 0));
-      long hi = PyLong_AsLong(PyTuple_GET_ITEM(res, n - 1));
-      ci->first = (int)lo;
-      ci->nbits = (int)(hi - lo + 1);
-      ci->bits = calloc((size_t)(ci->nbits + 7) / 8, 1);
-      if (ci->bits == NULL) {
-        ci->nbits = 0;
-      } else {
-        for (int i = 0; i < n; i++) {
-          int off = (int)PyLong_AsLong(PyTuple_GET_ITEM(res, i)) - ci->first;
-          ci->bits[off >> 3] |= (uint8_t)(1u << (off & 7));
-        }
-      }
-    }
-  }
+  if (bf != NULL && bf->n > 0) rt_codeinfo_lines(ci, bf);
   if (rt_engine_nfuncbps > 0 && rt_funcbp_names != NULL) {
-    Py_XDECREF(res);
     res = rt_support_call("match_function", "(OOO)", ci->code,
                           ci->modname != NULL ? ci->modname : Py_None,
                           rt_funcbp_names);
@@ -317,9 +409,7 @@ static void rt_codeinfo_refresh(rt_codeinfo_t *ci) {
       ci->funcbp_line = res != NULL ? (int)PyLong_AsLong(res) : 0;
     }
   }
-done:
   PyErr_Clear();
-  Py_XDECREF(lines);
   Py_XDECREF(res);
 }
 
@@ -337,6 +427,7 @@ rt_codeinfo_t *rt_engine_codeinfo_refresh(PyObject *code, PyObject *globals) {
     if (src == NULL) goto done;
     ci = calloc(1, sizeof *ci);
     if (ci == NULL) goto done;
+    rt_stat_inc(RT_STAT_CODES_REGISTERED);
     ci->code = code;
     ci->src = src;
     rt_src_kinds(src);
@@ -390,18 +481,74 @@ void rt_engine_codeinfo_module(rt_codeinfo_t *ci, PyObject *globals) {
   if (rt_engine_nfuncbps > 0) ci->gen = 0; /* match the function breakpoints again */
 }
 
+/* The last component of a path ("/a/b.py" -> "b.py"). */
+static const char *rt_path_base(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash != NULL ? slash + 1 : path;
+}
+
+/* False when the file `filename` (a code object's co_filename that has no
+ * record yet) cannot be a file with breakpoints, decided in C, without
+ * computing its canonical path (the support module's `canonical`: a
+ * realpath in Python, an lstat per path component). The realpath of a
+ * name whose last component is a plain name and not a symbolic link ends
+ * in that same component, so it can equal a breakpoint file's canonical
+ * path only when the last components match, and then only when both
+ * name the same file now (device and inode). Anything else (a symbolic
+ * link, a name that does not exist, `.`/`..` components, a name that is
+ * not UTF-8) is "maybe": the caller computes it. A pseudo name (`<string>`)
+ * is its own canonical path. Once per file: the record made for a "maybe"
+ * answers later sights. */
+static bool rt_src_may_have_bps(PyObject *filename) {
+  Py_ssize_t len = 0;
+  const char *name = NULL, *base = NULL;
+  struct stat st;
+
+  if (!PyUnicode_Check(filename)) return true;
+  name = PyUnicode_AsUTF8AndSize(filename, &len);
+  if (name == NULL || (size_t)len != strlen(name)) {
+    PyErr_Clear();
+    return true;
+  }
+  if (name[0] == '<') {
+    for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
+      if (strcmp(bf->canon, name) == 0) return true;
+    }
+    return false;
+  }
+  base = rt_path_base(name);
+  if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+      strstr(name, "/./") != NULL || strstr(name, "/../") != NULL ||
+      strncmp(name, "./", 2) == 0 || strncmp(name, "../", 3) == 0) {
+    return true;
+  }
+  for (rt_bpfile_t *bf = rt_bpfiles; bf != NULL; bf = bf->next) {
+    struct stat bst;
+    if (strcmp(rt_path_base(bf->canon), base) != 0) continue;
+    /* the same last component (`__init__.py`): two files that are not the
+     * same file now have different realpaths */
+    if (stat(name, &st) == 0 && stat(bf->canon, &bst) == 0 &&
+        (st.st_dev != bst.st_dev || st.st_ino != bst.st_ino)) {
+      continue;
+    }
+    return true;
+  }
+  return lstat(name, &st) != 0 || S_ISLNK(st.st_mode);
+}
+
 rt_bpfile_t *rt_engine_code_bpfile(PyObject *code) {
   rt_codeinfo_t *ci = NULL;
   rt_srcfile_t *src = NULL;
   rt_compat_exc_t saved;
+  PyObject *filename = ((PyCodeObject *)code)->co_filename;
 
   if (rt_bpfiles == NULL) return NULL;
   ci = rt_engine_codeinfo_peek(code);
-  src = ci != NULL ? ci->src : NULL;
+  src = ci != NULL ? ci->src : rt_src_find(filename, false);
   if (src == NULL) {
     rt_compat_exc_save(&saved);
     rt_tls_in_debugger++;
-    src = rt_src_find(((PyCodeObject *)code)->co_filename, true);
+    if (rt_src_may_have_bps(filename)) src = rt_src_find(filename, true);
     rt_tls_in_debugger--;
     PyErr_Clear();
     rt_compat_exc_restore(&saved);

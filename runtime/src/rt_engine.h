@@ -64,6 +64,12 @@ static inline rt_codeinfo_t *rt_engine_codeinfo(PyObject *code, PyObject *global
  * after `configure` set the `rules`. GIL held. */
 void rt_engine_reclassify(void);
 
+/* Calls fn(line, arg) for each line of code's own instructions, in the
+ * order of its location table (what co_lines() gives that is not None,
+ * repeats included), decoded in C. Stops at fn's first non-zero result and
+ * returns it; 0 otherwise. No Python code runs. */
+int rt_engine_code_lines(PyObject *code, int (*fn)(int line, void *arg), void *arg);
+
 /* Gets the codeinfo of code and of every code object nested in its
  * constants (functions, classes, lambdas, comprehensions defined in it)
  * and calls fn on each: a module's code objects, all known before it runs. */

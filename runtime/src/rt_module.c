@@ -380,6 +380,27 @@ static PyObject *rt_send_event_py(PyObject *module, PyObject *const *args,
   Py_RETURN_NONE;
 }
 
+static int rt_code_lines_add(int line, void *arg) {
+  PyObject *l = PyLong_FromLong(line);
+  int rc = l != NULL ? PySet_Add((PyObject *)arg, l) : -1;
+  Py_XDECREF(l);
+  return rc;
+}
+
+/* _code_lines(code): the set of lines the runtime reads from the code's
+ * location table (the breakpoint-line decision; tests compare it with
+ * co_lines()). */
+static PyObject *rt_code_lines_py(PyObject *module, PyObject *code) {
+  PyObject *out = NULL;
+  if (!PyCode_Check(code)) {
+    PyErr_SetString(PyExc_TypeError, "_code_lines() takes a code object");
+    return NULL;
+  }
+  out = PySet_New(NULL);
+  if (out != NULL && rt_engine_code_lines(code, rt_code_lines_add, out) != 0) Py_CLEAR(out);
+  return out;
+}
+
 static PyObject *rt_after_fork_child(PyObject *module, PyObject *unused) {
   rt_backend_uninstall();
   Py_RETURN_NONE;
@@ -392,6 +413,7 @@ static PyMethodDef rt_methods[] = {
     {"_send_event", (PyCFunction)(void (*)(void))rt_send_event_py, METH_FASTCALL,
      NULL},
     {"_after_fork_child", rt_after_fork_child, METH_NOARGS, NULL},
+    {"_code_lines", rt_code_lines_py, METH_O, NULL},
     {"connect", rt_connect, METH_O, rt_connect_doc},
     {"_hold_for_start", rt_hold_for_start, METH_NOARGS, rt_hold_for_start_doc},
     {"wait_for_start", (PyCFunction)(void (*)(void))rt_wait_for_start,

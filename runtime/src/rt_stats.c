@@ -291,6 +291,9 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   cJSON_AddNumberToObject(out, "files_instrumented", ins[1]);
   cJSON_AddNumberToObject(out, "lines_compiled", ins[2]);
   cJSON_AddNumberToObject(out, "heap_scans", heap_scans);
+  cJSON_AddNumberToObject(out, "exec_events", (double)sum[RT_STAT_EXEC_EVENTS]);
+  cJSON_AddNumberToObject(out, "files_resolved", (double)sum[RT_STAT_FILES_RESOLVED]);
+  cJSON_AddNumberToObject(out, "codes_registered", (double)sum[RT_STAT_CODES_REGISTERED]);
   cJSON *is = cJSON_AddObjectToObject(out, "integration_stats");
   if (is != NULL) {
     cJSON_AddNumberToObject(is, "integrations_enabled", integrations);

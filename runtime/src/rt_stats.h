@@ -30,6 +30,9 @@ typedef enum {
   RT_STAT_LINES_OFF,      /* tracing, selective: frames run without line events */
   RT_STAT_HOOK_CALLS,     /* performance_monitoring: timed hook calls */
   RT_STAT_HOOK_NS,        /* performance_monitoring: ns in them (calls that did not stop) */
+  RT_STAT_EXEC_EVENTS,    /* `exec` audit events handed to the backend */
+  RT_STAT_FILES_RESOLVED, /* per-file records made (a canonical path computed in Python) */
+  RT_STAT_CODES_REGISTERED, /* code objects given a codeinfo (co_extra) record */
   RT_STAT_N
 } rt_stat_t;
 

@@ -316,14 +316,77 @@ class StartupScanTests:
                     self.assertTrue(os.listdir(os.path.join(tmp, "__pycache__")))
 
 
+# Files the runtime may resolve (a canonical path computed in Python) while
+# the program below imports IMPORT_FILES modules, breakpoints set in two of
+# them before it starts: those two, the main script and what the stops and
+# (3.11) the eval-frame hook look at, 6-11 here. Before the exec audit hook
+# decided in C which files cannot hold breakpoints: one per module run
+# (every import), over IMPORT_FILES.
+IMPORT_FILES = 50
+MAX_FILES_RESOLVED = 20
+_IMPORT_MAIN = '''import sys
+
+sys.path.insert(0, sys.argv[1])
+mods = [__import__("m%%d" %% i) for i in range(%d)]
+import linked  # a symbolic link to target.py
+total = mods[3].f(1) + linked.f(1)
+print("total", total)  # BREAK: done
+'''
+
+
+class ImportCostTests:
+    def test_imports_of_files_without_breakpoints_resolve_no_path(self):
+        """Breakpoints in 2 of 50 modules imported after the program
+        starts (one through a symbolic link with another name): both
+        stop, and the imports of the other modules cost no canonical path
+        each (`files_resolved`), where the exec audit hook sees every
+        module run (`exec_events`)."""
+        if self.backend_in_use not in ("monitoring", "instrumented"):
+            self.skipTest("%s finds code without the exec audit hook"
+                          % self.backend_in_use)
+        with tempfile.TemporaryDirectory() as tmp:
+            for i in range(IMPORT_FILES):
+                with open(os.path.join(tmp, "m%d.py" % i), "w") as f:
+                    f.write(_SCAN_MODULE % (i, i))
+            target = os.path.join(tmp, "target.py")
+            with open(target, "w") as f:
+                f.write(_SCAN_MODULE % (100, 100))
+            os.symlink(target, os.path.join(tmp, "linked.py"))
+            prog = os.path.join(tmp, "main.py")
+            with open(prog, "w") as f:
+                f.write(_IMPORT_MAIN % IMPORT_FILES)
+            d = self.debug("main.py", prog=prog, args=[tmp],
+                           bps={os.path.join(tmp, "m3.py"): [6],
+                                target: [6], prog: ["done"]})
+            _ev, top = d.stopped("breakpoint", 6, "f")
+            self.assertEqual(os.path.basename(top["source"]["path"]),
+                             "m3.py", top)
+            d.cont()
+            _ev, top = d.stopped("breakpoint", 6, "f")
+            self.assertEqual(os.path.realpath(top["source"]["path"]),
+                             os.path.realpath(target), top)
+            d.cont()
+            d.stopped("breakpoint", "done", "<module>")
+            stats = d.request("dapper/statistics")["body"]
+            d.cont()
+            code, out = d.finish()
+            self.assertEqual(code, 0)
+            self.assertEqual(out.get("stdout"), "total 105\n")
+            self.assertGreaterEqual(stats["exec_events"], IMPORT_FILES + 2,
+                                    stats)
+            self.assertLessEqual(stats["files_resolved"],
+                                 MAX_FILES_RESOLVED, stats)
+
+
 class PerStepAuto(StepCostTests, ModuleEventTests, StartupScanTests,
-                  PerStepCase):
+                  ImportCostTests, PerStepCase):
     backend = "auto"
 
 
 def _backend_class(backend):
     name = "PerStep_%s" % backend
-    return type(name, (StepCostTests, StartupScanTests, PerStepCase),
+    return type(name, (StepCostTests, StartupScanTests, ImportCostTests,
+                       PerStepCase),
                 {"backend": backend})
 
 

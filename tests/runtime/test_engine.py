@@ -461,7 +461,8 @@ class EngineTests:
         keys = {"backend", "reason", "integrations_enabled", "breakpoints_optimized",
                 "trace_calls_saved", "errors_handled", "trace_function_calls",
                 "frame_eval_calls", "monitoring_callbacks", "functions_instrumented",
-                "files_instrumented", "lines_compiled", "heap_scans"}
+                "files_instrumented", "lines_compiled", "heap_scans", "exec_events",
+                "files_resolved", "codes_registered"}
         grouped = {"integration_stats", "performance_data", "efficiency", "cache",
                    "disk_cache"}
         path = target("control.py")

@@ -204,9 +204,78 @@ def test_fork(rt):
     wait_until(lambda: not rt.is_connected(), what="disconnect on EOF")
 
 
+def _all_codes(code):
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        yield c
+        todo.extend(k for k in c.co_consts if hasattr(k, "co_lines"))
+
+
+CODE_LINES_SOURCE = """
+import os
+@staticmethod
+def deco(f):
+    return f
+class A:
+    x = [i for i in range(3)
+         if i]
+    @deco
+    def m(self, a,
+          b=lambda: 1):
+        try:
+            return (a +
+                    b)
+        except Exception:
+            pass
+        finally:
+            pass
+    async def g(self):
+        async with self as z:
+            yield z
+        await z
+def f():
+    return 1; pass
+""" + "\n" * 300 + """
+def far():
+    return [
+        x for x in ()]
+"""
+
+
+def test_code_lines(rt):
+    """The runtime's reading of code objects' location tables (the lines
+    breakpoints arm on) gives co_lines()'s lines, for every code object of
+    every module loaded here and a program of lines CPython compiles
+    specially."""
+    codes = [compile(CODE_LINES_SOURCE, "<code-lines>", "exec")]
+    for mod in list(sys.modules.values()):
+        for v in list(vars(mod).values()):
+            c = getattr(v, "__code__", None)
+            if c is not None and hasattr(c, "co_lines"):
+                codes.append(c)
+    n = 0
+    for top in codes:
+        for c in _all_codes(top):
+            want = {l for _s, _e, l in c.co_lines() if l is not None}
+            got = rt._code_lines(c)
+            check(got == want, "%s:%s: runtime lines %s, co_lines %s" % (
+                c.co_filename, c.co_name, sorted(got ^ want)[:10],
+                sorted(want)[:10]))
+            n += 1
+    check(n > 500, "only %d code objects compared" % n)
+    try:
+        rt._code_lines(1)
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("_code_lines(1) did not raise TypeError")
+
+
 def main():
     rt = load_runtime(sys.argv[1])
     test_constants(rt)
+    test_code_lines(rt)
     test_session(rt)
     test_close_releases_waiter(rt)
     test_fork(rt)
