@@ -13,19 +13,25 @@ own lines (at their line numbers, under headers for its classes; the
 whole file only for module-level lines), and before each statement that
 starts on a breakpoint line one statement per breakpoint is inserted:
 
-    __dapper_bp__(id, 0)                      # no condition
+    __dapper_bp__(line, 0)                    # no condition
     try:                                      # condition inlined
-        if (condition): __dapper_bp__(id, 0)
-    except Exception: __dapper_bp__(id, 1)    # condition raised
+        if (condition): __dapper_bp__(line, 0)
+    except Exception: __dapper_bp__(line, 1)  # condition raised
     __dapper_bp__(0, 3)                       # several breakpoints: the
                                               # runtime evaluates the line
+
+The check names its line, not the breakpoint's id (ids change at every
+setBreakpoints; the runtime finds the line's breakpoint when it is called),
+so the compiled code depends on the lines and conditions only: what the
+cache keeps is the code that is installed, and nothing else of a compile is
+kept (no tree, no source, no plain recompile: a fingerprint of it).
 
 `__dapper_bp__` and `Exception` are not names: the compiler sees two sentinel
 string constants, which are replaced in co_consts by the runtime's C builtin
 and by the Exception class after compiling. So the check costs no globals
 lookup and the program cannot shadow it. A condition that would change the
 function's variables (a name of an enclosing scope, a walrus) is not inlined
-(`__dapper_bp__(id, 2)`: the runtime evaluates it). Lines the insertion
+(`__dapper_bp__(line, 2)`: the runtime evaluates it). Lines the insertion
 cannot express (a `for`/`while` header, a continuation line, a comprehension
 or lambda line) and functions whose recompiled code differs from the loaded
 code (the file changed) are reported as fallback codes: the runtime traces
@@ -34,18 +40,29 @@ their frames instead.
 import ast
 import bisect
 import gc
+import marshal
 import opcode
 import sys
 import types
 import warnings
 import weakref
 
+try:
+    from _blake2 import blake2b as _blake2b  # hashlib would load OpenSSL
+except ImportError:  # pragma: no cover
+    from hashlib import blake2b as _blake2b
+
 _bp = None            # the C builtin called by instrumented code
 _canonical = None     # _dapper_support.canonical
 SENTINEL = "\x00dapper-breakpoint\x00"
 SENTINEL_EXC = "\x00dapper-exception\x00"
-SENTINEL_ID = "\x00dapper-id-%d\x00"  # a line's breakpoint id, patched in
 _RESUME = opcode.opmap["RESUME"]
+# RESUME once the code was quickened (opcode's free slots, as dis numbers
+# the specialized instructions)
+_RESUME_QUICK = dict(zip(
+    getattr(opcode, "_specialized_instructions", []),
+    [i for i, n in enumerate(opcode.opname) if n.startswith("<")])).get(
+        "RESUME_QUICK", _RESUME)
 _LOAD_CONST = opcode.opmap["LOAD_CONST"]
 _EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
 _CO_OPTIMIZED = 0x0001
@@ -59,8 +76,8 @@ stats = {"functions_instrumented": 0, "files_instrumented": 0,
 
 _orig = {}            # id(instrumented code) -> (instrumented, original)
 _trees = {}           # canonical path -> (stat key, code tree | None)
-_instr_cache = {}     # canonical path -> (key, bps signature, result)
-_seg_cache = {}       # (canonical path, key, function key, its bps) -> result
+_instr_cache = {}     # canonical path -> (key, bps signature, whole-file result)
+_seg_cache = {}       # canonical path -> (key, {function key + its bps: seg})
 _loaded = {}          # canonical path -> (key, module code imported from it)
 _gens = []            # weakrefs to suspended generators that need tracing
 
@@ -159,7 +176,7 @@ def _checks(bps, no_inline):
         return [_call(0, 3, None)]
     out = []
     for _id, line, cond in bps:
-        bp_id = SENTINEL_ID % line  # the id is patched in after compiling
+        bp_id = line  # the runtime finds the line's breakpoint
         if cond is None or line in no_inline:
             out.append(_call(bp_id, 2 if cond is not None else 0, None))
             continue
@@ -301,16 +318,14 @@ def _insert_entries(tree, hosts):
     return tree
 
 
-def _patch_consts(code, ids=None):
-    """Replaces the sentinels by the builtin / Exception and, with ids
-    ({sentinel: id}), the breakpoint ids, in the whole tree (the code with
-    the id sentinels left in does not depend on ids, which change at every
-    setBreakpoints: it is what the cache keeps)."""
+def _patch_consts(code):
+    """Replaces the sentinels by the builtin / Exception in the whole
+    tree."""
     consts = []
     changed = False
     for k in code.co_consts:
         if isinstance(k, types.CodeType):
-            nk = _patch_consts(k, ids)
+            nk = _patch_consts(k)
             changed |= nk is not k
             consts.append(nk)
         elif isinstance(k, str) and k == SENTINEL:
@@ -319,12 +334,18 @@ def _patch_consts(code, ids=None):
         elif isinstance(k, str) and k == SENTINEL_EXC:
             consts.append(Exception)
             changed = True
-        elif ids is not None and isinstance(k, str) and k in ids:
-            consts.append(ids[k])
-            changed = True
         else:
             consts.append(k)
     return code.replace(co_consts=tuple(consts)) if changed else code
+
+
+def _bytecode(code):
+    """The code's instructions, as they are (3.11's co_code would keep a
+    copy on the code object, for as long as it lives: the memory of every
+    function the breakpoints touch). Fresh code (a recompile) has not been
+    quickened: its bytes are co_code's."""
+    b = getattr(code, "_co_code_adaptive", None)
+    return b if b is not None else code.co_code
 
 
 def _traceable_lines(code):
@@ -332,10 +353,10 @@ def _traceable_lines(code):
     instructions up to its RESUME, e.g. a generator's prologue). From
     co_lines() (dis.get_instructions is ~30x slower, and this runs for
     every code object of a file with breakpoints)."""
-    b = code.co_code  # caches zeroed: opcodes at even offsets
+    b = _bytecode(code)  # opcodes at even offsets; no cache before RESUME
     start = None
     for i in range(0, len(b), 2):
-        if b[i] == _RESUME:
+        if b[i] == _RESUME or b[i] == _RESUME_QUICK:
             start = i + 2
             break
     if start is None:
@@ -346,12 +367,13 @@ def _traceable_lines(code):
 
 def _served_lines(code):
     """Lines where this code object calls the breakpoint builtin (its
-    LOAD_CONST; a scan of co_code, dis is ~20x slower)."""
+    LOAD_CONST; a scan of the bytecode, dis is ~20x slower). Fresh code
+    only (a recompile)."""
     mine = {i for i, k in enumerate(code.co_consts) if k is _bp}
     out = set()
     if not mine:
         return out
-    b = code.co_code
+    b = _bytecode(code)
     pos = None
     ext = 0
     for i in range(0, len(b), 2):
@@ -373,11 +395,11 @@ def _same_shape(a, b):
             and a.co_cellvars == b.co_cellvars)
 
 
-def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
+def _compile_checks(canon, parse, flags, bps, plain_ix, pick):
     """Compiles a tree with the checks: (instrumented index, unsupported
     keys, hosts, instrumented root), or None. parse() gives a fresh tree of
     the source; pick(top) the compiled code object whose subtree plain_ix
-    indexes; ids: see _patch_consts."""
+    (key -> [plain code]) indexes."""
     by_line = {}
     for bp in bps:
         by_line.setdefault(bp[1], []).append(bp)
@@ -390,7 +412,7 @@ def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
                 top = compile(tree, canon, "exec", flags, dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError):
             return None
-        root = pick(_patch_consts(top, ids))
+        root = pick(_patch_consts(top))
         if root is None:
             return None
         instr_ix = _index(root)
@@ -428,7 +450,7 @@ def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
                                   dont_inherit=True)
             except (SyntaxError, ValueError, RecursionError):
                 return None
-            root = pick(_patch_consts(top, ids))
+            root = pick(_patch_consts(top))
             if root is None:
                 return None
             instr_ix = _index(root)
@@ -444,17 +466,42 @@ def _whole_file(canon, src, top, bps):
         return None
     stats["files_instrumented"] += 1
     stats["lines_compiled"] += src.count(b"\n") + 1
-    plain_ix = _index(top)
     out = _compile_checks(canon, lambda: ast.parse(src, canon),
-                          top.co_flags & _FUTURE_FLAGS, bps, plain_ix,
-                          lambda c: c, _ids(bps))
+                          top.co_flags & _FUTURE_FLAGS, bps, _index(top),
+                          lambda c: c)
     if out is None:
         return None
-    return (plain_ix,) + out[:3] + (None,)
+    keys, fpmap = set(), {}
+    _align(top, out[3], keys, fpmap)
+    return keys, fpmap, out[1], out[2], None
 
 
-def _ids(bps):
-    return {SENTINEL_ID % line: bp_id for bp_id, line, _c in bps}
+def _fingerprint(code):
+    """What _match compares, as a digest: the key, names, bytecode and
+    variables of the code object and of its nested code (the loaded code
+    is the recompile of this source). Kept in place of the recompile."""
+    parts = [_key(code), code.co_names]
+    for c in _walk(code):
+        parts.append((c.co_code, c.co_varnames, c.co_freevars,
+                      c.co_cellvars))
+    return _blake2b(marshal.dumps(tuple(parts)),
+                           digest_size=16).digest()
+
+
+def _align(plain, instr, keys, fpmap):
+    """Adds the keys of plain's subtree to keys, and {fingerprint of a
+    code object of plain's subtree: its instrumented counterpart (the same
+    key, the same rank among the code objects of that key)} to fpmap."""
+    ix = _index(instr)
+    seen = {}
+    for c in _walk(plain):
+        k = _key(c)
+        keys.add(k)
+        n = seen.get(k, 0)
+        seen[k] = n + 1
+        lst = ix.get(k)
+        if lst is not None and n < len(lst):
+            fpmap.setdefault(_fingerprint(c), lst[n])
 
 
 # ---- compiling one function ------------------------------------------------
@@ -647,19 +694,24 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
     def parse():
         return trees.pop() if trees else ast.parse(text, canon)
 
-    out = _compile_checks(canon, parse, flags, bps, plain_ix, pick, None)
+    out = _compile_checks(canon, parse, flags, bps, plain_ix, pick)
     if out is None:
         return None
-    return (plain_ix,) + out
+    return (plain,) + out
 
 
 def _segmented(canon, key, src, top, bps):
     """The instrumented versions of the functions holding the breakpoints
-    (and their nested code), each compiled from its own lines: (plain
-    index, instrumented index, unsupported keys, hosts, segment root keys)
-    or None when a breakpoint line needs the whole file (a line of module
-    code, of code the segment compile cannot reproduce). A line of a class
-    body compiles the class."""
+    (and their nested code), each compiled from its own lines: (keys,
+    {fingerprint: instrumented code}, unsupported keys, hosts, segment root
+    keys), see _align, or None when a breakpoint line needs the whole file
+    (a line of module code, of code the segment compile cannot reproduce).
+    A line of a class body compiles the class.
+
+    The cache keeps, per file version, what a function's breakpoints
+    (lines, conditions) made of it: its instrumented code (the code that
+    is installed), under a digest of the function's code and breakpoints;
+    False when its recompile does not match the code (then traced)."""
     groups = {}  # id(root) -> [root, classes, bps]
     for bp in bps:
         chain = _holder_chain(top, bp[1])
@@ -675,43 +727,59 @@ def _segmented(canon, key, src, top, bps):
                 groups[id(c)][2].extend(g[2])
                 del groups[gid]
                 break
+    hit = _seg_cache.get(canon)
+    if hit is None or hit[0] != key:
+        hit = _seg_cache[canon] = (key, {})
+    cache = hit[1]
     text = imports = None
-    plain_ix, instr_ix, unsupported, hosts, roots = {}, {}, set(), set(), set()
+    keys, fpmap, unsupported, hosts, roots = set(), {}, set(), set(), set()
     for root, classes, mine in groups.values():
-        ckey = (canon, key, _key(root), tuple(b[1:] for b in mine))
-        seg = _seg_cache.get(ckey)
+        rfp = _fingerprint(root)
+        ckey = _blake2b(marshal.dumps(
+            (rfp, tuple(b[1:] for b in mine))), digest_size=16).digest()
+        seg = cache.get(ckey)
         if seg is None:
             if text is None:
                 text = _Lines(src)
                 imports = _imported_names(top)
             try:
-                seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
+                out = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
                                imports, root, classes, mine)
             except (UnicodeDecodeError, LookupError):
-                seg = None
-            if seg is None:
+                out = None
+            if out is None:
                 return None
-            _seg_cache[ckey] = seg
-        for k, v in seg[0].items():
-            plain_ix.setdefault(k, []).extend(v)
-        for k, v in _index(_patch_consts(seg[4], _ids(mine))).items():
-            instr_ix.setdefault(k, []).extend(v)
-        unsupported |= seg[2]
-        hosts |= seg[3]
+            plain, _ix, uns, hs, instr = out
+            if _fingerprint(plain) != rfp:
+                seg = False  # the loaded code is not this source's
+            elif uns or hs:
+                seg = (instr, frozenset(uns), frozenset(hs))
+            else:
+                seg = instr
+            cache[ckey] = seg
         roots.add(_key(root))
-    return plain_ix, instr_ix, unsupported, hosts, roots
+        if seg is False:
+            keys.update(_key(c) for c in _walk(root))
+            continue
+        if type(seg) is tuple:
+            seg, uns, hs = seg
+            unsupported |= uns
+            hosts |= hs
+        _align(root, seg, keys, fpmap)
+    return keys, fpmap, unsupported, hosts, roots
 
 
 def _instrumented_tree(canon, bps, top=None):
-    """(plain index, instrumented index, unsupported keys, hosts, segment
-    root keys or None for a whole-file compile) for the file, or None when
-    it cannot be compiled. bps: [(id, line, condition|None)]. top: the
-    loaded module code when at hand (else the file's .pyc or compile)."""
+    """(keys, {fingerprint: instrumented code}, unsupported keys, hosts,
+    segment root keys or None for a whole-file compile) for the file (see
+    _align), or None when it cannot be compiled. bps: [(id, line,
+    condition|None)]. top: the loaded module code when at hand (else the
+    file's .pyc or compile)."""
     try:
         key, src = _source(canon)
     except OSError:
         return None
-    sig = tuple(bps)
+    sig = tuple(b[1:] for b in bps)
     hit = _instr_cache.get(canon)
     if top is not None and top.co_name == "<module>":
         _loaded[canon] = (key, top)  # where later changes find functions
@@ -725,8 +793,11 @@ def _instrumented_tree(canon, bps, top=None):
     if top is not None:
         result = _segmented(canon, key, src, top, bps)
     if result is None:
+        # the whole file's compile is kept (the segments' cache: above)
         result = _whole_file(canon, src, top, bps)
-    _instr_cache[canon] = (key, sig, result)
+        _instr_cache[canon] = (key, sig, result)
+    else:
+        _instr_cache.pop(canon, None)
     return result
 
 
@@ -744,20 +815,9 @@ def _subtree_has(code, lines):
 def _match(orig, trees):
     """The instrumented counterpart of a loaded code object, or None when
     the recompile does not match it."""
-    plain_ix, instr_ix = trees[0], trees[1]
-    k = _key(orig)
-    plains = plain_ix.get(k, [])
-    for n, p in enumerate(plains):
-        if p.co_code != orig.co_code or p.co_names != orig.co_names or \
-                not _same_shape(p, orig):
-            continue
-        pw, ow = list(_walk(p)), list(_walk(orig))
-        if len(pw) != len(ow) or any(
-                a.co_code != b.co_code or not _same_shape(a, b)
-                for a, b in zip(pw, ow)):
-            continue
-        return instr_ix[k][n]
-    return None
+    if _key(orig) not in trees[0]:
+        return None
+    return trees[1].get(_fingerprint(orig))
 
 
 def _original(code):
@@ -1008,4 +1068,5 @@ def restore_all():
                     pass
     _orig.clear()
     _instr_cache.clear()
+    _seg_cache.clear()
     del _gens[:]
