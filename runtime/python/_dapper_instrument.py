@@ -37,7 +37,8 @@ or lambda line) and functions whose recompiled code differs from the loaded
 code (the file changed) are reported as fallback codes: the runtime traces
 their frames instead.
 """
-import ast
+import _ast as ast  # the node classes; ast.py (and enum) is not loaded
+import _weakref
 import bisect
 import gc
 import marshal
@@ -45,12 +46,41 @@ import opcode
 import sys
 import types
 import warnings
-import weakref
 
 try:
     from _blake2 import blake2b as _blake2b  # hashlib would load OpenSSL
 except ImportError:  # pragma: no cover
     from hashlib import blake2b as _blake2b
+
+_PyCF_ONLY_AST = 0x400
+
+
+def _parse(source, filename):
+    """ast.parse(source, filename)."""
+    return compile(source, filename, "exec", _PyCF_ONLY_AST,
+                   dont_inherit=True)
+
+
+def _children(node):
+    """_children(node)."""
+    for name in node._fields:
+        field = getattr(node, name, None)
+        if isinstance(field, ast.AST):
+            yield field
+        elif isinstance(field, list):
+            for item in field:
+                if isinstance(item, ast.AST):
+                    yield item
+
+
+def _nodes(node):
+    """_nodes(node)."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        todo.extend(_children(node))
+        yield node
+
 
 _bp = None            # the C builtin called by instrumented code
 _canonical = None     # _dapper_support.canonical
@@ -181,7 +211,8 @@ def _checks(bps, no_inline):
             out.append(_call(bp_id, 2 if cond is not None else 0, None))
             continue
         try:
-            test = ast.parse("(%s)" % cond, mode="eval").body
+            test = compile("(%s)" % cond, "<unknown>", "eval",
+                           _PyCF_ONLY_AST, dont_inherit=True).body
         except SyntaxError:
             out.append(_call(bp_id, 2, None))  # the runtime reports it
             continue
@@ -218,7 +249,7 @@ def _insert(tree, by_line, no_inline):
     todo = [tree]
     while todo:
         node = todo.pop()
-        todo.extend(c for c in ast.iter_child_nodes(node)
+        todo.extend(c for c in _children(node)
                     if isinstance(c, _BLOCKS) and spans(c))
         for field in ("body", "orelse", "finalbody"):
             stmts = getattr(node, field, None)
@@ -232,7 +263,7 @@ def _insert(tree, by_line, no_inline):
                         not isinstance(s, _LOOPS):
                     done.add(line)
                     for c in _checks(by_line[line], no_inline):
-                        for n in ast.walk(c):
+                        for n in _nodes(c):
                             n.lineno = n.end_lineno = line
                             n.col_offset = s.col_offset
                             n.end_col_offset = s.col_offset
@@ -288,7 +319,7 @@ def _insert_entries(tree, hosts):
     todo = [tree]
     while todo:
         node = todo.pop()
-        todo.extend(c for c in ast.iter_child_nodes(node)
+        todo.extend(c for c in _children(node)
                     if isinstance(c, _BLOCKS) and spans(c))
         if isinstance(node, ast.Module):
             if not any(n == "<module>" for n, _l in hosts):
@@ -311,7 +342,7 @@ def _insert_entries(tree, hosts):
                 body[at].module == "__future__":
             at += 1
         check = _call(0, 4, None)
-        for n in ast.walk(check):
+        for n in _nodes(check):
             n.lineno = n.end_lineno = line
             n.col_offset = n.end_col_offset = 0
         body.insert(at, check)
@@ -466,7 +497,7 @@ def _whole_file(canon, src, top, bps):
         return None
     stats["files_instrumented"] += 1
     stats["lines_compiled"] += src.count(b"\n") + 1
-    out = _compile_checks(canon, lambda: ast.parse(src, canon),
+    out = _compile_checks(canon, lambda: _parse(src, canon),
                           top.co_flags & _FUTURE_FLAGS, bps, _index(top),
                           lambda c: c)
     if out is None:
@@ -661,7 +692,7 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
         return None
 
     try:
-        tree = ast.parse(text, canon)
+        tree = _parse(text, canon)
         node = tree
         if imports:
             node = ast.Module(body=node.body[1:], type_ignores=[])
@@ -692,7 +723,7 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
     trees = [tree]  # compiling left it as it was: the checks go into it
 
     def parse():
-        return trees.pop() if trees else ast.parse(text, canon)
+        return trees.pop() if trees else _parse(text, canon)
 
     out = _compile_checks(canon, parse, flags, bps, plain_ix, pick)
     if out is None:
@@ -1048,7 +1079,7 @@ def update(canon, bps, instrument, early=False):
             continue
         if needs(frame.f_code):
             need[id(frame.f_code)] = frame.f_code
-            _gens.append(weakref.ref(g))
+            _gens.append(_weakref.ref(g))
     fallback.extend(need.values())
     # a lazy code running already (an older frame) is traced from now on
     lazy = [c for c in lazy if id(c) not in need]
