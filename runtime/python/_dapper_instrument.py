@@ -89,10 +89,16 @@ SENTINEL_EXC = "\x00dapper-exception\x00"
 _RESUME = opcode.opmap["RESUME"]
 # RESUME once the code was quickened (opcode's free slots, as dis numbers
 # the specialized instructions)
-_RESUME_QUICK = dict(zip(
+_SPECIALIZED = dict(zip(
     getattr(opcode, "_specialized_instructions", []),
-    [i for i, n in enumerate(opcode.opname) if n.startswith("<")])).get(
-        "RESUME_QUICK", _RESUME)
+    [i for i, n in enumerate(opcode.opname) if n.startswith("<")]))
+_RESUME_QUICK = _SPECIALIZED.get("RESUME_QUICK", _RESUME)
+# specialized opcode -> its base (3.11's _PyOpcode_Deopt), inline caches
+_DEOPT = bytearray(range(256))
+for _base, _names in getattr(opcode, "_specializations", {}).items():
+    for _name in _names:
+        _DEOPT[_SPECIALIZED[_name]] = opcode.opmap[_base]
+_CACHES = getattr(opcode, "_inline_cache_entries", None)
 _LOAD_CONST = opcode.opmap["LOAD_CONST"]
 _EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
 _CO_OPTIMIZED = 0x0001
@@ -379,6 +385,25 @@ def _bytecode(code):
     return b if b is not None else code.co_code
 
 
+def _plain_bytecode(code):
+    """code.co_code, computed as 3.11 does (specialized instructions back
+    to their base, inline caches zeroed) without keeping it on the code
+    object."""
+    b = getattr(code, "_co_code_adaptive", None)
+    if b is None or _CACHES is None:
+        return code.co_code
+    b = bytearray(b)
+    i, n = 0, len(b)
+    while i < n:
+        op = b[i] = _DEOPT[b[i]]
+        i += 2
+        c = _CACHES[op]
+        if c:
+            b[i:i + 2 * c] = bytes(2 * c)
+            i += 2 * c
+    return bytes(b)
+
+
 def _traceable_lines(code):
     """Lines that produce line events in this code object itself (not the
     instructions up to its RESUME, e.g. a generator's prologue). From
@@ -513,7 +538,7 @@ def _fingerprint(code):
     is the recompile of this source). Kept in place of the recompile."""
     parts = [_key(code), code.co_names]
     for c in _walk(code):
-        parts.append((c.co_code, c.co_varnames, c.co_freevars,
+        parts.append((_plain_bytecode(c), c.co_varnames, c.co_freevars,
                       c.co_cellvars))
     return _blake2b(marshal.dumps(tuple(parts)),
                            digest_size=16).digest()
