@@ -25,9 +25,9 @@ from harness import DapTestCase
 MODULES = 8
 FUNCTIONS = 60
 # Python bytes the runtime may keep per breakpoint. 3.11 `instrumented`
-# keeps ~800 (the installed code ~480, the original for removal ~125, the
-# cache's digest ~110); 3.12/3.13 `monitoring` 100-200. Before the cache
-# kept only the installed code: ~4,900.
+# keeps ~720 (the installed code ~480, the original for removal ~125, the
+# cache's digest key ~95); 3.12/3.13 `monitoring` 100-220. Before its
+# cache kept only the installed code, 3.11 kept ~3,850 here.
 MAX_BYTES_PER_BP = 1024
 
 MAIN = '''\
