@@ -47,6 +47,24 @@ print("retained %%d" %% tracemalloc.get_traced_memory()[0])
 ''' % MODULES
 
 
+AGAIN = """\
+import sys
+
+sys.path.insert(0, sys.argv[1])
+from bpmem import m0
+
+
+def main():
+    for step in range(3):
+        m0.f0(-1)
+        checkpoint = step  # BREAK: checkpoint
+    return checkpoint
+
+
+main()
+"""
+
+
 def write_package(root):
     """{path: [never-run line per function]}"""
     pkg = os.path.join(root, "bpmem")
@@ -82,6 +100,9 @@ class BreakpointMemoryTests(BreakpointSession, DapTestCase):
         cls.main = os.path.join(cls.tmp, "main.py")
         with open(cls.main, "w") as f:
             f.write(MAIN)
+        cls.again = os.path.join(cls.tmp, "again.py")
+        with open(cls.again, "w") as f:
+            f.write(AGAIN)
 
     @classmethod
     def tearDownClass(cls):
@@ -114,3 +135,29 @@ class BreakpointMemoryTests(BreakpointSession, DapTestCase):
             "the runtime keeps %.0f bytes per breakpoint (%d with %d "
             "breakpoints, %d with %d)" % (per_bp, a, MODULES * few, b,
                                           MODULES * many))
+
+    def test_removed_and_set_again(self):
+        """What the cache keeps still serves the same lines: a breakpoint
+        removed from a called function no longer stops, set again (a new
+        id) it stops with its new id."""
+        m0 = sorted(self.never)[0]
+        line = self.never[m0][0]  # f0's `return -x`: f0(-1) runs it
+        d = self.debug(None, args=[self.tmp], prog=self.again,
+                       bps={m0: [line], self.again: ["checkpoint"]})
+        first = d.bp_responses[m0]["breakpoints"][0]["id"]
+        d.stopped("breakpoint", line, "f0", ids=[first])
+        self.assertEqual(d.set_breakpoints(m0, []), [])
+        d.cont()
+        d.stopped("breakpoint", "checkpoint", "main")
+        d.cont()
+        d.stopped("breakpoint", "checkpoint", "main")  # f0 ran, no stop
+        again = d.set_breakpoints(m0, [line])
+        self.assert_verified(again, [line])
+        self.assertNotEqual(again[0]["id"], first)
+        d.cont()
+        d.stopped("breakpoint", line, "f0", ids=[again[0]["id"]])
+        d.cont()
+        d.stopped("breakpoint", "checkpoint", "main")
+        d.cont()
+        code, _out = d.finish()
+        self.assertEqual(code, 0)
