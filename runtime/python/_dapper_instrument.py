@@ -818,7 +818,7 @@ def _segmented(canon, key, src, top, bps):
                 imports = _imported_names(top)
             entry = _disk_entry(canon, key, rfp, sig, classes,
                                 top.co_flags & _FUTURE_FLAGS, imports)
-            seg = _disk_get(entry) if entry is not None else None
+            seg = _disk_get(entry, canon) if entry is not None else None
             if seg is not None:
                 cache[ckey] = seg
         if seg is None:
@@ -1285,7 +1285,7 @@ def _disk_entry(canon, key, rfp, sig, classes, flags, imports):
     return os.path.join(d, _digest(ident)), ident
 
 
-def _disk_get(entry):
+def _disk_get(entry, canon):
     """The segment stored at entry (what _segmented caches), or None:
     absent (a miss), or unreadable, corrupt or foreign (a miss and an
     error; the write after computing replaces it)."""
@@ -1309,7 +1309,7 @@ def _disk_get(entry):
                 raw, uns, hs = got
                 if isinstance(raw, types.CodeType) and \
                         type(uns) is frozenset and type(hs) is frozenset:
-                    root = _patch_consts(raw)
+                    root = _from_disk(raw, canon)
                     seg = (root, uns, hs) if uns or hs else root
         except Exception:  # noqa: BLE001  (any corruption: recompute)
             seg = None
@@ -1320,24 +1320,41 @@ def _disk_get(entry):
 
 
 def _unpatch(code):
-    """code with the builtin and Exception put back to the sentinels (the
-    form compile() gave: marshal-safe)."""
+    """A copy of code's tree with the builtin and Exception put back to
+    the sentinels (the form compile() gave: marshal-safe). Every code
+    object is copied, its bytecode passed in: marshal and replace() read
+    co_code, which 3.11 then keeps a copy of on the code object (here the
+    copies, not the installed code)."""
     consts = []
-    changed = False
     for k in code.co_consts:
         if isinstance(k, types.CodeType):
-            nk = _unpatch(k)
-            changed |= nk is not k
-            consts.append(nk)
+            consts.append(_unpatch(k))
         elif k is _bp:
             consts.append(SENTINEL)
-            changed = True
         elif k is Exception:
             consts.append(SENTINEL_EXC)
-            changed = True
         else:
             consts.append(k)
-    return code.replace(co_consts=tuple(consts)) if changed else code
+    return code.replace(co_consts=tuple(consts),
+                        co_code=_plain_bytecode(code))
+
+
+def _from_disk(code, canon):
+    """The loaded tree with the sentinels replaced by the builtin and
+    Exception (_patch_consts) and co_filename the caller's canon (what a
+    compile shares; each entry would keep its own copy of the path)."""
+    consts = []
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            consts.append(_from_disk(k, canon))
+        elif isinstance(k, str) and k == SENTINEL:
+            consts.append(_bp)
+        elif isinstance(k, str) and k == SENTINEL_EXC:
+            consts.append(Exception)
+        else:
+            consts.append(k)
+    return code.replace(co_consts=tuple(consts), co_filename=canon,
+                        co_code=_bytecode(code))
 
 
 def _disk_put(entry, seg):

@@ -19,7 +19,9 @@ import re
 import shutil
 import tempfile
 
-from bp_common import BreakpointSession
+import unittest
+
+from bp_common import BreakpointSession, probe_backend
 from harness import DapTestCase
 
 MODULES = 8
@@ -29,6 +31,12 @@ FUNCTIONS = 60
 # cache's digest key ~95); 3.12/3.13 `monitoring` 100-220. Before its
 # cache kept only the installed code, 3.11 kept ~3,850 here.
 MAX_BYTES_PER_BP = 1024
+# What the 3.11 instrumentation cache on disk may add per breakpoint, read
+# or written, to what the runtime keeps with the cache off (run to run,
+# the same measure moves by ~10 bytes). Before loaded entries took the
+# path string of the compile and writing left no co_code copy on the
+# installed code, it added ~85.
+MAX_DISK_EXTRA = 40
 
 MAIN = '''\
 import gc
@@ -109,6 +117,15 @@ class BreakpointMemoryTests(BreakpointSession, DapTestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
         super().tearDownClass()
 
+    def launch_config(self, prog, args=(), stop_on_entry=False, **kw):
+        launch = super().launch_config(prog, args, stop_on_entry, **kw)
+        if getattr(self, "frame_eval", None):
+            launch["frameEval"] = dict(launch.get("frameEval", {}),
+                                       **self.frame_eval)
+        if getattr(self, "cache_dir", None):
+            launch["env"]["DAPPER_CACHE_DIR"] = self.cache_dir
+        return launch
+
     def retained(self, per_module):
         """Bytes the program keeps with `per_module` breakpoints in each
         module (spread over its functions)."""
@@ -125,16 +142,44 @@ class BreakpointMemoryTests(BreakpointSession, DapTestCase):
         self.assertIsNotNone(m, out)
         return int(m.group(1))
 
-    def test_bytes_per_breakpoint(self):
+    def per_breakpoint(self):
+        """(bytes per breakpoint, what it was computed from)"""
         few, many = 1, FUNCTIONS
         a = self.retained(few)
         b = self.retained(many)
         per_bp = (b - a) / float(MODULES * (many - few))
-        self.assertLessEqual(
-            per_bp, MAX_BYTES_PER_BP,
-            "the runtime keeps %.0f bytes per breakpoint (%d with %d "
-            "breakpoints, %d with %d)" % (per_bp, a, MODULES * few, b,
-                                          MODULES * many))
+        return per_bp, "%.0f bytes per breakpoint (%d with %d breakpoints, " \
+            "%d with %d)" % (per_bp, a, MODULES * few, b, MODULES * many)
+
+    def test_bytes_per_breakpoint(self):
+        per_bp, what = self.per_breakpoint()
+        self.assertLessEqual(per_bp, MAX_BYTES_PER_BP,
+                             "the runtime keeps " + what)
+
+    def test_the_disk_cache_keeps_nothing_per_breakpoint(self):
+        """3.11 `instrumented`: a function compiled and written to the
+        disk cache, or read from it, costs what it costs with the cache
+        off (frameEval `disk_cache: false`)."""
+        used, line = probe_backend("instrumented")
+        if used != "instrumented":
+            raise unittest.SkipTest("the disk cache is the instrumented "
+                                    "backend's, not in use here: %s" % line)
+        self.cache_dir = os.path.join(self.tmp, "cache")
+        self.addCleanup(shutil.rmtree, self.cache_dir, True)
+        self.frame_eval = {"disk_cache": False}
+        self.addCleanup(setattr, self, "frame_eval", None)
+        off, off_what = self.per_breakpoint()
+        self.frame_eval = None
+        cold, cold_what = self.per_breakpoint()  # compiled and written
+        entries = sum(len(f) for _r, _d, f in os.walk(self.cache_dir))
+        self.assertEqual(entries, MODULES * FUNCTIONS)  # the first session's 8 among them
+        warm, warm_what = self.per_breakpoint()  # read back
+        for label, n, what in (("written", cold, cold_what),
+                               ("read", warm, warm_what)):
+            self.assertLessEqual(
+                n - off, MAX_DISK_EXTRA,
+                "with the disk cache %s the runtime keeps %s; off: %s" % (
+                    label, what, off_what))
 
     def test_removed_and_set_again(self):
         """What the cache keeps still serves the same lines: a breakpoint
