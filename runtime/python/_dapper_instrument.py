@@ -559,10 +559,11 @@ def _fingerprint(code):
                            digest_size=16).digest()
 
 
-def _align(plain, instr, keys, fpmap):
+def _align(plain, instr, keys, fpmap, fp=None):
     """Adds the keys of plain's subtree to keys, and {fingerprint of a
     code object of plain's subtree: its instrumented counterpart (the same
-    key, the same rank among the code objects of that key)} to fpmap."""
+    key, the same rank among the code objects of that key)} to fpmap.
+    fp: plain's own fingerprint when the caller has it."""
     ix = _index(instr)
     seen = {}
     for c in _walk(plain):
@@ -572,7 +573,8 @@ def _align(plain, instr, keys, fpmap):
         seen[k] = n + 1
         lst = ix.get(k)
         if lst is not None and n < len(lst):
-            fpmap.setdefault(_fingerprint(c), lst[n])
+            fpmap.setdefault(fp if c is plain and fp is not None
+                             else _fingerprint(c), lst[n])
 
 
 # ---- compiling one function ------------------------------------------------
@@ -852,7 +854,7 @@ def _segmented(canon, key, src, top, bps):
             seg, uns, hs = seg
             unsupported |= uns
             hosts |= hs
-        _align(root, seg, keys, fpmap)
+        _align(root, seg, keys, fpmap, rfp)
     return keys, fpmap, unsupported, hosts, roots
 
 
