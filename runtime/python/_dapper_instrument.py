@@ -13,19 +13,25 @@ own lines (at their line numbers, under headers for its classes; the
 whole file only for module-level lines), and before each statement that
 starts on a breakpoint line one statement per breakpoint is inserted:
 
-    __dapper_bp__(id, 0)                      # no condition
+    __dapper_bp__(line, 0)                    # no condition
     try:                                      # condition inlined
-        if (condition): __dapper_bp__(id, 0)
-    except Exception: __dapper_bp__(id, 1)    # condition raised
+        if (condition): __dapper_bp__(line, 0)
+    except Exception: __dapper_bp__(line, 1)  # condition raised
     __dapper_bp__(0, 3)                       # several breakpoints: the
                                               # runtime evaluates the line
+
+The check names its line, not the breakpoint's id (ids change at every
+setBreakpoints; the runtime finds the line's breakpoint when it is called),
+so the compiled code depends on the lines and conditions only: what the
+cache keeps is the code that is installed, and nothing else of a compile is
+kept (no tree, no source, no plain recompile: a fingerprint of it).
 
 `__dapper_bp__` and `Exception` are not names: the compiler sees two sentinel
 string constants, which are replaced in co_consts by the runtime's C builtin
 and by the Exception class after compiling. So the check costs no globals
 lookup and the program cannot shadow it. A condition that would change the
 function's variables (a name of an enclosing scope, a walrus) is not inlined
-(`__dapper_bp__(id, 2)`: the runtime evaluates it). Lines the insertion
+(`__dapper_bp__(line, 2)`: the runtime evaluates it). Lines the insertion
 cannot express (a `for`/`while` header, a continuation line, a comprehension
 or lambda line) and functions whose recompiled code differs from the loaded
 code (the file changed) are reported as fallback codes: the runtime traces
@@ -33,23 +39,75 @@ their frames instead.
 
 Each function compiled with its checks is also kept on disk (the end of
 this file): a later session with the same breakpoints reads it instead of
-compiling, and verifies it against the loaded code the same way.
+compiling. Its name covers the loaded function's fingerprint, so an entry
+is only ever found for the code it was compiled against.
 """
-import ast
+import _ast as ast  # the node classes; ast.py (and enum) is not loaded
+import _frozen_importlib_external as _bootstrap_external  # MAGIC_NUMBER
+import _thread
+import _weakref
 import bisect
 import gc
+import marshal
 import opcode
+import os
 import sys
+import time
 import types
 import warnings
-import weakref
+
+try:
+    from _blake2 import blake2b as _blake2b  # hashlib would load OpenSSL
+except ImportError:  # pragma: no cover
+    from hashlib import blake2b as _blake2b
+
+_PyCF_ONLY_AST = 0x400
+
+
+def _parse(source, filename):
+    """ast.parse(source, filename)."""
+    return compile(source, filename, "exec", _PyCF_ONLY_AST,
+                   dont_inherit=True)
+
+
+def _children(node):
+    """_children(node)."""
+    for name in node._fields:
+        field = getattr(node, name, None)
+        if isinstance(field, ast.AST):
+            yield field
+        elif isinstance(field, list):
+            for item in field:
+                if isinstance(item, ast.AST):
+                    yield item
+
+
+def _nodes(node):
+    """_nodes(node)."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        todo.extend(_children(node))
+        yield node
+
 
 _bp = None            # the C builtin called by instrumented code
 _canonical = None     # _dapper_support.canonical
 SENTINEL = "\x00dapper-breakpoint\x00"
 SENTINEL_EXC = "\x00dapper-exception\x00"
-SENTINEL_ID = "\x00dapper-id-%d\x00"  # a line's breakpoint id, patched in
 _RESUME = opcode.opmap["RESUME"]
+# RESUME once the code was quickened (opcode's free slots, as dis numbers
+# the specialized instructions)
+_SPECIALIZED = dict(zip(
+    getattr(opcode, "_specialized_instructions", []),
+    [i for i, n in enumerate(opcode.opname) if n.startswith("<")]))
+_RESUME_QUICK = _SPECIALIZED.get("RESUME_QUICK", _RESUME)
+# specialized opcode -> its base (3.11's _PyOpcode_Deopt), inline caches
+_DEOPT = bytearray(range(256))
+for _base, _names in getattr(opcode, "_specializations", {}).items():
+    for _name in _names:
+        _DEOPT[_SPECIALIZED[_name]] = opcode.opmap[_base]
+_CACHES = getattr(opcode, "_inline_cache_entries", None)
 _LOAD_CONST = opcode.opmap["LOAD_CONST"]
 _EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
 _CO_OPTIMIZED = 0x0001
@@ -63,8 +121,8 @@ stats = {"functions_instrumented": 0, "files_instrumented": 0,
 
 _orig = {}            # id(instrumented code) -> (instrumented, original)
 _trees = {}           # canonical path -> (stat key, code tree | None)
-_instr_cache = {}     # canonical path -> (key, bps signature, result)
-_seg_cache = {}       # (canonical path, key, function key, its bps) -> result
+_instr_cache = {}     # canonical path -> (key, bps signature, whole-file result)
+_seg_cache = {}       # canonical path -> (key, {function key + its bps: seg})
 _loaded = {}          # canonical path -> (key, module code imported from it)
 _gens = []            # weakrefs to suspended generators that need tracing
 
@@ -80,7 +138,6 @@ def init(bp_builtin, canonical, support=None):
 # compiling
 
 def _source(canon):
-    import os
     st = os.stat(canon)
     with open(canon, "rb") as f:
         return (st.st_mtime_ns, st.st_size), f.read()
@@ -111,14 +168,12 @@ def _cached_code(canon, key):
     """The code of the file's .pyc when it was written from this source
     (timestamp header: mtime and size match): what importing compiled,
     read without compiling again. None otherwise."""
-    import importlib.util
-    import marshal
     try:
-        with open(importlib.util.cache_from_source(canon), "rb") as f:
+        with open(_bootstrap_external.cache_from_source(canon), "rb") as f:
             data = f.read()
     except (OSError, ValueError, NotImplementedError):
         return None
-    if len(data) < 16 or data[:4] != importlib.util.MAGIC_NUMBER or \
+    if len(data) < 16 or data[:4] != _bootstrap_external.MAGIC_NUMBER or \
             int.from_bytes(data[4:8], "little") != 0 or \
             int.from_bytes(data[8:12], "little") != \
             (key[0] // 1000000000) & 0xFFFFFFFF or \
@@ -172,12 +227,13 @@ def _checks(bps, no_inline):
         return [_call(0, 3, None)]
     out = []
     for _id, line, cond in bps:
-        bp_id = SENTINEL_ID % line  # the id is patched in after compiling
+        bp_id = line  # the runtime finds the line's breakpoint
         if cond is None or line in no_inline:
             out.append(_call(bp_id, 2 if cond is not None else 0, None))
             continue
         try:
-            test = ast.parse("(%s)" % cond, mode="eval").body
+            test = compile("(%s)" % cond, "<unknown>", "eval",
+                           _PyCF_ONLY_AST, dont_inherit=True).body
         except SyntaxError:
             out.append(_call(bp_id, 2, None))  # the runtime reports it
             continue
@@ -214,7 +270,7 @@ def _insert(tree, by_line, no_inline):
     todo = [tree]
     while todo:
         node = todo.pop()
-        todo.extend(c for c in ast.iter_child_nodes(node)
+        todo.extend(c for c in _children(node)
                     if isinstance(c, _BLOCKS) and spans(c))
         for field in ("body", "orelse", "finalbody"):
             stmts = getattr(node, field, None)
@@ -228,7 +284,7 @@ def _insert(tree, by_line, no_inline):
                         not isinstance(s, _LOOPS):
                     done.add(line)
                     for c in _checks(by_line[line], no_inline):
-                        for n in ast.walk(c):
+                        for n in _nodes(c):
                             n.lineno = n.end_lineno = line
                             n.col_offset = s.col_offset
                             n.end_col_offset = s.col_offset
@@ -284,7 +340,7 @@ def _insert_entries(tree, hosts):
     todo = [tree]
     while todo:
         node = todo.pop()
-        todo.extend(c for c in ast.iter_child_nodes(node)
+        todo.extend(c for c in _children(node)
                     if isinstance(c, _BLOCKS) and spans(c))
         if isinstance(node, ast.Module):
             if not any(n == "<module>" for n, _l in hosts):
@@ -307,23 +363,21 @@ def _insert_entries(tree, hosts):
                 body[at].module == "__future__":
             at += 1
         check = _call(0, 4, None)
-        for n in ast.walk(check):
+        for n in _nodes(check):
             n.lineno = n.end_lineno = line
             n.col_offset = n.end_col_offset = 0
         body.insert(at, check)
     return tree
 
 
-def _patch_consts(code, ids=None):
-    """Replaces the sentinels by the builtin / Exception and, with ids
-    ({sentinel: id}), the breakpoint ids, in the whole tree (the code with
-    the id sentinels left in does not depend on ids, which change at every
-    setBreakpoints: it is what the cache keeps)."""
+def _patch_consts(code):
+    """Replaces the sentinels by the builtin / Exception in the whole
+    tree."""
     consts = []
     changed = False
     for k in code.co_consts:
         if isinstance(k, types.CodeType):
-            nk = _patch_consts(k, ids)
+            nk = _patch_consts(k)
             changed |= nk is not k
             consts.append(nk)
         elif isinstance(k, str) and k == SENTINEL:
@@ -332,12 +386,37 @@ def _patch_consts(code, ids=None):
         elif isinstance(k, str) and k == SENTINEL_EXC:
             consts.append(Exception)
             changed = True
-        elif ids is not None and isinstance(k, str) and k in ids:
-            consts.append(ids[k])
-            changed = True
         else:
             consts.append(k)
     return code.replace(co_consts=tuple(consts)) if changed else code
+
+
+def _bytecode(code):
+    """The code's instructions, as they are (3.11's co_code would keep a
+    copy on the code object, for as long as it lives: the memory of every
+    function the breakpoints touch). Fresh code (a recompile) has not been
+    quickened: its bytes are co_code's."""
+    b = getattr(code, "_co_code_adaptive", None)
+    return b if b is not None else code.co_code
+
+
+def _plain_bytecode(code):
+    """code.co_code, computed as 3.11 does (specialized instructions back
+    to their base, inline caches zeroed) without keeping it on the code
+    object."""
+    b = getattr(code, "_co_code_adaptive", None)
+    if b is None or _CACHES is None:
+        return code.co_code
+    b = bytearray(b)
+    i, n = 0, len(b)
+    while i < n:
+        op = b[i] = _DEOPT[b[i]]
+        i += 2
+        c = _CACHES[op]
+        if c:
+            b[i:i + 2 * c] = bytes(2 * c)
+            i += 2 * c
+    return bytes(b)
 
 
 def _traceable_lines(code):
@@ -345,10 +424,10 @@ def _traceable_lines(code):
     instructions up to its RESUME, e.g. a generator's prologue). From
     co_lines() (dis.get_instructions is ~30x slower, and this runs for
     every code object of a file with breakpoints)."""
-    b = code.co_code  # caches zeroed: opcodes at even offsets
+    b = _bytecode(code)  # opcodes at even offsets; no cache before RESUME
     start = None
     for i in range(0, len(b), 2):
-        if b[i] == _RESUME:
+        if b[i] == _RESUME or b[i] == _RESUME_QUICK:
             start = i + 2
             break
     if start is None:
@@ -359,12 +438,13 @@ def _traceable_lines(code):
 
 def _served_lines(code):
     """Lines where this code object calls the breakpoint builtin (its
-    LOAD_CONST; a scan of co_code, dis is ~20x slower)."""
+    LOAD_CONST; a scan of the bytecode, dis is ~20x slower). Fresh code
+    only (a recompile)."""
     mine = {i for i, k in enumerate(code.co_consts) if k is _bp}
     out = set()
     if not mine:
         return out
-    b = code.co_code
+    b = _bytecode(code)
     pos = None
     ext = 0
     for i in range(0, len(b), 2):
@@ -386,11 +466,11 @@ def _same_shape(a, b):
             and a.co_cellvars == b.co_cellvars)
 
 
-def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
+def _compile_checks(canon, parse, flags, bps, plain_ix, pick):
     """Compiles a tree with the checks: (instrumented index, unsupported
     keys, hosts, instrumented root), or None. parse() gives a fresh tree of
     the source; pick(top) the compiled code object whose subtree plain_ix
-    indexes; ids: see _patch_consts."""
+    (key -> [plain code]) indexes."""
     by_line = {}
     for bp in bps:
         by_line.setdefault(bp[1], []).append(bp)
@@ -403,7 +483,7 @@ def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
                 top = compile(tree, canon, "exec", flags, dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError):
             return None
-        root = pick(_patch_consts(top, ids))
+        root = pick(_patch_consts(top))
         if root is None:
             return None
         instr_ix = _index(root)
@@ -441,7 +521,7 @@ def _compile_checks(canon, parse, flags, bps, plain_ix, pick, ids):
                                   dont_inherit=True)
             except (SyntaxError, ValueError, RecursionError):
                 return None
-            root = pick(_patch_consts(top, ids))
+            root = pick(_patch_consts(top))
             if root is None:
                 return None
             instr_ix = _index(root)
@@ -457,17 +537,44 @@ def _whole_file(canon, src, top, bps):
         return None
     stats["files_instrumented"] += 1
     stats["lines_compiled"] += src.count(b"\n") + 1
-    plain_ix = _index(top)
-    out = _compile_checks(canon, lambda: ast.parse(src, canon),
-                          top.co_flags & _FUTURE_FLAGS, bps, plain_ix,
-                          lambda c: c, _ids(bps))
+    out = _compile_checks(canon, lambda: _parse(src, canon),
+                          top.co_flags & _FUTURE_FLAGS, bps, _index(top),
+                          lambda c: c)
     if out is None:
         return None
-    return (plain_ix,) + out[:3] + (None,)
+    keys, fpmap = set(), {}
+    _align(top, out[3], keys, fpmap)
+    return keys, fpmap, out[1], out[2], None
 
 
-def _ids(bps):
-    return {SENTINEL_ID % line: bp_id for bp_id, line, _c in bps}
+def _fingerprint(code):
+    """What _match compares, as a digest: the key, names, bytecode and
+    variables of the code object and of its nested code (the loaded code
+    is the recompile of this source). Kept in place of the recompile."""
+    parts = [_key(code), code.co_names]
+    for c in _walk(code):
+        parts.append((_plain_bytecode(c), c.co_varnames, c.co_freevars,
+                      c.co_cellvars))
+    return _blake2b(marshal.dumps(tuple(parts)),
+                           digest_size=16).digest()
+
+
+def _align(plain, instr, keys, fpmap, fp=None):
+    """Adds the keys of plain's subtree to keys, and {fingerprint of a
+    code object of plain's subtree: its instrumented counterpart (the same
+    key, the same rank among the code objects of that key)} to fpmap.
+    fp: plain's own fingerprint when the caller has it."""
+    ix = _index(instr)
+    seen = {}
+    for c in _walk(plain):
+        k = _key(c)
+        keys.add(k)
+        n = seen.get(k, 0)
+        seen[k] = n + 1
+        lst = ix.get(k)
+        if lst is not None and n < len(lst):
+            fpmap.setdefault(fp if c is plain and fp is not None
+                             else _fingerprint(c), lst[n])
 
 
 # ---- compiling one function ------------------------------------------------
@@ -627,7 +734,7 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
         return None
 
     try:
-        tree = ast.parse(text, canon)
+        tree = _parse(text, canon)
         node = tree
         if imports:
             node = ast.Module(body=node.body[1:], type_ignores=[])
@@ -658,22 +765,29 @@ def _segment(canon, lines_src, flags, imports, root, classes, bps):
     trees = [tree]  # compiling left it as it was: the checks go into it
 
     def parse():
-        return trees.pop() if trees else ast.parse(text, canon)
+        return trees.pop() if trees else _parse(text, canon)
 
-    out = _compile_checks(canon, parse, flags, bps, plain_ix, pick, None)
+    out = _compile_checks(canon, parse, flags, bps, plain_ix, pick)
     if out is None:
         return None
-    return (plain_ix,) + out
+    return (plain,) + out
 
 
 def _segmented(canon, key, src, top, bps):
     """The instrumented versions of the functions holding the breakpoints
-    (and their nested code), each compiled from its own lines: (plain
-    index, instrumented index, unsupported keys, hosts, segment root keys)
-    or None when a breakpoint line needs the whole file (a line of module
-    code, of code the segment compile cannot reproduce). A line of a class
-    body compiles the class. src: the file's _reader (called on a miss of
-    both caches only). Each compiled function goes to the disk cache."""
+    (and their nested code), each compiled from its own lines: (keys,
+    {fingerprint: instrumented code}, unsupported keys, hosts, segment root
+    keys), see _align, or None when a breakpoint line needs the whole file
+    (a line of module code, of code the segment compile cannot reproduce).
+    A line of a class body compiles the class. src: the file's _reader
+    (called when a function is compiled only).
+
+    The cache keeps, per file version, what a function's breakpoints
+    (lines, conditions) made of it: its instrumented code (the code that
+    is installed), under a digest of the function's code and breakpoints;
+    False when its recompile does not match the code (then traced). On a
+    miss, the disk cache is asked before compiling, and what is compiled
+    is written to it (_disk_entry)."""
     groups = {}  # id(root) -> [root, classes, bps]
     for bp in bps:
         chain = _holder_chain(top, bp[1])
@@ -689,46 +803,62 @@ def _segmented(canon, key, src, top, bps):
                 groups[id(c)][2].extend(g[2])
                 del groups[gid]
                 break
+    hit = _seg_cache.get(canon)
+    if hit is None or hit[0] != key:
+        hit = _seg_cache[canon] = (key, {})
+    cache = hit[1]
     text = imports = None
-    plain_ix, instr_ix, unsupported, hosts, roots = {}, {}, set(), set(), set()
+    keys, fpmap, unsupported, hosts, roots = set(), {}, set(), set(), set()
     for root, classes, mine in groups.values():
-        ckey = (canon, key, _key(root), tuple(b[1:] for b in mine))
-        seg = _seg_cache.get(ckey)
+        rfp = _fingerprint(root)
+        sig = tuple(b[1:] for b in mine)
+        ckey = _blake2b(marshal.dumps((rfp, sig)), digest_size=16).digest()
+        seg = cache.get(ckey)
         entry = None
         if seg is None:
-            entry = _disk_entry(ckey, classes, top.co_flags & _FUTURE_FLAGS)
-            seg = _disk_get(entry) if entry is not None else None
+            if imports is None:
+                imports = _imported_names(top)
+            entry = _disk_entry(canon, key, rfp, sig, classes,
+                                top.co_flags & _FUTURE_FLAGS, imports)
+            seg = _disk_get(entry, canon) if entry is not None else None
             if seg is not None:
-                _seg_cache[ckey] = seg
+                cache[ckey] = seg
         if seg is None:
             if text is None:
                 data = src()  # read once per file, and only on a miss
                 if data is None:
                     return None
                 text = _Lines(data)
-                imports = _imported_names(top)
             try:
-                seg = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
+                out = _segment(canon, text, top.co_flags & _FUTURE_FLAGS,
                                imports, root, classes, mine)
             except (UnicodeDecodeError, LookupError):
-                seg = None
-            if seg is None:
+                out = None
+            if out is None:
                 return None
-            _seg_cache[ckey] = seg
+            plain, _ix, uns, hs, instr = out
+            if _fingerprint(plain) != rfp:
+                seg = False  # the loaded code is not this source's
+            elif uns or hs:
+                seg = (instr, frozenset(uns), frozenset(hs))
+            else:
+                seg = instr
+            cache[ckey] = seg
             if entry is not None:
-                _disk_put(entry, seg, _key(root))
-        for k, v in seg[0].items():
-            plain_ix.setdefault(k, []).extend(v)
-        for k, v in _index(_patch_consts(seg[4], _ids(mine))).items():
-            instr_ix.setdefault(k, []).extend(v)
-        unsupported |= seg[2]
-        hosts |= seg[3]
+                _disk_put(entry, seg)
         roots.add(_key(root))
-    return plain_ix, instr_ix, unsupported, hosts, roots
+        if seg is False:
+            keys.update(_key(c) for c in _walk(root))
+            continue
+        if type(seg) is tuple:
+            seg, uns, hs = seg
+            unsupported |= uns
+            hosts |= hs
+        _align(root, seg, keys, fpmap, rfp)
+    return keys, fpmap, unsupported, hosts, roots
 
 
 def _stat_key(canon):
-    import os
     st = os.stat(canon)
     return st.st_mtime_ns, st.st_size
 
@@ -751,16 +881,17 @@ def _reader(canon, key):
 
 
 def _instrumented_tree(canon, bps, top=None):
-    """(plain index, instrumented index, unsupported keys, hosts, segment
-    root keys or None for a whole-file compile) for the file, or None when
-    it cannot be compiled. bps: [(id, line, condition|None)]. top: the
-    loaded module code when at hand (else the file's .pyc or compile)."""
+    """(keys, {fingerprint: instrumented code}, unsupported keys, hosts,
+    segment root keys or None for a whole-file compile) for the file (see
+    _align), or None when it cannot be compiled. bps: [(id, line,
+    condition|None)]. top: the loaded module code when at hand (else the
+    file's .pyc or compile)."""
     try:
         key = _stat_key(canon)
     except OSError:
         return None
     src = _reader(canon, key)
-    sig = tuple(bps)
+    sig = tuple(b[1:] for b in bps)
     hit = _instr_cache.get(canon)
     if top is not None and top.co_name == "<module>":
         _loaded[canon] = (key, top)  # where later changes find functions
@@ -773,9 +904,14 @@ def _instrumented_tree(canon, bps, top=None):
     result = None
     if top is not None:
         result = _segmented(canon, key, src, top, bps)
-    if result is None and src() is not None:
-        result = _whole_file(canon, src(), top, bps)
-    _instr_cache[canon] = (key, sig, result)
+    if result is None:
+        # the whole file's compile is kept (the segments' cache: above)
+        data = src()
+        result = _whole_file(canon, data, top, bps) if data is not None \
+            else None
+        _instr_cache[canon] = (key, sig, result)
+    else:
+        _instr_cache.pop(canon, None)
     return result
 
 
@@ -793,20 +929,9 @@ def _subtree_has(code, lines):
 def _match(orig, trees):
     """The instrumented counterpart of a loaded code object, or None when
     the recompile does not match it."""
-    plain_ix, instr_ix = trees[0], trees[1]
-    k = _key(orig)
-    plains = plain_ix.get(k, [])
-    for n, p in enumerate(plains):
-        if p.co_code != orig.co_code or p.co_names != orig.co_names or \
-                not _same_shape(p, orig):
-            continue
-        pw, ow = list(_walk(p)), list(_walk(orig))
-        if len(pw) != len(ow) or any(
-                a.co_code != b.co_code or not _same_shape(a, b)
-                for a, b in zip(pw, ow)):
-            continue
-        return instr_ix[k][n]
-    return None
+    if _key(orig) not in trees[0]:
+        return None
+    return trees[1].get(_fingerprint(orig))
 
 
 def _original(code):
@@ -1037,7 +1162,7 @@ def update(canon, bps, instrument, early=False):
             continue
         if needs(frame.f_code):
             need[id(frame.f_code)] = frame.f_code
-            _gens.append(weakref.ref(g))
+            _gens.append(_weakref.ref(g))
     fallback.extend(need.values())
     # a lazy code running already (an older frame) is traced from now on
     lazy = [c for c in lazy if id(c) not in need]
@@ -1057,6 +1182,7 @@ def restore_all():
                     pass
     _orig.clear()
     _instr_cache.clear()
+    _seg_cache.clear()
     del _gens[:]
 
 
@@ -1064,20 +1190,22 @@ def restore_all():
 # the instrumentation cache on disk (docs/runtime.md, "The instrumentation
 # cache on disk")
 #
-# One file per instrumented function (segment): the plain and the
-# instrumented code of its subtree, marshalled, under a name hashed from
-# what the result depends on: the interpreter (magic number, cache tag),
-# this module's own source (any change of the instrumentation makes new
-# names), the file (canonical path, mtime_ns, size), the function (qualname,
-# first line, name, the classes around it, the future flags) and its
-# breakpoints (lines and conditions, not ids: those are patched in at use).
-# The instrumented code is stored with the sentinel strings, not the
-# builtin and Exception (marshal cannot write them): _patch_consts puts them
-# in at load. The plain code is what a hit is verified with (_match
-# compares it with the loaded code, as after compiling): a loaded function
-# that is not this source's still falls back to tracing.
+# One file per instrumented function (segment): what _segmented keeps of it
+# in memory (False: the recompile did not match the loaded code; or its
+# instrumented code with the unsupported keys and hosts), marshalled, under
+# a name hashed from everything that result depends on: the interpreter
+# (magic number, cache tag), this module's own source (any change of the
+# instrumentation makes new names), the file (canonical path, mtime_ns,
+# size), the loaded function (its _fingerprint: key, names, bytecode and
+# variables of its subtree, what _match verifies), the classes around it,
+# the future flags and the names the module imports (they change the
+# compile), and its breakpoints (lines and conditions; the checks name
+# their line, so no id is in the code). The instrumented code is stored
+# with the sentinel strings, not the builtin and Exception (marshal cannot
+# write them): _patch_consts puts them in at load. Nothing of an entry but
+# that result stays in memory.
 
-DISK_MAGIC = b"dapper-instrument-cache 1\n"
+DISK_MAGIC = b"dapper-instrument-cache 2\n"
 DISK_MAX_BYTES = 64 << 20   # past this, the oldest entries are removed
 DISK_KEEP_BYTES = 48 << 20  # down to this
 
@@ -1096,7 +1224,6 @@ def _disk_dir():
     """The cache directory, created 0700 at the first use; None when the
     cache is off (frameEval `disk_cache: false`) or unusable (one console
     line says why, once)."""
-    import os
     if not disk_allowed or (_support is not None and
                             not getattr(_support, "disk_cache", True)):
         return None
@@ -1123,21 +1250,16 @@ def _disk_dir():
         return _disk_off(err.strerror or str(err), path)
     try:
         with open(__file__, "rb") as f:
-            _disk["version"] = _sha256(f.read())
+            _disk["version"] = _digest(f.read())
     except (OSError, NameError) as err:
         return _disk_off(str(err), path)
     _disk["dir"] = path
     return path
 
 
-def _sha256(data):
-    """hashlib's sha256 without importing hashlib (it loads OpenSSL: ~5 ms
-    at the first breakpoint); 3.11 has the builtin module."""
-    try:
-        from _sha256 import sha256
-    except ImportError:
-        from hashlib import sha256
-    return sha256(data).hexdigest()
+def _digest(data):
+    """A hex digest of data (blake2b: a builtin, no hashlib/OpenSSL)."""
+    return _blake2b(data, digest_size=20).hexdigest()
 
 
 def _disk_off(why, path):
@@ -1152,26 +1274,23 @@ def _disk_off(why, path):
     return None
 
 
-def _disk_entry(ckey, classes, flags):
-    """(file path, identity bytes) of a segment's entry, or None (off)."""
+def _disk_entry(canon, key, rfp, sig, classes, flags, imports):
+    """(file path, identity bytes) of a segment's entry, or None (off).
+    rfp: the loaded function's _fingerprint; sig: its breakpoints' (line,
+    condition)s; key: the file's (mtime_ns, size)."""
     d = _disk_dir()
     if d is None:
         return None
-    import importlib.util
-    import os
-    canon, key, fkey, sig = ckey
-    ident = repr((importlib.util.MAGIC_NUMBER, _disk["version"], canon,
-                  key, fkey, tuple(c.co_name for c in classes), flags,
-                  sig)).encode("utf-8", "backslashreplace")
-    name = _sha256(ident)[:40]
-    return os.path.join(d, name), ident
+    ident = repr((_bootstrap_external.MAGIC_NUMBER, _disk["version"], canon,
+                  key, rfp, tuple(c.co_name for c in classes), flags,
+                  tuple(imports), sig)).encode("utf-8", "backslashreplace")
+    return os.path.join(d, _digest(ident)), ident
 
 
-def _disk_get(entry):
-    """The segment stored at entry (see _segment), or None: absent (a
-    miss), or unreadable, corrupt or foreign (a miss and an error; the
-    write after computing replaces it)."""
-    import marshal
+def _disk_get(entry, canon):
+    """The segment stored at entry (what _segmented caches), or None:
+    absent (a miss), or unreadable, corrupt or foreign (a miss and an
+    error; the write after computing replaces it)."""
     path, ident = entry
     try:
         with open(path, "rb") as f:
@@ -1185,14 +1304,15 @@ def _disk_get(entry):
     seg = None
     if data.startswith(head):
         try:
-            plain, raw, unsupported, hosts = marshal.loads(data[len(head):])
-            if isinstance(plain, types.CodeType) and \
-                    isinstance(raw, types.CodeType) and \
-                    _key(plain) == _key(raw):
-                root = _patch_consts(raw, None)
-                seg = (_index(plain), _index(root),
-                       {tuple(k) for k in unsupported},
-                       {tuple(h) for h in hosts}, root)
+            got = marshal.loads(data[len(head):])
+            if got is False:
+                seg = False
+            else:
+                raw, uns, hs = got
+                if isinstance(raw, types.CodeType) and \
+                        type(uns) is frozenset and type(hs) is frozenset:
+                    root = _from_disk(raw, canon)
+                    seg = (root, uns, hs) if uns or hs else root
         except Exception:  # noqa: BLE001  (any corruption: recompute)
             seg = None
     disk_stats["misses" if seg is None else "hits"] += 1
@@ -1202,41 +1322,59 @@ def _disk_get(entry):
 
 
 def _unpatch(code):
-    """code with the builtin and Exception put back to the sentinels (the
-    form compile() gave: marshal-safe)."""
+    """A copy of code's tree with the builtin and Exception put back to
+    the sentinels (the form compile() gave: marshal-safe). Every code
+    object is copied, its bytecode passed in: marshal and replace() read
+    co_code, which 3.11 then keeps a copy of on the code object (here the
+    copies, not the installed code)."""
     consts = []
-    changed = False
     for k in code.co_consts:
         if isinstance(k, types.CodeType):
-            nk = _unpatch(k)
-            changed |= nk is not k
-            consts.append(nk)
+            consts.append(_unpatch(k))
         elif k is _bp:
             consts.append(SENTINEL)
-            changed = True
         elif k is Exception:
             consts.append(SENTINEL_EXC)
-            changed = True
         else:
             consts.append(k)
-    return code.replace(co_consts=tuple(consts)) if changed else code
+    return code.replace(co_consts=tuple(consts),
+                        co_code=_plain_bytecode(code))
 
 
-def _disk_put(entry, seg, root_key):
+def _from_disk(code, canon):
+    """The loaded tree with the sentinels replaced by the builtin and
+    Exception (_patch_consts) and co_filename the caller's canon (what a
+    compile shares; each entry would keep its own copy of the path)."""
+    consts = []
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            consts.append(_from_disk(k, canon))
+        elif isinstance(k, str) and k == SENTINEL:
+            consts.append(_bp)
+        elif isinstance(k, str) and k == SENTINEL_EXC:
+            consts.append(Exception)
+        else:
+            consts.append(k)
+    return code.replace(co_consts=tuple(consts), co_filename=canon,
+                        co_code=_bytecode(code))
+
+
+def _disk_put(entry, seg):
     """Writes a computed segment (temp file + rename, 0600)."""
-    import marshal
-    import os
     path, ident = entry
     try:
-        plain = seg[0][root_key][0]
-        data = DISK_MAGIC + ident + b"\n" + marshal.dumps(
-            (plain, _unpatch(seg[4]), sorted(seg[2]), sorted(seg[3])))
-    except (KeyError, IndexError, ValueError, TypeError):
+        if seg is False:
+            body = False
+        elif type(seg) is tuple:
+            body = (_unpatch(seg[0]), seg[1], seg[2])
+        else:
+            body = (_unpatch(seg), frozenset(), frozenset())
+        data = DISK_MAGIC + ident + b"\n" + marshal.dumps(body)
+    except (ValueError, TypeError):
         disk_stats["errors"] += 1  # a constant marshal cannot write
         return
     # a name of this process and entry (no tempfile: it imports random and
     # hashlib); O_EXCL: never another writer's file
-    import _thread
     tmp = "%s.tmp-%d-%d" % (path, os.getpid(), _thread.get_ident())
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -1275,7 +1413,6 @@ def _disk_put(entry, seg, root_key):
 
 
 def _disk_size(d):
-    import os
     total = 0
     try:
         with os.scandir(d) as it:
@@ -1292,8 +1429,6 @@ def _disk_size(d):
 def _disk_prune(d):
     """Removes the oldest entries (by mtime) until DISK_KEEP_BYTES remain;
     temp files of writers that died too once an hour old."""
-    import os
-    import time
     files = []
     try:
         with os.scandir(d) as it:

@@ -17,7 +17,7 @@
  *                       asserts) gets its breakpoint code objects traced
  *   the main script     the same, and a trampoline in the eval-frame hook
  *                       until the program's first frame
- *   the check           `__dapper_bp__(id, state)`: this module's C builtin,
+ *   the check           `__dapper_bp__(line, state)`: this module's C builtin,
  *                       a constant in co_consts (no name lookup the program
  *                       could shadow); state says whether the inline
  *                       condition was true or raised, or is left to C
@@ -72,7 +72,7 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
   PyFrameObject *frame = NULL;
   PyCodeObject *code = NULL;
   rt_codeinfo_t *ci = NULL;
-  long id = 0, state = 0;
+  long arg = 0, state = 0;
   int line = 0;
 
   (void)self;
@@ -87,7 +87,7 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
   code = PyFrame_GetCode(frame);
   ci = rt_engine_codeinfo((PyObject *)code, NULL);
   Py_DECREF(code);
-  id = PyLong_AsLong(args[0]);
+  arg = PyLong_AsLong(args[0]); /* the check's line (0: an entry check) */
   state = PyLong_AsLong(args[1]);
   if (PyErr_Occurred()) {
     PyErr_Clear();
@@ -105,7 +105,7 @@ static PyObject *rt_ins_bp(PyObject *self, PyObject *const *args, Py_ssize_t nar
   if (state == RT_COND_LINE) {
     (void)rt_engine_line_hit(t, ci, (PyObject *)frame, line);
   } else {
-    (void)rt_engine_bp_hit(t, ci, (PyObject *)frame, (int)id, (int)state);
+    (void)rt_engine_bp_hit(t, ci, (PyObject *)frame, (int)arg, (int)state);
   }
   t->check_frame = outer;
   Py_RETURN_NONE;

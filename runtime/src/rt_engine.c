@@ -741,18 +741,19 @@ bool rt_engine_line_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
 }
 
 bool rt_engine_bp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
-                      int bp_id, int cond_state) {
+                      int line, int cond_state) {
   rt_bpfile_t *bf = rt_src_bpfile(ci->src);
   rt_bp_t *bp = NULL;
   bool fire = false;
-  int id = bp_id;
+  int id = 0;
   rt_compat_exc_t saved;
 
   if (bf == NULL || ci->hidden) return false;
   for (int i = 0; i < bf->n; i++) {
-    if (bf->bps[i].id == bp_id && bf->bps[i].verified) bp = &bf->bps[i];
+    if (bf->bps[i].line == line && bf->bps[i].verified) bp = &bf->bps[i];
   }
   if (bp == NULL) return false;
+  id = bp->id;
   if (cond_state == RT_COND_RAISED) {
     /* the inlined condition raised: its exception is being handled */
     PyObject *exc = PyErr_GetHandledException();

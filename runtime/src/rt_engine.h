@@ -122,20 +122,22 @@ bool rt_engine_line_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
  * and generation, no lock, no Python. GIL held. */
 bool rt_engine_line_quick(rt_codeinfo_t *ci, int line, PyObject *const *fast);
 
-/* Breakpoint `bp_id` of ci's file was reached by instrumented code (the
- * `instrumented` backend's inserted check) in `frame`: RT_COND_TRUE when
+/* The breakpoint of `line` of ci's file was reached by instrumented code
+ * (the `instrumented` backend's inserted check, which names its line, not
+ * the breakpoint's id: ids change at every setBreakpoints, the compiled
+ * checks do not) in `frame`: RT_COND_TRUE when
  * its condition was evaluated inline and is true (or it has none),
  * RT_COND_RAISED when the inline condition raised (the exception being
  * handled is reported once; counts as true), RT_COND_EVAL to evaluate the
  * condition here. Then the hit count, logpoint or stop. Returns true when
  * it stopped. GIL held. */
 enum { RT_COND_TRUE = 0, RT_COND_RAISED = 1, RT_COND_EVAL = 2 };
-/* The inserted check of a line with several breakpoints (bp_id 0): the
+/* The inserted check of a line with several breakpoints: the
  * runtime evaluates all of them as at a line event (rt_engine_line_hit),
  * so they make one stop with every id that fires. */
 enum { RT_COND_LINE = 3 };
 bool rt_engine_bp_hit(rt_thread_t *t, rt_codeinfo_t *ci, PyObject *frame,
-                      int bp_id, int cond_state);
+                      int line, int cond_state);
 
 /* The function breakpoint of ci fired for a fresh frame: condition, hit
  * count, stop. Returns true when it stopped. */
