@@ -197,13 +197,11 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
                version, why);
     }
   }
-  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
-
-  gil = PyGILState_Ensure();
+  if (!rt_python_enter(&gil)) return rt_commands_exiting();
   if (rt_support() == NULL) {
     char text[512];
     rt_exc_text(text, sizeof text);
-    PyGILState_Release(gil);
+    rt_python_leave(gil);
     return rt_commands_fail(DAPPER_ERUNTIME, "the runtime support module failed: %s",
                             text);
   }
@@ -215,7 +213,7 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
     char text[512];
     rt_exc_text(text, sizeof text);
     if (!fallback || chosen == &rt_backend_tracing) {
-      PyGILState_Release(gil);
+      rt_python_leave(gil);
       return rt_commands_fail(DAPPER_ERUNTIME, "could not install backend '%s': %s",
                               chosen->name, text);
     }
@@ -231,7 +229,7 @@ int rt_handle_configure(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   rt_backend_breakpoints_changed(NULL);
   rt_backend_exceptions_changed();
   rt_console("dapper: breakpoints use %s (%s)", chosen->description, reason);
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
 
   out = cJSON_CreateObject();
   if (out == NULL) return DAPPER_ENOMEM;

@@ -114,9 +114,7 @@ int rt_handle_set_breakpoints(rt_channel_t *ch, const cJSON *req, cJSON **body) 
   }
   if (dap_get_array(args, "breakpoints", &items) < 0) return DAPPER_EINVAL;
   n = items != NULL ? cJSON_GetArraySize(items) : 0;
-  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
-
-  gil = PyGILState_Ensure();
+  if (!rt_python_enter(&gil)) return rt_commands_exiting();
   /* A file nothing loaded yet: its lines are checked when it loads. */
   lazy = n > 0 ? rt_lazy_decide(path, &canon_obj) : 0;
   if (lazy < 0) {
@@ -240,7 +238,7 @@ done:
   Py_XDECREF(canon_obj);
   Py_XDECREF(lines);
   Py_XDECREF(resolved);
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
   return rc;
 }
 
@@ -256,8 +254,7 @@ int rt_handle_set_function_breakpoints(rt_channel_t *ch, const cJSON *req,
 
   if (dap_get_array(args, "breakpoints", &items) < 0) return DAPPER_EINVAL;
   n = items != NULL ? cJSON_GetArraySize(items) : 0;
-  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
-  gil = PyGILState_Ensure();
+  if (!rt_python_enter(&gil)) return rt_commands_exiting();
   bps = calloc((size_t)(n > 0 ? n : 1), sizeof *bps);
   names = PyTuple_New(n);
   out = cJSON_CreateObject();
@@ -266,7 +263,7 @@ int rt_handle_set_function_breakpoints(rt_channel_t *ch, const cJSON *req,
     free(bps);
     Py_XDECREF(names);
     cJSON_Delete(out);
-    PyGILState_Release(gil);
+    rt_python_leave(gil);
     return DAPPER_ENOMEM;
   }
   cJSON_ArrayForEach(item, items) {
@@ -310,7 +307,7 @@ int rt_handle_set_function_breakpoints(rt_channel_t *ch, const cJSON *req,
   rt_engine_nfuncbps = n;
   rt_engine_gen++;
   rt_backend_breakpoints_changed(NULL);
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
   *body = out;
   return 0;
 }
@@ -369,11 +366,10 @@ int rt_handle_set_exception_breakpoints(rt_channel_t *ch, const cJSON *req,
     cJSON_Delete(out);
     return DAPPER_EINVAL;
   }
-  if (!rt_channel_python_allowed(ch)) {
+  if (!rt_python_enter(&gil)) {
     cJSON_Delete(out);
-    return DAPPER_ERUNTIME;
+    return rt_commands_exiting();
   }
-  gil = PyGILState_Ensure();
   cJSON_ArrayForEach(item, filters) {
     const char *id = cJSON_GetStringValue(item);
     int k = id != NULL ? rt_filter_index(id) : -1;
@@ -404,7 +400,7 @@ int rt_handle_set_exception_breakpoints(rt_channel_t *ch, const cJSON *req,
   rt_exc_uncaught = on[1];
   rt_exc_user_unhandled = on[2];
   rt_backend_exceptions_changed();
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
   *body = out;
   return 0;
 }
@@ -425,8 +421,7 @@ int rt_handle_breakpoint_locations(rt_channel_t *ch, const cJSON *req,
     return DAPPER_EINVAL;
   }
   (void)dap_get_int(args, "endLine", &end_line);
-  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
-  gil = PyGILState_Ensure();
+  if (!rt_python_enter(&gil)) return rt_commands_exiting();
   res = rt_support_call("breakpoint_locations", "(sLL)", path, line,
                         end_line >= 0 ? end_line : line);
   out = cJSON_CreateObject();
@@ -441,7 +436,7 @@ int rt_handle_breakpoint_locations(rt_channel_t *ch, const cJSON *req,
   }
   Py_XDECREF(res);
   PyErr_Clear();
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
   *body = out;
   return 0;
 }

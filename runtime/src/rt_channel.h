@@ -9,8 +9,8 @@
  * it when the adapter's end closes or the framing breaks, after marking the
  * channel disconnected and waking waiters. The thread is detached: at
  * interpreter exit it is simply abandoned in read(). It never touches Python
- * objects; work that will need them must first check
- * rt_channel_python_allowed() and take the GIL with PyGILState_Ensure().
+ * objects; work that will need them takes the GIL through rt_python_enter()
+ * (rt_threads.h), never with a bare PyGILState_Ensure().
  * After fork() the child's channel is disconnected and its copy of the
  * descriptor closed (pthread_atfork child handler): the channel belongs to
  * the parent. */
@@ -64,12 +64,14 @@ bool rt_channel_has_client(rt_channel_t *ch);
  * Call WITHOUT the GIL. */
 bool rt_channel_wait_client(rt_channel_t *ch, double timeout_s);
 
-/* Called from the interpreter's atexit hook: from then on the channel
- * thread must not take the GIL. */
+/* Marks the channel `exiting`: the interpreter ran the runtime's atexit
+ * hook. Called by rt_python_close() under the threads' mutex. */
 void rt_channel_at_exit(rt_channel_t *ch);
 
-/* True when the channel thread may still call PyGILState_Ensure(): the
- * interpreter is neither finalizing nor past its atexit hooks. */
+/* True when the interpreter is neither finalizing nor past the runtime's
+ * atexit hook. Read under the threads' mutex, the decision of
+ * rt_python_enter(); elsewhere only a hint (the program may begin to exit
+ * right after): take the GIL through rt_python_enter(). */
 bool rt_channel_python_allowed(rt_channel_t *ch);
 
 #endif

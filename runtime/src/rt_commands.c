@@ -19,14 +19,15 @@
 #include "rt_wire.h"
 
 void rt_commands_on_close(rt_channel_t *ch) {
+  PyGILState_STATE gil;
+  (void)ch;
   rt_stop_disconnect();
-  if (rt_channel_python_allowed(ch)) {
-    PyGILState_STATE gil = PyGILState_Ensure();
+  if (rt_python_enter(&gil)) {
     rt_backend_uninstall();
     /* Nothing of this session is left for the next one (attach again to
      * a running process): no breakpoint, no exception filter. */
     rt_engine_clear();
-    PyGILState_Release(gil);
+    rt_python_leave(gil);
   }
 }
 

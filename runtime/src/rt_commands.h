@@ -2,7 +2,8 @@
  * (docs/wire-protocol.md), one handler each.
  *
  * A handler runs on the channel thread WITHOUT the GIL; one that needs Python
- * objects checks rt_channel_python_allowed() and takes the GIL itself. It
+ * objects takes the GIL itself through rt_python_enter() (rt_threads.h) and
+ * answers rt_commands_exiting() when that refuses. It
  * returns 0 and may set *body (a cJSON object the dispatcher puts in the
  * success response), or returns a negative DAPPER_E* code that the
  * dispatcher turns into the error response (body.error.id = the code).
@@ -34,6 +35,12 @@ typedef struct {
  * handler's negative return value, and returns code. Channel thread only. */
 int rt_commands_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The answer to a request that needs Python once the program is exiting
+ * (rt_python_enter refused): DAPPER_ERUNTIME with RT_EXITING_TEXT. Channel
+ * thread only (other threads send an error response with that text). */
+#define RT_EXITING_TEXT "the program is exiting: the debugger no longer runs Python in it"
+int rt_commands_exiting(void);
 
 /* The integer argument `name` of request (its "arguments"): 0 with *out
  * set (out may be NULL); 1 when absent or null and not required; else the

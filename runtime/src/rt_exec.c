@@ -27,14 +27,17 @@ int rt_handle_threads(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   cJSON *out = NULL, *arr = NULL;
 
   (void)req;
-  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
+  (void)ch;
   out = cJSON_CreateObject();
   arr = cJSON_AddArrayToObject(out, "threads");
   if (arr == NULL) {
     cJSON_Delete(out);
     return DAPPER_ENOMEM;
   }
-  gil = PyGILState_Ensure();
+  if (!rt_python_enter(&gil)) {
+    cJSON_Delete(out);
+    return rt_commands_exiting();
+  }
   list = rt_support_call("list_threads", "()");
   if (list != NULL && PyList_Check(list)) {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
@@ -53,7 +56,7 @@ int rt_handle_threads(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   }
   Py_XDECREF(list);
   PyErr_Clear();
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
   *body = out;
   return 0;
 }
@@ -112,10 +115,10 @@ int rt_handle_pause(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   if (rc < 0) return rc;
   rc = rt_stop_pause(req, id); /* answered there, before the pause is set */
   if (rc < 0) return rc;
-  if (rt_channel_python_allowed(ch)) {
-    gil = PyGILState_Ensure();
+  (void)ch;
+  if (rt_python_enter(&gil)) { /* (exiting: the pause was answered, nothing to arm) */
     rt_backend_control_changed();
-    PyGILState_Release(gil);
+    rt_python_leave(gil);
   }
   return RT_DEFERRED;
 }

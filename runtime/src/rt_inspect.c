@@ -123,9 +123,9 @@ static PyObject *rt_py_locals_to_fast(PyObject *module, PyObject *frame) {
  * with a timeout and leaves it behind when a __repr__ or getter is slow. */
 static void *rt_spawn_main(void *arg) {
   PyObject *fn = arg;
+  PyGILState_STATE gil;
   rt_tls_in_debugger = 1;
-  if (!rt_channel_python_allowed(rt_channel_get())) return NULL; /* fn leaks: exiting */
-  PyGILState_STATE gil = PyGILState_Ensure();
+  if (!rt_python_enter(&gil)) return NULL; /* fn leaks: the program is exiting */
   PyObject *res = PyObject_CallNoArgs(fn);
   if (res == NULL) {
     char text[512];
@@ -134,7 +134,7 @@ static void *rt_spawn_main(void *arg) {
   }
   Py_XDECREF(res);
   Py_DECREF(fn);
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
   return NULL;
 }
 
@@ -184,8 +184,13 @@ int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   (void)dap_get_bool(args, "justMyCode", &jmc);
   rt_just_my_code = jmc;
   rc = rt_handle_configure(ch, req, body);
-  if (rc == 0 && args != NULL && rt_channel_python_allowed(ch)) {
-    PyGILState_STATE gil = PyGILState_Ensure();
+  if (rc == 0 && args != NULL) {
+    PyGILState_STATE gil;
+    if (!rt_python_enter(&gil)) {
+      cJSON_Delete(*body);
+      *body = NULL;
+      return rt_commands_exiting();
+    }
     PyObject *settings = rt_py_from_json(args);
     PyObject *res = settings != NULL ? rt_support_call("configure", "(O)", settings) : NULL;
     if (res != NULL) rt_engine_reclassify(); /* with the `rules` */
@@ -197,7 +202,7 @@ int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body) {
     Py_XDECREF(res);
     Py_XDECREF(settings);
     PyErr_Clear();
-    PyGILState_Release(gil);
+    rt_python_leave(gil);
   }
   return rc;
 }
@@ -223,17 +228,27 @@ static atomic_llong rt_worker_seq;
 static void *rt_worker_main(void *arg) {
   cJSON *req = arg;
   rt_channel_t *ch = rt_channel_get();
+  PyGILState_STATE gil;
 
   rt_tls_in_debugger = 1;
   rt_tls_cancel = &rt_worker_abandoned;
-  if (rt_channel_python_allowed(ch)) {
-    PyGILState_STATE gil = PyGILState_Ensure();
+  if (rt_python_enter(&gil)) {
     rt_stop_run_request(0, req);
-    PyGILState_Release(gil);
+    rt_python_leave(gil);
+  } else {
+    cJSON *reply = dap_msg_error_response(
+        (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(req, "seq")),
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "command")),
+        DAPPER_ERUNTIME, "%s", RT_EXITING_TEXT);
+    if (reply != NULL) (void)rt_channel_send(ch, reply);
   }
   cJSON_Delete(req);
   atomic_store(&rt_worker_busy, false);
   return NULL;
+}
+
+void rt_inspect_at_exit(void) {
+  if (atomic_load(&rt_worker_busy)) atomic_store(&rt_worker_abandoned, true);
 }
 
 static int rt_run_on_worker(rt_channel_t *ch, const cJSON *req) {
@@ -244,7 +259,8 @@ static int rt_run_on_worker(rt_channel_t *ch, const cJSON *req) {
   bool expected = false;
   int rc = 0;
 
-  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
+  /* (A hint: the worker asks again through rt_python_enter.) */
+  if (!rt_channel_python_allowed(ch)) return rt_commands_exiting();
   if (!atomic_compare_exchange_strong(&rt_worker_busy, &expected, true)) {
     return rt_commands_fail(DAPPER_ESTATE,
                             "an earlier evaluation (made while the program runs) is "
@@ -320,11 +336,12 @@ int rt_handle_exception_info(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 /* source, loadedSources, modules: no user code; the channel thread takes
  * the GIL and answers. */
 int rt_handle_channel_gil(rt_channel_t *ch, const cJSON *req, cJSON **body) {
+  PyGILState_STATE gil;
+  (void)ch;
   (void)body;
-  if (!rt_channel_python_allowed(ch)) return DAPPER_ERUNTIME;
-  PyGILState_STATE gil = PyGILState_Ensure();
+  if (!rt_python_enter(&gil)) return rt_commands_exiting();
   rt_stop_run_request(0, req);
-  PyGILState_Release(gil);
+  rt_python_leave(gil);
   return RT_DEFERRED;
 }
 

@@ -34,6 +34,10 @@ void rt_ids_release(int thread_id);
 extern bool rt_show_return_value;
 int rt_handle_configure_all(rt_channel_t *ch, const cJSON *req, cJSON **body);
 
+/* The atexit hook, after rt_python_close: abandons the evaluation the
+ * worker runs (its loops see _cancelled() and end). */
+void rt_inspect_at_exit(void);
+
 /* The flag Python's _rt._cancelled() reads on this thread: set when the
  * adapter gave up on (cancelled or timed out) the request it is running. */
 extern RT_TLS atomic_bool *rt_tls_cancel;

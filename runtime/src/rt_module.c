@@ -302,8 +302,14 @@ static PyObject *rt_set_log_level(PyObject *module, PyObject *arg) {
 
 static PyObject *rt_at_exit(PyObject *module, PyObject *unused) {
   rt_stats_send_final(); /* dapper/statistics, before `exited` */
-  rt_channel_at_exit(rt_channel_get());
-  rt_standin_at_exit(); /* no runtime thread takes the GIL from now on */
+  /* No thread of the runtime takes the GIL from now on (docs/runtime.md,
+   * "Exit"): close the door, make what runs in Python finish soon, wait
+   * (GIL released, bounded) for the stand-in to end and for the threads
+   * inside to come out. */
+  rt_python_close();
+  rt_inspect_at_exit();
+  rt_standin_at_exit();
+  (void)rt_python_wait_out();
   Py_RETURN_NONE;
 }
 

@@ -312,7 +312,7 @@ void rt_standin_at_exit(void) {
   pthread_once(&rt_standin_once, rt_standin_init);
   Py_BEGIN_ALLOW_THREADS
   rt_threads_lock();
-  /* The channel said `exiting` (rt_channel_at_exit) before this: the
+  /* The door is closed (rt_python_close, `exiting`) before this: the
    * stand-in's next look under mu ends it. Wake it from its timed wait and
    * abandon what it evaluates. */
   atomic_store(&rt_standin_abandoned, true);

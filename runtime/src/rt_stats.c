@@ -238,8 +238,9 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
   (void)req;
   out = cJSON_CreateObject();
   if (out == NULL) return DAPPER_ENOMEM;
-  if (rt_channel_python_allowed(ch)) {
-    PyGILState_STATE gil = PyGILState_Ensure();
+  PyGILState_STATE gil;
+  (void)ch;
+  if (rt_python_enter(&gil)) { /* exiting: the counters alone */
     rt_compat_exc_t saved;
     rt_compat_exc_save(&saved);
     backend = rt_backend;
@@ -261,7 +262,7 @@ int rt_handle_statistics(rt_channel_t *ch, const cJSON *req, cJSON **body) {
 #endif
     heap_scans = rt_stats_support_number("heap_scans") + ins[3];
     rt_compat_exc_restore(&saved);
-    PyGILState_Release(gil);
+    rt_python_leave(gil);
   }
 
   rt_stats_sum(sum);
@@ -449,15 +450,16 @@ void rt_stats_tick(rt_channel_t *ch) {
     uint64_t run = rt_running_ns();
     rt_stats_sum(sum);
     /* 0.2 s of running at least: start-up alone is no trend */
-    if (run >= 200000000u && (double)sum[RT_STAT_HOOK_NS] > rt_perf_threshold * (double)run) {
-      PyGILState_STATE gil = PyGILState_Ensure();
+    PyGILState_STATE gil;
+    if (run >= 200000000u && (double)sum[RT_STAT_HOOK_NS] > rt_perf_threshold * (double)run &&
+        rt_python_enter(&gil)) {
       rt_compat_exc_t saved;
       double frac = (double)sum[RT_STAT_HOOK_NS] / (double)run;
       rt_compat_exc_save(&saved);
       rt_perf_reported = true;
       rt_perf_report(frac < 1.0 ? frac : 1.0, sum);
       rt_compat_exc_restore(&saved);
-      PyGILState_Release(gil);
+      rt_python_leave(gil);
     }
   }
 }

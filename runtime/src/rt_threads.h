@@ -152,4 +152,35 @@ rt_thread_t *rt_threads_first_locked(void);
 /* After fork, in the child: forget every thread but the caller's. */
 void rt_threads_after_fork_child(void);
 
+/* ---- the door to Python for the runtime's own threads ---------------------
+ * PyGILState_Ensure() must never run once the interpreter finalizes (3.11-3.13
+ * then end or hang the calling thread, and a thread state made while the
+ * interpreter is torn down can abort the process), and checking "not
+ * finalizing" first leaves a window. So every thread of the runtime's own
+ * (the channel thread and its handlers, the evaluation worker, value
+ * helpers; statistics that Python code may also ask for) takes the GIL
+ * through rt_python_enter(), and the atexit hook, which CPython runs before
+ * it marks the interpreter finalizing, closes the door and waits for the
+ * threads inside. (The stand-in, rt_standin.c, decides under the same mutex
+ * and the hook waits for it to end.) */
+
+/* Under the threads' mutex: refuses (returns false, *gil untouched) once
+ * the door is closed or the interpreter finalizes, else counts the caller
+ * in; then, outside the mutex, PyGILState_Ensure() into *gil. A thread that
+ * holds the GIL already may enter too. Never with the threads' mutex held.
+ * A refused request is answered with rt_commands_exiting(). */
+bool rt_python_enter(PyGILState_STATE *gil);
+/* PyGILState_Release(gil), then counts the caller out. Only after a
+ * successful rt_python_enter(). */
+void rt_python_leave(PyGILState_STATE gil);
+
+/* The atexit hook (GIL held): under the threads' mutex, closes the door and
+ * marks the channel `exiting` (rt_channel_at_exit). */
+void rt_python_close(void);
+/* The atexit hook, after rt_python_close (GIL held, released while it
+ * waits): waits until no thread is inside, at most RT_PYTHON_EXIT_WAIT_NS;
+ * past that logs an error and returns false. */
+#define RT_PYTHON_EXIT_WAIT_NS 5000000000LL /* 5 s */
+bool rt_python_wait_out(void);
+
 #endif

@@ -19,6 +19,8 @@ int rt_commands_fail(int code, const char *fmt, ...) {
   return code;
 }
 
+int rt_commands_exiting(void) { return rt_commands_fail(DAPPER_ERUNTIME, "%s", RT_EXITING_TEXT); }
+
 int rt_commands_int_arg(const cJSON *req, const char *name, bool required,
                         long long *out) {
   const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "arguments");

@@ -139,6 +139,11 @@ def read_file(path, default=None):
         return default
 
 
+def write_file(path, text=""):
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def wait_file(path, timeout=TIMEOUT):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -662,6 +667,38 @@ class StdioFaultTests(FaultSession, DapTestCase):
 
     def test_debuggee_os_exit_after_a_stop(self):
         self._dies_after_stop("osexit", "exit", 7, "")
+
+    # A request the runtime answers with Python while the program exits:
+    # in an atexit handler of the program's it is answered; once the
+    # runtime's own atexit hook has run (here: while a __del__ runs as the
+    # interpreter finalizes) it gets an error that says why, and no thread
+    # of the runtime takes the GIL (docs/runtime.md, "Exit").
+    def test_requests_while_the_debuggee_exits(self):
+        c = self.client()
+        pid = self.target(c, "atexit")
+        self.assertIsNotNone(wait_file(os.path.join(self.tmp, "in-atexit")),
+                             "the program did not reach its atexit handler")
+        r = c.request("threads", None, TIMEOUT)
+        self.assertTrue(r["success"], r)
+        self.assertIn("MainThread", [t["name"] for t in r["body"]["threads"]])
+        write_file(os.path.join(self.tmp, "go-atexit"))
+        self.assertIsNotNone(wait_file(os.path.join(self.tmp, "finalizing")),
+                             "the program did not reach its __del__")
+        for command, args in (("threads", None),
+                              ("loadedSources", None),
+                              ("evaluate", {"expression": "1 + 1",
+                                            "context": "repl"})):
+            r = c.request(command, args, TIMEOUT)
+            self.assertEqual((r["success"], r.get("message")),
+                             (False, "the program is exiting: the debugger "
+                                     "no longer runs Python in it"), r)
+        write_file(os.path.join(self.tmp, "go-final"))
+        c.wait_event("terminated", TIMEOUT)
+        self.assertEqual(c.events("exited")[0]["body"]["exitCode"], 3)
+        self.assertEqual(read_file(os.path.join(self.tmp, "done")), "yes")
+        self.check_end_of_session(c)
+        self.disconnect(c)
+        self.assert_gone([pid], c)
 
     def test_debuggee_forks(self):
         c = self.client()

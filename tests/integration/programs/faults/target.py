@@ -7,6 +7,10 @@
 #   closefd  closes descriptor 3 (the runtime's channel), then goes on
 #   segv     dies of SIGSEGV after the `crash` line
 #   osexit   leaves with os._exit(7) after the `exit` line
+#   atexit   ends with sys.exit(3); its atexit handler writes "in-atexit" and
+#            waits for the file "go-atexit", then as the interpreter
+#            finalizes (a __del__ run as sys.modules is emptied) it writes
+#            "finalizing" and waits for "go-final" (deadlines 20 s)
 import os
 import signal
 import sys
@@ -48,5 +52,36 @@ elif mode == "segv":
 elif mode == "osexit":
     n = 5  # BREAK: exit
     os._exit(7)
+elif mode == "atexit":
+    import atexit
+    import types
+
+    def wait_for(mark, go, os=os, time=time, OSError=OSError):
+        # Only what is bound here: module globals vanish as the interpreter
+        # finalizes.
+        os.close(os.open(mark, os.O_CREAT | os.O_WRONLY, 0o644))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.stat(go)
+                return
+            except OSError:
+                time.sleep(0.02)
+
+    class Finalizing:
+        def __del__(self, wait_for=wait_for,
+                    mark=os.path.join(where, "finalizing"),
+                    go=os.path.join(where, "go-final")):
+            wait_for(mark, go)
+
+    # Freed as the interpreter finalizes (sys.modules is emptied then).
+    keeper = types.ModuleType("_faults_keeper")
+    keeper.finalizing = Finalizing()
+    sys.modules[keeper.__name__] = keeper
+    del keeper
+    atexit.register(wait_for, os.path.join(where, "in-atexit"),
+                    os.path.join(where, "go-atexit"))
 n = 3  # BREAK: main
 write("done", "yes")
+if mode == "atexit":
+    sys.exit(3)
