@@ -117,10 +117,13 @@ def main(argv=None):
     harness.CONFIG.python = python
     become_subreaper()
     # the 3.11 instrumentation cache on disk: a directory of this run,
-    # never the user's (the adapter and the programs inherit it)
+    # never the user's (the adapter and the programs inherit it). Through
+    # XDG_CACHE_HOME, not DAPPER_CACHE_DIR: the tests check that no DAPPER_
+    # variable of the debugger's reaches the programs.
     cache = tempfile.mkdtemp(prefix="dapper-test-cache.")
     atexit.register(shutil.rmtree, cache, True)
-    os.environ["DAPPER_CACHE_DIR"] = cache
+    os.environ["XDG_CACHE_HOME"] = cache
+    os.environ.pop("DAPPER_CACHE_DIR", None)
 
     loader = unittest.TestLoader()
     if args.patterns:
