@@ -84,12 +84,14 @@ def total(path):
     raise RuntimeError("no totals in %s" % path)
 
 
-def per_function(path):
-    """{function: self Ir} from callgrind_annotate."""
+def per_function(path, inclusive=False):
+    """{function: Ir} from callgrind_annotate: self Ir summed over a
+    function's entries, or (inclusive=True) its largest inclusive Ir."""
     text = subprocess.run(
-        ["callgrind_annotate", "--inclusive=no", "--threshold=100", path],
+        ["callgrind_annotate", "--inclusive=%s" % ("yes" if inclusive else "no"),
+         "--threshold=%s" % ("99.9" if inclusive else "100"), path],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL, timeout=300).stdout.decode("utf-8",
+        stdin=subprocess.DEVNULL, timeout=600).stdout.decode("utf-8",
                                                               "replace")
     out = {}
     started = False
@@ -100,8 +102,39 @@ def per_function(path):
         m = FN_LINE.match(line)
         if m and not line.lstrip().startswith("-"):
             name = m.group(2).split(":", 1)[-1]
-            out[name] = out.get(name, 0) + int(m.group(1).replace(",", ""))
+            ir = int(m.group(1).replace(",", ""))
+            out[name] = max(out.get(name, 0), ir) if inclusive else \
+                out.get(name, 0) + ir
     return out
+
+
+def run_plain(vg, prog, args):
+    """The program alone under valgrind (vg: the valgrind command line
+    ending with the interpreter)."""
+    p = subprocess.run(vg + [prog] + args, cwd=db.WORKLOADS,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=1200)
+    if p.returncode != 0:
+        raise RuntimeError("valgrind exit %d: %s" % (
+            p.returncode, p.stderr.decode("utf-8", "replace")[-300:]))
+
+
+def run_session(adapter, python, prog, args, bps, backend, vg, **kw):
+    """A dapper session of the program under valgrind (vg: the valgrind
+    command line ending with the interpreter); retried when the runtime
+    did not start in time. Returns the finished db.Session."""
+    for _attempt in range(3):  # under load valgrind may miss the
+        s = db.Session(           # adapter's start-up deadline
+            "dapper", [adapter], python, prog, args, bps=bps,
+            backend=None if backend == "auto" else backend,
+            deadline=1200, python_argv=vg, **kw).run()
+        err = s.launch_error or s.error
+        if not err or "did not start" not in err:
+            break
+        log("  (runtime start-up timed out under valgrind, again)")
+    if err:
+        raise RuntimeError(err)
+    return s
 
 
 def run_one(python, mode, n, tmp, adapter, backend):
@@ -111,28 +144,13 @@ def run_one(python, mode, n, tmp, adapter, backend):
     args = [str(n), "--warm", "1000"]
     t0 = time.monotonic()
     if mode == "plain":
-        p = subprocess.run(vg + [hot] + args, cwd=db.WORKLOADS,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=1200)
-        if p.returncode != 0:
-            raise RuntimeError("valgrind exit %d: %s" % (
-                p.returncode, p.stderr.decode("utf-8", "replace")[-300:]))
+        run_plain(vg, hot, args)
         used = None
     else:
         other = db.workload("other.py")
         bps = {other: [{"line": db.tagged_line(other, "other")}]}
-        for attempt in range(3):  # under load valgrind may miss the
-            s = db.Session(          # adapter's start-up deadline
-                "dapper", [adapter], python, hot, args, bps=bps,
-                backend=None if backend == "auto" else backend,
-                deadline=1200, python_argv=vg).run()
-            err = s.launch_error or s.error
-            if not err or "did not start" not in err:
-                break
-            log("  (runtime start-up timed out under valgrind, again)")
-        if err:
-            raise RuntimeError(err)
-        used = s.backend_used
+        used = run_session(adapter, python, hot, args, bps, backend,
+                           vg).backend_used
     log("  %s %-6s N=%-8d %6.1fs" % (os.path.basename(python), mode, n,
                                      time.monotonic() - t0))
     return f, used

@@ -23,7 +23,6 @@ adapter's start-up deadline may pass (the run is tried three times).
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,26 +44,12 @@ def run_one(python, mode, n, tmp, adapter, backend, extra):
     args = [str(n), "--once"] + extra
     t0 = time.monotonic()
     if mode == "plain":
-        p = subprocess.run(vg + [prog] + args, cwd=db.WORKLOADS,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=1200)
-        if p.returncode != 0:
-            raise RuntimeError("valgrind exit %d: %s" % (
-                p.returncode, p.stderr.decode("utf-8", "replace")[-300:]))
+        cc.run_plain(vg, prog, args)
         used = None
     else:
         bps = {prog: [{"line": db.tagged_line(prog, "step")}]}
-        for _attempt in range(3):
-            s = db.Session(
-                "dapper", [adapter], python, prog, args, bps=bps,
-                backend=None if backend == "auto" else backend,
-                driver="step", deadline=1200, python_argv=vg).run()
-            err = s.launch_error or s.error
-            if not err or "did not start" not in err:
-                break
-            log("  (runtime start-up timed out under valgrind, again)")
-        if err:
-            raise RuntimeError(err)
+        s = cc.run_session(adapter, python, prog, args, bps, backend, vg,
+                           driver="step")
         if s.step_reason != "step":
             raise RuntimeError("the `next` ended with %r" % s.step_reason)
         used = s.backend_used

@@ -24,7 +24,6 @@ build's runtime with --runtime-dir.
 """
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -35,8 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import realworld as rw  # noqa: E402  (puts bench/realworld on sys.path)
 import dap_bench as db  # noqa: E402,I100
+import callgrind_calls as cc  # noqa: E402
 
-FN_LINE = re.compile(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*?)\s*(?:\[.*\])?$")
 CONFIGS = ("plain", "nobp", "bps")
 
 
@@ -45,31 +44,12 @@ def log(msg):
 
 
 def total(path):
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.startswith(("totals:", "summary:")):
-                return int(line.split()[1])
-    raise RuntimeError("no totals in %s" % path)
+    return cc.total(path)
 
 
 def inclusive(path):
     """{function: inclusive Ir} from callgrind_annotate."""
-    text = subprocess.run(
-        ["callgrind_annotate", "--inclusive=yes", "--threshold=99.9", path],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL, timeout=600).stdout.decode("utf-8",
-                                                              "replace")
-    out = {}
-    started = False
-    for line in text.splitlines():
-        if not started:
-            started = line.startswith("Ir") and "file:function" in line
-            continue
-        m = FN_LINE.match(line)
-        if m and not line.lstrip().startswith("-"):
-            name = m.group(2).split(":", 1)[-1]
-            out[name] = max(out.get(name, 0), int(m.group(1).replace(",", "")))
-    return out
+    return cc.per_function(path, inclusive=True)
 
 
 def run_config(o, python, config, runner, bps, out):
